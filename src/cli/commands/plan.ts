@@ -1,0 +1,58 @@
+import { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { ConfigError } from '../../errors.js';
+import { runPlan } from '../../pipeline/plan.js';
+import { EXIT_CODE_HELP } from '../exit-codes.js';
+import { toJson, writeOutput } from '../output.js';
+import { renderPlanMarkdown, renderPlanText } from '../render/plan-text.js';
+import { progressReporter } from '../render/progress.js';
+import { addDataDirFlag, addSourceFlags, addTargetFlags, resolve } from '../shared-flags.js';
+
+interface PlanFlags {
+  dataDir?: string;
+  databaseUrl?: string;
+  schema?: string;
+  mappings?: string;
+  sourceTimezone?: string;
+  instance?: string;
+  allowLive?: boolean;
+  json?: string;
+  markdown?: string;
+  quiet?: boolean;
+}
+
+export function planCommand(): Command {
+  const cmd = new Command('plan')
+    .description(
+      'Dry run: find the SQLite files, profile every table against its conversion, check the target, say go or no-go. Writes nothing anywhere.',
+    )
+    .option('--json <file>', 'write the report as JSON to a file, or - for stdout (then nothing else goes to stdout)')
+    .option('--markdown <file>', 'write the report as Markdown')
+    .option('-q, --quiet', 'no progress on stderr', false);
+  addDataDirFlag(cmd);
+  addTargetFlags(cmd);
+  addSourceFlags(cmd);
+  cmd.addHelpText('after', `${EXIT_CODE_HELP}\nExample:\n  $ aragora-migrate plan --data-dir /app/data --database-url "$ARAGORA_POSTGRES_DSN" --json plan.json\n`);
+  cmd.action(async (flags: PlanFlags) => {
+    cmd.setOptionValue('exitCode', await plan(flags));
+  });
+  return cmd;
+}
+
+export async function plan(flags: PlanFlags, inventoryOnly = false): Promise<number> {
+  const { config, mappings } = resolve(flags);
+  if (!existsSync(config.dataDir)) {
+    throw new ConfigError('CONFIG_DATA_DIR_MISSING', `data dir ${config.dataDir} does not exist (taken from ${config.dataDirSource === 'flag' ? '--data-dir' : config.dataDirSource})`);
+  }
+  const progress = progressReporter({ quiet: flags.quiet === true || flags.json === '-', verb: 'profiling' });
+  let report;
+  try {
+    report = await runPlan({ config, mappings, reporter: progress, inventoryOnly });
+  } finally {
+    progress.stop();
+  }
+  if (flags.json !== undefined) writeOutput(flags.json, toJson(report));
+  if (flags.markdown !== undefined) writeOutput(flags.markdown, renderPlanMarkdown(report));
+  if (flags.json !== '-') process.stdout.write(renderPlanText(report));
+  return report.exitCode;
+}

@@ -1,0 +1,20 @@
+import { Command } from 'commander';
+import { discoverCommand } from './commands/discover.js';
+import { planCommand } from './commands/plan.js';
+import { EXIT_CODE_HELP } from './exit-codes.js';
+
+export const VERSION = '0.1.0';
+
+/** Builds the commander program; main.ts runs it. */
+export function buildProgram(): Command {
+  const program = new Command('aragora-migrate')
+    .description("Move an Aragora instance's SQLite state into the shared PostgreSQL: plan, migrate, verify, archive, rollback.")
+    .version(VERSION)
+    .option('--verbose', 'print stack traces for errors', false)
+    .showHelpAfterError()
+    .exitOverride();
+  program.addCommand(discoverCommand().exitOverride());
+  program.addCommand(planCommand().exitOverride());
+  program.addHelpText('after', `${EXIT_CODE_HELP}\nExample:\n  $ aragora-migrate plan --data-dir /app/data\n`);
+  return program;
+}

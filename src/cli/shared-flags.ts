@@ -1,0 +1,29 @@
+import { Option, type Command } from 'commander';
+import { loadConfig, type CommonFlags, type ResolvedConfig } from '../config/load-config.js';
+import { loadBuiltinMappingSet, loadMappingSet, mappingErrorFrom, type MappingSet } from '../mapping/load.js';
+
+export function addDataDirFlag(cmd: Command): Command {
+  return cmd.option('--data-dir <dir>', 'folder holding the SQLite files (default: $ARAGORA_DATA_DIR, $ARAGORA_NOMIC_DIR, then .nomic)');
+}
+
+export function addTargetFlags(cmd: Command): Command {
+  return cmd
+    .option('--database-url <dsn>', 'target PostgreSQL (default: $ARAGORA_POSTGRES_DSN, then $DATABASE_URL); sslmode as in libpq')
+    .option('--schema <name>', 'target schema', 'public');
+}
+
+export function addSourceFlags(cmd: Command): Command {
+  return cmd
+    .option('--mappings <dir>', 'a folder of mapping files to use instead of the shipped aragora set')
+    .option('--source-timezone <tz>', 'time zone of naive timestamps in SQLite (IANA name)', 'UTC')
+    .option('--instance <name>', 'name of this instance in reports and the ledger (default: host name)')
+    .addOption(new Option('--allow-live', 'read files another process holds open (rows written meanwhile are missed)').default(false));
+}
+
+export function resolve(flags: CommonFlags): { config: ResolvedConfig; mappings: MappingSet } {
+  const config = loadConfig(flags);
+  if (config.mappingsDir === null) return { config, mappings: loadBuiltinMappingSet() };
+  const loaded = loadMappingSet(config.mappingsDir);
+  if (!loaded.ok) throw mappingErrorFrom(loaded);
+  return { config, mappings: loaded.value };
+}

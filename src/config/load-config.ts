@@ -1,0 +1,74 @@
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { ConfigError } from '../errors.js';
+import { assertTimeZone } from '../tables/timestamp.js';
+import { parseDsn, type TargetDsn } from './dsn.js';
+
+/**
+ * Flags and environment → one frozen config. This is the only module that reads
+ * process.env; precedence lives here and nowhere else:
+ * DSN: --database-url, ARAGORA_POSTGRES_DSN, DATABASE_URL (the app's own order,
+ * reference §6); data dir: --data-dir, ARAGORA_DATA_DIR, ARAGORA_NOMIC_DIR, .nomic.
+ */
+export interface CommonFlags {
+  readonly dataDir?: string;
+  readonly databaseUrl?: string;
+  readonly instance?: string;
+  readonly schema?: string;
+  readonly sourceTimezone?: string;
+  readonly mappings?: string;
+  readonly allowLive?: boolean;
+}
+
+export interface ResolvedConfig {
+  readonly dataDir: string;
+  readonly dataDirSource: 'flag' | 'ARAGORA_DATA_DIR' | 'ARAGORA_NOMIC_DIR' | 'default';
+  readonly target: TargetDsn | null;
+  readonly instance: string;
+  readonly schema: string;
+  readonly sourceTimezone: string;
+  /** A mapping folder; null means the shipped `aragora` set. */
+  readonly mappingsDir: string | null;
+  readonly allowLive: boolean;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const nonEmpty = (v: string | undefined): string | undefined => (v === undefined || v.trim() === '' ? undefined : v);
+
+export function loadConfig(flags: CommonFlags, env: Env = process.env): ResolvedConfig {
+  let dataDir: string;
+  let dataDirSource: ResolvedConfig['dataDirSource'];
+  const fromFlag = nonEmpty(flags.dataDir);
+  const fromData = nonEmpty(env.ARAGORA_DATA_DIR);
+  const fromNomic = nonEmpty(env.ARAGORA_NOMIC_DIR);
+  if (fromFlag !== undefined) [dataDir, dataDirSource] = [fromFlag, 'flag'];
+  else if (fromData !== undefined) [dataDir, dataDirSource] = [fromData, 'ARAGORA_DATA_DIR'];
+  else if (fromNomic !== undefined) [dataDir, dataDirSource] = [fromNomic, 'ARAGORA_NOMIC_DIR'];
+  else [dataDir, dataDirSource] = ['.nomic', 'default'];
+
+  const dsn = nonEmpty(flags.databaseUrl) ?? nonEmpty(env.ARAGORA_POSTGRES_DSN) ?? nonEmpty(env.DATABASE_URL);
+  const sourceTimezone = flags.sourceTimezone ?? 'UTC';
+  try {
+    assertTimeZone(sourceTimezone);
+  } catch {
+    throw new ConfigError('CONFIG_INVALID', `unknown time zone "${sourceTimezone}" for --source-timezone`, {
+      hint: 'Use an IANA name such as UTC, Europe/Berlin or America/New_York.',
+    });
+  }
+  const schema = flags.schema ?? 'public';
+  if (schema.length === 0 || schema.length > 63) {
+    throw new ConfigError('CONFIG_INVALID', `--schema must be 1 to 63 characters (got "${schema}")`);
+  }
+  const instance = nonEmpty(flags.instance) ?? hostname();
+  return Object.freeze({
+    dataDir: resolve(dataDir),
+    dataDirSource,
+    target: dsn === undefined ? null : parseDsn(dsn),
+    instance,
+    schema,
+    sourceTimezone,
+    mappingsDir: nonEmpty(flags.mappings) === undefined ? null : resolve(flags.mappings as string),
+    allowLive: flags.allowLive ?? false,
+  });
+}

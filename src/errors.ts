@@ -1,0 +1,84 @@
+/**
+ * Every operator-facing failure is a MigrateError: a stable code, a message, a
+ * hint saying what to do next, and the exit code DESIGN.md assigns. Anything
+ * else reaching the top level is a bug (exit 1, with a stack).
+ */
+
+export const EXIT = {
+  OK: 0,
+  INTERNAL: 1,
+  USAGE: 2,
+  REJECTED_ROWS: 3,
+  VERIFY_DIFFERENCES: 4,
+  REFUSED: 5,
+  INTERRUPTED: 130,
+} as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** Every error code, with the exit code it leads to and the hint printed under it. */
+export const ERROR_CODES = {
+  CONFIG_INVALID: { exit: EXIT.USAGE, hint: 'Run the command with --help to see the flags it takes.' },
+  CONFIG_DATA_DIR_MISSING: {
+    exit: EXIT.USAGE,
+    hint: 'Pass --data-dir, or set ARAGORA_DATA_DIR to the folder that holds the .db files.',
+  },
+  CONFIG_DSN_MISSING: {
+    exit: EXIT.USAGE,
+    hint: 'Pass --database-url, or set ARAGORA_POSTGRES_DSN (or DATABASE_URL).',
+  },
+  CONFIG_DSN_INVALID: {
+    exit: EXIT.USAGE,
+    hint: 'Use the form postgresql://user:password@host:5432/dbname?sslmode=require.',
+  },
+  MAPPING_INVALID: { exit: EXIT.USAGE, hint: 'Fix every problem listed above; the mapping set was not used.' },
+  SOURCE_UNREADABLE: { exit: EXIT.REFUSED, hint: 'Check the path and its permissions.' },
+  SOURCE_BUSY: {
+    exit: EXIT.REFUSED,
+    hint: 'Stop the aragora service on this instance (drain it first), then run the command again, or pass --allow-live.',
+  },
+  TARGET_UNREACHABLE: {
+    exit: EXIT.REFUSED,
+    hint: 'Check host, port, credentials and sslmode in the DSN, and that this machine may reach the server.',
+  },
+  TARGET_QUERY_FAILED: { exit: EXIT.INTERNAL, hint: 'The server refused a query the tool needs; see the message.' },
+  PLAN_BLOCKED: { exit: EXIT.REFUSED, hint: 'Resolve the blocking findings listed above, then plan again.' },
+  OUTPUT_UNWRITABLE: { exit: EXIT.USAGE, hint: 'Choose a path in a folder that exists and is writable.' },
+} as const satisfies Record<string, { exit: ExitCode; hint: string }>;
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface MigrateErrorDetails {
+  readonly hint?: string;
+  readonly file?: string;
+  readonly table?: string;
+  readonly column?: string;
+  readonly cause?: unknown;
+}
+
+export class MigrateError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string;
+  readonly exitCode: ExitCode;
+  readonly file: string | undefined;
+  readonly table: string | undefined;
+  readonly column: string | undefined;
+
+  constructor(code: ErrorCode, message: string, details: MigrateErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.hint = details.hint ?? ERROR_CODES[code].hint;
+    this.exitCode = ERROR_CODES[code].exit;
+    this.file = details.file;
+    this.table = details.table;
+    this.column = details.column;
+  }
+}
+
+export class ConfigError extends MigrateError {}
+export class MappingError extends MigrateError {}
+export class SourceError extends MigrateError {}
+export class TargetError extends MigrateError {}
+
+export function isMigrateError(err: unknown): err is MigrateError {
+  return err instanceof MigrateError;
+}

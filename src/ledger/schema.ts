@@ -1,0 +1,148 @@
+import type pg from 'pg';
+
+/**
+ * The ledger: schema `aragora_migrate` in the target database. It is how a
+ * killed run resumes (a batch and its checkpoint commit in one transaction),
+ * what verify accounts for (rejects, conflict resolutions), what rollback
+ * undoes, and what status shows. Created idempotently; a version row guards
+ * against an older tool reading a newer ledger.
+ */
+export const LEDGER_SCHEMA = 'aragora_migrate';
+export const LEDGER_VERSION = 1;
+
+const DDL = `
+CREATE SCHEMA IF NOT EXISTS aragora_migrate;
+CREATE TABLE IF NOT EXISTS aragora_migrate.meta (
+  key text PRIMARY KEY,
+  value text NOT NULL
+);
+CREATE TABLE IF NOT EXISTS aragora_migrate.runs (
+  run_id text PRIMARY KEY,
+  instance text NOT NULL,
+  host text NOT NULL,
+  data_dir text NOT NULL,
+  target_schema text NOT NULL,
+  state text NOT NULL,
+  started_at timestamptz NOT NULL DEFAULT now(),
+  finished_at timestamptz,
+  exit_code integer,
+  tool_version text NOT NULL,
+  options jsonb NOT NULL DEFAULT '{}'::jsonb
+);
+CREATE TABLE IF NOT EXISTS aragora_migrate.run_files (
+  run_id text NOT NULL REFERENCES aragora_migrate.runs(run_id),
+  path text NOT NULL,
+  size_bytes bigint NOT NULL,
+  sha256 text NOT NULL,
+  wal_bytes bigint NOT NULL DEFAULT 0,
+  wal_sha256 text,
+  PRIMARY KEY (run_id, path)
+);
+CREATE TABLE IF NOT EXISTS aragora_migrate.run_tables (
+  run_id text NOT NULL REFERENCES aragora_migrate.runs(run_id),
+  source_file text NOT NULL,
+  source_table text NOT NULL,
+  target_table text NOT NULL,
+  state text NOT NULL,
+  direct_copy boolean NOT NULL DEFAULT false,
+  rows_source bigint NOT NULL DEFAULT 0,
+  rows_read bigint NOT NULL DEFAULT 0,
+  rows_loaded bigint NOT NULL DEFAULT 0,
+  rows_rejected bigint NOT NULL DEFAULT 0,
+  rows_merged bigint NOT NULL DEFAULT 0,
+  rows_repaired bigint NOT NULL DEFAULT 0,
+  bytes_read bigint NOT NULL DEFAULT 0,
+  last_rowid bigint,
+  started_at timestamptz,
+  finished_at timestamptz,
+  seconds double precision NOT NULL DEFAULT 0,
+  PRIMARY KEY (run_id, source_file, source_table)
+);
+CREATE TABLE IF NOT EXISTS aragora_migrate.batches (
+  run_id text NOT NULL,
+  source_file text NOT NULL,
+  source_table text NOT NULL,
+  batch_no integer NOT NULL,
+  first_rowid bigint NOT NULL,
+  last_rowid bigint NOT NULL,
+  rows_read integer NOT NULL,
+  rows_loaded integer NOT NULL,
+  rows_rejected integer NOT NULL,
+  rows_merged integer NOT NULL,
+  digest text NOT NULL,
+  committed_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (run_id, source_file, source_table, batch_no)
+);
+CREATE TABLE IF NOT EXISTS aragora_migrate.rejects (
+  run_id text NOT NULL,
+  source_file text NOT NULL,
+  source_table text NOT NULL,
+  source_rowid bigint NOT NULL,
+  row_key text NOT NULL,
+  column_name text,
+  kind text NOT NULL,
+  reason text NOT NULL,
+  original jsonb NOT NULL,
+  PRIMARY KEY (run_id, source_file, source_table, source_rowid)
+);
+CREATE TABLE IF NOT EXISTS aragora_migrate.repairs (
+  run_id text NOT NULL,
+  source_file text NOT NULL,
+  source_table text NOT NULL,
+  source_rowid bigint NOT NULL,
+  row_key text NOT NULL,
+  column_name text NOT NULL,
+  kind text NOT NULL,
+  original jsonb NOT NULL,
+  PRIMARY KEY (run_id, source_file, source_table, source_rowid, column_name, kind)
+);
+CREATE TABLE IF NOT EXISTS aragora_migrate.conflicts (
+  run_id text NOT NULL,
+  source_file text NOT NULL,
+  source_table text NOT NULL,
+  source_rowid bigint NOT NULL,
+  target_table text NOT NULL,
+  row_key text NOT NULL,
+  policy text NOT NULL,
+  outcome text NOT NULL,
+  before_row jsonb,
+  incoming_row jsonb,
+  PRIMARY KEY (run_id, source_file, source_table, source_rowid)
+);
+CREATE TABLE IF NOT EXISTS aragora_migrate.id_map (
+  run_id text NOT NULL,
+  source_file text NOT NULL,
+  source_table text NOT NULL,
+  source_id bigint NOT NULL,
+  target_id bigint NOT NULL,
+  PRIMARY KEY (run_id, source_file, source_table, source_id)
+);
+`;
+
+export class LedgerVersionError extends Error {}
+
+/** Creates the ledger if missing. Safe to run concurrently: the DDL runs under an advisory lock. */
+export async function ensureLedger(client: pg.Client): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await client.query("SELECT pg_advisory_xact_lock(hashtext('aragora_migrate:ledger-ddl'))");
+    await client.query(DDL);
+    const res = await client.query<{ value: string }>("SELECT value FROM aragora_migrate.meta WHERE key = 'version'");
+    const found = res.rows[0] === undefined ? null : Number(res.rows[0].value);
+    if (found === null) {
+      await client.query("INSERT INTO aragora_migrate.meta (key, value) VALUES ('version', $1)", [String(LEDGER_VERSION)]);
+    } else if (found > LEDGER_VERSION) {
+      throw new LedgerVersionError(`the ledger was written by a newer aragora-migrate (ledger version ${found}, this tool knows ${LEDGER_VERSION})`);
+    }
+    await client.query('COMMIT');
+  } catch (err: unknown) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Whether the ledger exists, without creating it (plan and status write nothing). */
+export async function ledgerExists(client: pg.Client): Promise<boolean> {
+  const res = await client.query<{ ok: boolean }>("SELECT to_regclass('aragora_migrate.runs') IS NOT NULL AS ok");
+  return res.rows[0]?.ok === true;
+}

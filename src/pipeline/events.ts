@@ -1,0 +1,20 @@
+/**
+ * What the pipeline tells the outside while it works. Only src/cli/render turns
+ * these into progress bars or log lines; the pipeline never prints.
+ */
+export interface PipelineEventMap {
+  /** A table starts being read; `rows` is the source row count. */
+  'table:start': { readonly file: string; readonly table: string; readonly rows: number };
+  /** Progress within a table: rows done so far. */
+  'table:rows': { readonly file: string; readonly table: string; readonly done: number; readonly bytes: number };
+  /** A table is finished. */
+  'table:done': { readonly file: string; readonly table: string; readonly rows: number; readonly ms: number };
+  /** Something an operator should read now, not only in the final report. */
+  warn: { readonly message: string };
+}
+
+export interface Reporter {
+  emit<K extends keyof PipelineEventMap>(event: K, payload: PipelineEventMap[K]): void;
+}
+
+export const silentReporter: Reporter = { emit: () => undefined };

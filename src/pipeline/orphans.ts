@@ -1,0 +1,48 @@
+import type Database from 'better-sqlite3';
+import { quoteSqliteIdent } from '../discover/inventory.js';
+import type { SourceFile } from '../discover/discover.js';
+import type { TableSpec } from '../mapping/schema.js';
+import type { FindingCollector } from '../report/findings.js';
+import { formatKey } from '../util/keys.js';
+
+/**
+ * Rows whose foreign key points nowhere. SQLite never enforced these keys for
+ * Aragora's stores (reference §0.9), so orphans are normal (continuum entries
+ * archived, consensus rows moved to the archive); the target does not enforce
+ * them either, and the rows load unchanged. Checked within one file, where the
+ * referenced table lives.
+ */
+export function findOrphans(db: Database.Database, spec: TableSpec, file: SourceFile, findings: FindingCollector): void {
+  const tables = new Map(file.objects.map((o) => [o.name, o] as const));
+  const own = tables.get(spec.source);
+  for (const fk of spec.foreignKeys) {
+    const parent = tables.get(fk.references.table);
+    if (own === undefined || parent === undefined) continue;
+    const childCols = new Set(own.columns.map((c) => c.name));
+    const parentCols = new Set(parent.columns.map((c) => c.name));
+    if (!fk.columns.every((c) => childCols.has(c)) || !fk.references.columns.every((c) => parentCols.has(c))) continue;
+    const q = quoteSqliteIdent;
+    const notNull = fk.columns.map((c) => `c.${q(c)} IS NOT NULL`).join(' AND ');
+    const match = fk.columns.map((c, i) => `p.${q(fk.references.columns[i] as string)} = c.${q(c)}`).join(' AND ');
+    const keyCols = spec.key.filter((k) => childCols.has(k));
+    const sql = `SELECT c.rowid, ${keyCols.map((k) => `c.${q(k)}`).join(', ') || 'NULL'} FROM ${q(spec.source)} c
+                  WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${q(fk.references.table)} p WHERE ${match})`;
+    let count = 0;
+    const keys: string[] = [];
+    for (const row of db.prepare(sql).raw(true).iterate() as IterableIterator<unknown[]>) {
+      count++;
+      if (keys.length < 5) keys.push(formatKey(row.slice(1), row[0] as bigint));
+    }
+    if (count === 0) continue;
+    findings.add({
+      file: file.path,
+      table: spec.source,
+      column: fk.columns.join(', '),
+      kind: 'fk_orphan',
+      action: 'keep',
+      count,
+      keys,
+      message: `${fk.columns.join(', ')} points to no ${fk.references.table} row; loaded as is (SQLite never enforced this key and the target does not either)`,
+    });
+  }
+}

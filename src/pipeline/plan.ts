@@ -1,0 +1,274 @@
+import type pg from 'pg';
+import type { ResolvedConfig } from '../config/load-config.js';
+import { discover, type SourceFile } from '../discover/discover.js';
+import type { SourceObject } from '../discover/inventory.js';
+import { autoColumn } from '../mapping/auto.js';
+import type { MappingSet } from '../mapping/load.js';
+import type { Conflict, TableSpec } from '../mapping/schema.js';
+import { ESTIMATE_BASIS, estimateSeconds } from '../report/estimate.js';
+import { FindingCollector } from '../report/findings.js';
+import { planExitCode, type FileReport, type PlanReport, type TableReport } from '../report/plan-report.js';
+import { buildRunbook } from '../report/runbook.js';
+import type { FindingAction } from '../report/types.js';
+import { compileTable } from '../tables/row-converter.js';
+import { timeZoneOffsetFn } from '../tables/timestamp.js';
+import { connectTarget } from './connect.js';
+import { silentReporter, type Reporter } from './events.js';
+import type { Snapshot } from './snapshot.js';
+import { findOrphans } from './orphans.js';
+import { profileTable, type ConvertedPage } from './profile.js';
+import { rawTextReader } from './read.js';
+import { columnFit, existingKeys, inspectTarget, pgTypeName, type TargetTableState } from './target-state.js';
+
+export interface PlanOptions {
+  readonly config: ResolvedConfig;
+  readonly mappings: MappingSet;
+  readonly reporter?: Reporter;
+  /** discover only: no profiling, no target. */
+  readonly inventoryOnly?: boolean;
+  readonly pageRows?: number;
+  readonly pageBytes?: number;
+}
+
+/** What the conflict policy does with a row whose key exists: the finding's action. */
+function conflictAction(c: Conflict): FindingAction {
+  switch (c.policy) {
+    case 'fail':
+      return 'block';
+    case 'keep-both':
+      return 'keep';
+    case 'keep-existing':
+      return 'skip';
+    case 'overwrite':
+    case 'newest':
+    case 'merge':
+      return 'merge';
+  }
+}
+
+/**
+ * The dry run: discover every file, profile every mapped table through the
+ * converters `migrate` uses, and (with a DSN) read the target's state. Writes
+ * nothing anywhere: the sources are read through snapshots, the target only
+ * with SELECTs.
+ */
+export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
+  const { config, mappings } = opts;
+  const reporter = opts.reporter ?? silentReporter;
+  const findings = new FindingCollector();
+  const tables: TableReport[] = [];
+  const offsetOf = timeZoneOffsetFn(config.sourceTimezone);
+
+  let client: pg.Client | null = null;
+  let targetStates = new Map<string, TargetTableState>();
+  let serverVersion = '';
+  if (config.target !== null && opts.inventoryOnly !== true) {
+    client = await connectTarget(config.target, 'aragora-migrate plan');
+    serverVersion = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '';
+    const targets = [...new Set(mappings.stores.flatMap((s) => s.tables.map((t) => t.target)))];
+    targetStates = await inspectTarget(client, config.schema, targets);
+  }
+
+  try {
+    const visit = async (file: SourceFile, snapshot: Snapshot): Promise<void> => {
+      for (const obj of file.objects) {
+        if (obj.type !== 'table' || obj.skipReason !== null) continue;
+        const mapped = mappings.bySource.get(obj.name);
+        if (mapped === undefined) {
+          findings.add({ file: file.path, table: obj.name, column: null, kind: 'unmapped_table', action: 'skip', count: obj.rows ?? 0, message: 'no mapping names this table: it is not migrated' });
+          tables.push(emptyTable(file, obj, 'unmapped', 'no mapping names this table'));
+          continue;
+        }
+        if (opts.inventoryOnly === true) continue;
+        const spec = withUnmappedColumns(mapped.table, obj, file.path, findings);
+        const compiled = compileTable(spec, obj.columns.filter((c) => !c.hidden).map((c) => c.name), { offsetOf, fetchRaw: rawTextReader(snapshot.db, obj.name) });
+        for (const c of compiled.missingColumns) {
+          findings.add({ file: file.path, table: obj.name, column: c.name, kind: 'missing_column', action: 'repair', count: obj.rows ?? 0, message: `the source table has no column ${c.name} (an older schema): every row gets ${JSON.stringify(c.whenMissing)}` });
+        }
+        for (const c of compiled.unsatisfiedColumns) {
+          findings.add({ file: file.path, table: obj.name, column: c.name, kind: 'missing_column', action: 'block', count: obj.rows ?? 0, message: `the source table has no column ${c.name} and the mapping gives no whenMissing value` });
+        }
+        const state = targetStates.get(spec.target) ?? null;
+        const blockedByTarget = checkTargetColumns(spec, state, file.path, findings);
+        const conflicts = { count: 0 };
+        const onPage = client !== null && state !== null && state.exists && state.rows > 0 ? conflictChecker(client, config.schema, spec, state, compiled.targetColumns, file.path, findings, conflicts) : undefined;
+
+        reporter.emit('table:start', { file: file.path, table: obj.name, rows: obj.rows ?? 0 });
+        const profile = await profileTable(snapshot.db, compiled, {
+          file: file.path,
+          pageRows: opts.pageRows ?? 5000,
+          pageBytes: opts.pageBytes ?? 32 * 1024 * 1024,
+          reporter,
+          findings,
+          ...(onPage !== undefined ? { onPage } : {}),
+        });
+        reporter.emit('table:done', { file: file.path, table: obj.name, rows: profile.rowsRead, ms: profile.ms });
+        const narrowed =
+          state !== null &&
+          state.exists &&
+          // Both run: each reports its own columns.
+          reportNarrowing(spec, state, profile.float4Loss, 'float4', file.path, findings) + reportNarrowing(spec, state, profile.int4Overflow, 'int4', file.path, findings) > 0;
+        findOrphans(snapshot.db, spec, file, findings);
+
+        const merged = spec.conflict.policy === 'keep-both' ? 0 : conflicts.count;
+        const blocked = blockedByTarget || narrowed || compiled.unsatisfiedColumns.length > 0 || (merged > 0 && spec.conflict.policy === 'fail');
+        tables.push({
+          source: { file: file.path, table: obj.name },
+          target: `${config.schema}.${spec.target}`,
+          store: mapped.store.name,
+          rowsRead: profile.rowsRead,
+          rowsLoaded: profile.rowsRead - profile.rowsRejected - merged,
+          rowsRejected: profile.rowsRejected,
+          rowsMerged: merged,
+          rowsRepaired: profile.rowsRepaired,
+          bytes: profile.bytesRead,
+          status: blocked ? 'blocked' : profile.rowsRejected > 0 ? 'rejects' : 'ready',
+          reason: null,
+          targetState:
+            state === null
+              ? null
+              : { exists: state.exists, rows: state.rows, addColumns: state.exists ? spec.columns.map((c) => c.target ?? c.name).filter((c) => !state.columns.has(c)) : [] },
+        });
+      }
+      for (const obj of file.objects) {
+        if (obj.skipReason !== null && obj.type !== 'internal') tables.push(emptyTable(file, obj, 'skipped', obj.skipReason));
+      }
+    };
+
+    const result = await discover({ dataDir: config.dataDir, mappings, allowLive: config.allowLive }, visit);
+    const all = [...result.findings, ...findings.toArray()];
+    const files: FileReport[] = result.files.map((f) => ({
+      path: f.path,
+      layout: f.layout,
+      stores: f.stores,
+      sizeBytes: f.sizeBytes,
+      walBytes: f.walBytes,
+      status: f.status,
+      integrity: f.integrity,
+      objects: f.objects.map((o) => {
+        const m = o.skipReason === null ? mappings.bySource.get(o.name) : undefined;
+        return { name: o.name, type: o.type, rows: o.rows, skipReason: o.skipReason, mappedTo: m === undefined ? null : `${config.schema}.${m.table.target}` };
+      }),
+    }));
+    const migrating = tables.filter((t) => t.target !== null);
+    const rows = migrating.reduce((n, t) => n + t.rowsRead, 0);
+    const bytes = migrating.reduce((n, t) => n + t.bytes, 0);
+    const exitCode = planExitCode(all);
+    return {
+      command: opts.inventoryOnly === true ? 'discover' : 'plan',
+      instance: config.instance,
+      exitCode,
+      dataDir: config.dataDir,
+      target: config.target === null || client === null ? null : { dsn: config.target.display, schema: config.schema, serverVersion },
+      tables,
+      findings: all,
+      files,
+      estimate: opts.inventoryOnly === true ? null : { rows, bytes, seconds: estimateSeconds(rows, bytes, migrating.length), basis: ESTIMATE_BASIS },
+      runbook: opts.inventoryOnly === true ? [] : buildRunbook(config, exitCode),
+    };
+  } finally {
+    await client?.end().catch(() => undefined);
+  }
+}
+
+function emptyTable(file: SourceFile, obj: SourceObject, status: 'skipped' | 'unmapped', reason: string): TableReport {
+  return {
+    source: { file: file.path, table: obj.name },
+    target: null,
+    store: null,
+    rowsRead: 0,
+    rowsLoaded: 0,
+    rowsRejected: 0,
+    rowsMerged: 0,
+    rowsRepaired: 0,
+    bytes: 0,
+    status,
+    reason,
+    targetState: null,
+  };
+}
+
+/** Source columns the mapping does not name are carried over with a derived type, never dropped. */
+function withUnmappedColumns(spec: TableSpec, obj: SourceObject, file: string, findings: FindingCollector): TableSpec {
+  const named = new Set(spec.columns.map((c) => c.name));
+  const extra = obj.columns.filter((c) => !c.hidden && !named.has(c.name)).map(autoColumn);
+  for (const c of extra) {
+    findings.add({ file, table: obj.name, column: c.name, kind: 'unmapped_column', action: 'keep', count: obj.rows ?? 0, message: `not in the mapping: carried over as ${c.type} (${c.note ?? ''})` });
+  }
+  return extra.length === 0 ? spec : { ...spec, columns: [...spec.columns, ...extra] };
+}
+
+/** Existing target columns whose type cannot hold what the mapping writes. Returns true when blocked. */
+function checkTargetColumns(spec: TableSpec, state: TargetTableState | null, file: string, findings: FindingCollector): boolean {
+  if (state === null || !state.exists) return false;
+  let blocked = false;
+  for (const c of spec.columns) {
+    const theirs = state.columns.get(c.target ?? c.name);
+    if (theirs === undefined || columnFit(c.type, theirs) !== 'incompatible') continue;
+    blocked = true;
+    findings.add({ file, table: spec.source, column: c.name, kind: 'type_mismatch', action: 'block', count: 1, message: `target column ${spec.target}.${c.target ?? c.name} is ${theirs}; the mapping writes ${pgTypeName(c.type)}` });
+  }
+  return blocked;
+}
+
+function reportNarrowing(
+  spec: TableSpec,
+  state: TargetTableState,
+  losses: ReadonlyMap<string, { count: number; keys: string[] }>,
+  fit: 'float4' | 'int4',
+  file: string,
+  findings: FindingCollector,
+): number {
+  let reported = 0;
+  for (const [column, loss] of losses) {
+    const c = spec.columns.find((x) => x.name === column);
+    const theirs = state.columns.get(c?.target ?? column);
+    if (c === undefined || theirs === undefined || columnFit(c.type, theirs) !== fit) continue;
+    reported++;
+    findings.add({
+      file,
+      table: spec.source,
+      column,
+      kind: 'precision_loss',
+      action: 'block',
+      count: loss.count,
+      keys: loss.keys,
+      message:
+        fit === 'float4'
+          ? `target column ${spec.target}.${c.target ?? column} is real (float4); ${loss.count} source values are 8-byte floats it would round. ALTER it to double precision first.`
+          : `target column ${spec.target}.${c.target ?? column} is integer; ${loss.count} source values do not fit. ALTER it to bigint first.`,
+    });
+  }
+  return reported;
+}
+
+function conflictChecker(
+  client: pg.Client,
+  schema: string,
+  spec: TableSpec,
+  state: TargetTableState,
+  targetColumns: readonly string[],
+  file: string,
+  findings: FindingCollector,
+  counter: { count: number },
+): ((page: ConvertedPage) => Promise<void>) | undefined {
+  const keyCols = spec.key.map((k) => {
+    const col = spec.columns.find((c) => c.name === k);
+    const name = col?.target ?? k;
+    return { name, index: targetColumns.indexOf(name), type: state.columns.get(name) };
+  });
+  if (keyCols.some((k) => k.index < 0 || k.type === undefined)) return undefined;
+  const action = conflictAction(spec.conflict);
+  const message =
+    spec.conflict.policy === 'keep-both'
+      ? 'key already in the target: both rows are kept, the incoming one gets a new id'
+      : `key already in the target: resolved by the ${spec.conflict.policy} policy${spec.conflict.reason !== undefined ? ` (${spec.conflict.reason})` : ''}`;
+  return async (page) => {
+    const rows = page.outcomes.map((o) => keyCols.map((k) => o.values[k.index] as string | null));
+    const hits = await existingKeys(client, schema, spec.target, keyCols.map((k) => ({ name: k.name, type: k.type as string })), rows);
+    counter.count += hits.length;
+    for (const i of hits) {
+      findings.add({ file, table: spec.source, column: null, kind: 'key_conflict', action, message, key: page.keys[i] ?? null });
+    }
+  };
+}

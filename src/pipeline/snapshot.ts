@@ -1,0 +1,78 @@
+import Database from 'better-sqlite3';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { SourceError } from '../errors.js';
+import type { Sniff } from '../discover/sniff.js';
+
+/** A consistent, read-only view of one source file. */
+export interface Snapshot {
+  readonly db: Database.Database;
+  /** The file SQLite reads: the source itself, or a private copy. */
+  readonly readPath: string;
+  readonly copied: boolean;
+  close(): void;
+}
+
+/**
+ * Opens a source file without changing it in any way.
+ *
+ * A file in WAL mode (Aragora's default, reference §1.4) keeps committed rows in
+ * `-wal` until a checkpoint. Opening it, even read-only, makes SQLite create or
+ * write `-shm`, and the last connection to close checkpoints into the `.db`.
+ * So such a file (or one with a hot `-journal`) is copied with its `-wal` into a
+ * private temp folder and the copy is opened: SQLite replays the committed
+ * frames there, the source stays byte-identical, and no `-wal`/`-shm` appears
+ * beside it. A rollback-journal file with no journal is opened read-only in place.
+ */
+export function openSnapshot(path: string, sniff: Sniff, tmpRoot: string = tmpdir()): Snapshot {
+  const wal = `${path}-wal`;
+  const journal = `${path}-journal`;
+  const mustCopy = sniff.walMode || existsSync(wal) || existsSync(journal);
+  let dir: string | null = null;
+  let readPath = path;
+  try {
+    if (mustCopy) {
+      dir = mkdtempSync(join(tmpRoot, 'aragora-migrate-snap-'));
+      readPath = join(dir, basename(path));
+      copyFileSync(path, readPath);
+      if (existsSync(wal)) copyFileSync(wal, `${readPath}-wal`);
+      if (existsSync(journal)) copyFileSync(journal, `${readPath}-journal`);
+    }
+    const db = new Database(readPath, { readonly: !mustCopy, fileMustExist: true });
+    db.defaultSafeIntegers(true);
+    if (mustCopy) {
+      // Replay the copied WAL into the private copy now, so every later read
+      // sees the same committed state.
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      db.pragma('query_only = true');
+    }
+    const tmp = dir;
+    return {
+      db,
+      readPath,
+      copied: mustCopy,
+      close() {
+        if (db.open) db.close();
+        if (tmp !== null) rmSync(tmp, { recursive: true, force: true });
+      },
+    };
+  } catch (err: unknown) {
+    if (dir !== null) rmSync(dir, { recursive: true, force: true });
+    throw new SourceError('SOURCE_UNREADABLE', `cannot open ${path} as SQLite: ${err instanceof Error ? err.message : String(err)}`, {
+      file: path,
+      cause: err,
+    });
+  }
+}
+
+/**
+ * Opens a second, independent connection to the snapshot. better-sqlite3 keeps
+ * a connection busy while an iterator is open, so side reads (raw bytes of a
+ * value) need their own.
+ */
+export function openSideConnection(snapshot: Snapshot): Database.Database {
+  const db = new Database(snapshot.readPath, { readonly: true, fileMustExist: true });
+  db.defaultSafeIntegers(true);
+  return db;
+}

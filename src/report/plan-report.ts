@@ -1,0 +1,61 @@
+import type { FileStatus, Layout } from '../discover/discover.js';
+import type { ObjectType } from '../discover/inventory.js';
+import type { Finding } from './types.js';
+
+/** Per source table, in every report (`plan`, `migrate`, `verify`). */
+export interface TableReport {
+  readonly source: { readonly file: string; readonly table: string };
+  /** `schema.table`, or null when the table is not migrated. */
+  readonly target: string | null;
+  readonly store: string | null;
+  readonly rowsRead: number;
+  readonly rowsLoaded: number;
+  readonly rowsRejected: number;
+  /** Resolved by a conflict policy (not inserted as a new row). */
+  readonly rowsMerged: number;
+  /** Loaded with at least one value repaired under a policy. */
+  readonly rowsRepaired: number;
+  readonly bytes: number;
+  readonly status: 'ready' | 'rejects' | 'blocked' | 'skipped' | 'unmapped';
+  readonly reason: string | null;
+  /** With a DSN: what the target already holds. */
+  readonly targetState: { readonly exists: boolean; readonly rows: number; readonly addColumns: readonly string[] } | null;
+}
+
+export interface FileReport {
+  readonly path: string;
+  readonly layout: Layout;
+  readonly stores: readonly string[];
+  readonly sizeBytes: number;
+  readonly walBytes: number;
+  readonly status: FileStatus;
+  readonly integrity: string | null;
+  readonly objects: readonly {
+    readonly name: string;
+    readonly type: ObjectType;
+    readonly rows: number | null;
+    readonly skipReason: string | null;
+    /** `schema.table` the mapping sends it to; null when unmapped or skipped. */
+    readonly mappedTo: string | null;
+  }[];
+}
+
+export interface PlanReport {
+  readonly command: 'plan' | 'discover';
+  readonly instance: string;
+  readonly exitCode: number;
+  readonly dataDir: string;
+  readonly target: { readonly dsn: string; readonly schema: string; readonly serverVersion: string } | null;
+  readonly tables: readonly TableReport[];
+  readonly findings: readonly Finding[];
+  readonly files: readonly FileReport[];
+  readonly estimate: { readonly rows: number; readonly bytes: number; readonly seconds: number; readonly basis: string } | null;
+  readonly runbook: readonly string[];
+}
+
+/** DESIGN.md: 5 when a finding blocks, 3 when rows would be rejected, else 0. */
+export function planExitCode(findings: readonly Finding[]): 0 | 3 | 5 {
+  if (findings.some((f) => f.action === 'block')) return 5;
+  if (findings.some((f) => f.action === 'reject')) return 3;
+  return 0;
+}

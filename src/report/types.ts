@@ -1,0 +1,52 @@
+/**
+ * The `--json` report: a contract for operators' automation (DESIGN.md,
+ * "Command contract"). Field names here are that contract; change them only
+ * with a note in the README.
+ */
+
+export const FINDING_KINDS = [
+  'nul_byte',
+  'invalid_utf8',
+  'json_nonfinite',
+  'json_nul',
+  'json_invalid',
+  'timestamp_unparseable',
+  'type_mismatch',
+  'null_key',
+  'fk_orphan',
+  'key_conflict',
+  'precision_loss',
+  'unmapped_table',
+  'unmapped_column',
+  'missing_column',
+  'not_sqlite',
+  'corrupt_file',
+  'wal_pending',
+  'source_busy',
+] as const;
+export type FindingKind = (typeof FINDING_KINDS)[number];
+
+/**
+ * What the migration does about a finding.
+ * - repair: the value is changed under a policy and the original recorded
+ * - reject: the row goes to the reject file, with the reason
+ * - skip: the table, column or file is not migrated (by design, or unknown)
+ * - block: the migration cannot proceed until this is resolved (exit 5)
+ * - keep: the rows load unchanged; reported so the operator knows
+ * - merge: the row's key already exists; the table's conflict policy resolves it (counted in rowsMerged)
+ */
+export const FINDING_ACTIONS = ['repair', 'reject', 'skip', 'block', 'keep', 'merge'] as const;
+export type FindingAction = (typeof FINDING_ACTIONS)[number];
+
+export interface Finding {
+  readonly file: string | null;
+  readonly table: string | null;
+  readonly column: string | null;
+  readonly kind: FindingKind;
+  readonly count: number;
+  readonly action: FindingAction;
+  /** Up to 5 keys, in the form of `formatKey` (src/util/keys.ts). */
+  readonly exampleKeys: readonly string[];
+  /** One line for a person: what was found and what will happen. */
+  readonly message: string;
+}
