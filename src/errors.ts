@@ -40,6 +40,22 @@ export const ERROR_CODES = {
     exit: EXIT.REFUSED,
     hint: 'Check host, port, credentials and sslmode in the DSN, and that this machine may reach the server.',
   },
+  TARGET_INCOMPATIBLE: {
+    exit: EXIT.REFUSED,
+    hint: 'Change the listed columns as shown (or drop the empty table and let migrate create it), then run migrate again.',
+  },
+  LOCK_HELD: {
+    exit: EXIT.REFUSED,
+    hint: 'Another migrate is writing to this database. Wait for it to finish, or raise --lock-timeout.',
+  },
+  RUN_SOURCE_CHANGED: {
+    exit: EXIT.REFUSED,
+    hint: 'The source files changed since the unfinished run started, so it cannot resume exactly. Stop whatever writes them and restore the files it read, or roll that run back before starting a new one.',
+  },
+  TARGET_CONFLICT: {
+    exit: EXIT.REFUSED,
+    hint: "The table's conflict policy is fail. Decide which rows win, set another policy in its mapping, and run migrate again.",
+  },
   TARGET_QUERY_FAILED: { exit: EXIT.INTERNAL, hint: 'The server refused a query the tool needs; see the message.' },
   PLAN_BLOCKED: { exit: EXIT.REFUSED, hint: 'Resolve the blocking findings listed above, then plan again.' },
   OUTPUT_UNWRITABLE: { exit: EXIT.USAGE, hint: 'Choose a path in a folder that exists and is writable.' },

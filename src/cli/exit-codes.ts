@@ -9,4 +9,5 @@ Exit codes (the same for every command):
   3  finished, but some rows were rejected (see the reject files / findings)
   4  verification found differences
   5  refused by a preflight (blocking findings, source file in use, lock held, unverified archive)
+  130 interrupted (Ctrl-C); every committed batch is kept: run the same command to resume
 `;

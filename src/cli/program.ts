@@ -1,9 +1,10 @@
 import { Command } from 'commander';
 import { discoverCommand } from './commands/discover.js';
+import { migrateCommand } from './commands/migrate.js';
 import { planCommand } from './commands/plan.js';
 import { EXIT_CODE_HELP } from './exit-codes.js';
 
-export const VERSION = '0.1.0';
+import { VERSION } from '../version.js';
 
 /** Builds the commander program; main.ts runs it. */
 export function buildProgram(): Command {
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .exitOverride();
   program.addCommand(discoverCommand().exitOverride());
   program.addCommand(planCommand().exitOverride());
+  program.addCommand(migrateCommand().exitOverride());
   program.addHelpText('after', `${EXIT_CODE_HELP}\nExample:\n  $ aragora-migrate plan --data-dir /app/data\n`);
   return program;
 }

@@ -34,11 +34,15 @@ export interface DiscoverOptions {
   /** Run PRAGMA quick_check (reads every page). */
   readonly integrity?: boolean;
   readonly tmpDir?: string;
+  /** Keep each readable file's snapshot open and return it; the caller closes them. */
+  readonly keepSnapshots?: boolean;
 }
 
 export interface DiscoverResult {
   readonly files: readonly SourceFile[];
   readonly findings: readonly Finding[];
+  /** With `keepSnapshots`: relative path → open snapshot. */
+  readonly snapshots: ReadonlyMap<string, Snapshot>;
 }
 
 /** Called while a file's snapshot is open, so later stages read the same image without a second copy. */
@@ -51,6 +55,7 @@ function finding(f: Omit<Finding, 'exampleKeys' | 'column' | 'table'> & Partial<
 export async function discover(opts: DiscoverOptions, visit?: SnapshotVisitor): Promise<DiscoverResult> {
   const files: SourceFile[] = [];
   const findings: Finding[] = [];
+  const snapshots = new Map<string, Snapshot>();
   const legacyNames = new Set(opts.mappings.stores.flatMap((s) => s.files.legacy));
   const consolidatedNames = new Set(opts.mappings.stores.flatMap((s) => s.files.consolidated));
 
@@ -142,11 +147,12 @@ export async function discover(opts: DiscoverOptions, visit?: SnapshotVisitor): 
       const file: SourceFile = { ...base, holders, layout, stores, status, integrity, objects };
       files.push(file);
       if (visit !== undefined && status !== 'corrupt') await visit(file, snapshot);
+      if (opts.keepSnapshots === true && status !== 'corrupt') snapshots.set(rel, snapshot);
     } finally {
-      snapshot.close();
+      if (!snapshots.has(rel)) snapshot.close();
     }
   }
-  return { files, findings };
+  return { files, findings, snapshots };
 }
 
 function errorText(err: unknown): string {

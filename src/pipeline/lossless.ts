@@ -18,7 +18,11 @@ export function toLossless(v: SourceValue, rawText?: Buffer | null): LosslessVal
   if (v === null) return null;
   if (typeof v === 'bigint') return { integer: v.toString() };
   if (typeof v === 'number') return { real: String(v) };
-  if (typeof v === 'string') return rawText !== undefined && rawText !== null ? { text_base64: rawText.toString('base64') } : { text: v };
+  if (typeof v === 'string') {
+    if (rawText !== undefined && rawText !== null) return { text_base64: rawText.toString('base64') };
+    // jsonb cannot hold U+0000, so text with NUL bytes travels as its bytes.
+    return v.includes('\0') ? { text_base64: Buffer.from(v, 'utf8').toString('base64') } : { text: v };
+  }
   return { blob_base64: v.toString('base64') };
 }
 

@@ -2,7 +2,6 @@ import type pg from 'pg';
 import type { ResolvedConfig } from '../config/load-config.js';
 import { discover, type SourceFile } from '../discover/discover.js';
 import type { SourceObject } from '../discover/inventory.js';
-import { autoColumn } from '../mapping/auto.js';
 import type { MappingSet } from '../mapping/load.js';
 import type { Conflict, TableSpec } from '../mapping/schema.js';
 import { ESTIMATE_BASIS, estimateSeconds } from '../report/estimate.js';
@@ -13,6 +12,7 @@ import type { FindingAction } from '../report/types.js';
 import { compileTable } from '../tables/row-converter.js';
 import { timeZoneOffsetFn } from '../tables/timestamp.js';
 import { connectTarget } from './connect.js';
+import { effectiveSpec } from './effective-spec.js';
 import { silentReporter, type Reporter } from './events.js';
 import type { Snapshot } from './snapshot.js';
 import { findOrphans } from './orphans.js';
@@ -189,13 +189,12 @@ function emptyTable(file: SourceFile, obj: SourceObject, status: 'skipped' | 'un
 }
 
 /** Source columns the mapping does not name are carried over with a derived type, never dropped. */
-function withUnmappedColumns(spec: TableSpec, obj: SourceObject, file: string, findings: FindingCollector): TableSpec {
-  const named = new Set(spec.columns.map((c) => c.name));
-  const extra = obj.columns.filter((c) => !c.hidden && !named.has(c.name)).map(autoColumn);
+function withUnmappedColumns(mapped: TableSpec, obj: SourceObject, file: string, findings: FindingCollector): TableSpec {
+  const { spec, extra } = effectiveSpec(mapped, obj);
   for (const c of extra) {
     findings.add({ file, table: obj.name, column: c.name, kind: 'unmapped_column', action: 'keep', count: obj.rows ?? 0, message: `not in the mapping: carried over as ${c.type} (${c.note ?? ''})` });
   }
-  return extra.length === 0 ? spec : { ...spec, columns: [...spec.columns, ...extra] };
+  return spec;
 }
 
 /** Existing target columns whose type cannot hold what the mapping writes. Returns true when blocked. */

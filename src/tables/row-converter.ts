@@ -78,6 +78,9 @@ export function compileTable(spec: TableSpec, sourceColumns: readonly string[], 
 
   const indexOf = new Map(selectColumns.map((name, i) => [name, i + 1] as const));
   const keyIdx = spec.key.map((k) => indexOf.get(k) ?? -1);
+  // A NULL can only be refused where the target's primary key needs a value;
+  // a nullable natural key (matches.debate_id, UNIQUE) holds NULLs that never collide.
+  const pkIdx = (spec.primaryKey ?? spec.key).map((k) => indexOf.get(k) ?? -1);
 
   type Slot = { target: string; column: string; idx: number; convert: ValueConverter } | { target: string; column: string; constant: TargetValue };
   const slots: Slot[] = [];
@@ -128,9 +131,9 @@ export function compileTable(spec: TableSpec, sourceColumns: readonly string[], 
     convertRow(raw) {
       repairs = [];
       reject = null;
-      for (const i of keyIdx) {
+      for (const i of pkIdx) {
         if (i < 0 || raw[i] === null) {
-          return { values: [], repairs: [], reject: { column: spec.key.join(', '), kind: 'null_key', message: 'NULL in a key column' } };
+          return { values: [], repairs: [], reject: { column: (spec.primaryKey ?? spec.key).join(', '), kind: 'null_key', message: 'NULL in a primary key column' } };
         }
       }
       const rowid = raw[0] as bigint;

@@ -1,0 +1,94 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { existsSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { ConfigError } from '../../errors.js';
+import { runMigration } from '../../pipeline/migrate.js';
+import { EXIT_CODE_HELP } from '../exit-codes.js';
+import { toJson, writeOutput } from '../output.js';
+import { renderMigrateText } from '../render/migrate-text.js';
+import { progressReporter } from '../render/progress.js';
+import { addDataDirFlag, addSourceFlags, addTargetFlags, resolve } from '../shared-flags.js';
+
+interface MigrateFlags {
+  dataDir?: string;
+  databaseUrl?: string;
+  schema?: string;
+  mappings?: string;
+  sourceTimezone?: string;
+  instance?: string;
+  allowLive?: boolean;
+  jobs: number;
+  batchRows: number;
+  lockTimeout: number;
+  rejectDir: string;
+  json?: string;
+  quiet?: boolean;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
+  return n;
+}
+
+export function migrateCommand(): Command {
+  const cmd = new Command('migrate')
+    .description('Stream every mapped table into PostgreSQL through COPY, in batches that commit with their checkpoint. Killed at any point, the same command resumes.')
+    .option('--jobs <n>', 'tables loaded at once', positiveInt, 2)
+    .option('--batch-rows <n>', 'rows per batch (one transaction each)', positiveInt, 10000)
+    .option('--lock-timeout <seconds>', 'how long to wait for another migrate to finish', positiveInt, 30)
+    .option('--reject-dir <dir>', 'where reject files go, one folder per run', 'aragora-migrate-rejects')
+    .option('--json <file>', 'write the run report as JSON to a file, or - for stdout')
+    .option('-q, --quiet', 'no progress on stderr', false);
+  addDataDirFlag(cmd);
+  addTargetFlags(cmd);
+  addSourceFlags(cmd);
+  cmd.addHelpText('after', `${EXIT_CODE_HELP}\nCtrl-C stops after the current batch; run the same command again to resume.\n\nExample:\n  $ aragora-migrate migrate --data-dir /app/data --database-url "$ARAGORA_POSTGRES_DSN" --instance web-1\n`);
+  cmd.action(async (flags: MigrateFlags) => {
+    cmd.setOptionValue('exitCode', await migrate(flags));
+  });
+  return cmd;
+}
+
+async function migrate(flags: MigrateFlags): Promise<number> {
+  const { config, mappings } = resolve(flags);
+  if (!existsSync(config.dataDir)) throw new ConfigError('CONFIG_DATA_DIR_MISSING', `data dir ${config.dataDir} does not exist`);
+  if (config.target === null) throw new ConfigError('CONFIG_DSN_MISSING', 'migrate needs the target PostgreSQL');
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    signals++;
+    if (signals === 1) {
+      process.stderr.write(`\n${sig}: stopping after the current batch (every committed batch is kept; press Ctrl-C again to stop at once)\n`);
+      controller.abort();
+    } else {
+      // The open transaction is rolled back by the server when the connection drops.
+      process.stderr.write('stopping now; run the same command again to resume\n');
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const progress = progressReporter({ quiet: flags.quiet === true || flags.json === '-', verb: 'loading' });
+  try {
+    const report = await runMigration({
+      config,
+      mappings,
+      reporter: progress,
+      signal: controller.signal,
+      jobs: flags.jobs,
+      batchRows: flags.batchRows,
+      batchBytes: 32 * 1024 * 1024,
+      lockTimeoutSeconds: flags.lockTimeout,
+      rejectDir: resolvePath(flags.rejectDir),
+    });
+    progress.stop();
+    if (flags.json !== undefined) writeOutput(flags.json, toJson(report));
+    if (flags.json !== '-') process.stdout.write(renderMigrateText(report));
+    return report.exitCode;
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

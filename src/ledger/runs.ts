@@ -1,0 +1,153 @@
+import type pg from 'pg';
+
+/** A run as the ledger holds it. */
+export interface RunRow {
+  readonly run_id: string;
+  readonly instance: string;
+  readonly host: string;
+  readonly data_dir: string;
+  readonly target_schema: string;
+  readonly state: RunState;
+  readonly started_at: Date;
+  readonly finished_at: Date | null;
+  readonly exit_code: number | null;
+}
+
+/**
+ * running: a process is (or was, if killed) loading; interrupted: stopped by a
+ * signal; loaded: every table done (rejects included); failed: a table failed.
+ */
+export type RunState = 'running' | 'interrupted' | 'failed' | 'loaded';
+
+export interface FileHash {
+  readonly path: string;
+  readonly sizeBytes: number;
+  readonly sha256: string;
+  readonly walBytes: number;
+  readonly walSha256: string | null;
+}
+
+export interface TableProgress {
+  readonly source_file: string;
+  readonly source_table: string;
+  readonly target_table: string;
+  readonly state: 'pending' | 'loading' | 'loaded' | 'failed';
+  readonly direct_copy: boolean;
+  readonly rows_source: string;
+  readonly rows_read: string;
+  readonly rows_loaded: string;
+  readonly rows_rejected: string;
+  readonly rows_merged: string;
+  readonly rows_repaired: string;
+  readonly bytes_read: string;
+  readonly last_rowid: string | null;
+  readonly seconds: number;
+}
+
+/** The newest run of this instance on this data dir and schema, whatever its state. */
+export async function latestRun(client: pg.Client, instance: string, dataDir: string, schema: string): Promise<RunRow | null> {
+  const r = await client.query<RunRow>(
+    `SELECT run_id, instance, host, data_dir, target_schema, state, started_at, finished_at, exit_code
+       FROM aragora_migrate.runs WHERE instance = $1 AND data_dir = $2 AND target_schema = $3
+      ORDER BY started_at DESC, run_id DESC LIMIT 1`,
+    [instance, dataDir, schema],
+  );
+  return r.rows[0] ?? null;
+}
+
+export async function runFiles(client: pg.Client, runId: string): Promise<FileHash[]> {
+  const r = await client.query<{ path: string; size_bytes: string; sha256: string; wal_bytes: string; wal_sha256: string | null }>(
+    'SELECT path, size_bytes, sha256, wal_bytes, wal_sha256 FROM aragora_migrate.run_files WHERE run_id = $1 ORDER BY path',
+    [runId],
+  );
+  return r.rows.map((x) => ({ path: x.path, sizeBytes: Number(x.size_bytes), sha256: x.sha256, walBytes: Number(x.wal_bytes), walSha256: x.wal_sha256 }));
+}
+
+export async function createRun(
+  client: pg.Client,
+  run: { runId: string; instance: string; host: string; dataDir: string; schema: string; toolVersion: string; options: Record<string, unknown> },
+  files: readonly FileHash[],
+  tables: readonly { file: string; table: string; target: string; rows: number }[],
+): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await client.query(
+      `INSERT INTO aragora_migrate.runs (run_id, instance, host, data_dir, target_schema, state, tool_version, options)
+       VALUES ($1, $2, $3, $4, $5, 'running', $6, $7)`,
+      [run.runId, run.instance, run.host, run.dataDir, run.schema, run.toolVersion, JSON.stringify(run.options)],
+    );
+    await client.query(
+      `INSERT INTO aragora_migrate.run_files (run_id, path, size_bytes, sha256, wal_bytes, wal_sha256)
+       SELECT $1, f.path, f.size_bytes, f.sha256, f.wal_bytes, f.wal_sha256
+         FROM jsonb_to_recordset($2::jsonb) AS f(path text, size_bytes bigint, sha256 text, wal_bytes bigint, wal_sha256 text)`,
+      [run.runId, JSON.stringify(files.map((f) => ({ path: f.path, size_bytes: f.sizeBytes, sha256: f.sha256, wal_bytes: f.walBytes, wal_sha256: f.walSha256 })))],
+    );
+    await client.query(
+      `INSERT INTO aragora_migrate.run_tables (run_id, source_file, source_table, target_table, state, rows_source)
+       SELECT $1, t.file, t.tbl, t.target, 'pending', t.rows
+         FROM jsonb_to_recordset($2::jsonb) AS t(file text, tbl text, target text, rows bigint)`,
+      [run.runId, JSON.stringify(tables.map((t) => ({ file: t.file, tbl: t.table, target: t.target, rows: t.rows })))],
+    );
+    await client.query('COMMIT');
+  } catch (err: unknown) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+export async function setRunState(client: pg.Client, runId: string, state: RunState, exitCode: number | null): Promise<void> {
+  await client.query(
+    `UPDATE aragora_migrate.runs SET state = $2, exit_code = $3,
+            finished_at = CASE WHEN $2 IN ('loaded', 'failed', 'interrupted') THEN now() ELSE NULL END
+      WHERE run_id = $1`,
+    [runId, state, exitCode],
+  );
+}
+
+export async function tableProgress(client: pg.Client, runId: string): Promise<TableProgress[]> {
+  const r = await client.query<TableProgress>(
+    `SELECT source_file, source_table, target_table, state, direct_copy, rows_source, rows_read, rows_loaded, rows_rejected,
+            rows_merged, rows_repaired, bytes_read, last_rowid, seconds
+       FROM aragora_migrate.run_tables WHERE run_id = $1 ORDER BY source_file, source_table`,
+    [runId],
+  );
+  return r.rows;
+}
+
+export async function setTableState(
+  client: pg.Client,
+  runId: string,
+  file: string,
+  table: string,
+  state: TableProgress['state'],
+  extra: { directCopy?: boolean } = {},
+): Promise<void> {
+  await client.query(
+    `UPDATE aragora_migrate.run_tables
+        SET state = $4,
+            direct_copy = COALESCE($5, direct_copy),
+            started_at = COALESCE(started_at, now()),
+            finished_at = CASE WHEN $4 IN ('loaded', 'failed') THEN now() ELSE finished_at END
+      WHERE run_id = $1 AND source_file = $2 AND source_table = $3`,
+    [runId, file, table, state, extra.directCopy ?? null],
+  );
+}
+
+/** Rejects and repairs of a run, folded per (file, table, column, kind) with up to 5 keys, for the report. */
+export async function issueSummary(
+  client: pg.Client,
+  runId: string,
+): Promise<{ source_file: string; source_table: string; column_name: string | null; kind: string; action: 'reject' | 'repair'; n: string; keys: string[]; reason: string }[]> {
+  const r = await client.query(
+    `SELECT source_file, source_table, column_name, kind, 'reject' AS action, count(*) AS n,
+            (array_agg(row_key ORDER BY source_rowid))[1:5] AS keys, min(reason) AS reason
+       FROM aragora_migrate.rejects WHERE run_id = $1 GROUP BY 1, 2, 3, 4
+     UNION ALL
+     SELECT source_file, source_table, column_name, kind, 'repair', count(*),
+            (array_agg(row_key ORDER BY source_rowid))[1:5], min(kind)
+       FROM aragora_migrate.repairs WHERE run_id = $1 GROUP BY 1, 2, 3, 4
+     ORDER BY 1, 2, 3, 4`,
+    [runId],
+  );
+  return r.rows as never;
+}

@@ -1,0 +1,280 @@
+import type Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { TargetError } from '../errors.js';
+import type { TableSpec } from '../mapping/schema.js';
+import type { CompiledTable } from '../tables/row-converter.js';
+import type { SourceValue } from '../tables/value.js';
+import { qualified, quoteIdent } from '../util/quote.js';
+import { encodeCopyRow } from './copy-encode.js';
+import type { Reporter } from './events.js';
+import { toLossless } from './lossless.js';
+import { conflictSql } from './merge-sql.js';
+import { readPages, type Page } from './read.js';
+
+export interface LoadTableInput {
+  readonly client: pg.Client;
+  readonly db: Database.Database;
+  readonly compiled: CompiledTable;
+  readonly spec: TableSpec;
+  readonly runId: string;
+  readonly file: string;
+  readonly schema: string;
+  /** Resume after this source rowid; null for a fresh table. */
+  readonly afterRowid: bigint | null;
+  /** COPY straight into the target (it was empty when the table started) or through a staging table. */
+  readonly direct: boolean;
+  readonly batchRows: number;
+  readonly batchBytes: number;
+  readonly signal: AbortSignal;
+  readonly reporter: Reporter;
+  /** Rows done before this process started (resume), for progress. */
+  readonly doneBefore: number;
+  readonly fetchRaw: (column: string, rowid: bigint) => Buffer | null;
+}
+
+export interface LoadTableResult {
+  readonly rowsRead: number;
+  readonly rowsLoaded: number;
+  readonly rowsRejected: number;
+  readonly rowsMerged: number;
+  readonly rowsRepaired: number;
+  readonly bytes: number;
+  /** True when the stage path took over after a direct COPY met a duplicate key. */
+  readonly switchedToStaging: boolean;
+  readonly interrupted: boolean;
+}
+
+interface Prepared {
+  readonly page: Page;
+  /** The path the batch was encoded for: direct COPY text or stage text. */
+  readonly direct: boolean;
+  readonly copyText: string;
+  readonly stageText: string;
+  readonly loadable: number;
+  readonly rejects: object[];
+  readonly repairs: object[];
+  readonly repairedRows: number;
+  readonly digest: string;
+}
+
+const LEDGER_BATCH_SQL = `
+WITH b AS (
+  INSERT INTO aragora_migrate.batches (run_id, source_file, source_table, batch_no, first_rowid, last_rowid, rows_read, rows_loaded, rows_rejected, rows_merged, digest)
+  SELECT $1, $2, $3, COALESCE(max(batch_no), 0) + 1, $4, $5, $6, $7, $8, $9, $10
+    FROM aragora_migrate.batches WHERE run_id = $1 AND source_file = $2 AND source_table = $3
+), r AS (
+  INSERT INTO aragora_migrate.rejects (run_id, source_file, source_table, source_rowid, row_key, column_name, kind, reason, original)
+  SELECT $1, $2, $3, x.rowid, x.key, x.col, x.kind, x.reason, x.original
+    FROM jsonb_to_recordset($11::jsonb) AS x(rowid bigint, key text, col text, kind text, reason text, original jsonb)
+), p AS (
+  INSERT INTO aragora_migrate.repairs (run_id, source_file, source_table, source_rowid, row_key, column_name, kind, original)
+  SELECT $1, $2, $3, x.rowid, x.key, x.col, x.kind, x.original
+    FROM jsonb_to_recordset($12::jsonb) AS x(rowid bigint, key text, col text, kind text, original jsonb)
+)
+UPDATE aragora_migrate.run_tables
+   SET rows_read = rows_read + $6, rows_loaded = rows_loaded + $7, rows_rejected = rows_rejected + $8,
+       rows_merged = rows_merged + $9, rows_repaired = rows_repaired + $13, bytes_read = bytes_read + $14,
+       seconds = seconds + $15, last_rowid = $5, state = 'loading'
+ WHERE run_id = $1 AND source_file = $2 AND source_table = $3`;
+
+/**
+ * Loads one source table in batches. Each batch (a page of source rows in
+ * rowid order) and its checkpoint commit in one transaction: the rows, their
+ * rejects and repairs, the batch record and the table's resume position. A kill
+ * at any instant therefore leaves either the whole batch or none of it, and the
+ * next run continues after the last committed rowid.
+ */
+export async function loadTable(input: LoadTableInput): Promise<LoadTableResult> {
+  const { client, compiled, spec } = input;
+  const target = qualified(input.schema, spec.target);
+  const columns = compiled.targetColumns;
+  const colList = columns.map(quoteIdent).join(', ');
+  const stage = quoteIdent(`am_stage_${createHash('sha1').update(`${input.file}:${spec.source}`).digest('hex').slice(0, 12)}`);
+  const keyTargets = spec.key.map((k) => spec.columns.find((c) => c.name === k)?.target ?? k);
+  const surrogate = spec.surrogateKey === undefined ? null : (spec.columns.find((c) => c.name === spec.surrogateKey)?.target ?? spec.surrogateKey);
+  const naturalConflicts = !(surrogate !== null && keyTargets.length === 1 && keyTargets[0] === surrogate);
+  const conflict = conflictSql(spec, spec.conflict, target, `pg_temp.${stage}`, columns, keyTargets);
+
+  let direct = input.direct;
+  let stageReady = false;
+  let switched = false;
+  const totals = { rowsRead: 0, rowsLoaded: 0, rowsRejected: 0, rowsMerged: 0, rowsRepaired: 0, bytes: 0 };
+
+  const ensureStage = async (): Promise<void> => {
+    if (stageReady) return;
+    await client.query(
+      `CREATE TEMP TABLE IF NOT EXISTS ${stage} ON COMMIT DELETE ROWS AS SELECT ${colList}, 0::bigint AS __rowid, ''::text AS __key FROM ${target} WITH NO DATA`,
+    );
+    if (surrogate !== null) {
+      // New ids must clear every id already in the target and every source id of
+      // this table, so a re-assigned id never collides with one still to come.
+      const maxSource = input.db.prepare(`SELECT max(${quoteIdent(spec.surrogateKey ?? '')}) FROM ${quoteIdent(spec.source)}`).pluck().get() as bigint | null;
+      await client.query(
+        `SELECT setval(pg_get_serial_sequence($1, $2), GREATEST((SELECT COALESCE(max(${quoteIdent(surrogate)}), 0) FROM ${target}), $3::bigint, 1))`,
+        [`${quoteIdent(input.schema)}.${quoteIdent(spec.target)}`, surrogate, (maxSource ?? 0n).toString()],
+      );
+    }
+    stageReady = true;
+  };
+
+  const prepare = (page: Page): Prepared => {
+    let copyText = '';
+    let stageText = '';
+    let loadable = 0;
+    let repairedRows = 0;
+    const rejects: object[] = [];
+    const repairs: object[] = [];
+    for (const raw of page.rows) {
+      const out = compiled.convertRow(raw);
+      if (out.reject !== null) {
+        rejects.push({ rowid: String(raw[0]), key: compiled.keyOf(raw), col: out.reject.column, kind: out.reject.kind, reason: out.reject.message, original: losslessRow(compiled, raw, input.fetchRaw) });
+        continue;
+      }
+      if (out.repairs.length > 0) {
+        repairedRows++;
+        const key = compiled.keyOf(raw);
+        for (const r of out.repairs) {
+          const original = Buffer.isBuffer(r.original) ? { text_base64: r.original.toString('base64') } : toLossless(r.original);
+          repairs.push({ rowid: String(raw[0]), key, col: r.column, kind: r.kind, original });
+        }
+      }
+      loadable++;
+      const line = encodeCopyRow(out.values);
+      if (direct) copyText += line;
+      else stageText += `${line.slice(0, -1)}\t${String(raw[0])}\t${encodeCopyRow([compiled.keyOf(raw)])}`;
+    }
+    const digest = createHash('sha256').update(direct ? copyText : stageText).digest('hex');
+    return { page, direct, copyText, stageText, loadable, rejects, repairs, repairedRows, digest };
+  };
+
+  const copyInto = async (sql: string, text: string): Promise<void> => {
+    if (text.length === 0) return;
+    const stream = client.query(copyFrom(sql));
+    await new Promise<void>((resolve, reject) => {
+      stream.on('error', reject);
+      stream.on('finish', resolve);
+      stream.end(text);
+    });
+  };
+
+  const send = async (p: Prepared): Promise<{ loaded: number; merged: number }> => {
+    const started = Date.now();
+    await client.query('BEGIN');
+    try {
+      let loaded = 0;
+      let merged = 0;
+      if (direct) {
+        await copyInto(`COPY ${target} (${colList}) FROM STDIN`, p.copyText);
+        loaded = p.loadable;
+      } else {
+        await copyInto(`COPY pg_temp.${stage} (${colList}, __rowid, __key) FROM STDIN`, p.stageText);
+        if (naturalConflicts) {
+          const params = [input.runId, input.file, spec.source, spec.target];
+          const recorded = await client.query(conflict.record, params);
+          if ((recorded.rowCount ?? 0) > 0 && spec.conflict.policy === 'fail') {
+            const keys = await client.query<{ k: string }>(`SELECT __key AS k FROM pg_temp.${stage} AS s JOIN ${target} AS t ON ${keyTargets.map((k) => `t.${quoteIdent(k)} = s.${quoteIdent(k)}`).join(' AND ')} LIMIT 5`);
+            throw new TargetError('TARGET_CONFLICT', `${recorded.rowCount ?? 0} row(s) of ${input.file} ${spec.source} have keys already in ${spec.target}, and its conflict policy is fail: ${keys.rows.map((r) => r.k).join(', ')}`, { table: spec.target });
+          }
+          if (conflict.update !== null) await client.query(conflict.update);
+          merged = (await client.query(conflict.discard)).rowCount ?? 0;
+        }
+        if (surrogate !== null) {
+          const s = quoteIdent(surrogate);
+          await client.query(
+            `WITH clash AS (SELECT s.${s} AS old_id FROM pg_temp.${stage} AS s WHERE EXISTS (SELECT 1 FROM ${target} AS t WHERE t.${s} = s.${s})),
+                  fresh AS (SELECT old_id, nextval(pg_get_serial_sequence($4, $5)) AS new_id FROM clash),
+                  upd AS (UPDATE pg_temp.${stage} AS s SET ${s} = f.new_id FROM fresh f WHERE s.${s} = f.old_id RETURNING f.old_id, f.new_id)
+             INSERT INTO aragora_migrate.id_map (run_id, source_file, source_table, source_id, target_id) SELECT $1, $2, $3, old_id, new_id FROM upd`,
+            [input.runId, input.file, spec.source, `${quoteIdent(input.schema)}.${quoteIdent(spec.target)}`, surrogate],
+          );
+        }
+        loaded = (await client.query(`INSERT INTO ${target} (${colList}) SELECT ${colList} FROM pg_temp.${stage}`)).rowCount ?? 0;
+      }
+      await client.query(LEDGER_BATCH_SQL, [
+        input.runId,
+        input.file,
+        spec.source,
+        p.page.firstRowid.toString(),
+        p.page.lastRowid.toString(),
+        p.page.rows.length,
+        loaded,
+        p.rejects.length,
+        merged,
+        p.digest,
+        JSON.stringify(p.rejects),
+        JSON.stringify(p.repairs),
+        p.repairedRows,
+        p.page.bytes,
+        (Date.now() - started) / 1000,
+      ]);
+      await client.query('COMMIT');
+      return { loaded, merged };
+    } catch (err: unknown) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  };
+
+  const apply = async (prepared: Prepared): Promise<void> => {
+    // Encoded before the table left the direct path: encode again for the stage.
+    const p = prepared.direct === direct ? prepared : prepare(prepared.page);
+    let result: { loaded: number; merged: number };
+    try {
+      result = await send(p);
+    } catch (err: unknown) {
+      // A duplicate key inside what looked like a fresh load (two source rows
+      // that became equal after a repair): the stage path resolves it by policy.
+      if (!direct || (err as { code?: string }).code !== '23505') throw err;
+      direct = false;
+      switched = true;
+      await ensureStage();
+      result = await send(prepare(p.page));
+    }
+    totals.rowsRead += p.page.rows.length;
+    totals.rowsLoaded += result.loaded;
+    totals.rowsRejected += p.rejects.length;
+    totals.rowsMerged += result.merged;
+    totals.rowsRepaired += p.repairedRows;
+    totals.bytes += p.page.bytes;
+    input.reporter.emit('table:rows', { file: input.file, table: spec.source, done: input.doneBefore + totals.rowsRead, bytes: totals.bytes });
+  };
+
+  if (!direct) await ensureStage();
+  const pages = readPages(input.db, spec.source, compiled.selectColumns, {
+    maxRows: input.batchRows,
+    maxBytes: input.batchBytes,
+    ...(input.afterRowid !== null ? { afterRowid: input.afterRowid } : {}),
+  });
+  // One batch in flight: the next page is read and converted while PostgreSQL
+  // works on the previous one.
+  let inflight: Promise<void> | null = null;
+  let interrupted = false;
+  try {
+    for (const page of pages) {
+      if (input.signal.aborted) {
+        interrupted = true;
+        break;
+      }
+      const prepared = prepare(page);
+      if (inflight !== null) await inflight;
+      inflight = apply(prepared);
+      // Errors surface at the next await; keep the rejection observed meanwhile.
+      inflight.catch(() => undefined);
+    }
+  } finally {
+    if (inflight !== null) await inflight;
+  }
+  return { ...totals, switchedToStaging: switched, interrupted };
+}
+
+function losslessRow(compiled: CompiledTable, raw: readonly SourceValue[], fetchRaw: (column: string, rowid: bigint) => Buffer | null): Record<string, unknown> {
+  const row: Record<string, unknown> = {};
+  compiled.selectColumns.forEach((name, i) => {
+    const v = raw[i + 1] as SourceValue;
+    const rawBytes = typeof v === 'string' && v.includes('\uFFFD') ? fetchRaw(name, raw[0] as bigint) : null;
+    row[name] = toLossless(v, rawBytes);
+  });
+  return row;
+}

@@ -1,0 +1,99 @@
+import type pg from 'pg';
+import type { ResolvedConfig } from '../config/load-config.js';
+import type { DiscoverResult } from '../discover/discover.js';
+import { issueSummary, tableProgress } from '../ledger/runs.js';
+import { FindingCollector } from '../report/findings.js';
+import type { MigrateReport, MigrateTableReport } from '../report/migrate-report.js';
+import type { FileReport } from '../report/plan-report.js';
+import type { FindingKind } from '../report/types.js';
+
+export interface SummaryInput {
+  readonly runId: string;
+  readonly config: ResolvedConfig;
+  readonly scan: DiscoverResult;
+  readonly state: MigrateReport['state'];
+  readonly resumed: boolean;
+  readonly exitCode: number;
+  readonly rejectFiles: readonly string[];
+  readonly seconds: number;
+  readonly message: string;
+  readonly failure?: unknown;
+}
+
+
+/** The report of a run, read back from the ledger so a resumed run reports all its batches, not only this process's. */
+export async function buildMigrateReport(client: pg.Client, input: SummaryInput): Promise<MigrateReport> {
+  const { config, scan } = input;
+  const tables: MigrateTableReport[] = (await tableProgress(client, input.runId)).map((p) => ({
+    source: { file: p.source_file, table: p.source_table },
+    target: `${config.schema}.${p.target_table}`,
+    store: null,
+    rowsRead: Number(p.rows_read),
+    rowsLoaded: Number(p.rows_loaded),
+    rowsRejected: Number(p.rows_rejected),
+    rowsMerged: Number(p.rows_merged),
+    rowsRepaired: Number(p.rows_repaired),
+    bytes: Number(p.bytes_read),
+    status: p.state === 'loaded' ? (Number(p.rows_rejected) > 0 ? 'rejects' : 'ready') : p.state === 'failed' ? 'blocked' : 'skipped',
+    reason: p.state === 'loaded' ? null : p.state,
+    targetState: null,
+    seconds: p.seconds,
+  }));
+  const findings = new FindingCollector();
+  for (const f of scan.findings) findings.add({ ...f, keys: f.exampleKeys });
+  for (const s of await issueSummary(client, input.runId)) {
+    findings.add({
+      file: s.source_file,
+      table: s.source_table,
+      column: s.column_name,
+      kind: s.kind as FindingKind,
+      action: s.action,
+      count: Number(s.n),
+      keys: s.keys,
+      message: s.action === 'reject' ? `rejected: ${s.reason}` : `repaired under the ${s.kind} policy; originals in the ledger (aragora_migrate.repairs)`,
+    });
+  }
+  const conflicts = await client.query<{ source_file: string; source_table: string; policy: string; outcome: string; n: string; keys: string[] }>(
+    `SELECT source_file, source_table, policy, outcome, count(*) AS n, (array_agg(row_key ORDER BY source_rowid))[1:5] AS keys
+       FROM aragora_migrate.conflicts WHERE run_id = $1 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
+    [input.runId],
+  );
+  for (const c of conflicts.rows) {
+    findings.add({
+      file: c.source_file,
+      table: c.source_table,
+      column: null,
+      kind: 'key_conflict',
+      action: c.outcome.startsWith('kept-existing') ? 'skip' : 'merge',
+      count: Number(c.n),
+      keys: c.keys,
+      message: `key already in the target: ${c.outcome} (policy ${c.policy}); both rows in the ledger (aragora_migrate.conflicts)`,
+    });
+  }
+  const files: FileReport[] = scan.files.map((f) => ({
+    path: f.path,
+    layout: f.layout,
+    stores: f.stores,
+    sizeBytes: f.sizeBytes,
+    walBytes: f.walBytes,
+    status: f.status,
+    integrity: f.integrity,
+    objects: f.objects.map((o) => ({ name: o.name, type: o.type, rows: o.rows, skipReason: o.skipReason, mappedTo: null })),
+  }));
+  return {
+    command: 'migrate',
+    runId: input.runId,
+    instance: config.instance,
+    exitCode: input.exitCode,
+    state: input.state,
+    resumed: input.resumed,
+    dataDir: config.dataDir,
+    target: { dsn: config.target?.display ?? '', schema: config.schema },
+    tables,
+    findings: findings.toArray(),
+    files,
+    rejectFiles: input.rejectFiles,
+    seconds: input.seconds,
+    message: input.message,
+  };
+}

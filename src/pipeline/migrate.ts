@@ -1,0 +1,250 @@
+import { hostname } from 'node:os';
+import type pg from 'pg';
+import { VERSION } from '../version.js';
+import type { ResolvedConfig } from '../config/load-config.js';
+import { discover, type SourceFile } from '../discover/discover.js';
+import { ConfigError, MigrateError, SourceError } from '../errors.js';
+import { createRun, latestRun, runFiles, setRunState, tableProgress, type FileHash } from '../ledger/runs.js';
+import { ensureLedger } from '../ledger/schema.js';
+import type { MappingSet } from '../mapping/load.js';
+import type { TableSpec } from '../mapping/schema.js';
+import type { MigrateReport } from '../report/migrate-report.js';
+import { compileTable } from '../tables/row-converter.js';
+import { timeZoneOffsetFn } from '../tables/timestamp.js';
+import { qualified, quoteIdent } from '../util/quote.js';
+import { connectTarget } from './connect.js';
+import { effectiveSpec, unionSpecs } from './effective-spec.js';
+import type { Reporter } from './events.js';
+import { loadTable } from './load-table.js';
+import { acquireRunLock, releaseRunLock } from './lock.js';
+import { buildMigrateReport } from './migrate-summary.js';
+import { rawTextReader } from './read.js';
+import { writeRejectFiles } from './rejects-file.js';
+import type { Snapshot } from './snapshot.js';
+import { hashSourceFile } from './source-hash.js';
+import { createIndexSql, prepareTargetTable } from './target-ddl.js';
+import { inspectTarget } from './target-state.js';
+
+export interface MigrateOptions {
+  readonly config: ResolvedConfig;
+  readonly mappings: MappingSet;
+  readonly reporter: Reporter;
+  readonly signal: AbortSignal;
+  readonly jobs: number;
+  readonly batchRows: number;
+  readonly batchBytes: number;
+  readonly lockTimeoutSeconds: number;
+  readonly rejectDir: string;
+}
+
+interface Task {
+  readonly file: SourceFile;
+  readonly snapshot: Snapshot;
+  readonly spec: TableSpec;
+  readonly rows: number;
+}
+
+/**
+ * The migration of one instance: discover → snapshot → map → read → convert →
+ * COPY → checkpoint, resumable at any point. The same call after a kill
+ * continues the unfinished run; after a finished run on unchanged files it is a
+ * no-op that says so.
+ */
+export async function runMigration(opts: MigrateOptions): Promise<MigrateReport> {
+  const { config, mappings } = opts;
+  if (config.target === null) throw new ConfigError('CONFIG_DSN_MISSING', 'migrate needs the target PostgreSQL');
+  const started = Date.now();
+  const control = await connectTarget(config.target, `aragora-migrate migrate ${config.instance}`.slice(0, 63));
+  const scan = await discover({ dataDir: config.dataDir, mappings, allowLive: config.allowLive, keepSnapshots: true });
+  const workers: pg.Client[] = [];
+  let locked = false;
+  try {
+    preflight(scan.findings);
+    await ensureLedger(control);
+    await acquireRunLock(control, opts.lockTimeoutSeconds, opts.signal);
+    locked = true;
+
+    const tasks = collectTasks(scan.files, scan.snapshots, mappings);
+    const hashes: FileHash[] = [];
+    for (const f of scan.files.filter((x) => scan.snapshots.has(x.path))) hashes.push(await hashSourceFile(f.absPath, f.path));
+
+    const previous = await latestRun(control, config.instance, config.dataDir, config.schema);
+    let runId: string;
+    let resumed = false;
+    if (previous !== null && sameFiles(await runFiles(control, previous.run_id), hashes)) {
+      if (previous.state === 'loaded') {
+        return await buildMigrateReport(control, {
+          runId: previous.run_id, config, scan, state: 'noop', resumed: false, exitCode: previous.exit_code ?? 0, rejectFiles: [], seconds: (Date.now() - started) / 1000,
+          message: `nothing to do: run ${previous.run_id} already migrated these files (finished ${previous.finished_at?.toISOString() ?? '?'})`,
+        });
+      }
+      runId = previous.run_id;
+      resumed = true;
+    } else if (previous !== null && previous.state !== 'loaded') {
+      throw new MigrateError('RUN_SOURCE_CHANGED', `run ${previous.run_id} of instance ${config.instance} did not finish (${previous.state}), and the source files changed since it started`);
+    } else {
+      runId = newRunId(config.instance);
+      await createRun(
+        control,
+        { runId, instance: config.instance, host: hostname(), dataDir: config.dataDir, schema: config.schema, toolVersion: VERSION, options: { jobs: opts.jobs, batchRows: opts.batchRows, sourceTimezone: config.sourceTimezone } },
+        hashes,
+        tasks.map((t) => ({ file: t.file.path, table: t.spec.source, target: t.spec.target, rows: t.rows })),
+      );
+    }
+    await setRunState(control, runId, 'running', null);
+
+    // Target tables: created, or checked and widened, before a single row moves.
+    const byTarget = new Map<string, Task[]>();
+    for (const t of tasks) byTarget.set(t.spec.target, [...(byTarget.get(t.spec.target) ?? []), t]);
+    const states = await inspectTarget(control, config.schema, [...byTarget.keys()]);
+    for (const [target, group] of byTarget) {
+      const state = states.get(target);
+      if (state !== undefined) await prepareTargetTable(control, config.schema, unionSpecs(group.map((g) => g.spec)), state);
+    }
+
+    const progress = new Map((await tableProgress(control, runId)).map((p) => [`${p.source_file}\0${p.source_table}`, p] as const));
+    const offsetOf = timeZoneOffsetFn(config.sourceTimezone);
+    // Tasks feeding one target run one after another (the stage path reads what
+    // the previous one wrote); groups run in parallel, biggest first.
+    const groups = [...byTarget.values()]
+      .map((g) => g.filter((t) => progress.get(`${t.file.path}\0${t.spec.source}`)?.state !== 'loaded').sort((a, b) => order(a) - order(b) || a.file.path.localeCompare(b.file.path)))
+      .filter((g) => g.length > 0)
+      .sort((a, b) => b.reduce((n, t) => n + t.rows, 0) - a.reduce((n, t) => n + t.rows, 0));
+    function order(t: Task): number {
+      return progress.get(`${t.file.path}\0${t.spec.source}`)?.state === 'loading' ? 0 : 1;
+    }
+
+    let failure: unknown = null;
+    let interrupted = false;
+    const abortAll = new AbortController();
+    const onAbort = (): void => abortAll.abort();
+    opts.signal.addEventListener('abort', onAbort);
+    const worker = async (client: pg.Client): Promise<void> => {
+      for (let g = groups.shift(); g !== undefined && failure === null && !abortAll.signal.aborted; g = groups.shift()) {
+        for (const task of g) {
+          if (failure !== null || abortAll.signal.aborted) break;
+          const p = progress.get(`${task.file.path}\0${task.spec.source}`);
+          const resuming = p?.state === 'loading';
+          let direct: boolean;
+          if (resuming) direct = p.direct_copy;
+          else {
+            const r = await client.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${qualified(config.schema, task.spec.target)}) AS any`);
+            direct = r.rows[0]?.any !== true;
+          }
+          await client.query(
+            `UPDATE aragora_migrate.run_tables SET state = 'loading', direct_copy = $4, started_at = COALESCE(started_at, now()) WHERE run_id = $1 AND source_file = $2 AND source_table = $3`,
+            [runId, task.file.path, task.spec.source, direct],
+          );
+          const doneBefore = Number(p?.rows_read ?? 0);
+          opts.reporter.emit('table:start', { file: task.file.path, table: task.spec.source, rows: task.rows });
+          const t0 = Date.now();
+          try {
+            const obj = task.file.objects.find((o) => o.name === task.spec.source);
+            const fetchRaw = rawTextReader(task.snapshot.db, task.spec.source);
+            const compiled = compileTable(task.spec, (obj?.columns ?? []).filter((c) => !c.hidden).map((c) => c.name), { offsetOf, fetchRaw });
+            const result = await loadTable({
+              client, db: task.snapshot.db, compiled, spec: task.spec, runId, file: task.file.path, schema: config.schema,
+              afterRowid: p?.last_rowid === null || p?.last_rowid === undefined ? null : BigInt(p.last_rowid),
+              direct, batchRows: opts.batchRows, batchBytes: opts.batchBytes, signal: abortAll.signal, reporter: opts.reporter, doneBefore, fetchRaw,
+            });
+            if (result.interrupted) {
+              interrupted = true;
+              break;
+            }
+            await client.query(
+              `UPDATE aragora_migrate.run_tables SET state = 'loaded', finished_at = now(), direct_copy = direct_copy AND NOT $4 WHERE run_id = $1 AND source_file = $2 AND source_table = $3`,
+              [runId, task.file.path, task.spec.source, result.switchedToStaging],
+            );
+            opts.reporter.emit('table:done', { file: task.file.path, table: task.spec.source, rows: doneBefore + result.rowsRead, ms: Date.now() - t0 });
+          } catch (err: unknown) {
+            failure ??= err instanceof MigrateError ? err : new Error(`${task.file.path} ${task.spec.source}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+            abortAll.abort();
+            await client.query(`UPDATE aragora_migrate.run_tables SET state = 'failed' WHERE run_id = $1 AND source_file = $2 AND source_table = $3`, [runId, task.file.path, task.spec.source]).catch(() => undefined);
+          }
+        }
+      }
+    };
+    for (let i = 0; i < Math.max(1, Math.min(opts.jobs, groups.length)); i++) {
+      workers.push(await connectTarget(config.target, `aragora-migrate migrate ${config.instance} worker ${i + 1}`.slice(0, 63)));
+    }
+    await Promise.all(workers.map(worker));
+    opts.signal.removeEventListener('abort', onAbort);
+    if (opts.signal.aborted) interrupted = true;
+
+    if (failure === null && !interrupted) await finishTargets(control, config.schema, byTarget);
+    const rejectFiles = await writeRejectFiles(control, runId, opts.rejectDir);
+    const rejected = Number((await control.query<{ n: string }>('SELECT count(*) AS n FROM aragora_migrate.rejects WHERE run_id = $1', [runId])).rows[0]?.n ?? 0);
+    const state = failure !== null ? 'failed' : interrupted ? 'interrupted' : 'loaded';
+    const exitCode = failure !== null ? (failure instanceof MigrateError ? failure.exitCode : 1) : interrupted ? 130 : rejected > 0 ? 3 : 0;
+    await setRunState(control, runId, state, exitCode);
+    const how = `run the same command again to resume run ${runId}`;
+    const message =
+      state === 'loaded'
+        ? `run ${runId} loaded every table${rejected > 0 ? `; ${rejected} row(s) rejected, see ${rejectFiles.length} reject file(s)` : ''}`
+        : state === 'interrupted'
+          ? `interrupted: every committed batch is kept; ${how}`
+          : `failed: ${failure instanceof Error ? failure.message : String(failure)}; fix the cause, then ${how}`;
+    return await buildMigrateReport(control, { runId, config, scan, state, resumed, exitCode, rejectFiles, seconds: (Date.now() - started) / 1000, message, failure });
+  } finally {
+    for (const w of workers) await w.end().catch(() => undefined);
+    if (locked) await releaseRunLock(control).catch(() => undefined);
+    await control.end().catch(() => undefined);
+    for (const s of scan.snapshots.values()) s.close();
+  }
+}
+
+/** Blocking discover findings stop the run before anything is written. */
+function preflight(findings: readonly { kind: string; action: string; file: string | null; message: string }[]): void {
+  const blocking = findings.filter((f) => f.action === 'block');
+  if (blocking.length === 0) return;
+  const lines = blocking.map((f) => `${f.file ?? ''}: ${f.message}`).join('\n  ');
+  if (blocking.some((f) => f.kind === 'source_busy')) throw new SourceError('SOURCE_BUSY', `source files are in use:\n  ${lines}`);
+  throw new MigrateError('PLAN_BLOCKED', `the migration cannot proceed:\n  ${lines}`);
+}
+
+function collectTasks(files: readonly SourceFile[], snapshots: ReadonlyMap<string, Snapshot>, mappings: MappingSet): Task[] {
+  const tasks: Task[] = [];
+  for (const file of files) {
+    const snapshot = snapshots.get(file.path);
+    if (snapshot === undefined) continue;
+    for (const obj of file.objects) {
+      if (obj.type !== 'table' || obj.skipReason !== null) continue;
+      const mapped = mappings.bySource.get(obj.name);
+      if (mapped === undefined) continue;
+      const { spec } = effectiveSpec(mapped.table, obj);
+      const present = new Set(obj.columns.map((c) => c.name));
+      const unsatisfied = spec.columns.filter((c) => !c.targetOnly && !present.has(c.name) && c.whenMissing === undefined);
+      if (unsatisfied.length > 0) {
+        throw new MigrateError('PLAN_BLOCKED', `${file.path} ${obj.name} lacks column(s) ${unsatisfied.map((c) => c.name).join(', ')} and the mapping gives no whenMissing value`);
+      }
+      tasks.push({ file, snapshot, spec, rows: obj.rows ?? 0 });
+    }
+  }
+  return tasks;
+}
+
+function sameFiles(a: readonly FileHash[], b: readonly FileHash[]): boolean {
+  const key = (f: FileHash): string => `${f.path}\0${f.sha256}\0${f.walSha256 ?? ''}`;
+  return a.length === b.length && a.map(key).sort().join('\n') === b.map(key).sort().join('\n');
+}
+
+function newRunId(instance: string): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const safe = instance.replace(/[^\w.-]+/g, '-').slice(0, 40);
+  return `${stamp}-${safe}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** After the load: identity sequences past the loaded ids, then the secondary indexes. */
+async function finishTargets(client: pg.Client, schema: string, byTarget: ReadonlyMap<string, Task[]>): Promise<void> {
+  for (const [target, group] of byTarget) {
+    const spec = unionSpecs(group.map((g) => g.spec));
+    if (spec.surrogateKey !== undefined) {
+      const col = spec.columns.find((c) => c.name === spec.surrogateKey)?.target ?? spec.surrogateKey;
+      await client.query(
+        `SELECT setval(pg_get_serial_sequence($1, $2), GREATEST((SELECT COALESCE(max(${quoteIdent(col)}), 0) FROM ${qualified(schema, target)}), 1))`,
+        [`${quoteIdent(schema)}.${quoteIdent(target)}`, col],
+      );
+    }
+    for (const sql of createIndexSql(schema, spec)) await client.query(sql);
+  }
+}

@@ -1,0 +1,34 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type pg from 'pg';
+
+/**
+ * Writes the reject files of a run from the ledger: one JSON line per rejected
+ * row (the original values, losslessly, with reason and key). Written whole
+ * from the ledger at the end of every run, so a resumed run never duplicates
+ * a line and a killed one never leaves a batch's rejects that did not commit.
+ */
+export async function writeRejectFiles(client: pg.Client, runId: string, dir: string): Promise<string[]> {
+  const tables = await client.query<{ source_file: string; source_table: string }>(
+    'SELECT DISTINCT source_file, source_table FROM aragora_migrate.rejects WHERE run_id = $1 ORDER BY 1, 2',
+    [runId],
+  );
+  if (tables.rows.length === 0) return [];
+  const runDir = join(dir, runId);
+  mkdirSync(runDir, { recursive: true });
+  const written: string[] = [];
+  for (const t of tables.rows) {
+    const rows = await client.query<{ source_rowid: string; row_key: string; column_name: string | null; kind: string; reason: string; original: unknown }>(
+      `SELECT source_rowid, row_key, column_name, kind, reason, original FROM aragora_migrate.rejects
+        WHERE run_id = $1 AND source_file = $2 AND source_table = $3 ORDER BY source_rowid`,
+      [runId, t.source_file, t.source_table],
+    );
+    const path = join(runDir, `${t.source_file.replaceAll('/', '__')}.${t.source_table}.rejects.jsonl`);
+    const lines = rows.rows.map((r) =>
+      JSON.stringify({ file: t.source_file, table: t.source_table, rowid: r.source_rowid, key: r.row_key, column: r.column_name, kind: r.kind, reason: r.reason, row: r.original }),
+    );
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    written.push(path);
+  }
+  return written;
+}

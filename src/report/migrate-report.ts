@@ -1,0 +1,26 @@
+import type { FileReport, TableReport } from './plan-report.js';
+import type { Finding } from './types.js';
+
+export interface MigrateTableReport extends TableReport {
+  readonly seconds: number;
+}
+
+/** `migrate --json`: the contract of DESIGN.md plus what an operator needs to resume or undo. */
+export interface MigrateReport {
+  readonly command: 'migrate';
+  readonly runId: string;
+  readonly instance: string;
+  readonly exitCode: number;
+  /** loaded, interrupted, failed; `noop` when an earlier run already did the work. */
+  readonly state: 'loaded' | 'interrupted' | 'failed' | 'noop';
+  readonly resumed: boolean;
+  readonly dataDir: string;
+  readonly target: { readonly dsn: string; readonly schema: string };
+  readonly tables: readonly MigrateTableReport[];
+  readonly findings: readonly Finding[];
+  readonly files: readonly FileReport[];
+  readonly rejectFiles: readonly string[];
+  readonly seconds: number;
+  /** One line for a person: what happened and what to do next. */
+  readonly message: string;
+}

@@ -1,0 +1,51 @@
+import pg from 'pg';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/load-config.js';
+import { loadBuiltinMappingSet } from '../../src/mapping/load.js';
+import { silentReporter } from '../../src/pipeline/events.js';
+import { runMigration } from '../../src/pipeline/migrate.js';
+import type { MigrateReport } from '../../src/report/migrate-report.js';
+import { tempDir } from './files.js';
+
+export const mappings = loadBuiltinMappingSet();
+
+/** Runs a migration in-process with the CLI's defaults. */
+export async function migrate(dataDir: string, url: string, extra: { instance?: string; sourceTimezone?: string; batchRows?: number } = {}): Promise<MigrateReport> {
+  return runMigration({
+    config: loadConfig({ dataDir, databaseUrl: url, instance: extra.instance ?? 'test-a', ...(extra.sourceTimezone !== undefined ? { sourceTimezone: extra.sourceTimezone } : {}) }, {}),
+    mappings,
+    reporter: silentReporter,
+    signal: new AbortController().signal,
+    jobs: 2,
+    batchRows: extra.batchRows ?? 10000,
+    batchBytes: 32 * 1024 * 1024,
+    lockTimeoutSeconds: 30,
+    rejectDir: join(tempDir('rejects'), 'r'),
+  });
+}
+
+export async function withPg<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * An order-independent digest and count of every table in `schema` (the ledger
+ * excluded): two databases with equal digests hold the same rows.
+ */
+export async function tableDigests(url: string, schema = 'public'): Promise<Record<string, string>> {
+  return withPg(url, async (c) => {
+    const tables = await c.query<{ t: string }>(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' ORDER BY 1`, [schema]);
+    const out: Record<string, string> = {};
+    for (const { t } of tables.rows) {
+      const r = await c.query<{ n: string; d: string | null }>(`SELECT count(*) AS n, md5(string_agg(md5(x::text), '' ORDER BY md5(x::text))) AS d FROM "${schema}"."${t}" x`);
+      out[t] = `${r.rows[0]?.n ?? 0}:${r.rows[0]?.d ?? ''}`;
+    }
+    return out;
+  });
+}
