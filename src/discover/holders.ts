@@ -6,9 +6,9 @@ export interface FileHolder {
 }
 
 /**
- * Processes that hold one of `paths` open, found through /proc (Linux). A
- * running aragora keeps its database and `-wal` open for the life of the
- * process, so an open handle is the sign of a live writer. Elsewhere (no /proc)
+ * Processes that hold one of `paths` open for writing, found through /proc
+ * (Linux). A running aragora keeps its database and `-wal` open read-write for
+ * the life of the process, so such a handle is the sign of a live writer. Elsewhere (no /proc)
  * the answer is "none found", and the snapshot still reads consistently.
  */
 export function findHolders(paths: readonly string[]): FileHolder[] {
@@ -43,13 +43,28 @@ export function findHolders(paths: readonly string[]): FileHolder[] {
       } catch {
         continue;
       }
-      if (wanted.has(target)) {
+      if (wanted.has(target) && openForWriting(pid, fd)) {
         holders.push({ pid: Number(pid), command: commandOf(pid) });
         break;
       }
     }
   }
   return holders;
+}
+
+/**
+ * Only a handle that can write makes a live writer: Aragora opens its files
+ * read-write, while readers (another aragora-migrate, a backup tool) open them
+ * read-only and change nothing. The access mode is the low two bits of the
+ * octal `flags:` line in /proc/<pid>/fdinfo/<fd>.
+ */
+function openForWriting(pid: string, fd: string): boolean {
+  try {
+    const m = /^flags:\s*([0-7]+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+    return m === null || (parseInt(m[1] ?? '0', 8) & 0o3) !== 0;
+  } catch {
+    return true;
+  }
 }
 
 function commandOf(pid: string): string {

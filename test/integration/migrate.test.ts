@@ -1,7 +1,10 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FixtureManifest } from '../../fixtures/generate.js';
 import { fromLossless, type LosslessValue } from '../../src/pipeline/lossless.js';
+import { runCli } from '../helpers/cli.js';
 import { makeInstance, naturalKey, withCopy } from '../helpers/fixtures.js';
 import { mappings, migrate, tableDigests, withPg } from '../helpers/migrate.js';
 import { createTestDatabase } from '../helpers/pg.js';
@@ -114,6 +117,28 @@ describe('values land exactly', () => {
         }
       });
     } finally {
+      await db.drop();
+    }
+  });
+});
+
+describe('a source file held open by a live writer', () => {
+  it('is refused with exit 5 and a message to stop the service; --allow-live reads it anyway', async () => {
+    const m = makeInstance({ layout: 'legacy', instance: 'a' });
+    const db = await createTestDatabase('mig_live');
+    // Aragora keeps its database open read-write for the life of the process.
+    const writer = spawn(process.execPath, ['-e', `require('fs').openSync(${JSON.stringify(join(m.dir, 'genesis.db'))}, 'r+'); console.log('open'); setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve) => writer.stdout.once('data', () => resolve()));
+      const refused = runCli(['migrate', '--data-dir', m.dir, '--database-url', db.url, '--quiet']);
+      expect(refused.code).toBe(5);
+      expect(refused.stderr).toContain('SOURCE_BUSY');
+      expect(refused.stderr).toMatch(/genesis\.db: held open by pid \d+/);
+      expect(refused.stderr).toMatch(/stop the aragora service/i);
+      const allowed = runCli(['migrate', '--data-dir', m.dir, '--database-url', db.url, '--quiet', '--allow-live', '--reject-dir', join(m.dir, '..', 'rej')]);
+      expect(allowed.code).toBe(3);
+    } finally {
+      writer.kill('SIGKILL');
       await db.drop();
     }
   });
