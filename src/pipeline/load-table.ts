@@ -7,7 +7,7 @@ import type { TableSpec } from '../mapping/schema.js';
 import type { CompiledTable } from '../tables/row-converter.js';
 import type { SourceValue } from '../tables/value.js';
 import { qualified, quoteIdent } from '../util/quote.js';
-import { encodeCopyRow } from './copy-encode.js';
+import { CopyBuffer } from './copy-encode.js';
 import type { Reporter } from './events.js';
 import { toLossless } from './lossless.js';
 import { conflictSql } from './merge-sql.js';
@@ -50,8 +50,8 @@ interface Prepared {
   readonly page: Page;
   /** The path the batch was encoded for: direct COPY text or stage text. */
   readonly direct: boolean;
-  readonly copyText: string;
-  readonly stageText: string;
+  /** The COPY payload, for the target (direct) or for the stage (with rowid and key appended). */
+  readonly payload: Buffer;
   readonly loadable: number;
   readonly rejects: object[];
   readonly repairs: object[];
@@ -120,42 +120,42 @@ export async function loadTable(input: LoadTableInput): Promise<LoadTableResult>
   };
 
   const prepare = (page: Page): Prepared => {
-    let copyText = '';
-    let stageText = '';
+    const out = new CopyBuffer(Math.ceil(page.bytes * 1.1) + page.rows.length * 64);
     let loadable = 0;
     let repairedRows = 0;
     const rejects: object[] = [];
     const repairs: object[] = [];
     for (const raw of page.rows) {
-      const out = compiled.convertRow(raw);
-      if (out.reject !== null) {
-        rejects.push({ rowid: String(raw[0]), key: compiled.keyOf(raw), col: out.reject.column, kind: out.reject.kind, reason: out.reject.message, original: losslessRow(compiled, raw, input.fetchRaw) });
+      const row = compiled.convertRow(raw);
+      if (row.reject !== null) {
+        rejects.push({ rowid: String(raw[0]), key: compiled.keyOf(raw), col: row.reject.column, kind: row.reject.kind, reason: row.reject.message, original: losslessRow(compiled, raw, input.fetchRaw) });
         continue;
       }
-      if (out.repairs.length > 0) {
+      if (row.repairs.length > 0) {
         repairedRows++;
         const key = compiled.keyOf(raw);
-        for (const r of out.repairs) {
+        for (const r of row.repairs) {
           const original = Buffer.isBuffer(r.original) ? { text_base64: r.original.toString('base64') } : toLossless(r.original);
           repairs.push({ rowid: String(raw[0]), key, col: r.column, kind: r.kind, original });
         }
       }
       loadable++;
-      const line = encodeCopyRow(out.values);
-      if (direct) copyText += line;
-      else stageText += `${line.slice(0, -1)}\t${String(raw[0])}\t${encodeCopyRow([compiled.keyOf(raw)])}`;
+      if (direct) out.writeRow(row.values);
+      else out.writeRow(row.values, String(raw[0]), compiled.keyOf(raw));
     }
-    const digest = createHash('sha256').update(direct ? copyText : stageText).digest('hex');
-    return { page, direct, copyText, stageText, loadable, rejects, repairs, repairedRows, digest };
+    const payload = Buffer.from(out.bytes());
+    const digest = createHash('sha256').update(payload).digest('hex');
+    return { page, direct, payload, loadable, rejects, repairs, repairedRows, digest };
   };
 
-  const copyInto = async (sql: string, text: string): Promise<void> => {
-    if (text.length === 0) return;
+  const copyInto = async (sql: string, payload: Buffer): Promise<void> => {
+    if (payload.length === 0) return;
     const stream = client.query(copyFrom(sql));
     await new Promise<void>((resolve, reject) => {
       stream.on('error', reject);
+      // 'finish' fires after the server acknowledged the COPY (pg-copy-streams).
       stream.on('finish', resolve);
-      stream.end(text);
+      stream.end(payload);
     });
   };
 
@@ -166,10 +166,10 @@ export async function loadTable(input: LoadTableInput): Promise<LoadTableResult>
       let loaded = 0;
       let merged = 0;
       if (direct) {
-        await copyInto(`COPY ${target} (${colList}) FROM STDIN`, p.copyText);
+        await copyInto(`COPY ${target} (${colList}) FROM STDIN`, p.payload);
         loaded = p.loadable;
       } else {
-        await copyInto(`COPY pg_temp.${stage} (${colList}, __rowid, __key) FROM STDIN`, p.stageText);
+        await copyInto(`COPY pg_temp.${stage} (${colList}, __rowid, __key) FROM STDIN`, p.payload);
         if (naturalConflicts) {
           const params = [input.runId, input.file, spec.source, spec.target];
           const recorded = await client.query(conflict.record, params);
