@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-import { buildProgram } from './program.js';
-import { reportError } from './report-error.js';
+// better-sqlite3 reads SQLITE_USE_URI once, when it loads: set it first, then
+// load everything else, so snapshots can open idle WAL files as immutable.
+process.env.SQLITE_USE_URI ??= '1';
+const { buildProgram } = await import('./program.js');
+const { reportError } = await import('./report-error.js');
 
 /** The only place that sets the process exit code. */
 async function main(argv: readonly string[]): Promise<number> {

@@ -22,80 +22,63 @@ function escapeText(s: string): string {
   return out;
 }
 
-const TAB = 9;
-const NEWLINE = 10;
+/** Rows are gathered as text and turned into bytes in chunks of about this many UTF-16 units. */
+const CHUNK_UNITS = 1 << 18;
 
 /**
- * A batch's COPY payload, encoded straight into one growing Buffer. Building
- * it as a concatenated string made V8 keep ropes of thousands of pieces, then
- * flatten and re-encode them for hashing and for the socket: most of the
- * tool's time went to the garbage collector. Here every value is written once,
- * as UTF-8, where it ends up.
+ * A batch's COPY payload. Each row becomes one string; rows are joined and
+ * encoded to UTF-8 a chunk at a time. Both obvious alternatives measured worse
+ * on the benchmark source: one big concatenated string left V8 ropes of
+ * thousands of pieces that were flattened and re-encoded for hashing and for
+ * the socket (the garbage collector took 16 of 36 s), and a Buffer.write per
+ * value paid a native call per value (about 20 µs per row).
  */
 export class CopyBuffer {
-  #buf: Buffer;
-  #len = 0;
+  readonly #chunks: Buffer[] = [];
+  #rows: string[] = [];
+  #units = 0;
+  #bytes = 0;
 
-  constructor(sizeHint = 1 << 16) {
-    this.#buf = Buffer.allocUnsafe(Math.max(1024, sizeHint));
+  /** Appends one row; `extra` values (plain text, never NULL) follow the row's columns. */
+  writeRow(values: readonly TargetValue[], ...extra: string[]): void {
+    let line = '';
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (i > 0) line += '\t';
+      if (v === null || v === undefined) line += '\\N';
+      else if (typeof v === 'string') line += escapeText(v);
+      else line += `\\\\x${v.toString('hex')}`;
+    }
+    for (const e of extra) line += `\t${escapeText(e)}`;
+    line += '\n';
+    this.#rows.push(line);
+    this.#units += line.length;
+    if (this.#units >= CHUNK_UNITS) this.#flush();
+  }
+
+  #flush(): void {
+    if (this.#rows.length === 0) return;
+    const chunk = Buffer.from(this.#rows.join(''), 'utf8');
+    this.#chunks.push(chunk);
+    this.#bytes += chunk.length;
+    this.#rows = [];
+    this.#units = 0;
   }
 
   get length(): number {
-    return this.#len;
+    return this.#bytes + this.#units;
   }
 
-  #ensure(extra: number): void {
-    if (this.#len + extra <= this.#buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#len + extra));
-    this.#buf.copy(next, 0, 0, this.#len);
-    this.#buf = next;
-  }
-
-  #text(s: string): void {
-    const escaped = escapeText(s);
-    // UTF-8 needs at most 3 bytes per UTF-16 unit.
-    this.#ensure(escaped.length * 3);
-    this.#len += this.#buf.write(escaped, this.#len, 'utf8');
-  }
-
-  #byte(b: number): void {
-    this.#ensure(1);
-    this.#buf[this.#len++] = b;
-  }
-
-  /** Appends one row; `extra` values (already plain text, never NULL) follow the row's columns. */
-  writeRow(values: readonly TargetValue[], ...extra: string[]): void {
-    for (let i = 0; i < values.length; i++) {
-      if (i > 0) this.#byte(TAB);
-      const v = values[i];
-      if (v === null || v === undefined) {
-        this.#ensure(2);
-        this.#buf[this.#len++] = 92;
-        this.#buf[this.#len++] = 78;
-      } else if (typeof v === 'string') {
-        this.#text(v);
-      } else {
-        this.#ensure(3 + v.length * 2);
-        this.#len += this.#buf.write('\\\\x', this.#len, 'latin1');
-        this.#len += this.#buf.write(v.toString('hex'), this.#len, 'latin1');
-      }
-    }
-    for (const e of extra) {
-      this.#byte(TAB);
-      this.#text(e);
-    }
-    this.#byte(NEWLINE);
-  }
-
-  /** The encoded bytes (a view: valid until the next write). */
+  /** The encoded bytes of every row written so far. */
   bytes(): Buffer {
-    return this.#buf.subarray(0, this.#len);
+    this.#flush();
+    return this.#chunks.length === 1 ? (this.#chunks[0] as Buffer) : Buffer.concat(this.#chunks, this.#bytes);
   }
 }
 
 /** One row as COPY text, for tests and small payloads. */
 export function encodeCopyRow(values: readonly TargetValue[]): string {
-  const b = new CopyBuffer(256);
+  const b = new CopyBuffer();
   b.writeRow(values);
   return b.bytes().toString('utf8');
 }

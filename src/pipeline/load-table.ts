@@ -5,19 +5,21 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { TargetError } from '../errors.js';
 import type { TableSpec } from '../mapping/schema.js';
 import type { CompiledTable } from '../tables/row-converter.js';
-import type { SourceValue } from '../tables/value.js';
 import { qualified, quoteIdent } from '../util/quote.js';
-import { CopyBuffer } from './copy-encode.js';
+import { WORKER_MIN_ROWS, localBatchSource, startBatchSource } from './batch-source.js';
 import type { Reporter } from './events.js';
-import { toLossless } from './lossless.js';
 import { conflictSql } from './merge-sql.js';
-import { readPages, type Page } from './read.js';
+import type { PreparedBatch } from './prepare-batch.js';
 
 export interface LoadTableInput {
   readonly client: pg.Client;
   readonly db: Database.Database;
+  /** The file the conversion worker reads: the snapshot's. */
+  readonly dbPath: string;
   readonly compiled: CompiledTable;
   readonly spec: TableSpec;
+  readonly sourceColumns: readonly string[];
+  readonly sourceTimezone: string;
   readonly runId: string;
   readonly file: string;
   readonly schema: string;
@@ -31,7 +33,8 @@ export interface LoadTableInput {
   readonly reporter: Reporter;
   /** Rows done before this process started (resume), for progress. */
   readonly doneBefore: number;
-  readonly fetchRaw: (column: string, rowid: bigint) => Buffer | null;
+  /** Source rows of the table: big tables are converted on a worker thread. */
+  readonly rows: number;
 }
 
 export interface LoadTableResult {
@@ -44,19 +47,6 @@ export interface LoadTableResult {
   /** True when the stage path took over after a direct COPY met a duplicate key. */
   readonly switchedToStaging: boolean;
   readonly interrupted: boolean;
-}
-
-interface Prepared {
-  readonly page: Page;
-  /** The path the batch was encoded for: direct COPY text or stage text. */
-  readonly direct: boolean;
-  /** The COPY payload, for the target (direct) or for the stage (with rowid and key appended). */
-  readonly payload: Buffer;
-  readonly loadable: number;
-  readonly rejects: object[];
-  readonly repairs: object[];
-  readonly repairedRows: number;
-  readonly digest: string;
 }
 
 const LEDGER_BATCH_SQL = `
@@ -119,36 +109,7 @@ export async function loadTable(input: LoadTableInput): Promise<LoadTableResult>
     stageReady = true;
   };
 
-  const prepare = (page: Page): Prepared => {
-    const out = new CopyBuffer(Math.ceil(page.bytes * 1.1) + page.rows.length * 64);
-    let loadable = 0;
-    let repairedRows = 0;
-    const rejects: object[] = [];
-    const repairs: object[] = [];
-    for (const raw of page.rows) {
-      const row = compiled.convertRow(raw);
-      if (row.reject !== null) {
-        rejects.push({ rowid: String(raw[0]), key: compiled.keyOf(raw), col: row.reject.column, kind: row.reject.kind, reason: row.reject.message, original: losslessRow(compiled, raw, input.fetchRaw) });
-        continue;
-      }
-      if (row.repairs.length > 0) {
-        repairedRows++;
-        const key = compiled.keyOf(raw);
-        for (const r of row.repairs) {
-          const original = Buffer.isBuffer(r.original) ? { text_base64: r.original.toString('base64') } : toLossless(r.original);
-          repairs.push({ rowid: String(raw[0]), key, col: r.column, kind: r.kind, original });
-        }
-      }
-      loadable++;
-      if (direct) out.writeRow(row.values);
-      else out.writeRow(row.values, String(raw[0]), compiled.keyOf(raw));
-    }
-    const payload = Buffer.from(out.bytes());
-    const digest = createHash('sha256').update(payload).digest('hex');
-    return { page, direct, payload, loadable, rejects, repairs, repairedRows, digest };
-  };
-
-  const copyInto = async (sql: string, payload: Buffer): Promise<void> => {
+  const copyInto = async (sql: string, payload: Uint8Array): Promise<void> => {
     if (payload.length === 0) return;
     const stream = client.query(copyFrom(sql));
     await new Promise<void>((resolve, reject) => {
@@ -159,7 +120,7 @@ export async function loadTable(input: LoadTableInput): Promise<LoadTableResult>
     });
   };
 
-  const send = async (p: Prepared): Promise<{ loaded: number; merged: number }> => {
+  const send = async (p: PreparedBatch): Promise<{ loaded: number; merged: number }> => {
     const started = Date.now();
     await client.query('BEGIN');
     try {
@@ -196,9 +157,9 @@ export async function loadTable(input: LoadTableInput): Promise<LoadTableResult>
         input.runId,
         input.file,
         spec.source,
-        p.page.firstRowid.toString(),
-        p.page.lastRowid.toString(),
-        p.page.rows.length,
+        p.firstRowid,
+        p.lastRowid,
+        p.rowsRead,
         loaded,
         p.rejects.length,
         merged,
@@ -206,7 +167,7 @@ export async function loadTable(input: LoadTableInput): Promise<LoadTableResult>
         JSON.stringify(p.rejects),
         JSON.stringify(p.repairs),
         p.repairedRows,
-        p.page.bytes,
+        p.bytes,
         (Date.now() - started) / 1000,
       ]);
       await client.query('COMMIT');
@@ -217,9 +178,8 @@ export async function loadTable(input: LoadTableInput): Promise<LoadTableResult>
     }
   };
 
-  const apply = async (prepared: Prepared): Promise<void> => {
-    // Encoded before the table left the direct path: encode again for the stage.
-    const p = prepared.direct === direct ? prepared : prepare(prepared.page);
+  /** Applies one batch; false when a direct COPY met a duplicate key and the stage path must take over. */
+  const apply = async (p: PreparedBatch): Promise<boolean> => {
     let result: { loaded: number; merged: number };
     try {
       result = await send(p);
@@ -227,54 +187,53 @@ export async function loadTable(input: LoadTableInput): Promise<LoadTableResult>
       // A duplicate key inside what looked like a fresh load (two source rows
       // that became equal after a repair): the stage path resolves it by policy.
       if (!direct || (err as { code?: string }).code !== '23505') throw err;
-      direct = false;
-      switched = true;
-      await ensureStage();
-      result = await send(prepare(p.page));
+      return false;
     }
-    totals.rowsRead += p.page.rows.length;
+    totals.rowsRead += p.rowsRead;
     totals.rowsLoaded += result.loaded;
     totals.rowsRejected += p.rejects.length;
     totals.rowsMerged += result.merged;
     totals.rowsRepaired += p.repairedRows;
-    totals.bytes += p.page.bytes;
+    totals.bytes += p.bytes;
     input.reporter.emit('table:rows', { file: input.file, table: spec.source, done: input.doneBefore + totals.rowsRead, bytes: totals.bytes });
+    return true;
   };
 
-  if (!direct) await ensureStage();
-  const pages = readPages(input.db, spec.source, compiled.selectColumns, {
-    maxRows: input.batchRows,
-    maxBytes: input.batchBytes,
-    ...(input.afterRowid !== null ? { afterRowid: input.afterRowid } : {}),
-  });
-  // One batch in flight: the next page is read and converted while PostgreSQL
-  // works on the previous one.
-  let inflight: Promise<void> | null = null;
+  // A worker reads and converts up to two batches ahead while this thread
+  // moves the previous ones into PostgreSQL.
+  let after = input.afterRowid;
   let interrupted = false;
-  try {
-    for (const page of pages) {
-      if (input.signal.aborted) {
-        interrupted = true;
-        break;
+  for (let restart = true; restart; ) {
+    restart = false;
+    if (!direct) await ensureStage();
+    const params = {
+      spec,
+      sourceColumns: input.sourceColumns,
+      sourceTimezone: input.sourceTimezone,
+      afterRowid: after === null ? null : after.toString(),
+      direct,
+      batchRows: input.batchRows,
+      batchBytes: input.batchBytes,
+    };
+    const source = input.rows >= WORKER_MIN_ROWS ? startBatchSource({ ...params, dbPath: input.dbPath }) : localBatchSource(input.db, params);
+    try {
+      for await (const batch of source) {
+        if (input.signal.aborted) {
+          interrupted = true;
+          break;
+        }
+        if (!(await apply(batch))) {
+          direct = false;
+          switched = true;
+          restart = true;
+          break;
+        }
+        after = BigInt(batch.lastRowid);
+        source.ack();
       }
-      const prepared = prepare(page);
-      if (inflight !== null) await inflight;
-      inflight = apply(prepared);
-      // Errors surface at the next await; keep the rejection observed meanwhile.
-      inflight.catch(() => undefined);
+    } finally {
+      await source.close();
     }
-  } finally {
-    if (inflight !== null) await inflight;
   }
   return { ...totals, switchedToStaging: switched, interrupted };
-}
-
-function losslessRow(compiled: CompiledTable, raw: readonly SourceValue[], fetchRaw: (column: string, rowid: bigint) => Buffer | null): Record<string, unknown> {
-  const row: Record<string, unknown> = {};
-  compiled.selectColumns.forEach((name, i) => {
-    const v = raw[i + 1] as SourceValue;
-    const rawBytes = typeof v === 'string' && v.includes('\uFFFD') ? fetchRaw(name, raw[0] as bigint) : null;
-    row[name] = toLossless(v, rawBytes);
-  });
-  return row;
 }

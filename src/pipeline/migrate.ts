@@ -55,7 +55,8 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
   if (config.target === null) throw new ConfigError('CONFIG_DSN_MISSING', 'migrate needs the target PostgreSQL');
   const started = Date.now();
   const control = await connectTarget(config.target, `aragora-migrate migrate ${config.instance}`.slice(0, 63));
-  const scan = await discover({ dataDir: config.dataDir, mappings, allowLive: config.allowLive, keepSnapshots: true });
+  // No integrity pass here: plan runs it, and reading every row finds corruption anyway.
+  const scan = await discover({ dataDir: config.dataDir, mappings, allowLive: config.allowLive, keepSnapshots: true, integrity: false });
   const workers: pg.Client[] = [];
   let locked = false;
   try {
@@ -121,6 +122,7 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
     opts.signal.addEventListener('abort', onAbort);
     const worker = async (client: pg.Client): Promise<void> => {
       for (let g = groups.shift(); g !== undefined && failure === null && !abortAll.signal.aborted; g = groups.shift()) {
+        const target = g[0]?.spec.target ?? '';
         for (const task of g) {
           if (failure !== null || abortAll.signal.aborted) break;
           const p = progress.get(`${task.file.path}\0${task.spec.source}`);
@@ -141,11 +143,13 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
           try {
             const obj = task.file.objects.find((o) => o.name === task.spec.source);
             const fetchRaw = rawTextReader(task.snapshot.db, task.spec.source);
-            const compiled = compileTable(task.spec, (obj?.columns ?? []).filter((c) => !c.hidden).map((c) => c.name), { offsetOf, fetchRaw });
+            const sourceColumns = (obj?.columns ?? []).filter((c) => !c.hidden).map((c) => c.name);
+            const compiled = compileTable(task.spec, sourceColumns, { offsetOf, fetchRaw });
             const result = await loadTable({
-              client, db: task.snapshot.db, compiled, spec: task.spec, runId, file: task.file.path, schema: config.schema,
+              client, db: task.snapshot.db, dbPath: task.snapshot.readPath, compiled, spec: task.spec, sourceColumns, sourceTimezone: config.sourceTimezone,
+              runId, file: task.file.path, schema: config.schema,
               afterRowid: p?.last_rowid === null || p?.last_rowid === undefined ? null : BigInt(p.last_rowid),
-              direct, batchRows: opts.batchRows, batchBytes: opts.batchBytes, signal: abortAll.signal, reporter: opts.reporter, doneBefore, fetchRaw,
+              direct, batchRows: opts.batchRows, batchBytes: opts.batchBytes, signal: abortAll.signal, reporter: opts.reporter, doneBefore, rows: task.rows,
             });
             if (result.interrupted) {
               interrupted = true;
@@ -162,6 +166,9 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
             await client.query(`UPDATE aragora_migrate.run_tables SET state = 'failed' WHERE run_id = $1 AND source_file = $2 AND source_table = $3`, [runId, task.file.path, task.spec.source]).catch(() => undefined);
           }
         }
+        // Indexes and the identity sequence of a finished table are built here,
+        // while other tables are still loading.
+        if (failure === null && !abortAll.signal.aborted) await finishTarget(client, config.schema, target, byTarget.get(target) ?? []);
       }
     };
     for (let i = 0; i < Math.max(1, Math.min(opts.jobs, groups.length)); i++) {
@@ -234,17 +241,24 @@ function newRunId(instance: string): string {
   return `${stamp}-${safe}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
-/** After the load: identity sequences past the loaded ids, then the secondary indexes. */
+/**
+ * After the load: identity sequences past the loaded ids, then the secondary
+ * indexes. Idempotent, so the final pass over every target also finishes a
+ * table whose load ended in an earlier, killed process.
+ */
 async function finishTargets(client: pg.Client, schema: string, byTarget: ReadonlyMap<string, Task[]>): Promise<void> {
-  for (const [target, group] of byTarget) {
-    const spec = unionSpecs(group.map((g) => g.spec));
-    if (spec.surrogateKey !== undefined) {
-      const col = spec.columns.find((c) => c.name === spec.surrogateKey)?.target ?? spec.surrogateKey;
-      await client.query(
-        `SELECT setval(pg_get_serial_sequence($1, $2), GREATEST((SELECT COALESCE(max(${quoteIdent(col)}), 0) FROM ${qualified(schema, target)}), 1))`,
-        [`${quoteIdent(schema)}.${quoteIdent(target)}`, col],
-      );
-    }
-    for (const sql of createIndexSql(schema, spec)) await client.query(sql);
+  for (const [target, group] of byTarget) await finishTarget(client, schema, target, group);
+}
+
+async function finishTarget(client: pg.Client, schema: string, target: string, group: readonly Task[]): Promise<void> {
+  if (group.length === 0) return;
+  const spec = unionSpecs(group.map((g) => g.spec));
+  if (spec.surrogateKey !== undefined) {
+    const col = spec.columns.find((c) => c.name === spec.surrogateKey)?.target ?? spec.surrogateKey;
+    await client.query(
+      `SELECT setval(pg_get_serial_sequence($1, $2), GREATEST((SELECT COALESCE(max(${quoteIdent(col)}), 0) FROM ${qualified(schema, target)}), 1))`,
+      [`${quoteIdent(schema)}.${quoteIdent(target)}`, col],
+    );
   }
+  for (const sql of createIndexSql(schema, spec)) await client.query(sql);
 }
