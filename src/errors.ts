@@ -31,6 +31,10 @@ export const ERROR_CODES = {
     hint: 'Use the form postgresql://user:password@host:5432/dbname?sslmode=require.',
   },
   MAPPING_INVALID: { exit: EXIT.USAGE, hint: 'Fix every problem listed above; the mapping set was not used.' },
+  VERIFY_NO_RUN: {
+    exit: EXIT.USAGE,
+    hint: 'Run migrate first, or name the run with --run ID (see status), with the same --instance and --data-dir.',
+  },
   SOURCE_UNREADABLE: { exit: EXIT.REFUSED, hint: 'Check the path and its permissions.' },
   SOURCE_BUSY: {
     exit: EXIT.REFUSED,

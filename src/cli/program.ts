@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { discoverCommand } from './commands/discover.js';
 import { migrateCommand } from './commands/migrate.js';
 import { planCommand } from './commands/plan.js';
+import { verifyCommand } from './commands/verify.js';
 import { EXIT_CODE_HELP } from './exit-codes.js';
 
 import { VERSION } from '../version.js';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   program.addCommand(discoverCommand().exitOverride());
   program.addCommand(planCommand().exitOverride());
   program.addCommand(migrateCommand().exitOverride());
+  program.addCommand(verifyCommand().exitOverride());
   program.addHelpText('after', `${EXIT_CODE_HELP}\nExample:\n  $ aragora-migrate plan --data-dir /app/data\n`);
   return program;
 }

@@ -15,9 +15,10 @@ export interface RunRow {
 
 /**
  * running: a process is (or was, if killed) loading; interrupted: stopped by a
- * signal; loaded: every table done (rejects included); failed: a table failed.
+ * signal; loaded: every table done (rejects included); failed: a table failed;
+ * verified: loaded, and verify found the target equal to the source.
  */
-export type RunState = 'running' | 'interrupted' | 'failed' | 'loaded';
+export type RunState = 'running' | 'interrupted' | 'failed' | 'loaded' | 'verified';
 
 export interface FileHash {
   readonly path: string;

@@ -70,6 +70,9 @@ CREATE TABLE IF NOT EXISTS aragora_migrate.batches (
   rows_rejected integer NOT NULL,
   rows_merged integer NOT NULL,
   digest text NOT NULL,
+  -- Keys (source key text, src/util/keys.ts) of the rows this batch inserted as
+  -- new rows: what verify holds the target to and what rollback deletes.
+  loaded_keys text[] NOT NULL DEFAULT '{}',
   committed_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (run_id, source_file, source_table, batch_no)
 );
@@ -108,6 +111,13 @@ CREATE TABLE IF NOT EXISTS aragora_migrate.conflicts (
   before_row jsonb,
   incoming_row jsonb,
   PRIMARY KEY (run_id, source_file, source_table, source_rowid)
+);
+ALTER TABLE aragora_migrate.batches ADD COLUMN IF NOT EXISTS loaded_keys text[] NOT NULL DEFAULT '{}';
+CREATE TABLE IF NOT EXISTS aragora_migrate.verifications (
+  run_id text NOT NULL REFERENCES aragora_migrate.runs(run_id),
+  verified_at timestamptz NOT NULL DEFAULT now(),
+  ok boolean NOT NULL,
+  report jsonb NOT NULL
 );
 CREATE TABLE IF NOT EXISTS aragora_migrate.id_map (
   run_id text NOT NULL,

@@ -51,8 +51,8 @@ export interface LoadTableResult {
 
 const LEDGER_BATCH_SQL = `
 WITH b AS (
-  INSERT INTO aragora_migrate.batches (run_id, source_file, source_table, batch_no, first_rowid, last_rowid, rows_read, rows_loaded, rows_rejected, rows_merged, digest)
-  SELECT $1, $2, $3, COALESCE(max(batch_no), 0) + 1, $4, $5, $6, $7, $8, $9, $10
+  INSERT INTO aragora_migrate.batches (run_id, source_file, source_table, batch_no, first_rowid, last_rowid, rows_read, rows_loaded, rows_rejected, rows_merged, digest, loaded_keys)
+  SELECT $1, $2, $3, COALESCE(max(batch_no), 0) + 1, $4, $5, $6, $7, $8, $9, $10, $16::text[]
     FROM aragora_migrate.batches WHERE run_id = $1 AND source_file = $2 AND source_table = $3
 ), r AS (
   INSERT INTO aragora_migrate.rejects (run_id, source_file, source_table, source_rowid, row_key, column_name, kind, reason, original)
@@ -126,6 +126,7 @@ export async function loadTable(input: LoadTableInput): Promise<LoadTableResult>
     try {
       let loaded = 0;
       let merged = 0;
+      let loadedKeys: readonly string[] = p.keys;
       if (direct) {
         await copyInto(`COPY ${target} (${colList}) FROM STDIN`, p.payload);
         loaded = p.loadable;
@@ -151,6 +152,7 @@ export async function loadTable(input: LoadTableInput): Promise<LoadTableResult>
             [input.runId, input.file, spec.source, `${quoteIdent(input.schema)}.${quoteIdent(spec.target)}`, surrogate],
           );
         }
+        loadedKeys = (await client.query<{ k: string }>(`SELECT __key AS k FROM pg_temp.${stage}`)).rows.map((r) => r.k);
         loaded = (await client.query(`INSERT INTO ${target} (${colList}) SELECT ${colList} FROM pg_temp.${stage}`)).rowCount ?? 0;
       }
       await client.query(LEDGER_BATCH_SQL, [
@@ -169,6 +171,7 @@ export async function loadTable(input: LoadTableInput): Promise<LoadTableResult>
         p.repairedRows,
         p.bytes,
         (Date.now() - started) / 1000,
+        loadedKeys,
       ]);
       await client.query('COMMIT');
       return { loaded, merged };

@@ -17,7 +17,6 @@ export interface SummaryInput {
   readonly rejectFiles: readonly string[];
   readonly seconds: number;
   readonly message: string;
-  readonly failure?: unknown;
 }
 
 

@@ -2,25 +2,25 @@ import { hostname } from 'node:os';
 import type pg from 'pg';
 import { VERSION } from '../version.js';
 import type { ResolvedConfig } from '../config/load-config.js';
-import { discover, type SourceFile } from '../discover/discover.js';
+import { discover } from '../discover/discover.js';
 import { ConfigError, MigrateError, SourceError } from '../errors.js';
 import { createRun, latestRun, runFiles, setRunState, tableProgress, type FileHash } from '../ledger/runs.js';
 import { ensureLedger } from '../ledger/schema.js';
 import type { MappingSet } from '../mapping/load.js';
-import type { TableSpec } from '../mapping/schema.js';
 import type { MigrateReport } from '../report/migrate-report.js';
 import { compileTable } from '../tables/row-converter.js';
 import { timeZoneOffsetFn } from '../tables/timestamp.js';
 import { qualified, quoteIdent } from '../util/quote.js';
 import { connectTarget } from './connect.js';
-import { effectiveSpec, unionSpecs } from './effective-spec.js';
+import { unionSpecs } from './effective-spec.js';
+import { collectTasks, groupByTarget, type Task } from './tasks.js';
 import type { Reporter } from './events.js';
 import { loadTable } from './load-table.js';
 import { acquireRunLock, releaseRunLock } from './lock.js';
 import { buildMigrateReport } from './migrate-summary.js';
 import { rawTextReader } from './read.js';
 import { writeRejectFiles } from './rejects-file.js';
-import type { Snapshot } from './snapshot.js';
+import { runVerify, type VerifyReport } from './verify.js';
 import { hashSourceFile } from './source-hash.js';
 import { createIndexSql, prepareTargetTable } from './target-ddl.js';
 import { inspectTarget } from './target-state.js';
@@ -35,13 +35,9 @@ export interface MigrateOptions {
   readonly batchBytes: number;
   readonly lockTimeoutSeconds: number;
   readonly rejectDir: string;
-}
-
-interface Task {
-  readonly file: SourceFile;
-  readonly snapshot: Snapshot;
-  readonly spec: TableSpec;
-  readonly rows: number;
+  /** Verify every table once loaded (the default); `--no-verify` skips it. */
+  readonly verify: boolean;
+  readonly maxKeys: number;
 }
 
 /**
@@ -73,7 +69,7 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
     let runId: string;
     let resumed = false;
     if (previous !== null && sameFiles(await runFiles(control, previous.run_id), hashes)) {
-      if (previous.state === 'loaded') {
+      if (previous.state === 'loaded' || previous.state === 'verified') {
         return await buildMigrateReport(control, {
           runId: previous.run_id, config, scan, state: 'noop', resumed: false, exitCode: previous.exit_code ?? 0, rejectFiles: [], seconds: (Date.now() - started) / 1000,
           message: `nothing to do: run ${previous.run_id} already migrated these files (finished ${previous.finished_at?.toISOString() ?? '?'})`,
@@ -81,7 +77,7 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
       }
       runId = previous.run_id;
       resumed = true;
-    } else if (previous !== null && previous.state !== 'loaded') {
+    } else if (previous !== null && previous.state !== 'loaded' && previous.state !== 'verified') {
       throw new MigrateError('RUN_SOURCE_CHANGED', `run ${previous.run_id} of instance ${config.instance} did not finish (${previous.state}), and the source files changed since it started`);
     } else {
       runId = newRunId(config.instance);
@@ -95,8 +91,7 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
     await setRunState(control, runId, 'running', null);
 
     // Target tables: created, or checked and widened, before a single row moves.
-    const byTarget = new Map<string, Task[]>();
-    for (const t of tasks) byTarget.set(t.spec.target, [...(byTarget.get(t.spec.target) ?? []), t]);
+    const byTarget = groupByTarget(tasks);
     const states = await inspectTarget(control, config.schema, [...byTarget.keys()]);
     for (const [target, group] of byTarget) {
       const state = states.get(target);
@@ -191,7 +186,17 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
         : state === 'interrupted'
           ? `interrupted: every committed batch is kept; ${how}`
           : `failed: ${failure instanceof Error ? failure.message : String(failure)}; fix the cause, then ${how}`;
-    return await buildMigrateReport(control, { runId, config, scan, state, resumed, exitCode, rejectFiles, seconds: (Date.now() - started) / 1000, message, failure });
+    let verification: VerifyReport | null = null;
+    if (state === 'loaded' && opts.verify) {
+      verification = await runVerify({ config, mappings, reporter: opts.reporter, maxKeys: opts.maxKeys, runId, client: control });
+    }
+    const finalExit = verification !== null && !verification.ok ? 4 : exitCode;
+    if (finalExit !== exitCode) await setRunState(control, runId, state, finalExit);
+    const report = await buildMigrateReport(control, {
+      runId, config, scan, state, resumed, exitCode: finalExit, rejectFiles, seconds: (Date.now() - started) / 1000,
+      message: verification === null ? message : `${message}; ${verification.message}`,
+    });
+    return { ...report, verification };
   } finally {
     for (const w of workers) await w.end().catch(() => undefined);
     if (locked) await releaseRunLock(control).catch(() => undefined);
@@ -207,27 +212,6 @@ function preflight(findings: readonly { kind: string; action: string; file: stri
   const lines = blocking.map((f) => `${f.file ?? ''}: ${f.message}`).join('\n  ');
   if (blocking.some((f) => f.kind === 'source_busy')) throw new SourceError('SOURCE_BUSY', `source files are in use:\n  ${lines}`);
   throw new MigrateError('PLAN_BLOCKED', `the migration cannot proceed:\n  ${lines}`);
-}
-
-function collectTasks(files: readonly SourceFile[], snapshots: ReadonlyMap<string, Snapshot>, mappings: MappingSet): Task[] {
-  const tasks: Task[] = [];
-  for (const file of files) {
-    const snapshot = snapshots.get(file.path);
-    if (snapshot === undefined) continue;
-    for (const obj of file.objects) {
-      if (obj.type !== 'table' || obj.skipReason !== null) continue;
-      const mapped = mappings.bySource.get(obj.name);
-      if (mapped === undefined) continue;
-      const { spec } = effectiveSpec(mapped.table, obj);
-      const present = new Set(obj.columns.map((c) => c.name));
-      const unsatisfied = spec.columns.filter((c) => !c.targetOnly && !present.has(c.name) && c.whenMissing === undefined);
-      if (unsatisfied.length > 0) {
-        throw new MigrateError('PLAN_BLOCKED', `${file.path} ${obj.name} lacks column(s) ${unsatisfied.map((c) => c.name).join(', ')} and the mapping gives no whenMissing value`);
-      }
-      tasks.push({ file, snapshot, spec, rows: obj.rows ?? 0 });
-    }
-  }
-  return tasks;
 }
 
 function sameFiles(a: readonly FileHash[], b: readonly FileHash[]): boolean {

@@ -16,6 +16,8 @@ export interface PreparedBatch {
   readonly direct: boolean;
   readonly payload: Uint8Array;
   readonly loadable: number;
+  /** Keys of the loadable rows, in the ledger's key form. */
+  readonly keys: readonly string[];
   readonly rejects: readonly object[];
   readonly repairs: readonly object[];
   readonly repairedRows: number;
@@ -34,6 +36,7 @@ export function prepareBatch(page: Page, compiled: CompiledTable, direct: boolea
   let repairedRows = 0;
   const rejects: object[] = [];
   const repairs: object[] = [];
+  const keys: string[] = [];
   for (const raw of page.rows) {
     const row = compiled.convertRow(raw);
     if (row.reject !== null) {
@@ -49,8 +52,10 @@ export function prepareBatch(page: Page, compiled: CompiledTable, direct: boolea
       }
     }
     loadable++;
+    const key = compiled.keyOf(raw);
+    keys.push(key);
     if (direct) out.writeRow(row.values);
-    else out.writeRow(row.values, String(raw[0]), compiled.keyOf(raw));
+    else out.writeRow(row.values, String(raw[0]), key);
   }
   const payload = out.bytes();
   return {
@@ -61,6 +66,7 @@ export function prepareBatch(page: Page, compiled: CompiledTable, direct: boolea
     direct,
     payload,
     loadable,
+    keys,
     rejects,
     repairs,
     repairedRows,

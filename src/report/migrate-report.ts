@@ -1,4 +1,5 @@
 import type { FileReport, TableReport } from './plan-report.js';
+import type { VerifyReport } from '../pipeline/verify.js';
 import type { Finding } from './types.js';
 
 export interface MigrateTableReport extends TableReport {
@@ -23,4 +24,6 @@ export interface MigrateReport {
   readonly seconds: number;
   /** One line for a person: what happened and what to do next. */
   readonly message: string;
+  /** The verification run at the end (null when skipped, interrupted or failed). */
+  readonly verification?: VerifyReport | null;
 }

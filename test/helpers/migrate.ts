@@ -10,7 +10,7 @@ import { tempDir } from './files.js';
 export const mappings = loadBuiltinMappingSet();
 
 /** Runs a migration in-process with the CLI's defaults. */
-export async function migrate(dataDir: string, url: string, extra: { instance?: string; sourceTimezone?: string; batchRows?: number } = {}): Promise<MigrateReport> {
+export async function migrate(dataDir: string, url: string, extra: { instance?: string; sourceTimezone?: string; batchRows?: number; verify?: boolean } = {}): Promise<MigrateReport> {
   return runMigration({
     config: loadConfig({ dataDir, databaseUrl: url, instance: extra.instance ?? 'test-a', ...(extra.sourceTimezone !== undefined ? { sourceTimezone: extra.sourceTimezone } : {}) }, {}),
     mappings,
@@ -21,6 +21,8 @@ export async function migrate(dataDir: string, url: string, extra: { instance?: 
     batchBytes: 32 * 1024 * 1024,
     lockTimeoutSeconds: 30,
     rejectDir: join(tempDir('rejects'), 'r'),
+    verify: extra.verify ?? true,
+    maxKeys: 20,
   });
 }
 

@@ -73,7 +73,7 @@ describe('a killed migrate resumes without loss or duplicates', () => {
       expect(await tableDigests(killed.url)).toEqual(expected);
       await withPg(killed.url, async (c) => {
         const runs = await c.query<{ state: string }>('SELECT state FROM aragora_migrate.runs');
-        expect(runs.rows.map((r) => r.state)).toEqual(['loaded']);
+        expect(runs.rows.map((r) => r.state)).toEqual(['verified']);
       });
     } finally {
       await clean.drop();

@@ -6,6 +6,7 @@ import { runMigration } from '../../pipeline/migrate.js';
 import { EXIT_CODE_HELP } from '../exit-codes.js';
 import { toJson, writeOutput } from '../output.js';
 import { renderMigrateText } from '../render/migrate-text.js';
+import { renderVerifyText } from '../render/verify-text.js';
 import { progressReporter } from '../render/progress.js';
 import { addDataDirFlag, addSourceFlags, addTargetFlags, resolve } from '../shared-flags.js';
 
@@ -21,11 +22,13 @@ interface MigrateFlags {
   batchRows: number;
   lockTimeout: number;
   rejectDir: string;
+  verify: boolean;
+  maxKeys: number;
   json?: string;
   quiet?: boolean;
 }
 
-function positiveInt(value: string): number {
+export function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
   return n;
@@ -38,6 +41,8 @@ export function migrateCommand(): Command {
     .option('--batch-rows <n>', 'rows per batch (one transaction each)', positiveInt, 10000)
     .option('--lock-timeout <seconds>', 'how long to wait for another migrate to finish', positiveInt, 30)
     .option('--reject-dir <dir>', 'where reject files go, one folder per run', 'aragora-migrate-rejects')
+    .option('--no-verify', 'skip the verification at the end (run verify later)')
+    .option('--max-keys <n>', 'differing keys listed per table by the verification', positiveInt, 20)
     .option('--json <file>', 'write the run report as JSON to a file, or - for stdout')
     .option('-q, --quiet', 'no progress on stderr', false);
   addDataDirFlag(cmd);
@@ -81,10 +86,15 @@ async function migrate(flags: MigrateFlags): Promise<number> {
       batchBytes: 32 * 1024 * 1024,
       lockTimeoutSeconds: flags.lockTimeout,
       rejectDir: resolvePath(flags.rejectDir),
+      verify: flags.verify,
+      maxKeys: flags.maxKeys,
     });
     progress.stop();
     if (flags.json !== undefined) writeOutput(flags.json, toJson(report));
-    if (flags.json !== '-') process.stdout.write(renderMigrateText(report));
+    if (flags.json !== '-') {
+      process.stdout.write(renderMigrateText(report));
+      if (report.verification !== undefined && report.verification !== null) process.stdout.write(`\n${renderVerifyText(report.verification)}`);
+    }
     return report.exitCode;
   } finally {
     progress.stop();

@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import type { TargetType } from '../mapping/schema.js';
+import type { TargetValue } from '../tables/value.js';
+import { quoteIdent } from '../util/quote.js';
+
+/**
+ * One text form per value that both sides of verify agree on, whatever path
+ * the value took: the source value after the converters, and the target value
+ * as PostgreSQL gives it back. Floats compare by value (PostgreSQL prints
+ * 1.5e-07 where JavaScript prints 1.5e-7), JSON by content (jsonb reorders keys
+ * and drops whitespace), timestamps at microsecond precision in UTC.
+ */
+const NULL_MARK = '\u0000null';
+
+/** What the target SELECT returns for a column: text PostgreSQL formats so JavaScript can canonicalise it. */
+export function targetSelectExpr(column: string, type: string): string {
+  const c = quoteIdent(column);
+  const t = type.toLowerCase();
+  if (t.startsWith('timestamp')) return `to_char(${c} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'`;
+  if (t === 'boolean') return `CASE WHEN ${c} THEN 't' WHEN NOT ${c} THEN 'f' END`;
+  if (t === 'bytea') return `encode(${c}, 'hex')`;
+  return `${c}::text`;
+}
+
+/** Canonical text of a value, from either side; `kind` is the mapping's target type. */
+export function canonical(v: TargetValue | undefined, kind: TargetType): string {
+  if (v === null || v === undefined) return NULL_MARK;
+  if (Buffer.isBuffer(v)) return v.toString('hex');
+  switch (kind) {
+    case 'double precision':
+      return String(Number(v));
+    case 'jsonb':
+      return stableJson(v);
+    case 'timestamptz':
+      // The converter's form and to_char's above are the same text.
+      return v;
+    default:
+      return v;
+  }
+}
+
+function stableJson(text: string): string {
+  try {
+    return JSON.stringify(sortKeys(JSON.parse(text)));
+  } catch {
+    return `\u0000invalid:${text}`;
+  }
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
+    return out;
+  }
+  return v;
+}
+
+/** A row's canonical values and its hash (16 hex characters). */
+export function rowHash(values: readonly string[]): string {
+  return createHash('sha1').update(JSON.stringify(values)).digest('hex').slice(0, 16);
+}
+
+/**
+ * An order-independent digest of a set of rows: the row count and the sum of
+ * the rows' hashes in two 32-bit lanes. Equal sets give equal digests whatever
+ * the order they were read in.
+ */
+export class SetDigest {
+  #count = 0;
+  #a = 0;
+  #b = 0;
+
+  add(hash: string): void {
+    this.#count++;
+    this.#a = (this.#a + parseInt(hash.slice(0, 8), 16)) >>> 0;
+    this.#b = (this.#b + parseInt(hash.slice(8, 16), 16)) >>> 0;
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  toString(): string {
+    return `${this.#count}:${this.#a.toString(16).padStart(8, '0')}${this.#b.toString(16).padStart(8, '0')}`;
+  }
+}

@@ -1,0 +1,98 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type pg from 'pg';
+import type { ResolvedConfig } from '../config/load-config.js';
+import { discover } from '../discover/discover.js';
+import { ConfigError } from '../errors.js';
+import { latestRun, runFiles, type RunRow } from '../ledger/runs.js';
+import { ledgerExists } from '../ledger/schema.js';
+import type { MappingSet } from '../mapping/load.js';
+import { timeZoneOffsetFn } from '../tables/timestamp.js';
+import { connectTarget } from './connect.js';
+import type { Reporter } from './events.js';
+import { hashSourceFile } from './source-hash.js';
+import { collectTasks, groupByTarget } from './tasks.js';
+import { verifyTable, type VerifyTableResult } from './verify-table.js';
+
+export interface VerifyOptions {
+  readonly config: ResolvedConfig;
+  readonly mappings: MappingSet;
+  readonly reporter: Reporter;
+  readonly maxKeys: number;
+  /** The run to verify; default: this instance's latest run on this data dir. */
+  readonly runId?: string;
+  /** Reuse an open connection (migrate's own verify). */
+  readonly client?: pg.Client;
+}
+
+export interface VerifyReport {
+  readonly command: 'verify';
+  readonly runId: string;
+  readonly instance: string;
+  readonly exitCode: 0 | 4;
+  readonly ok: boolean;
+  readonly dataDir: string;
+  /** Source files whose bytes changed since the run read them. */
+  readonly changedFiles: readonly string[];
+  readonly tables: readonly VerifyTableResult[];
+  readonly seconds: number;
+  readonly message: string;
+}
+
+/**
+ * Proves the target holds what the source holds: each target table read back
+ * and compared, row by row, with the source converted again. Records the
+ * outcome in the ledger; archive requires a verified run.
+ */
+export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
+  const { config, mappings } = opts;
+  if (config.target === null) throw new ConfigError('CONFIG_DSN_MISSING', 'verify needs the target PostgreSQL');
+  const started = Date.now();
+  const client = opts.client ?? (await connectTarget(config.target, `aragora-migrate verify ${config.instance}`.slice(0, 63)));
+  const scan = await discover({ dataDir: config.dataDir, mappings, allowLive: config.allowLive, keepSnapshots: true, integrity: false });
+  const tmp = mkdtempSync(join(tmpdir(), 'aragora-migrate-verify-'));
+  try {
+    if (!(await ledgerExists(client))) throw new ConfigError('VERIFY_NO_RUN', `no migration ledger in ${config.target.display}: nothing was migrated there`);
+    const run = await findRun(client, opts.runId, config);
+    const recorded = new Map((await runFiles(client, run.run_id)).map((f) => [f.path, f] as const));
+    const changedFiles: string[] = [];
+    for (const f of scan.files.filter((x) => scan.snapshots.has(x.path))) {
+      const now = await hashSourceFile(f.absPath, f.path);
+      const then = recorded.get(f.path);
+      if (then === undefined || then.sha256 !== now.sha256 || then.walSha256 !== now.walSha256) changedFiles.push(f.path);
+    }
+    const byTarget = groupByTarget(collectTasks(scan.files, scan.snapshots, mappings));
+    const offsetOf = timeZoneOffsetFn(config.sourceTimezone);
+    const tables: VerifyTableResult[] = [];
+    for (const [target, tasks] of [...byTarget].sort((a, b) => a[0].localeCompare(b[0]))) {
+      tables.push(await verifyTable({ client, runId: run.run_id, schema: config.schema, target, tasks, offsetOf, maxKeys: opts.maxKeys, tmpDir: tmp, reporter: opts.reporter }));
+    }
+    const bad = tables.filter((t) => t.missing + t.changed + t.extra > 0);
+    const ok = bad.length === 0;
+    const seconds = (Date.now() - started) / 1000;
+    const message = ok
+      ? `run ${run.run_id} verified: every table holds exactly the source rows`
+      : `run ${run.run_id} differs in ${bad.length} table(s): ${bad.map((t) => `${t.target} (${t.missing} missing, ${t.changed} changed, ${t.extra} extra)`).join(', ')}`;
+    const report: VerifyReport = { command: 'verify', runId: run.run_id, instance: config.instance, exitCode: ok ? 0 : 4, ok, dataDir: config.dataDir, changedFiles, tables, seconds, message };
+    await client.query('INSERT INTO aragora_migrate.verifications (run_id, ok, report) VALUES ($1, $2, $3)', [run.run_id, ok, JSON.stringify(report)]);
+    if (ok) await client.query("UPDATE aragora_migrate.runs SET state = 'verified' WHERE run_id = $1 AND state = 'loaded'", [run.run_id]);
+    return report;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+    for (const s of scan.snapshots.values()) s.close();
+    if (opts.client === undefined) await client.end().catch(() => undefined);
+  }
+}
+
+async function findRun(client: pg.Client, runId: string | undefined, config: ResolvedConfig): Promise<RunRow> {
+  if (runId !== undefined) {
+    const r = await client.query<RunRow>('SELECT run_id, instance, host, data_dir, target_schema, state, started_at, finished_at, exit_code FROM aragora_migrate.runs WHERE run_id = $1', [runId]);
+    const row = r.rows[0];
+    if (row === undefined) throw new ConfigError('VERIFY_NO_RUN', `no run ${runId} in the ledger`);
+    return row;
+  }
+  const latest = await latestRun(client, config.instance, config.dataDir, config.schema);
+  if (latest === null) throw new ConfigError('VERIFY_NO_RUN', `instance ${config.instance} has no run from ${config.dataDir} in the ledger`);
+  return latest;
+}
