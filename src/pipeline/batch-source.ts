@@ -67,7 +67,7 @@ export function startBatchSource(data: Omit<ConvertWorkerData, 'credits'>): Batc
     workerData: { ...data, credits } satisfies ConvertWorkerData,
     // A young generation big enough for a batch's short-lived strings keeps
     // them out of the old generation, where collecting them is expensive.
-    resourceLimits: { maxYoungGenerationSizeMb: 48 },
+    resourceLimits: { maxYoungGenerationSizeMb: 32 },
   });
   const queue: ConvertWorkerMessage[] = [];
   let wake: (() => void) | null = null;

@@ -38,7 +38,7 @@ export function migrateCommand(): Command {
   const cmd = new Command('migrate')
     .description('Stream every mapped table into PostgreSQL through COPY, in batches that commit with their checkpoint. Killed at any point, the same command resumes.')
     .option('--jobs <n>', 'tables loaded at once', positiveInt, 2)
-    .option('--batch-rows <n>', 'rows per batch (one transaction each)', positiveInt, 10000)
+    .option('--batch-rows <n>', 'rows per batch (one transaction each)', positiveInt, 2000)
     .option('--lock-timeout <seconds>', 'how long to wait for another migrate to finish', positiveInt, 30)
     .option('--reject-dir <dir>', 'where reject files go, one folder per run', 'aragora-migrate-rejects')
     .option('--no-verify', 'skip the verification at the end (run verify later)')
