@@ -143,14 +143,23 @@ export async function loadTable(input: LoadTableInput): Promise<LoadTableResult>
           merged = (await client.query(conflict.discard)).rowCount ?? 0;
         }
         if (surrogate !== null) {
+          // Colliding ids get new ones in the order of the old ids, from one block
+          // of the sequence, so the result does not depend on batch size or plan.
           const s = quoteIdent(surrogate);
-          await client.query(
-            `WITH clash AS (SELECT s.${s} AS old_id FROM pg_temp.${stage} AS s WHERE EXISTS (SELECT 1 FROM ${target} AS t WHERE t.${s} = s.${s})),
-                  fresh AS (SELECT old_id, nextval(pg_get_serial_sequence($4, $5)) AS new_id FROM clash),
-                  upd AS (UPDATE pg_temp.${stage} AS s SET ${s} = f.new_id FROM fresh f WHERE s.${s} = f.old_id RETURNING f.old_id, f.new_id)
-             INSERT INTO aragora_migrate.id_map (run_id, source_file, source_table, source_id, target_id) SELECT $1, $2, $3, old_id, new_id FROM upd`,
-            [input.runId, input.file, spec.source, `${quoteIdent(input.schema)}.${quoteIdent(spec.target)}`, surrogate],
-          );
+          const seq = [`${quoteIdent(input.schema)}.${quoteIdent(spec.target)}`, surrogate];
+          const clash = await client.query<{ n: string }>(`SELECT count(*) AS n FROM pg_temp.${stage} AS s WHERE EXISTS (SELECT 1 FROM ${target} AS t WHERE t.${s} = s.${s})`);
+          const n = Number(clash.rows[0]?.n ?? 0);
+          if (n > 0) {
+            const base = (await client.query<{ b: string }>('SELECT nextval(pg_get_serial_sequence($1, $2)) AS b', seq)).rows[0]?.b ?? '1';
+            await client.query('SELECT setval(pg_get_serial_sequence($1, $2), $3::bigint + $4 - 1)', [...seq, base, n]);
+            await client.query(
+              `WITH clash AS (SELECT s.${s} AS old_id, $4::bigint + row_number() OVER (ORDER BY s.${s}) - 1 AS new_id
+                                FROM pg_temp.${stage} AS s WHERE EXISTS (SELECT 1 FROM ${target} AS t WHERE t.${s} = s.${s})),
+                    upd AS (UPDATE pg_temp.${stage} AS s SET ${s} = c.new_id FROM clash c WHERE s.${s} = c.old_id RETURNING c.old_id, c.new_id)
+               INSERT INTO aragora_migrate.id_map (run_id, source_file, source_table, source_id, target_id) SELECT $1, $2, $3, old_id, new_id FROM upd`,
+              [input.runId, input.file, spec.source, base],
+            );
+          }
         }
         loadedKeys = (await client.query<{ k: string }>(`SELECT __key AS k FROM pg_temp.${stage}`)).rows.map((r) => r.k);
         loaded = (await client.query(`INSERT INTO ${target} (${colList}) SELECT ${colList} FROM pg_temp.${stage}`)).rowCount ?? 0;
