@@ -178,7 +178,9 @@ export async function approachD(ctx: ApproachContext): Promise<ApproachOutcome> 
   if (!existsSync(TOOL_MAIN)) return { status: 'not available', reason: `${TOOL_MAIN} missing (npm run build)`, steps: [] };
   const jsonFile = join(ctx.workDir, 'migrate-report.json');
   rmSync(jsonFile, { force: true }); // never read a previous run's report
-  const base = ['migrate', '--data-dir', ctx.source.dir, '--database-url', ctx.dbUrl, '--quiet'];
+  // BENCH_MIGRATE_ARGS adds flags, e.g. --no-verify to time the load alone.
+  const extra = (process.env.BENCH_MIGRATE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const base = ['migrate', '--data-dir', ctx.source.dir, '--database-url', ctx.dbUrl, '--quiet', ...extra];
   let m = await runMeasured('aragora-migrate migrate', process.execPath, [TOOL_MAIN, ...base, '--json', jsonFile]);
   const said = `${m.stderrTail}\n${m.stdoutTail}`;
   if (/unknown command/i.test(said)) return { status: 'not available', reason: "dist/cli/main.js has no 'migrate' command yet", steps: [], exitCode: m.code };

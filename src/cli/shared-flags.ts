@@ -2,6 +2,17 @@ import { Option, type Command } from 'commander';
 import { loadConfig, type CommonFlags, type ResolvedConfig } from '../config/load-config.js';
 import { loadBuiltinMappingSet, loadMappingSet, mappingErrorFrom, type MappingSet } from '../mapping/load.js';
 
+/** The flags every command that reads the sources (and may reach the target) takes. */
+export interface SourceTargetFlags {
+  dataDir?: string;
+  databaseUrl?: string;
+  schema?: string;
+  mappings?: string;
+  sourceTimezone?: string;
+  instance?: string;
+  allowLive?: boolean;
+}
+
 export function addDataDirFlag(cmd: Command): Command {
   return cmd.option('--data-dir <dir>', 'folder holding the SQLite files (default: $ARAGORA_DATA_DIR, $ARAGORA_NOMIC_DIR, then .nomic)');
 }

@@ -115,25 +115,6 @@ export async function tableProgress(client: pg.Client, runId: string): Promise<T
   return r.rows;
 }
 
-export async function setTableState(
-  client: pg.Client,
-  runId: string,
-  file: string,
-  table: string,
-  state: TableProgress['state'],
-  extra: { directCopy?: boolean } = {},
-): Promise<void> {
-  await client.query(
-    `UPDATE aragora_migrate.run_tables
-        SET state = $4,
-            direct_copy = COALESCE($5, direct_copy),
-            started_at = COALESCE(started_at, now()),
-            finished_at = CASE WHEN $4 IN ('loaded', 'failed') THEN now() ELSE finished_at END
-      WHERE run_id = $1 AND source_file = $2 AND source_table = $3`,
-    [runId, file, table, state, extra.directCopy ?? null],
-  );
-}
-
 /** Rejects and repairs of a run, folded per (file, table, column, kind) with up to 5 keys, for the report. */
 export async function issueSummary(
   client: pg.Client,

@@ -1,16 +1,18 @@
 import type pg from 'pg';
 import type { ResolvedConfig } from '../config/load-config.js';
 import type { DiscoverResult } from '../discover/discover.js';
+import type { MappingSet } from '../mapping/load.js';
 import { issueSummary, tableProgress } from '../ledger/runs.js';
 import { FindingCollector } from '../report/findings.js';
 import type { MigrateReport, MigrateTableReport } from '../report/migrate-report.js';
-import type { FileReport } from '../report/plan-report.js';
+import { toFileReport, type FileReport } from '../report/plan-report.js';
 import type { FindingKind } from '../report/types.js';
 
 export interface SummaryInput {
   readonly runId: string;
   readonly config: ResolvedConfig;
   readonly scan: DiscoverResult;
+  readonly mappings: MappingSet;
   readonly state: MigrateReport['state'];
   readonly resumed: boolean;
   readonly exitCode: number;
@@ -69,16 +71,7 @@ export async function buildMigrateReport(client: pg.Client, input: SummaryInput)
       message: `key already in the target: ${c.outcome} (policy ${c.policy}); both rows in the ledger (aragora_migrate.conflicts)`,
     });
   }
-  const files: FileReport[] = scan.files.map((f) => ({
-    path: f.path,
-    layout: f.layout,
-    stores: f.stores,
-    sizeBytes: f.sizeBytes,
-    walBytes: f.walBytes,
-    status: f.status,
-    integrity: f.integrity,
-    objects: f.objects.map((o) => ({ name: o.name, type: o.type, rows: o.rows, skipReason: o.skipReason, mappedTo: null })),
-  }));
+  const files: FileReport[] = scan.files.map((f) => toFileReport(f, input.mappings, config.schema));
   return {
     command: 'migrate',
     runId: input.runId,

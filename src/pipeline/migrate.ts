@@ -71,7 +71,7 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
     if (previous !== null && sameFiles(await runFiles(control, previous.run_id), hashes)) {
       if (previous.state === 'loaded' || previous.state === 'verified') {
         return await buildMigrateReport(control, {
-          runId: previous.run_id, config, scan, state: 'noop', resumed: false, exitCode: previous.exit_code ?? 0, rejectFiles: [], seconds: (Date.now() - started) / 1000,
+          runId: previous.run_id, config, scan, mappings, state: 'noop', resumed: false, exitCode: previous.exit_code ?? 0, rejectFiles: [], seconds: (Date.now() - started) / 1000,
           message: `nothing to do: run ${previous.run_id} already migrated these files (finished ${previous.finished_at?.toISOString() ?? '?'})`,
         });
       }
@@ -193,7 +193,7 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
     const finalExit = verification !== null && !verification.ok ? 4 : exitCode;
     if (finalExit !== exitCode) await setRunState(control, runId, state, finalExit);
     const report = await buildMigrateReport(control, {
-      runId, config, scan, state, resumed, exitCode: finalExit, rejectFiles, seconds: (Date.now() - started) / 1000,
+      runId, config, scan, mappings, state, resumed, exitCode: finalExit, rejectFiles, seconds: (Date.now() - started) / 1000,
       message: verification === null ? message : `${message}; ${verification.message}`,
     });
     return { ...report, verification };

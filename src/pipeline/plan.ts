@@ -6,7 +6,7 @@ import type { MappingSet } from '../mapping/load.js';
 import type { Conflict, TableSpec } from '../mapping/schema.js';
 import { ESTIMATE_BASIS, estimateSeconds } from '../report/estimate.js';
 import { FindingCollector } from '../report/findings.js';
-import { planExitCode, type FileReport, type PlanReport, type TableReport } from '../report/plan-report.js';
+import { planExitCode, toFileReport, type FileReport, type PlanReport, type TableReport } from '../report/plan-report.js';
 import { buildRunbook } from '../report/runbook.js';
 import type { FindingAction } from '../report/types.js';
 import { compileTable } from '../tables/row-converter.js';
@@ -137,19 +137,9 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
 
     const result = await discover({ dataDir: config.dataDir, mappings, allowLive: config.allowLive }, visit);
     const all = [...result.findings, ...findings.toArray()];
-    const files: FileReport[] = result.files.map((f) => ({
-      path: f.path,
-      layout: f.layout,
-      stores: f.stores,
-      sizeBytes: f.sizeBytes,
-      walBytes: f.walBytes,
-      status: f.status,
-      integrity: f.integrity,
-      objects: f.objects.map((o) => {
-        const m = o.skipReason === null ? mappings.bySource.get(o.name) : undefined;
-        return { name: o.name, type: o.type, rows: o.rows, skipReason: o.skipReason, mappedTo: m === undefined ? null : `${config.schema}.${m.table.target}` };
-      }),
-    }));
+    const files: FileReport[] = result.files.map((f) =>
+      toFileReport(f, mappings, config.schema),
+    );
     const migrating = tables.filter((t) => t.target !== null);
     const rows = migrating.reduce((n, t) => n + t.rowsRead, 0);
     const bytes = migrating.reduce((n, t) => n + t.bytes, 0);
@@ -163,12 +153,17 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
       tables,
       findings: all,
       files,
-      estimate: opts.inventoryOnly === true ? null : { rows, bytes, seconds: estimateSeconds(rows, bytes, migrating.length), basis: ESTIMATE_BASIS },
+      estimate: opts.inventoryOnly === true ? null : estimate(rows, bytes, migrating.length),
       runbook: opts.inventoryOnly === true ? [] : buildRunbook(config, exitCode),
     };
   } finally {
     await client?.end().catch(() => undefined);
   }
+}
+
+function estimate(rows: number, bytes: number, tables: number): PlanReport['estimate'] {
+  const { load, verify } = estimateSeconds(rows, bytes, tables);
+  return { rows, bytes, seconds: load, verifySeconds: verify, basis: ESTIMATE_BASIS };
 }
 
 function emptyTable(file: SourceFile, obj: SourceObject, status: 'skipped' | 'unmapped', reason: string): TableReport {

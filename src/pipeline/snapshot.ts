@@ -90,14 +90,3 @@ function tryOpenImmutable(path: string): Snapshot | null {
   db.defaultSafeIntegers(true);
   return { db, readPath: uri, copied: false, close: () => (db.open ? db.close() : undefined) };
 }
-
-/**
- * Opens a second, independent connection to the snapshot. better-sqlite3 keeps
- * a connection busy while an iterator is open, so side reads (raw bytes of a
- * value) need their own.
- */
-export function openSideConnection(snapshot: Snapshot): Database.Database {
-  const db = new Database(snapshot.readPath, { readonly: true, fileMustExist: true });
-  db.defaultSafeIntegers(true);
-  return db;
-}

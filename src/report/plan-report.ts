@@ -1,4 +1,5 @@
-import type { FileStatus, Layout } from '../discover/discover.js';
+import type { FileStatus, Layout, SourceFile } from '../discover/discover.js';
+import type { MappingSet } from '../mapping/load.js';
 import type { ObjectType } from '../discover/inventory.js';
 import type { Finding } from './types.js';
 
@@ -49,8 +50,26 @@ export interface PlanReport {
   readonly tables: readonly TableReport[];
   readonly findings: readonly Finding[];
   readonly files: readonly FileReport[];
-  readonly estimate: { readonly rows: number; readonly bytes: number; readonly seconds: number; readonly basis: string } | null;
+  readonly estimate: { readonly rows: number; readonly bytes: number; readonly seconds: number; readonly verifySeconds: number; readonly basis: string } | null;
   readonly runbook: readonly string[];
+}
+
+/** A discovered file as reports show it, each table with the target its mapping names. */
+export function toFileReport(f: SourceFile, mappings: MappingSet, schema: string): FileReport {
+  const mappedTo = (table: string): string | null => {
+    const m = mappings.bySource.get(table);
+    return m === undefined ? null : `${schema}.${m.table.target}`;
+  };
+  return {
+    path: f.path,
+    layout: f.layout,
+    stores: f.stores,
+    sizeBytes: f.sizeBytes,
+    walBytes: f.walBytes,
+    status: f.status,
+    integrity: f.integrity,
+    objects: f.objects.map((o) => ({ name: o.name, type: o.type, rows: o.rows, skipReason: o.skipReason, mappedTo: o.skipReason === null ? mappedTo(o.name) : null })),
+  };
 }
 
 /** DESIGN.md: 5 when a finding blocks, 3 when rows would be rejected, else 0. */

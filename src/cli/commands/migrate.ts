@@ -8,16 +8,9 @@ import { toJson, writeOutput } from '../output.js';
 import { renderMigrateText } from '../render/migrate-text.js';
 import { renderVerifyText } from '../render/verify-text.js';
 import { progressReporter } from '../render/progress.js';
-import { addDataDirFlag, addSourceFlags, addTargetFlags, resolve } from '../shared-flags.js';
+import { addDataDirFlag, addSourceFlags, addTargetFlags, resolve, type SourceTargetFlags } from '../shared-flags.js';
 
-interface MigrateFlags {
-  dataDir?: string;
-  databaseUrl?: string;
-  schema?: string;
-  mappings?: string;
-  sourceTimezone?: string;
-  instance?: string;
-  allowLive?: boolean;
+interface MigrateFlags extends SourceTargetFlags {
   jobs: number;
   batchRows: number;
   lockTimeout: number;

@@ -6,16 +6,9 @@ import { EXIT_CODE_HELP } from '../exit-codes.js';
 import { toJson, writeOutput } from '../output.js';
 import { renderPlanMarkdown, renderPlanText } from '../render/plan-text.js';
 import { progressReporter } from '../render/progress.js';
-import { addDataDirFlag, addSourceFlags, addTargetFlags, resolve } from '../shared-flags.js';
+import { addDataDirFlag, addSourceFlags, addTargetFlags, resolve, type SourceTargetFlags } from '../shared-flags.js';
 
-interface PlanFlags {
-  dataDir?: string;
-  databaseUrl?: string;
-  schema?: string;
-  mappings?: string;
-  sourceTimezone?: string;
-  instance?: string;
-  allowLive?: boolean;
+interface PlanFlags extends SourceTargetFlags {
   json?: string;
   markdown?: string;
   quiet?: boolean;

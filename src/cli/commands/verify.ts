@@ -4,17 +4,10 @@ import { EXIT_CODE_HELP } from '../exit-codes.js';
 import { toJson, writeOutput } from '../output.js';
 import { progressReporter } from '../render/progress.js';
 import { renderVerifyText } from '../render/verify-text.js';
-import { addDataDirFlag, addSourceFlags, addTargetFlags, resolve } from '../shared-flags.js';
+import { addDataDirFlag, addSourceFlags, addTargetFlags, resolve, type SourceTargetFlags } from '../shared-flags.js';
 import { positiveInt } from './migrate.js';
 
-interface VerifyFlags {
-  dataDir?: string;
-  databaseUrl?: string;
-  schema?: string;
-  mappings?: string;
-  sourceTimezone?: string;
-  instance?: string;
-  allowLive?: boolean;
+interface VerifyFlags extends SourceTargetFlags {
   run?: string;
   maxKeys: number;
   json?: string;

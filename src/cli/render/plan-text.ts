@@ -74,7 +74,7 @@ export function renderPlanText(report: PlanReport): string {
     out.push(`  ${f.action.toUpperCase().padEnd(6)} ${where(f)}: ${f.kind} x${formatCount(f.count)}: ${f.message}${eg}`);
   }
   if (report.estimate !== null) {
-    out.push('', `Estimate: ${formatCount(report.estimate.rows)} rows, ${formatBytes(report.estimate.bytes)}: about ${formatDuration(report.estimate.seconds)} (${report.estimate.basis})`);
+    out.push('', `Estimate: ${formatCount(report.estimate.rows)} rows, ${formatBytes(report.estimate.bytes)}: loading about ${formatDuration(report.estimate.seconds)}, then verifying about ${formatDuration(report.estimate.verifySeconds)} (${report.estimate.basis})`);
   }
   if (report.runbook.length > 0) {
     out.push('', 'Runbook');
@@ -90,7 +90,7 @@ export function renderPlanMarkdown(report: PlanReport): string {
   out.push(`**Verdict:** ${verdict(report.exitCode)}`, '');
   out.push(`- Data dir: \`${report.dataDir}\``);
   out.push(`- Target: ${report.target === null ? 'not checked (no DSN given)' : `\`${report.target.dsn}\` (PostgreSQL ${report.target.serverVersion}), schema \`${report.target.schema}\``}`);
-  if (report.estimate !== null) out.push(`- Estimate: ${formatCount(report.estimate.rows)} rows, ${formatBytes(report.estimate.bytes)}, about ${formatDuration(report.estimate.seconds)} (${report.estimate.basis})`);
+  if (report.estimate !== null) out.push(`- Estimate: ${formatCount(report.estimate.rows)} rows, ${formatBytes(report.estimate.bytes)}: loading about ${formatDuration(report.estimate.seconds)}, then verifying about ${formatDuration(report.estimate.verifySeconds)} (${report.estimate.basis})`);
   out.push('', '## Files', '', markdownTable(['file', 'layout', 'stores', 'size', 'wal', 'status'], fileRows(report)));
   out.push('', '## Tables', '', markdownTable(TABLE_HEADER, tableRows(report)));
   const skipped = report.tables.filter((t) => t.target === null);
