@@ -7,7 +7,7 @@ import type { OffsetFn } from '../tables/timestamp.js';
 import type { TargetValue } from '../tables/value.js';
 import { formatKey } from '../util/keys.js';
 import { qualified, quoteIdent } from '../util/quote.js';
-import { canonical, rowHash, SetDigest, targetSelectExpr } from './canonical.js';
+import { canonical, keyHash, rowHash, SetDigest, targetSelectExpr } from './canonical.js';
 import type { Reporter } from './events.js';
 import { rawTextReader, readPages } from './read.js';
 import type { Task } from './tasks.js';
@@ -71,15 +71,15 @@ export async function verifyTable(input: VerifyTableInput): Promise<VerifyTableR
   // random B-tree inserts and lookups of a million-row table off the disk,
   // and still bounds memory.
   scratch.pragma('cache_size = -65536');
-  scratch.exec(`CREATE TABLE exp (key TEXT PRIMARY KEY, hash TEXT NOT NULL, file TEXT NOT NULL, rowid_ INTEGER NOT NULL, seen INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
-                CREATE TABLE acc (key TEXT PRIMARY KEY, why TEXT NOT NULL) WITHOUT ROWID;`);
+  scratch.exec(`CREATE TABLE exp (kh INTEGER PRIMARY KEY, hash TEXT NOT NULL, task INTEGER NOT NULL, rowid_ INTEGER NOT NULL, seen INTEGER NOT NULL DEFAULT 0);
+                CREATE TABLE acc (kh INTEGER PRIMARY KEY, why TEXT NOT NULL);`);
   try {
     const spec0 = (input.tasks[0] as Task).spec;
     const surrogate = spec0.surrogateKey ?? null;
     const keyIsSurrogate = surrogate !== null && spec0.key.length === 1 && spec0.key[0] === surrogate;
 
     // What the ledger accounts for: keys any run resolved by policy, and keys other runs loaded.
-    const addAcc = scratch.prepare('INSERT OR IGNORE INTO acc (key, why) VALUES (?, ?)');
+    const addAcc = scratch.prepare('INSERT OR IGNORE INTO acc (kh, why) VALUES (?, ?)');
     // A key whose target row a policy changed (overwrite, newest, merge) is
     // checked against the ledger, not the source; one where the existing row was
     // kept still holds the row that was loaded first, and is compared.
@@ -99,14 +99,15 @@ export async function verifyTable(input: VerifyTableInput): Promise<VerifyTableR
         WHERE t.target_table = $1 AND b.run_id <> $2`,
       [target, runId, keyIsSurrogate],
     );
+    const resolvedKeys = new Set(resolved.rows.map((r) => r.k));
     scratch.transaction(() => {
-      for (const r of resolved.rows) addAcc.run(r.k, 'resolved');
-      for (const r of others.rows) addAcc.run(r.k, `run ${r.run_id}`);
+      for (const r of resolved.rows) addAcc.run(keyHash(r.k), 'resolved');
+      for (const r of others.rows) addAcc.run(keyHash(r.k), `run ${r.run_id}`);
     })();
-    const isAccounted = scratch.prepare('SELECT why FROM acc WHERE key = ?').pluck();
+    const isAccounted = scratch.prepare('SELECT why FROM acc WHERE kh = ?').pluck();
 
     // Expected rows, from the source, now.
-    const addExp = scratch.prepare('INSERT OR REPLACE INTO exp (key, hash, file, rowid_) VALUES (?, ?, ?, ?)');
+    const addExp = scratch.prepare('INSERT OR REPLACE INTO exp (kh, hash, task, rowid_) VALUES (?, ?, ?, ?)');
     const sourceDigest = new SetDigest();
     let accountedRejected = 0;
     let accountedResolved = 0;
@@ -121,15 +122,17 @@ export async function verifyTable(input: VerifyTableInput): Promise<VerifyTableR
     const compared = columns ?? [];
     const typeOf = (spec: TableSpec, col: string): TargetType => spec.columns.find((c) => (c.target ?? c.name) === col)?.type ?? 'text';
     const comparedTypes = compared.map((c) => typeOf(spec0, c));
+    const idMaps = new Map<Task, ReadonlyMap<string, string>>();
 
-    for (const task of input.tasks) {
+    for (const [taskNo, task] of input.tasks.entries()) {
       const compiled = compiledBy.get(task) as CompiledTable;
       const rejected = new Set(
         (await client.query<{ r: string }>('SELECT source_rowid::text AS r FROM aragora_migrate.rejects WHERE run_id = $1 AND source_file = $2 AND source_table = $3', [runId, task.file.path, task.spec.source])).rows.map((x) => x.r),
       );
-      const idMap = new Map(
+      const idMap: ReadonlyMap<string, string> = new Map(
         (await client.query<{ s: string; t: string }>('SELECT source_id::text AS s, target_id::text AS t FROM aragora_migrate.id_map WHERE run_id = $1 AND source_file = $2 AND source_table = $3', [runId, task.file.path, task.spec.source])).rows.map((x) => [x.s, x.t] as const),
       );
+      idMaps.set(task, idMap);
       const idx = compared.map((c) => compiled.targetColumns.indexOf(c));
       const surrogateIdx = surrogate === null ? -1 : compiled.targetColumns.indexOf(task.spec.columns.find((c) => c.name === surrogate)?.target ?? surrogate);
       let done = 0;
@@ -153,14 +156,14 @@ export async function verifyTable(input: VerifyTableInput): Promise<VerifyTableR
             }
             let key = compiled.keyOf(raw);
             if (keyIsSurrogate) key = idMap.get(key) ?? key;
-            if (isAccounted.get(key) === 'resolved') {
+            if (resolvedKeys.has(key)) {
               accountedResolved++;
               continue;
             }
             // A row that no longer converts (changed in SQLite after the run) expects nothing it can match.
             const hash = out.reject === null ? rowHash(idx.map((i, j) => canonical(values[i], comparedTypes[j] as TargetType))) : `unconvertible:${out.reject.kind}`;
             sourceDigest.add(out.reject === null ? hash : '0000000000000000');
-            addExp.run(key, hash, task.file.path, raw[0]);
+            addExp.run(keyHash(key), hash, taskNo, raw[0]);
           }
         })();
         done += page.rows.length;
@@ -179,7 +182,7 @@ export async function verifyTable(input: VerifyTableInput): Promise<VerifyTableR
     );
     const keyCols = t0.key.map((k) => t0.columns.find((c) => c.name === k)?.target ?? k);
     const select = [...keyCols, ...compared].map((c) => targetSelectExpr(c, types.get(c) ?? 'text')).join(', ');
-    const seeExp = scratch.prepare('UPDATE exp SET seen = 1 WHERE key = ? RETURNING hash, file, rowid_');
+    const seeExp = scratch.prepare('UPDATE exp SET seen = 1 WHERE kh = ? RETURNING hash, task, rowid_');
     const targetDigest = new SetDigest();
     const mismatches: Mismatch[] = [];
     let changed = 0;
@@ -188,7 +191,7 @@ export async function verifyTable(input: VerifyTableInput): Promise<VerifyTableR
     const note = (m: Mismatch): void => {
       if (mismatches.length < input.maxKeys) mismatches.push(m);
     };
-    const changedRows: { key: string; file: string; rowid: bigint; values: (string | null)[] }[] = [];
+    const changedRows: { key: string; task: number; rowid: bigint; values: (string | null)[] }[] = [];
     const cursorName = quoteIdent(`am_verify_${target}`.slice(0, 60));
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     try {
@@ -201,9 +204,10 @@ export async function verifyTable(input: VerifyTableInput): Promise<VerifyTableR
           for (const r of rows) {
             const key = formatKey(r.slice(0, keyCols.length));
             const values = r.slice(keyCols.length);
-            const exp = seeExp.get(key) as { hash: string; file: string; rowid_: bigint | number } | undefined;
+            const kh = keyHash(key);
+            const exp = seeExp.get(kh) as { hash: string; task: bigint | number; rowid_: bigint | number } | undefined;
             if (exp === undefined) {
-              const why = isAccounted.get(key) as string | undefined;
+              const why = isAccounted.get(kh) as string | undefined;
               if (why === undefined) {
                 extra++;
                 note({ key, kind: 'extra' });
@@ -214,7 +218,7 @@ export async function verifyTable(input: VerifyTableInput): Promise<VerifyTableR
             targetDigest.add(hash);
             if (hash !== exp.hash) {
               changed++;
-              if (changedRows.length < input.maxKeys) changedRows.push({ key, file: exp.file, rowid: BigInt(exp.rowid_), values });
+              if (changedRows.length < input.maxKeys) changedRows.push({ key, task: Number(exp.task), rowid: BigInt(exp.rowid_), values });
             }
           }
         })();
@@ -226,7 +230,7 @@ export async function verifyTable(input: VerifyTableInput): Promise<VerifyTableR
 
     // Name the columns of changed rows by converting their source rows once more.
     for (const c of changedRows) {
-      const task = input.tasks.find((t) => t.file.path === c.file) as Task;
+      const task = input.tasks[c.task] as Task;
       const compiled = compiledBy.get(task) as CompiledTable;
       const raw = task.snapshot.db.prepare(`SELECT rowid, ${compiled.selectColumns.map(quoteIdent).join(', ')} FROM ${quoteIdent(task.spec.source)} WHERE rowid = ?`).raw(true).get(c.rowid) as never;
       const out = compiled.convertRow(raw);
@@ -234,8 +238,16 @@ export async function verifyTable(input: VerifyTableInput): Promise<VerifyTableR
       // The surrogate may have been re-assigned: that is not a change.
       note({ key: c.key, kind: 'changed', columns: surrogate === null ? differing : differing.filter((d) => d !== surrogate || out.reject !== null) });
     }
-    const missingRows = scratch.prepare('SELECT key FROM exp WHERE seen = 0 ORDER BY key').pluck().all() as string[];
-    for (const k of missingRows) note({ key: k, kind: 'missing' });
+    // Missing rows are named from the source: the scratch table holds only hashes.
+    const missing = Number(scratch.prepare('SELECT count(*) FROM exp WHERE seen = 0').pluck().get());
+    const missingRows = scratch.prepare('SELECT task, rowid_ FROM exp WHERE seen = 0 ORDER BY task, rowid_ LIMIT ?').all(input.maxKeys) as { task: bigint | number; rowid_: bigint | number }[];
+    for (const r of missingRows) {
+      const task = input.tasks[Number(r.task)] as Task;
+      const compiled = compiledBy.get(task) as CompiledTable;
+      const raw = task.snapshot.db.prepare(`SELECT rowid, ${compiled.selectColumns.map(quoteIdent).join(', ')} FROM ${quoteIdent(task.spec.source)} WHERE rowid = ?`).raw(true).get(BigInt(r.rowid_)) as never;
+      const key = compiled.keyOf(raw);
+      note({ key: keyIsSurrogate ? (idMaps.get(task)?.get(key) ?? key) : key, kind: 'missing' });
+    }
 
     return {
       target,
@@ -244,7 +256,7 @@ export async function verifyTable(input: VerifyTableInput): Promise<VerifyTableR
       rowsTarget: targetDigest.count,
       sourceDigest: sourceDigest.toString(),
       targetDigest: targetDigest.toString(),
-      missing: missingRows.length,
+      missing,
       changed,
       extra,
       accountedRejected,
