@@ -48,8 +48,9 @@ try {
     while (Atomics.load(credits, 0) <= 0) Atomics.wait(credits, 0, 0, 1000);
     Atomics.sub(credits, 0, 1);
     const message: ConvertWorkerMessage = { type: 'batch', ...batch };
-    const buffer = batch.payload.buffer as ArrayBuffer;
-    port.postMessage(message, buffer.byteLength === batch.payload.byteLength ? [buffer] : []);
+    // The payload's memory is its own (CopyBuffer allocates outside Buffer's
+    // shared pool), so it moves to the main thread instead of being copied.
+    port.postMessage(message, [batch.payload.buffer as ArrayBuffer]);
   }
   db.close();
   port.postMessage({ type: 'done' } satisfies ConvertWorkerMessage);

@@ -31,7 +31,7 @@ export interface PreparedBatch {
  * reason); repaired values are listed with their originals.
  */
 export function prepareBatch(page: Page, compiled: CompiledTable, direct: boolean, fetchRaw: (column: string, rowid: bigint) => Buffer | null): PreparedBatch {
-  const out = new CopyBuffer();
+  const out = new CopyBuffer(Math.ceil(page.bytes * 1.2) + page.rows.length * 48);
   let loadable = 0;
   let repairedRows = 0;
   const rejects: object[] = [];
