@@ -1,12 +1,11 @@
 import type Database from 'better-sqlite3';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ConvertWorkerData, ConvertWorkerMessage } from './convert-worker.js';
 import { compileTable } from '../tables/row-converter.js';
 import { timeZoneOffsetFn } from '../tables/timestamp.js';
 import { prepareBatch, type PreparedBatch } from './prepare-batch.js';
 import { rawTextReader, readPages } from './read.js';
+import { workerScript } from './worker-script.js';
 
 /** Batches the worker may prepare ahead of the last one the main thread applied. */
 const AHEAD = 2;
@@ -15,19 +14,6 @@ export interface BatchSource extends AsyncIterable<PreparedBatch> {
   /** The main thread has applied a batch: the worker may prepare one more. */
   ack(): void;
   close(): Promise<void>;
-}
-
-/**
- * The worker script: compiled JavaScript next to this file, or, when running
- * from TypeScript sources (tests, tsx), the .ts file behind a bootstrap that
- * registers tsx first (Node 20 loads a worker's main script before any
- * `--import` in its execArgv takes effect).
- */
-function workerScript(): { script: string | URL; eval: boolean } {
-  const js = new URL('./convert-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return { script: js, eval: false };
-  const ts = new URL('./convert-worker.ts', import.meta.url).href;
-  return { script: `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(ts)}); })`, eval: true };
 }
 
 /** Tables smaller than this are converted on the main thread: a worker costs more to start than it saves. */
@@ -61,7 +47,7 @@ export function startBatchSource(data: Omit<ConvertWorkerData, 'credits'>): Batc
   const credits = new SharedArrayBuffer(4);
   const counter = new Int32Array(credits);
   Atomics.store(counter, 0, AHEAD);
-  const { script, eval: isEval } = workerScript();
+  const { script, eval: isEval } = workerScript('convert-worker');
   const worker = new Worker(script, {
     eval: isEval,
     workerData: { ...data, credits } satisfies ConvertWorkerData,

@@ -66,7 +66,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     const offsetOf = timeZoneOffsetFn(config.sourceTimezone);
     const tables: VerifyTableResult[] = [];
     for (const [target, tasks] of [...byTarget].sort((a, b) => a[0].localeCompare(b[0]))) {
-      tables.push(await verifyTable({ client, runId: run.run_id, schema: config.schema, target, tasks, offsetOf, maxKeys: opts.maxKeys, tmpDir: tmp, reporter: opts.reporter }));
+      tables.push(await verifyTable({ client, runId: run.run_id, schema: config.schema, target, tasks, offsetOf, sourceTimezone: config.sourceTimezone, maxKeys: opts.maxKeys, tmpDir: tmp, reporter: opts.reporter }));
     }
     const bad = tables.filter((t) => t.missing + t.changed + t.extra > 0);
     const ok = bad.length === 0;

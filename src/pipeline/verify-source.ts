@@ -1,0 +1,113 @@
+import Database from 'better-sqlite3';
+import type { TableSpec, TargetType } from '../mapping/schema.js';
+import { compileTable } from '../tables/row-converter.js';
+import { timeZoneOffsetFn } from '../tables/timestamp.js';
+import type { TargetValue } from '../tables/value.js';
+import { canonical, keyHash, rowHash, SetDigest } from './canonical.js';
+import { rawTextReader, readPages } from './read.js';
+
+/** One source table feeding the verified target, with what the ledger says about its rows. */
+export interface ExpectedSource {
+  readonly dbPath: string;
+  readonly spec: TableSpec;
+  readonly sourceColumns: readonly string[];
+  /** Rowids rejected at load time, and rowids a conflict policy resolved instead of loading. */
+  readonly rejected: readonly string[];
+  readonly notLoaded: readonly string[];
+  /** Re-assigned surrogate ids: source id → target id. */
+  readonly idMap: readonly (readonly [string, string])[];
+}
+
+export interface ExpectedInput {
+  readonly scratchPath: string;
+  readonly sources: readonly ExpectedSource[];
+  readonly compared: readonly string[];
+  readonly comparedTypes: readonly TargetType[];
+  readonly surrogate: string | null;
+  readonly keyIsSurrogate: boolean;
+  /** Keys whose target row a conflict policy changed: checked against the ledger, not the source. */
+  readonly resolvedKeys: readonly string[];
+  readonly sourceTimezone: string;
+}
+
+export interface ExpectedResult {
+  readonly sourceDigest: string;
+  readonly rows: number;
+  readonly accountedRejected: number;
+  readonly accountedResolved: number;
+}
+
+/**
+ * The rows a run should have written, recomputed from the source now: every
+ * source row through the converters again, hashed in canonical form, stored by
+ * key hash in a scratch SQLite file (bounded memory). Runs on a worker thread
+ * while the main thread reads the target.
+ */
+export function computeExpected(input: ExpectedInput, onRows: (done: number) => void = () => undefined): ExpectedResult {
+  const scratch = new Database(input.scratchPath);
+  scratch.pragma('journal_mode = OFF');
+  scratch.pragma('synchronous = OFF');
+  // Keys arrive in source order, not key order: this cache keeps the random
+  // B-tree inserts of a million-row table off the disk and still bounds memory.
+  scratch.pragma('cache_size = -65536');
+  scratch.exec('CREATE TABLE exp (kh INTEGER PRIMARY KEY, hash TEXT NOT NULL, task INTEGER NOT NULL, rowid_ INTEGER NOT NULL)');
+  const addExp = scratch.prepare('INSERT OR REPLACE INTO exp (kh, hash, task, rowid_) VALUES (?, ?, ?, ?)');
+  const resolvedKeys = new Set(input.resolvedKeys);
+  const digest = new SetDigest();
+  const offsetOf = timeZoneOffsetFn(input.sourceTimezone);
+  let accountedRejected = 0;
+  let accountedResolved = 0;
+  let done = 0;
+  try {
+    for (const [taskNo, src] of input.sources.entries()) {
+      const db = new Database(src.dbPath, { readonly: true, fileMustExist: true });
+      db.defaultSafeIntegers(true);
+      try {
+        const compiled = compileTable(src.spec, src.sourceColumns, { offsetOf, fetchRaw: rawTextReader(db, src.spec.source) });
+        const rejected = new Set(src.rejected);
+        const notLoaded = new Set(src.notLoaded);
+        const idMap = new Map(src.idMap);
+        const idx = input.compared.map((c) => compiled.targetColumns.indexOf(c));
+        const surrogateIdx = input.surrogate === null ? -1 : compiled.targetColumns.indexOf(src.spec.columns.find((c) => c.name === input.surrogate)?.target ?? input.surrogate);
+        for (const page of readPages(db, src.spec.source, compiled.selectColumns, { maxRows: 5000, maxBytes: 16 * 1024 * 1024 })) {
+          scratch.transaction(() => {
+            for (const raw of page.rows) {
+              const rowid = String(raw[0]);
+              if (rejected.has(rowid)) {
+                accountedRejected++;
+                continue;
+              }
+              if (notLoaded.has(rowid)) {
+                accountedResolved++;
+                continue;
+              }
+              const out = compiled.convertRow(raw);
+              const values: TargetValue[] = out.values;
+              if (surrogateIdx >= 0 && out.reject === null) {
+                const mapped = idMap.get(values[surrogateIdx] as string);
+                if (mapped !== undefined) values[surrogateIdx] = mapped;
+              }
+              let key = compiled.keyOf(raw);
+              if (input.keyIsSurrogate) key = idMap.get(key) ?? key;
+              if (resolvedKeys.has(key)) {
+                accountedResolved++;
+                continue;
+              }
+              // A row that no longer converts (changed in SQLite after the run) expects nothing it can match.
+              const hash = out.reject === null ? rowHash(idx.map((i, j) => canonical(values[i], input.comparedTypes[j] as TargetType))) : `unconvertible:${out.reject.kind}`;
+              digest.add(out.reject === null ? hash : '0000000000000000');
+              addExp.run(keyHash(key), hash, taskNo, raw[0]);
+            }
+          })();
+          done += page.rows.length;
+          onRows(done);
+        }
+      } finally {
+        db.close();
+      }
+    }
+  } finally {
+    scratch.close();
+  }
+  return { sourceDigest: digest.toString(), rows: digest.count, accountedRejected, accountedResolved };
+}
