@@ -2,6 +2,13 @@
 // better-sqlite3 reads SQLITE_USE_URI once, when it loads: set it first, then
 // load everything else, so snapshots can open idle WAL files as immutable.
 process.env.SQLITE_USE_URI ??= '1';
+// A reader that stops early (`| head`) closes the pipe: that ends the output, not in a crash.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
 const { buildProgram } = await import('./program.js');
 const { reportError } = await import('./report-error.js');
 

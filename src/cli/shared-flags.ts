@@ -31,6 +31,11 @@ export function addSourceFlags(cmd: Command): Command {
     .addOption(new Option('--allow-live', 'read files another process holds open (rows written meanwhile are missed)').default(false));
 }
 
+/** Data dir, target and source flags: what plan, migrate and verify all take. */
+export function addSourceTargetFlags(cmd: Command): Command {
+  return addSourceFlags(addTargetFlags(addDataDirFlag(cmd)));
+}
+
 export function resolve(flags: CommonFlags): { config: ResolvedConfig; mappings: MappingSet } {
   const config = loadConfig(flags);
   if (config.mappingsDir === null) return { config, mappings: loadBuiltinMappingSet() };

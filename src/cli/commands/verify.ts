@@ -4,7 +4,7 @@ import { EXIT_CODE_HELP } from '../exit-codes.js';
 import { toJson, writeOutput } from '../output.js';
 import { progressReporter } from '../render/progress.js';
 import { renderVerifyText } from '../render/verify-text.js';
-import { addDataDirFlag, addSourceFlags, addTargetFlags, resolve, type SourceTargetFlags } from '../shared-flags.js';
+import { addSourceTargetFlags, resolve, type SourceTargetFlags } from '../shared-flags.js';
 import { positiveInt } from './migrate.js';
 
 interface VerifyFlags extends SourceTargetFlags {
@@ -21,9 +21,7 @@ export function verifyCommand(): Command {
     .option('--max-keys <n>', 'differing keys listed per table', positiveInt, 20)
     .option('--json <file>', 'write the report as JSON to a file, or - for stdout')
     .option('-q, --quiet', 'no progress on stderr', false);
-  addDataDirFlag(cmd);
-  addTargetFlags(cmd);
-  addSourceFlags(cmd);
+  addSourceTargetFlags(cmd);
   cmd.addHelpText('after', `${EXIT_CODE_HELP}\nExample:\n  $ aragora-migrate verify --data-dir /app/data --database-url "$ARAGORA_POSTGRES_DSN" --instance web-1\n`);
   cmd.action(async (flags: VerifyFlags) => {
     const { config, mappings } = resolve(flags);
