@@ -10,7 +10,7 @@ import { VERSION } from '../version.js';
 /** Builds the commander program; main.ts runs it. */
 export function buildProgram(): Command {
   const program = new Command('aragora-migrate')
-    .description("Move an Aragora instance's SQLite state into the shared PostgreSQL: plan, migrate, verify, archive, rollback.")
+    .description("Move an Aragora instance's SQLite state into the shared PostgreSQL: discover, plan, migrate, verify (archive, rollback and status are still to come).")
     .version(VERSION)
     .option('--verbose', 'print stack traces for errors', false)
     .showHelpAfterError()
