@@ -1,3 +1,6 @@
+import type { TableReport } from '../../report/plan-report.js';
+import type { Finding } from '../../report/types.js';
+
 /** Small text helpers for terminal and Markdown output. */
 
 export function formatBytes(n: number): string {
@@ -36,4 +39,24 @@ export function textTable(header: readonly string[], rows: readonly (readonly st
 export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const esc = (s: string): string => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
   return [`| ${header.map(esc).join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+}
+
+/** The cells every per-table report starts with: source, target, and where each row went. */
+export function tableCountCells(t: TableReport): string[] {
+  return [
+    `${t.source.file} ${t.source.table}`,
+    t.target ?? '',
+    formatCount(t.rowsRead),
+    formatCount(t.rowsLoaded),
+    formatCount(t.rowsRejected),
+    formatCount(t.rowsMerged),
+    formatCount(t.rowsRepaired),
+  ];
+}
+
+/** One finding on one line: action, place, kind, count, what, example keys. */
+export function findingLine(f: Finding): string {
+  const where = [f.file, f.table === null ? null : f.column === null ? f.table : `${f.table}.${f.column}`].filter((x) => x !== null).join(' ');
+  const eg = f.exampleKeys.length > 0 ? `  e.g. ${f.exampleKeys.join(', ')}` : '';
+  return `  ${f.action.toUpperCase().padEnd(6)} ${where}: ${f.kind} x${formatCount(f.count)}: ${f.message}${eg}`;
 }

@@ -1,5 +1,5 @@
 import type { MigrateReport } from '../../report/migrate-report.js';
-import { formatBytes, formatCount, textTable } from './format.js';
+import { findingLine, formatBytes, formatCount, tableCountCells, textTable } from './format.js';
 
 /** The end-of-run summary, in the spirit of pgloader's: one line per table, then totals. */
 export function renderMigrateText(report: MigrateReport): string {
@@ -7,13 +7,7 @@ export function renderMigrateText(report: MigrateReport): string {
   out.push(`aragora-migrate migrate: run ${report.runId}, instance ${report.instance}${report.resumed ? ' (resumed)' : ''}`);
   out.push(`Target: ${report.target.dsn}, schema ${report.target.schema}`, '');
   const rows = report.tables.map((t) => [
-    `${t.source.file} ${t.source.table}`,
-    t.target ?? '',
-    formatCount(t.rowsRead),
-    formatCount(t.rowsLoaded),
-    formatCount(t.rowsRejected),
-    formatCount(t.rowsMerged),
-    formatCount(t.rowsRepaired),
+    ...tableCountCells(t),
     (t.bytes / 1024 / 1024).toFixed(1),
     t.seconds.toFixed(1),
     t.seconds > 0 ? formatCount(Math.round(t.rowsRead / t.seconds)) : '-',
@@ -37,10 +31,7 @@ export function renderMigrateText(report: MigrateReport): string {
   const notable = report.findings.filter((f) => f.action !== 'skip' || f.kind === 'key_conflict');
   if (notable.length > 0) {
     out.push('', 'Findings');
-    for (const f of notable) {
-      const where = [f.file, f.table === null ? null : f.column === null ? f.table : `${f.table}.${f.column}`].filter((x) => x !== null).join(' ');
-      out.push(`  ${f.action.toUpperCase().padEnd(6)} ${where}: ${f.kind} x${formatCount(f.count)}: ${f.message}${f.exampleKeys.length > 0 ? `  e.g. ${f.exampleKeys.join(', ')}` : ''}`);
-    }
+    for (const f of notable) out.push(findingLine(f));
   }
   if (report.rejectFiles.length > 0) out.push('', 'Reject files', ...report.rejectFiles.map((f) => `  ${f}`));
   out.push('', `${report.message} (${formatBytes(sum((t) => t.bytes))} in ${report.seconds.toFixed(1)} s, exit ${report.exitCode})`);

@@ -1,6 +1,6 @@
 import type { PlanReport } from '../../report/plan-report.js';
 import type { Finding, FindingAction } from '../../report/types.js';
-import { formatBytes, formatCount, formatDuration, markdownTable, textTable } from './format.js';
+import { findingLine, formatBytes, formatCount, formatDuration, markdownTable, tableCountCells, textTable } from './format.js';
 
 const ACTION_ORDER: readonly FindingAction[] = ['block', 'reject', 'merge', 'repair', 'keep', 'skip'];
 
@@ -31,13 +31,7 @@ function tableRows(report: PlanReport): string[][] {
   return report.tables
     .filter((t) => t.target !== null)
     .map((t) => [
-      `${t.source.file} ${t.source.table}`,
-      t.target ?? '',
-      formatCount(t.rowsRead),
-      formatCount(t.rowsLoaded),
-      formatCount(t.rowsRejected),
-      formatCount(t.rowsMerged),
-      formatCount(t.rowsRepaired),
+      ...tableCountCells(t),
       t.targetState === null ? '' : t.targetState.exists ? `exists, ${formatCount(t.targetState.rows)} rows` : 'created',
       t.status,
     ]);
@@ -69,10 +63,7 @@ export function renderPlanText(report: PlanReport): string {
 
   const findings = sortFindings(report.findings);
   out.push('', findings.length === 0 ? 'Findings: none' : `Findings (${findings.length})`);
-  for (const f of findings) {
-    const eg = f.exampleKeys.length > 0 ? `  e.g. ${f.exampleKeys.join(', ')}` : '';
-    out.push(`  ${f.action.toUpperCase().padEnd(6)} ${where(f)}: ${f.kind} x${formatCount(f.count)}: ${f.message}${eg}`);
-  }
+  for (const f of findings) out.push(findingLine(f));
   if (report.estimate !== null) {
     out.push('', `Estimate: ${formatCount(report.estimate.rows)} rows, ${formatBytes(report.estimate.bytes)}: loading about ${formatDuration(report.estimate.seconds)}, then verifying about ${formatDuration(report.estimate.verifySeconds)} (${report.estimate.basis})`);
   }
