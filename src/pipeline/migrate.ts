@@ -188,7 +188,7 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
           : `failed: ${failure instanceof Error ? failure.message : String(failure)}; fix the cause, then ${how}`;
     let verification: VerifyReport | null = null;
     if (state === 'loaded' && opts.verify) {
-      verification = await runVerify({ config, mappings, reporter: opts.reporter, maxKeys: opts.maxKeys, runId, client: control });
+      verification = await runVerify({ config, mappings, reporter: opts.reporter, maxKeys: opts.maxKeys, runId, client: control, source: { scan, hashes } });
     }
     const finalExit = verification !== null && !verification.ok ? 4 : exitCode;
     if (finalExit !== exitCode) await setRunState(control, runId, state, finalExit);

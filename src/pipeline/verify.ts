@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import type { ResolvedConfig } from '../config/load-config.js';
-import { discover } from '../discover/discover.js';
+import { discover, type DiscoverResult } from '../discover/discover.js';
 import { ConfigError } from '../errors.js';
-import { latestRun, runFiles, type RunRow } from '../ledger/runs.js';
+import { latestRun, runFiles, type FileHash, type RunRow } from '../ledger/runs.js';
 import { ledgerExists } from '../ledger/schema.js';
 import type { MappingSet } from '../mapping/load.js';
 import { timeZoneOffsetFn } from '../tables/timestamp.js';
@@ -24,6 +24,12 @@ export interface VerifyOptions {
   readonly runId?: string;
   /** Reuse an open connection (migrate's own verify). */
   readonly client?: pg.Client;
+  /**
+   * The files as migrate just found and hashed them: its own verify reads the
+   * same snapshots instead of discovering, copying and hashing them again. The
+   * caller keeps them open and closes them.
+   */
+  readonly source?: { readonly scan: DiscoverResult; readonly hashes: readonly FileHash[] };
 }
 
 export interface VerifyReport {
@@ -50,15 +56,16 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   if (config.target === null) throw new ConfigError('CONFIG_DSN_MISSING', 'verify needs the target PostgreSQL');
   const started = Date.now();
   const client = opts.client ?? (await connectTarget(config.target, `aragora-migrate verify ${config.instance}`.slice(0, 63)));
-  const scan = await discover({ dataDir: config.dataDir, mappings, allowLive: config.allowLive, keepSnapshots: true, integrity: false });
+  const scan = opts.source?.scan ?? (await discover({ dataDir: config.dataDir, mappings, allowLive: config.allowLive, keepSnapshots: true, integrity: false }));
   const tmp = mkdtempSync(join(tmpdir(), 'aragora-migrate-verify-'));
   try {
     if (!(await ledgerExists(client))) throw new ConfigError('VERIFY_NO_RUN', `no migration ledger in ${config.target.display}: nothing was migrated there`);
     const run = await findRun(client, opts.runId, config);
     const recorded = new Map((await runFiles(client, run.run_id)).map((f) => [f.path, f] as const));
     const changedFiles: string[] = [];
+    const given = new Map((opts.source?.hashes ?? []).map((h) => [h.path, h] as const));
     for (const f of scan.files.filter((x) => scan.snapshots.has(x.path))) {
-      const now = await hashSourceFile(f.absPath, f.path);
+      const now = given.get(f.path) ?? (await hashSourceFile(f.absPath, f.path));
       const then = recorded.get(f.path);
       if (then === undefined || then.sha256 !== now.sha256 || then.walSha256 !== now.walSha256) changedFiles.push(f.path);
     }
@@ -80,7 +87,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     return report;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
-    for (const s of scan.snapshots.values()) s.close();
+    if (opts.source === undefined) for (const s of scan.snapshots.values()) s.close();
     if (opts.client === undefined) await client.end().catch(() => undefined);
   }
 }
