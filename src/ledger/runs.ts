@@ -16,9 +16,11 @@ export interface RunRow {
 /**
  * running: a process is (or was, if killed) loading; interrupted: stopped by a
  * signal; loaded: every table done (rejects included); failed: a table failed;
- * verified: loaded, and verify found the target equal to the source.
+ * verified: loaded, and verify found the target equal to the source;
+ * rolling-back: a rollback started (and may have been killed); rolled-back:
+ * every row it wrote is gone or restored.
  */
-export type RunState = 'running' | 'interrupted' | 'failed' | 'loaded' | 'verified';
+export type RunState = 'running' | 'interrupted' | 'failed' | 'loaded' | 'verified' | 'rolling-back' | 'rolled-back';
 
 export interface FileHash {
   readonly path: string;
@@ -99,7 +101,7 @@ export async function createRun(
 export async function setRunState(client: pg.Client, runId: string, state: RunState, exitCode: number | null): Promise<void> {
   await client.query(
     `UPDATE aragora_migrate.runs SET state = $2, exit_code = $3,
-            finished_at = CASE WHEN $2 IN ('loaded', 'failed', 'interrupted') THEN now() ELSE NULL END
+            finished_at = CASE WHEN $2 IN ('loaded', 'failed', 'interrupted') THEN now() WHEN $2 = 'running' THEN NULL ELSE finished_at END
       WHERE run_id = $1`,
     [runId, state, exitCode],
   );

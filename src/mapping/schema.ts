@@ -101,7 +101,14 @@ export type MergeRule = z.infer<typeof MergeRuleSchema>;
  * instance merging into tables another one filled).
  */
 export const ConflictSchema = z.discriminatedUnion('policy', [
-  z.object({ policy: z.literal('keep-existing'), reason: z.string().optional() }).strict(),
+  z
+    .object({
+      policy: z.literal('keep-existing'),
+      /** The dropped incoming rows need an operator's review (a singleton only one instance can own): reported as a warning. */
+      warn: z.boolean().optional(),
+      reason: z.string().optional(),
+    })
+    .strict(),
   z.object({ policy: z.literal('overwrite'), reason: z.string().optional() }).strict(),
   z.object({ policy: z.literal('newest'), column: Identifier, reason: z.string().optional() }).strict(),
   z

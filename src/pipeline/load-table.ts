@@ -21,6 +21,8 @@ export interface LoadTableInput {
   readonly sourceColumns: readonly string[];
   readonly sourceTimezone: string;
   readonly runId: string;
+  /** The run's instance name: a re-keyed text id gets it as a suffix. */
+  readonly instance: string;
   readonly file: string;
   readonly schema: string;
   /** Resume after this source rowid; null for a fresh table. */
@@ -84,7 +86,11 @@ export async function loadTable(input: LoadTableInput): Promise<LoadTableResult>
   const stage = quoteIdent(`am_stage_${createHash('sha1').update(`${input.file}:${spec.source}`).digest('hex').slice(0, 12)}`);
   const keyTargets = spec.key.map((k) => spec.columns.find((c) => c.name === k)?.target ?? k);
   const surrogate = spec.surrogateKey === undefined ? null : (spec.columns.find((c) => c.name === spec.surrogateKey)?.target ?? spec.surrogateKey);
-  const naturalConflicts = !(surrogate !== null && keyTargets.length === 1 && keyTargets[0] === surrogate);
+  const keyIsSurrogate = surrogate !== null && keyTargets.length === 1 && keyTargets[0] === surrogate;
+  const naturalConflicts = !keyIsSurrogate;
+  // keep-both on a text id (positions, populations): the incoming row is loaded
+  // under a new id instead of being dropped.
+  const rekeyText = spec.conflict.policy === 'keep-both' && surrogate === null && keyTargets.length === 1 ? (keyTargets[0] as string) : null;
   const conflict = conflictSql(spec, spec.conflict, target, `pg_temp.${stage}`, columns, keyTargets);
 
   let direct = input.direct;
@@ -132,7 +138,8 @@ export async function loadTable(input: LoadTableInput): Promise<LoadTableResult>
         loaded = p.loadable;
       } else {
         await copyInto(`COPY pg_temp.${stage} (${colList}, __rowid, __key) FROM STDIN`, p.payload);
-        if (naturalConflicts) {
+        if (rekeyText !== null) await rekeyTextIds(client, target, `pg_temp.${stage}`, rekeyText, [input.runId, input.file, spec.source, spec.target], input.instance);
+        else if (naturalConflicts) {
           const params = [input.runId, input.file, spec.source, spec.target];
           const recorded = await client.query(conflict.record, params);
           if ((recorded.rowCount ?? 0) > 0 && spec.conflict.policy === 'fail') {
@@ -155,12 +162,14 @@ export async function loadTable(input: LoadTableInput): Promise<LoadTableResult>
             await client.query(
               `WITH clash AS (SELECT s.${s} AS old_id, $4::bigint + row_number() OVER (ORDER BY s.${s}) - 1 AS new_id
                                 FROM pg_temp.${stage} AS s WHERE EXISTS (SELECT 1 FROM ${target} AS t WHERE t.${s} = s.${s})),
-                    upd AS (UPDATE pg_temp.${stage} AS s SET ${s} = c.new_id FROM clash c WHERE s.${s} = c.old_id RETURNING c.old_id, c.new_id)
+                    upd AS (UPDATE pg_temp.${stage} AS s SET ${s} = c.new_id${keyIsSurrogate ? ', __key = c.new_id::text' : ''} FROM clash c WHERE s.${s} = c.old_id RETURNING c.old_id, c.new_id)
                INSERT INTO aragora_migrate.id_map (run_id, source_file, source_table, source_id, target_id) SELECT $1, $2, $3, old_id, new_id FROM upd`,
               [input.runId, input.file, spec.source, base],
             );
           }
         }
+        // The keys the rows now have in the target (re-keyed ones included): what
+        // verify holds the target to and what rollback deletes.
         loadedKeys = (await client.query<{ k: string }>(`SELECT __key AS k FROM pg_temp.${stage}`)).rows.map((r) => r.k);
         loaded = (await client.query(`INSERT INTO ${target} (${colList}) SELECT ${colList} FROM pg_temp.${stage}`)).rowCount ?? 0;
       }
@@ -248,4 +257,33 @@ export async function loadTable(input: LoadTableInput): Promise<LoadTableResult>
     }
   }
   return { ...totals, switchedToStaging: switched, interrupted };
+}
+
+/**
+ * keep-both on a single text key: an incoming row whose id is taken is the
+ * same id for a different record (8-hex position ids, second-resolution
+ * population ids), so it is loaded as `<id>~<instance>` (then `~2`, `~3`, …
+ * should that be taken too), and the resolution goes into the ledger with the
+ * row it collided with. Deterministic: the same files give the same new ids.
+ * Parameters: run id, source file, source table, target table.
+ */
+async function rekeyTextIds(client: pg.Client, target: string, stage: string, keyColumn: string, params: string[], instance: string): Promise<void> {
+  const k = quoteIdent(keyColumn);
+  for (let n = 1; n <= 100; n++) {
+    const suffix = n === 1 ? `~${instance}` : `~${instance}~${n}`;
+    const res = await client.query(
+      `UPDATE ${stage} AS s SET ${k} = s.__key || $1 WHERE EXISTS (SELECT 1 FROM ${target} AS t WHERE t.${k} = s.${k})`,
+      [suffix],
+    );
+    if ((res.rowCount ?? 0) === 0) break;
+    if (n === 100) throw new TargetError('TARGET_CONFLICT', `could not find a free id for ${res.rowCount ?? 0} row(s) after 100 suffixes`, { table: params[3] as string });
+  }
+  await client.query(
+    `INSERT INTO aragora_migrate.conflicts (run_id, source_file, source_table, source_rowid, target_table, row_key, policy, outcome, before_row, incoming_row, target_key)
+     SELECT $1, $2, $3, s.__rowid, $4, s.__key, 'keep-both', 'kept-both', to_jsonb(t.*), to_jsonb(s.*) - '__rowid' - '__key', s.${k}
+       FROM ${stage} AS s JOIN ${target} AS t ON t.${k} = s.__key
+      WHERE s.${k} IS DISTINCT FROM s.__key`,
+    params,
+  );
+  await client.query(`UPDATE ${stage} SET __key = ${k} WHERE ${k} IS DISTINCT FROM __key`);
 }

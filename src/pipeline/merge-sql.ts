@@ -103,11 +103,14 @@ export function conflictSql(spec: TableSpec, conflict: Conflict, target: string,
       break;
     }
     case 'keep-both':
-      // Distinct records whose text ids collide by accident: the existing row stays,
-      // the incoming one is kept in the ledger until re-keying of text ids exists.
+      // Reached only for a composite key: a single text id is re-keyed before
+      // this (load-table.ts), a surrogate one gets a new id. Nothing to re-key
+      // here, so the existing row stays and the incoming one is in the ledger.
       outcome = `'kept-existing: id collision, incoming row in the ledger'`;
       break;
     case 'keep-existing':
+      if (conflict.warn === true) outcome = `'kept-existing (review)'`;
+      break;
     case 'fail':
       break;
   }

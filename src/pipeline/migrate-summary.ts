@@ -65,10 +65,15 @@ export async function buildMigrateReport(client: pg.Client, input: SummaryInput)
       table: c.source_table,
       column: null,
       kind: 'key_conflict',
-      action: c.outcome.startsWith('kept-existing') ? 'skip' : 'merge',
+      action: c.outcome.startsWith('kept-existing') ? 'skip' : c.outcome === 'kept-both' ? 'keep' : 'merge',
       count: Number(c.n),
       keys: c.keys,
-      message: `key already in the target: ${c.outcome} (policy ${c.policy}); both rows in the ledger (aragora_migrate.conflicts)`,
+      message:
+        c.outcome === 'kept-existing (review)'
+          ? `WARNING, review: the incoming row was not loaded, the target keeps the row already there (policy ${c.policy}); set it by hand if this instance's row should win; both rows in the ledger (aragora_migrate.conflicts)`
+          : c.outcome === 'kept-both'
+            ? `key already in the target: both rows kept, the incoming one loaded under a new key (aragora_migrate.conflicts.target_key)`
+            : `key already in the target: ${c.outcome} (policy ${c.policy}); both rows in the ledger (aragora_migrate.conflicts)`,
     });
   }
   const files: FileReport[] = scan.files.map((f) => toFileReport(f, input.mappings, config.schema));

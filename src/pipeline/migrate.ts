@@ -65,7 +65,12 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
     const hashes: FileHash[] = [];
     for (const f of scan.files.filter((x) => scan.snapshots.has(x.path))) hashes.push(await hashSourceFile(f.absPath, f.path));
 
-    const previous = await latestRun(control, config.instance, config.dataDir, config.schema);
+    const latest = await latestRun(control, config.instance, config.dataDir, config.schema);
+    if (latest?.state === 'rolling-back') {
+      throw new MigrateError('RUN_ROLLBACK_UNFINISHED', `the rollback of run ${latest.run_id} of instance ${config.instance} did not finish`);
+    }
+    // A rolled-back run left nothing behind: migrating again starts afresh.
+    const previous = latest?.state === 'rolled-back' ? null : latest;
     let runId: string;
     let resumed = false;
     if (previous !== null && sameFiles(await runFiles(control, previous.run_id), hashes)) {
@@ -79,7 +84,12 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
       resumed = true;
     } else if (previous !== null && previous.state !== 'loaded' && previous.state !== 'verified') {
       throw new MigrateError('RUN_SOURCE_CHANGED', `run ${previous.run_id} of instance ${config.instance} did not finish (${previous.state}), and the source files changed since it started`);
+    } else if (previous !== null) {
+      // Loading the changed files on top would merge their rows a second time
+      // (counters summed twice, logs appended twice).
+      throw new MigrateError('RUN_ALREADY_MIGRATED', `run ${previous.run_id} of instance ${config.instance} already migrated this data dir (${previous.state}), and its files changed since`);
     } else {
+      await refuseFilesLoadedElsewhere(control, hashes, tasks);
       runId = newRunId(config.instance);
       await createRun(
         control,
@@ -142,7 +152,7 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
             const compiled = compileTable(task.spec, sourceColumns, { offsetOf, fetchRaw });
             const result = await loadTable({
               client, db: task.snapshot.db, dbPath: task.snapshot.readPath, compiled, spec: task.spec, sourceColumns, sourceTimezone: config.sourceTimezone,
-              runId, file: task.file.path, schema: config.schema,
+              runId, instance: config.instance, file: task.file.path, schema: config.schema,
               afterRowid: p?.last_rowid === null || p?.last_rowid === undefined ? null : BigInt(p.last_rowid),
               direct, batchRows: opts.batchRows, batchBytes: opts.batchBytes, signal: abortAll.signal, reporter: opts.reporter, doneBefore, rows: task.rows,
             });
@@ -212,6 +222,26 @@ function preflight(findings: readonly { kind: string; action: string; file: stri
   const lines = blocking.map((f) => `${f.file ?? ''}: ${f.message}`).join('\n  ');
   if (blocking.some((f) => f.kind === 'source_busy')) throw new SourceError('SOURCE_BUSY', `source files are in use:\n  ${lines}`);
   throw new MigrateError('PLAN_BLOCKED', `the migration cannot proceed:\n  ${lines}`);
+}
+
+/**
+ * The same bytes loaded under another instance name (or from a copy of the data
+ * dir) would merge every row twice. Files without rows are exempt: two
+ * instances can hold byte-identical empty stores.
+ */
+async function refuseFilesLoadedElsewhere(client: pg.Client, hashes: readonly FileHash[], tasks: readonly Task[]): Promise<void> {
+  const withRows = new Set(tasks.filter((t) => t.rows > 0).map((t) => t.file.path));
+  const shas = hashes.filter((h) => withRows.has(h.path)).map((h) => h.sha256);
+  if (shas.length === 0) return;
+  const r = await client.query<{ run_id: string; instance: string; data_dir: string; path: string }>(
+    `SELECT r.run_id, r.instance, r.data_dir, f.path FROM aragora_migrate.run_files f JOIN aragora_migrate.runs r USING (run_id)
+      WHERE f.sha256 = ANY($1::text[]) AND r.state <> 'rolled-back' ORDER BY r.started_at LIMIT 1`,
+    [shas],
+  );
+  const hit = r.rows[0];
+  if (hit !== undefined) {
+    throw new MigrateError('RUN_ALREADY_LOADED', `${hit.path} is byte-identical to a file run ${hit.run_id} of instance ${hit.instance} (${hit.data_dir}) already migrated`);
+  }
 }
 
 function sameFiles(a: readonly FileHash[], b: readonly FileHash[]): boolean {

@@ -256,7 +256,9 @@ function conflictChecker(
   const message =
     spec.conflict.policy === 'keep-both'
       ? 'key already in the target: both rows are kept, the incoming one gets a new id'
-      : `key already in the target: resolved by the ${spec.conflict.policy} policy${spec.conflict.reason !== undefined ? ` (${spec.conflict.reason})` : ''}`;
+      : spec.conflict.policy === 'keep-existing' && spec.conflict.warn === true
+        ? `WARNING, review: key already in the target, the incoming row will not be loaded${spec.conflict.reason !== undefined ? ` (${spec.conflict.reason})` : ''}`
+        : `key already in the target: resolved by the ${spec.conflict.policy} policy${spec.conflict.reason !== undefined ? ` (${spec.conflict.reason})` : ''}`;
   return async (page) => {
     const rows = page.outcomes.map((o) => keyCols.map((k) => o.values[k.index] as string | null));
     const hits = await existingKeys(client, schema, spec.target, keyCols.map((k) => ({ name: k.name, type: k.type as string })), rows);

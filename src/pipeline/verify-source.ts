@@ -14,7 +14,7 @@ export interface ExpectedSource {
   /** Rowids rejected at load time, and rowids a conflict policy resolved instead of loading. */
   readonly rejected: readonly string[];
   readonly notLoaded: readonly string[];
-  /** Re-assigned surrogate ids: source id → target id. */
+  /** Re-assigned ids (surrogate, or a keep-both text id): source id → target id. */
   readonly idMap: readonly (readonly [string, string])[];
 }
 

@@ -69,24 +69,28 @@ export interface VerifyTableInput {
 export async function verifyTable(input: VerifyTableInput): Promise<VerifyTableResult> {
   const { client, runId, target } = input;
   const spec0 = (input.tasks[0] as Task).spec;
-  const surrogate = spec0.surrogateKey ?? null;
+  // The column whose values a run may have re-assigned: an autoincrement
+  // surrogate, or a text id under keep-both (loaded as `<id>~<instance>`).
+  const surrogate = spec0.surrogateKey ?? (spec0.conflict.policy === 'keep-both' && spec0.key.length === 1 ? (spec0.key[0] as string) : null);
   const keyIsSurrogate = surrogate !== null && spec0.key.length === 1 && spec0.key[0] === surrogate;
 
   // What the ledger accounts for. A key whose target row a policy changed
   // (overwrite, newest, merge) is checked against the ledger, not the source;
   // one where the existing row was kept still holds the row loaded first.
   const resolved = await client.query<{ k: string }>(
-    "SELECT DISTINCT row_key AS k FROM aragora_migrate.conflicts WHERE target_table = $1 AND outcome NOT LIKE 'kept-existing%'",
+    `SELECT DISTINCT c.row_key AS k FROM aragora_migrate.conflicts c JOIN aragora_migrate.runs r ON r.run_id = c.run_id AND r.state <> 'rolled-back'
+      WHERE c.target_table = $1 AND c.outcome NOT LIKE 'kept-%'`,
     [target],
   );
+  // Batches record the keys rows have in the target (after any re-keying).
   const others = await client.query<{ k: string; run_id: string }>(
-    `SELECT DISTINCT COALESCE(m.target_id::text, k.k) AS k, b.run_id
+    `SELECT DISTINCT k.k, b.run_id
        FROM aragora_migrate.batches b
        JOIN aragora_migrate.run_tables t USING (run_id, source_file, source_table)
+       JOIN aragora_migrate.runs r ON r.run_id = b.run_id AND r.state <> 'rolled-back'
        CROSS JOIN LATERAL unnest(b.loaded_keys) AS k(k)
-       LEFT JOIN aragora_migrate.id_map m ON $3 AND m.run_id = b.run_id AND m.source_file = b.source_file AND m.source_table = b.source_table AND m.source_id::text = k.k
       WHERE t.target_table = $1 AND b.run_id <> $2`,
-    [target, runId, keyIsSurrogate],
+    [target, runId],
   );
 
   const compiledBy = new Map<Task, CompiledTable>();
@@ -104,8 +108,15 @@ export async function verifyTable(input: VerifyTableInput): Promise<VerifyTableR
   for (const task of input.tasks) {
     const params = [runId, task.file.path, task.spec.source];
     const rejected = (await client.query<{ r: string }>('SELECT source_rowid::text AS r FROM aragora_migrate.rejects WHERE run_id = $1 AND source_file = $2 AND source_table = $3', params)).rows.map((x) => x.r);
-    const notLoaded = (await client.query<{ r: string }>('SELECT source_rowid::text AS r FROM aragora_migrate.conflicts WHERE run_id = $1 AND source_file = $2 AND source_table = $3', params)).rows.map((x) => x.r);
-    const idMap = (await client.query<{ s: string; t: string }>('SELECT source_id::text AS s, target_id::text AS t FROM aragora_migrate.id_map WHERE run_id = $1 AND source_file = $2 AND source_table = $3', params)).rows.map((x) => [x.s, x.t] as const);
+    const notLoaded = (await client.query<{ r: string }>("SELECT source_rowid::text AS r FROM aragora_migrate.conflicts WHERE run_id = $1 AND source_file = $2 AND source_table = $3 AND outcome <> 'kept-both'", params)).rows.map((x) => x.r);
+    const idMap = (
+      await client.query<{ s: string; t: string }>(
+        `SELECT source_id::text AS s, target_id::text AS t FROM aragora_migrate.id_map WHERE run_id = $1 AND source_file = $2 AND source_table = $3
+         UNION ALL
+         SELECT row_key, target_key FROM aragora_migrate.conflicts WHERE run_id = $1 AND source_file = $2 AND source_table = $3 AND outcome = 'kept-both'`,
+        params,
+      )
+    ).rows.map((x) => [x.s, x.t] as const);
     idMaps.set(task, new Map(idMap));
     sources.push({ dbPath: task.snapshot.readPath, spec: task.spec, sourceColumns: sourceColumnsOf(task), rejected, notLoaded, idMap });
   }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/program.js';
 import { ERROR_CODES } from '../../src/errors.js';
+import { loadBuiltinMappingSet } from '../../src/mapping/load.js';
 import { FINDING_ACTIONS, FINDING_KINDS } from '../../src/report/types.js';
 
 const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
@@ -22,6 +23,14 @@ describe('README', () => {
   it('documents every finding kind and action', () => {
     for (const k of FINDING_KINDS) expect(readme).toContain(`\`${k}\``);
     for (const a of FINDING_ACTIONS) expect(readme).toContain(`\`${a}\``);
+  });
+
+  it("states every shipped table's conflict policy", () => {
+    for (const { table } of loadBuiltinMappingSet().bySource.values()) {
+      const c = table.conflict;
+      const policy = c.policy === 'newest' ? `newest:${c.column}` : c.policy;
+      expect(readme, table.target).toMatch(new RegExp(`\\| \`${table.target}\` \\| [^|]+ \\| ${policy}\\b`));
+    }
   });
 
   it('starts with the two commands a new user runs', () => {
