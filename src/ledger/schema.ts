@@ -136,6 +136,12 @@ CREATE TABLE IF NOT EXISTS aragora_migrate.rollbacks (
   rolled_back_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (run_id, target_table)
 );
+-- Target tables a run created: rollback drops them again once empty.
+CREATE TABLE IF NOT EXISTS aragora_migrate.created_tables (
+  run_id text NOT NULL REFERENCES aragora_migrate.runs(run_id),
+  target_table text NOT NULL,
+  PRIMARY KEY (run_id, target_table)
+);
 -- One row per archived file (a .db, its -wal, its -shm): where it went and its
 -- sha256, so rollback can move it back and check it.
 CREATE TABLE IF NOT EXISTS aragora_migrate.archives (

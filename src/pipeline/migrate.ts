@@ -105,7 +105,9 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
     const states = await inspectTarget(control, config.schema, [...byTarget.keys()]);
     for (const [target, group] of byTarget) {
       const state = states.get(target);
-      if (state !== undefined) await prepareTargetTable(control, config.schema, unionSpecs(group.map((g) => g.spec)), state);
+      if (state === undefined) continue;
+      await prepareTargetTable(control, config.schema, unionSpecs(group.map((g) => g.spec)), state);
+      if (!state.exists) await control.query('INSERT INTO aragora_migrate.created_tables (run_id, target_table) VALUES ($1, $2) ON CONFLICT DO NOTHING', [runId, target]);
     }
 
     const progress = new Map((await tableProgress(control, runId)).map((p) => [`${p.source_file}\0${p.source_table}`, p] as const));

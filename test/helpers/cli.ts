@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -18,4 +18,22 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
     timeout: 120_000,
   });
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
+export interface RunningCli {
+  readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+  kill(sig: NodeJS.Signals): void;
+}
+
+/** Starts the CLI from source in the background, for tests that signal or kill it. */
+export function startCli(args: readonly string[]): RunningCli {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
+  return { done, kill: (sig) => child.kill(sig) };
 }

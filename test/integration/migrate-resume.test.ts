@@ -1,32 +1,12 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { startCli, type RunningCli } from '../helpers/cli.js';
 import { makeInstance } from '../helpers/fixtures.js';
 import { migrate, tableDigests, withPg } from '../helpers/migrate.js';
 import { createTestDatabase } from '../helpers/pg.js';
 import { tempDir } from '../helpers/files.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-
-interface Child {
-  readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
-  kill(sig: NodeJS.Signals): void;
-}
-
-function startMigrate(dataDir: string, url: string, extra: string[] = []): Child {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'migrate', '--data-dir', dataDir, '--database-url', url, '--instance', 'test-a', '--quiet', '--reject-dir', tempDir('rej'), ...extra],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
-  );
-  return { done, kill: (sig) => child.kill(sig) };
+function startMigrate(dataDir: string, url: string, extra: string[] = []): RunningCli {
+  return startCli(['migrate', '--data-dir', dataDir, '--database-url', url, '--instance', 'test-a', '--quiet', '--reject-dir', tempDir('rej'), ...extra]);
 }
 
 /** Rows committed so far by any run, from the ledger (0 before it exists). */
