@@ -56,6 +56,34 @@ export const ERROR_CODES = {
     exit: EXIT.REFUSED,
     hint: 'The source files changed since the unfinished run started, so it cannot resume exactly. Stop whatever writes them and restore the files it read, or roll that run back before starting a new one.',
   },
+  RUN_ALREADY_MIGRATED: {
+    exit: EXIT.REFUSED,
+    hint: 'Migrating the changed files again would merge their rows twice. Roll the earlier run back (aragora-migrate rollback --run ID), then migrate again.',
+  },
+  RUN_ALREADY_LOADED: {
+    exit: EXIT.REFUSED,
+    hint: 'These files were migrated already, under another instance name or data dir; their rows would merge twice. Use the same --instance and --data-dir as that run (a rerun is then a no-op), or roll it back first.',
+  },
+  RUN_ROLLBACK_UNFINISHED: {
+    exit: EXIT.REFUSED,
+    hint: 'Run aragora-migrate rollback --run ID again to finish it, then migrate.',
+  },
+  ROLLBACK_NO_RUN: {
+    exit: EXIT.USAGE,
+    hint: 'Name a run the ledger holds: aragora-migrate status lists them.',
+  },
+  ROLLBACK_NO_MAPPING: {
+    exit: EXIT.USAGE,
+    hint: 'Pass the same --mappings folder the run was migrated with.',
+  },
+  ROLLBACK_DEPENDENT_RUNS: {
+    exit: EXIT.REFUSED,
+    hint: 'Roll back the runs listed, newest first, then this one.',
+  },
+  ROLLBACK_ROWS_CHANGED: {
+    exit: EXIT.REFUSED,
+    hint: 'Rows the run wrote were changed since (by the application or by hand). Check the keys listed; run rollback with --force to roll them back too.',
+  },
   TARGET_CONFLICT: {
     exit: EXIT.REFUSED,
     hint: "The table's conflict policy is fail. Decide which rows win, set another policy in its mapping, and run migrate again.",
@@ -63,6 +91,47 @@ export const ERROR_CODES = {
   TARGET_QUERY_FAILED: { exit: EXIT.INTERNAL, hint: 'The server refused a query the tool needs; see the message.' },
   PLAN_BLOCKED: { exit: EXIT.REFUSED, hint: 'Resolve the blocking findings listed above, then plan again.' },
   OUTPUT_UNWRITABLE: { exit: EXIT.USAGE, hint: 'Choose a path in a folder that exists and is writable.' },
+  ARCHIVE_NO_RUN: {
+    exit: EXIT.USAGE,
+    hint: 'Run migrate first, or name the run with --run ID (see status), with the same --instance and --data-dir.',
+  },
+  ARCHIVE_NOT_VERIFIED: {
+    exit: EXIT.REFUSED,
+    hint: 'Only a verified run is archived. Run aragora-migrate verify (exit 0 marks the run verified), then archive.',
+  },
+  ARCHIVE_SOURCE_CHANGED: {
+    exit: EXIT.REFUSED,
+    hint: 'The file is not what the verified run read, so the target may not hold its rows. Find what wrote it; migrate and verify again before archiving.',
+  },
+  ARCHIVE_FILE_BUSY: {
+    exit: EXIT.REFUSED,
+    hint: 'Stop the process named above (the aragora service, a shell, a backup job), then run archive again. Nothing was moved.',
+  },
+  ARCHIVE_UNSAFE_PATH: {
+    exit: EXIT.REFUSED,
+    hint: 'archive moves only regular files inside the data dir, to a backup dir outside it. Replace the link by the file itself, or choose another --backup-dir.',
+  },
+  ARCHIVE_BACKUP_MISMATCH: {
+    exit: EXIT.REFUSED,
+    hint: 'The backup dir does not hold what the ledger expects. Use one backup dir per instance, or put back the files the manifest lists, then run archive again.',
+  },
+  ARCHIVE_COPY_MISMATCH: {
+    exit: EXIT.INTERNAL,
+    hint: 'The copy did not read back as written, so the original was kept. Check the backup disk, then run archive again.',
+  },
+  ROLLBACK_ARCHIVE_CORRUPT: {
+    exit: EXIT.REFUSED,
+    hint: 'The archived copy is not the file that was archived; it was left where it is. Restore it from another backup, then run rollback again.',
+  },
+  ROLLBACK_ARCHIVE_MISSING: {
+    exit: EXIT.REFUSED,
+    hint: 'The archived file is neither in the backup dir nor back in the data dir. Put it back in the backup dir (see the manifest there), then run rollback again.',
+  },
+  ROLLBACK_ARCHIVE_CONFLICT: {
+    exit: EXIT.REFUSED,
+    hint: 'A different file now stands where the archived one is to go back (written since the archive). Move it aside, then run rollback again.',
+  },
+  STATUS_NO_RUN: { exit: EXIT.USAGE, hint: 'Run aragora-migrate status without --run to list the runs.' },
 } as const satisfies Record<string, { exit: ExitCode; hint: string }>;
 export type ErrorCode = keyof typeof ERROR_CODES;
 

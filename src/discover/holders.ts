@@ -5,13 +5,24 @@ export interface FileHolder {
   readonly command: string;
 }
 
+export interface FindHoldersOptions {
+  /**
+   * Count every handle, read-only ones too. Reading a file needs only a live
+   * writer kept away; moving it (archive) needs no one to have it open at all,
+   * since a reader keeps reading the unlinked file and a later write by it goes
+   * nowhere.
+   */
+  readonly anyHandle?: boolean;
+}
+
 /**
- * Processes that hold one of `paths` open for writing, found through /proc
- * (Linux). A running aragora keeps its database and `-wal` open read-write for
- * the life of the process, so such a handle is the sign of a live writer. Elsewhere (no /proc)
- * the answer is "none found", and the snapshot still reads consistently.
+ * Processes that hold one of `paths` open for writing (or, with `anyHandle`,
+ * open at all), found through /proc (Linux). A running aragora keeps its
+ * database and `-wal` open read-write for the life of the process, so such a
+ * handle is the sign of a live writer. Elsewhere (no /proc) the answer is
+ * "none found", and the snapshot still reads consistently.
  */
-export function findHolders(paths: readonly string[]): FileHolder[] {
+export function findHolders(paths: readonly string[], opts: FindHoldersOptions = {}): FileHolder[] {
   const wanted = new Set<string>();
   for (const p of paths) {
     try {
@@ -43,7 +54,7 @@ export function findHolders(paths: readonly string[]): FileHolder[] {
       } catch {
         continue;
       }
-      if (wanted.has(target) && openForWriting(pid, fd)) {
+      if (wanted.has(target) && (opts.anyHandle === true || openForWriting(pid, fd))) {
         holders.push({ pid: Number(pid), command: commandOf(pid) });
         break;
       }

@@ -8,7 +8,8 @@ import type pg from 'pg';
  * against an older tool reading a newer ledger.
  */
 export const LEDGER_SCHEMA = 'aragora_migrate';
-export const LEDGER_VERSION = 1;
+/** 2: batch and conflict xids, keep-both target keys, rollbacks, created tables, archives. */
+export const LEDGER_VERSION = 2;
 
 const DDL = `
 CREATE SCHEMA IF NOT EXISTS aragora_migrate;
@@ -166,24 +167,44 @@ CREATE TABLE IF NOT EXISTS aragora_migrate.id_map (
 
 export class LedgerVersionError extends Error {}
 
-/** Creates the ledger if missing. Safe to run concurrently: the DDL runs under an advisory lock. */
+/**
+ * Creates the ledger if missing, or brings an older one up to this version.
+ * An up-to-date ledger gets no DDL at all: ALTER TABLE takes an exclusive lock
+ * even when it changes nothing, which would queue behind a running migrate's
+ * batches (and deadlock with them). The DDL runs under an advisory lock, so two
+ * processes creating the ledger at once do not collide.
+ */
 export async function ensureLedger(client: pg.Client): Promise<void> {
+  if (checkVersion(await storedVersion(client)) === LEDGER_VERSION) return;
   await client.query('BEGIN');
   try {
     await client.query("SELECT pg_advisory_xact_lock(hashtext('aragora_migrate:ledger-ddl'))");
-    await client.query(DDL);
-    const res = await client.query<{ value: string }>("SELECT value FROM aragora_migrate.meta WHERE key = 'version'");
-    const found = res.rows[0] === undefined ? null : Number(res.rows[0].value);
-    if (found === null) {
-      await client.query("INSERT INTO aragora_migrate.meta (key, value) VALUES ('version', $1)", [String(LEDGER_VERSION)]);
-    } else if (found > LEDGER_VERSION) {
-      throw new LedgerVersionError(`the ledger was written by a newer aragora-migrate (ledger version ${found}, this tool knows ${LEDGER_VERSION})`);
+    if (checkVersion(await storedVersion(client)) !== LEDGER_VERSION) {
+      await client.query(DDL);
+      await client.query(
+        "INSERT INTO aragora_migrate.meta (key, value) VALUES ('version', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+        [String(LEDGER_VERSION)],
+      );
     }
     await client.query('COMMIT');
   } catch (err: unknown) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   }
+}
+
+async function storedVersion(client: pg.Client): Promise<number | null> {
+  const exists = await client.query<{ ok: boolean }>("SELECT to_regclass('aragora_migrate.meta') IS NOT NULL AS ok");
+  if (exists.rows[0]?.ok !== true) return null;
+  const res = await client.query<{ value: string }>("SELECT value FROM aragora_migrate.meta WHERE key = 'version'");
+  return res.rows[0] === undefined ? null : Number(res.rows[0].value);
+}
+
+function checkVersion(found: number | null): number | null {
+  if (found !== null && found > LEDGER_VERSION) {
+    throw new LedgerVersionError(`the ledger was written by a newer aragora-migrate (ledger version ${found}, this tool knows ${LEDGER_VERSION})`);
+  }
+  return found;
 }
 
 /** Whether the ledger exists, without creating it (plan and status write nothing). */

@@ -1,12 +1,6 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import type { FileHash } from '../ledger/runs.js';
-
-async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
+import { sha256File } from '../util/sha256.js';
 
 /**
  * The identity of a source file for the ledger: a resumed run must read the

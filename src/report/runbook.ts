@@ -13,10 +13,10 @@ export function buildRunbook(config: ResolvedConfig, exitCode: number): string[]
     `Drain instance ${config.instance} from the load balancer and stop its aragora service (no process may hold the .db files).`,
     `aragora-migrate migrate --data-dir ${dir} --instance ${inst} --database-url ${dsn}   (killed at any point, the same command resumes)`,
     `aragora-migrate verify --data-dir ${dir} --database-url ${dsn}   (exit 0 = every table matches)`,
-    `aragora-migrate archive --data-dir ${dir} --backup-dir <backup folder>   (moves the verified files with -wal/-shm, writes a sha256 manifest; not in this version yet: until then, copy the files with their -wal/-shm aside yourself)`,
+    `aragora-migrate archive --data-dir ${dir} --instance ${inst} --backup-dir <backup folder outside the data dir> --database-url ${dsn}   (moves the verified run's files with -wal/-shm, writes a sha256 manifest; refuses files changed since the run or still open)`,
     'Point this instance at PostgreSQL, restart it, put it back behind the load balancer.',
     'Repeat on the next instance: its rows merge into the same tables under each table\'s conflict policy.',
-    'If anything is wrong: aragora-migrate rollback --run <run id from migrate> (not in this version yet: until then the ledger, aragora_migrate, lists every batch, key and conflict of the run).',
+    'If anything is wrong: aragora-migrate rollback --run <run id from migrate> undoes the run in PostgreSQL and moves its archived files back (a later instance merged on top is rolled back first).',
   );
   return steps;
 }

@@ -32,4 +32,16 @@ describe('findHolders', () => {
       reader.stop();
     }
   });
+
+  it('with anyHandle, names read-only readers too', async () => {
+    const file = join(tempDir('holders'), 'x.db');
+    writeFileSync(file, 'data');
+    const reader = await holdOpen(file, 'r');
+    try {
+      expect(findHolders([file], { anyHandle: true }).map((h) => h.pid)).toEqual([reader.pid]);
+      expect(findHolders([file])).toEqual([]);
+    } finally {
+      reader.stop();
+    }
+  });
 });

@@ -1,0 +1,34 @@
+import { Command } from 'commander';
+import { loadConfig } from '../../config/load-config.js';
+import { ConfigError } from '../../errors.js';
+import { runStatus } from '../../pipeline/status.js';
+import { EXIT_CODE_HELP } from '../exit-codes.js';
+import { toJson, writeOutput } from '../output.js';
+import { renderStatusText } from '../render/status-text.js';
+
+interface StatusFlags {
+  run?: string;
+  databaseUrl?: string;
+  schema?: string;
+  json?: string;
+}
+
+export function statusCommand(): Command {
+  const cmd = new Command('status')
+    .description('List the runs the ledger in the target holds: state, tables and row counts, and whether each run is verified, archived or rolled back. Reads only; needs only the DSN.')
+    .option('--run <id>', 'show this run in detail')
+    .option('--database-url <dsn>', 'target PostgreSQL (default: $ARAGORA_POSTGRES_DSN, then $DATABASE_URL); sslmode as in libpq')
+    .option('--schema <name>', 'only runs into this target schema (default: every schema)')
+    .option('--json <file>', 'write the report as JSON to a file, or - for stdout');
+  cmd.addHelpText('after', `${EXIT_CODE_HELP}\nExample:\n  $ aragora-migrate status --database-url "$ARAGORA_POSTGRES_DSN"\n`);
+  cmd.action(async (flags: StatusFlags) => {
+    // The data dir and instance play no part: the ledger lists every instance's runs.
+    const config = loadConfig({ ...(flags.databaseUrl !== undefined ? { databaseUrl: flags.databaseUrl } : {}) });
+    if (config.target === null) throw new ConfigError('CONFIG_DSN_MISSING', 'status reads the ledger in the target PostgreSQL');
+    const report = await runStatus({ target: config.target, ...(flags.run !== undefined ? { runId: flags.run } : {}), ...(flags.schema !== undefined ? { schema: flags.schema } : {}) });
+    if (flags.json !== undefined) writeOutput(flags.json, toJson(report));
+    if (flags.json !== '-') process.stdout.write(renderStatusText(report, flags.run !== undefined));
+    cmd.setOptionValue('exitCode', report.exitCode);
+  });
+  return cmd;
+}
