@@ -19,7 +19,8 @@ export interface ExpectedSource {
 }
 
 export interface ExpectedInput {
-  readonly scratchPath: string;
+  /** Where to keep the expected rows by key; null for the digest-only first pass. */
+  readonly scratchPath: string | null;
   readonly sources: readonly ExpectedSource[];
   readonly compared: readonly string[];
   readonly comparedTypes: readonly TargetType[];
@@ -44,14 +45,18 @@ export interface ExpectedResult {
  * while the main thread reads the target.
  */
 export function computeExpected(input: ExpectedInput, onRows: (done: number) => void = () => undefined): ExpectedResult {
-  const scratch = new Database(input.scratchPath);
-  scratch.pragma('journal_mode = OFF');
-  scratch.pragma('synchronous = OFF');
-  // Keys arrive in source order, not key order: this cache keeps the random
-  // B-tree inserts of a million-row table off the disk and still bounds memory.
-  scratch.pragma('cache_size = -65536');
-  scratch.exec('CREATE TABLE exp (kh INTEGER PRIMARY KEY, hash TEXT NOT NULL, task INTEGER NOT NULL, rowid_ INTEGER NOT NULL)');
-  const addExp = scratch.prepare('INSERT OR REPLACE INTO exp (kh, hash, task, rowid_) VALUES (?, ?, ?, ?)');
+  const scratch = input.scratchPath === null ? null : new Database(input.scratchPath);
+  let addExp: Database.Statement | null = null;
+  if (scratch !== null) {
+    scratch.pragma('journal_mode = OFF');
+    scratch.pragma('synchronous = OFF');
+    // Keys arrive in source order, not key order: this cache keeps the random
+    // B-tree inserts of a million-row table off the disk and still bounds memory.
+    scratch.pragma('cache_size = -65536');
+    scratch.exec('CREATE TABLE exp (kh INTEGER PRIMARY KEY, hash TEXT NOT NULL, task INTEGER NOT NULL, rowid_ INTEGER NOT NULL)');
+    addExp = scratch.prepare('INSERT OR REPLACE INTO exp (kh, hash, task, rowid_) VALUES (?, ?, ?, ?)');
+  }
+  const inTransaction = (fn: () => void): void => (scratch === null ? fn() : scratch.transaction(fn)());
   const resolvedKeys = new Set(input.resolvedKeys);
   const digest = new SetDigest();
   const offsetOf = timeZoneOffsetFn(input.sourceTimezone);
@@ -70,7 +75,7 @@ export function computeExpected(input: ExpectedInput, onRows: (done: number) => 
         const idx = input.compared.map((c) => compiled.targetColumns.indexOf(c));
         const surrogateIdx = input.surrogate === null ? -1 : compiled.targetColumns.indexOf(src.spec.columns.find((c) => c.name === input.surrogate)?.target ?? input.surrogate);
         for (const page of readPages(db, src.spec.source, compiled.selectColumns, { maxRows: 5000, maxBytes: 16 * 1024 * 1024 })) {
-          scratch.transaction(() => {
+          inTransaction(() => {
             for (const raw of page.rows) {
               const rowid = String(raw[0]);
               if (rejected.has(rowid)) {
@@ -96,9 +101,9 @@ export function computeExpected(input: ExpectedInput, onRows: (done: number) => 
               // A row that no longer converts (changed in SQLite after the run) expects nothing it can match.
               const hash = out.reject === null ? rowHash(idx.map((i, j) => canonical(values[i], input.comparedTypes[j] as TargetType))) : `unconvertible:${out.reject.kind}`;
               digest.add(out.reject === null ? hash : '0000000000000000');
-              addExp.run(keyHash(key), hash, taskNo, raw[0]);
+              addExp?.run(keyHash(key), hash, taskNo, raw[0]);
             }
-          })();
+          });
           done += page.rows.length;
           onRows(done);
         }
@@ -107,7 +112,7 @@ export function computeExpected(input: ExpectedInput, onRows: (done: number) => 
       }
     }
   } finally {
-    scratch.close();
+    scratch?.close();
   }
   return { sourceDigest: digest.toString(), rows: digest.count, accountedRejected, accountedResolved };
 }

@@ -63,8 +63,9 @@ export interface VerifyTableInput {
  * Verifies one target table against the current source, independently of
  * what was recorded at load time: every source row goes through the same
  * converters again, the target is read back from PostgreSQL, both in one
- * canonical form. Expected rows are kept in a scratch SQLite file, not in
- * memory, so a table of any size verifies in bounded memory.
+ * canonical form. A first pass compares order-independent digests in constant
+ * memory; only when they differ does a second pass keep the rows of both sides
+ * by key in scratch SQLite files (bounded memory) to name each difference.
  */
 export async function verifyTable(input: VerifyTableInput): Promise<VerifyTableResult> {
   const { client, runId, target } = input;
@@ -121,14 +122,86 @@ export async function verifyTable(input: VerifyTableInput): Promise<VerifyTableR
     sources.push({ dbPath: task.snapshot.readPath, spec: task.spec, sourceColumns: sourceColumnsOf(task), rejected, notLoaded, idMap });
   }
 
-  // The source side on a worker thread, the target side here, at the same time.
-  const expPath = join(input.tmpDir, `verify-${target}-exp.db`);
-  const small = input.tasks.reduce((n, t) => n + t.rows, 0) < WORKER_MIN_ROWS;
-  const expected = runExpected(
-    small,
-    { scratchPath: expPath, sources, compared, comparedTypes, surrogate, keyIsSurrogate, resolvedKeys: resolved.rows.map((r) => r.k), sourceTimezone: input.sourceTimezone },
-    (done) => input.reporter.emit('table:rows', { file: 'source', table: target, done, bytes: 0 }),
+  const types = new Map<string, string>(
+    (await client.query<{ c: string; t: string }>(
+      `SELECT a.attname AS c, format_type(a.atttypid, a.atttypmod) AS t FROM pg_attribute a
+        WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped`,
+      [qualified(input.schema, target)],
+    )).rows.map((r) => [r.c, r.t] as const),
   );
+  const keyCols = spec0.key.map((k) => spec0.columns.find((c) => c.name === k)?.target ?? k);
+  const select = [...keyCols, ...compared].map((c) => targetSelectExpr(c, types.get(c) ?? 'text')).join(', ');
+  const expectedInput = (keyed: boolean): ExpectedInput => ({
+    scratchPath: keyed ? join(input.tmpDir, `verify-${target}-exp.db`) : null,
+    sources, compared, comparedTypes, surrogate, keyIsSurrogate, resolvedKeys: resolved.rows.map((r) => r.k), sourceTimezone: input.sourceTimezone,
+  });
+  const small = input.tasks.reduce((n, t) => n + t.rows, 0) < WORKER_MIN_ROWS;
+  const onSourceRows = (done: number): void => input.reporter.emit('table:rows', { file: 'source', table: target, done, bytes: 0 });
+  const readTarget = async (onRows: (rows: (string | null)[][]) => void): Promise<void> => {
+    const cursorName = quoteIdent(`am_verify_${target}`.slice(0, 60));
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    try {
+      await client.query(`DECLARE ${cursorName} NO SCROLL CURSOR FOR SELECT ${select} FROM ${qualified(input.schema, target)}`);
+      for (;;) {
+        const res = await client.query({ text: `FETCH 5000 FROM ${cursorName}`, rowMode: 'array' } as never);
+        const rows = (res as { rows: (string | null)[][] }).rows;
+        if (rows.length === 0) break;
+        onRows(rows);
+      }
+      await client.query(`CLOSE ${cursorName}`);
+    } finally {
+      await client.query('COMMIT').catch(() => undefined);
+    }
+  };
+  const nKey = keyCols.length;
+  const rowKey = (r: readonly (string | null)[]): string => (nKey === 1 ? formatKey([r[0]]) : formatKey(r.slice(0, nKey)));
+  const rowHashOf = (r: readonly (string | null)[]): string => {
+    const values: string[] = new Array<string>(compared.length);
+    for (let j = 0; j < compared.length; j++) values[j] = canonical(r[nKey + j] ?? null, comparedTypes[j] as TargetType);
+    return rowHash(values);
+  };
+
+  // First pass, digests only: the source converted on a worker, the target read
+  // here at the same time, each folded into an order-independent digest with no
+  // per-row storage. Equal digests (the usual case) settle the table.
+  {
+    const expected = runExpected(small, expectedInput(false), onSourceRows);
+    expected.catch(() => undefined);
+    const resolvedSet = sortedHashes(resolved.rows.map((r) => r.k));
+    const otherSet = sortedHashes(others.rows.map((r) => r.k));
+    const targetDigest = new SetDigest();
+    let otherRuns = 0;
+    await readTarget((rows) => {
+      for (const r of rows) {
+        const kh = keyHash(rowKey(r));
+        if (hasHash(resolvedSet, kh)) continue;
+        if (hasHash(otherSet, kh)) otherRuns++;
+        else targetDigest.add(rowHashOf(r));
+      }
+    });
+    const exp = await expected;
+    if (exp.sourceDigest === targetDigest.toString()) {
+      return {
+        target,
+        sources: input.tasks.map((t) => `${t.file.path} ${t.spec.source}`),
+        rowsSource: exp.rows,
+        rowsTarget: targetDigest.count,
+        sourceDigest: exp.sourceDigest,
+        targetDigest: targetDigest.toString(),
+        missing: 0,
+        changed: 0,
+        extra: 0,
+        accountedRejected: exp.accountedRejected,
+        accountedResolved: exp.accountedResolved,
+        otherRuns,
+        mismatches: [],
+      };
+    }
+  }
+
+  // The digests differ: a second pass keyed by row, to name every key that differs.
+  const expPath = join(input.tmpDir, `verify-${target}-exp.db`);
+  const expected = runExpected(small, expectedInput(true), onSourceRows);
   expected.catch(() => undefined);
 
   const scratch = new Database(join(input.tmpDir, `verify-${target}-tgt.db`));
@@ -145,36 +218,15 @@ export async function verifyTable(input: VerifyTableInput): Promise<VerifyTableR
     })();
 
     // The target, read back.
-    const types = new Map<string, string>(
-      (await client.query<{ c: string; t: string }>(
-        `SELECT a.attname AS c, format_type(a.atttypid, a.atttypmod) AS t FROM pg_attribute a
-          WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped`,
-        [qualified(input.schema, target)],
-      )).rows.map((r) => [r.c, r.t] as const),
-    );
-    const keyCols = spec0.key.map((k) => spec0.columns.find((c) => c.name === k)?.target ?? k);
-    const select = [...keyCols, ...compared].map((c) => targetSelectExpr(c, types.get(c) ?? 'text')).join(', ');
     const addTgt = scratch.prepare('INSERT OR REPLACE INTO tgt (kh, hash, key) VALUES (?, ?, ?)');
-    const cursorName = quoteIdent(`am_verify_${target}`.slice(0, 60));
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    try {
-      await client.query(`DECLARE ${cursorName} NO SCROLL CURSOR FOR SELECT ${select} FROM ${qualified(input.schema, target)}`);
-      for (;;) {
-        const res = await client.query({ text: `FETCH 5000 FROM ${cursorName}`, rowMode: 'array' } as never);
-        const rows = (res as { rows: (string | null)[][] }).rows;
-        if (rows.length === 0) break;
-        scratch.transaction(() => {
-          for (const r of rows) {
-            const key = formatKey(r.slice(0, keyCols.length));
-            const hash = rowHash(r.slice(keyCols.length).map((v, j) => canonical(v, comparedTypes[j] as TargetType)));
-            addTgt.run(keyHash(key), hash, key);
-          }
-        })();
-      }
-      await client.query(`CLOSE ${cursorName}`);
-    } finally {
-      await client.query('COMMIT').catch(() => undefined);
-    }
+    await readTarget((rows) => {
+      scratch.transaction(() => {
+        for (const r of rows) {
+          const key = rowKey(r);
+          addTgt.run(keyHash(key), rowHashOf(r), key);
+        }
+      })();
+    });
 
     const exp = await expected;
     scratch.prepare('ATTACH DATABASE ? AS e').run(expPath);
@@ -274,4 +326,24 @@ async function runExpected(small: boolean, input: ExpectedInput, onRows: (done: 
   } finally {
     await worker.terminate();
   }
+}
+
+/** Key hashes, sorted, for membership tests without a Set of a million strings. */
+function sortedHashes(keys: readonly string[]): Float64Array {
+  const out = new Float64Array(keys.length);
+  for (let i = 0; i < keys.length; i++) out[i] = keyHash(keys[i] as string);
+  return out.sort();
+}
+
+function hasHash(sorted: Float64Array, h: number): boolean {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = sorted[mid] as number;
+    if (v === h) return true;
+    if (v < h) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
 }
