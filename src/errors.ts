@@ -84,6 +84,10 @@ export const ERROR_CODES = {
     exit: EXIT.REFUSED,
     hint: 'Rows the run wrote were changed since (by the application or by hand). Check the keys listed; run rollback with --force to roll them back too.',
   },
+  LEDGER_TOO_NEW: {
+    exit: EXIT.REFUSED,
+    hint: 'A newer aragora-migrate wrote the ledger in this database. Use that version (or newer) for every command on this target.',
+  },
   TARGET_CONFLICT: {
     exit: EXIT.REFUSED,
     hint: "The table's conflict policy is fail. Decide which rows win, set another policy in its mapping, and run migrate again.",

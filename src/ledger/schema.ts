@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { TargetError } from '../errors.js';
 
 /**
  * The ledger: schema `aragora_migrate` in the target database. It is how a
@@ -165,7 +166,6 @@ CREATE TABLE IF NOT EXISTS aragora_migrate.id_map (
 );
 `;
 
-export class LedgerVersionError extends Error {}
 
 /**
  * Creates the ledger if missing, or brings an older one up to this version.
@@ -202,7 +202,7 @@ async function storedVersion(client: pg.Client): Promise<number | null> {
 
 function checkVersion(found: number | null): number | null {
   if (found !== null && found > LEDGER_VERSION) {
-    throw new LedgerVersionError(`the ledger was written by a newer aragora-migrate (ledger version ${found}, this tool knows ${LEDGER_VERSION})`);
+    throw new TargetError('LEDGER_TOO_NEW', `the ledger was written by a newer aragora-migrate (ledger version ${found}, this tool knows ${LEDGER_VERSION})`);
   }
   return found;
 }

@@ -91,7 +91,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
         const state = targetStates.get(spec.target) ?? null;
         const blockedByTarget = checkTargetColumns(spec, state, file.path, findings);
         const conflicts = { count: 0 };
-        const onPage = client !== null && state !== null && state.exists && state.rows > 0 ? conflictChecker(client, config.schema, spec, state, compiled.targetColumns, file.path, findings, conflicts) : undefined;
+        const onPage = client !== null && state !== null && state.exists && state.rows > 0 ? conflictChecker(client, config.schema, spec, state, compiled.targetColumns, file.path, findings, conflicts, config.instance) : undefined;
 
         reporter.emit('table:start', { file: file.path, table: obj.name, rows: obj.rows ?? 0 });
         const profile = await profileTable(snapshot.db, compiled, {
@@ -245,6 +245,7 @@ function conflictChecker(
   file: string,
   findings: FindingCollector,
   counter: { count: number },
+  instance: string,
 ): ((page: ConvertedPage) => Promise<void>) | undefined {
   const keyCols = spec.key.map((k) => {
     const col = spec.columns.find((c) => c.name === k);
@@ -255,7 +256,9 @@ function conflictChecker(
   const action = conflictAction(spec.conflict);
   const message =
     spec.conflict.policy === 'keep-both'
-      ? 'key already in the target: both rows are kept, the incoming one gets a new id'
+      ? spec.surrogateKey === undefined && spec.key.length === 1
+        ? `key already in the target: both rows are kept, the incoming one is loaded as <id>~${instance}`
+        : 'key already in the target: both rows are kept, the incoming one gets a new id'
       : spec.conflict.policy === 'keep-existing' && spec.conflict.warn === true
         ? `WARNING, review: key already in the target, the incoming row will not be loaded${spec.conflict.reason !== undefined ? ` (${spec.conflict.reason})` : ''}`
         : `key already in the target: resolved by the ${spec.conflict.policy} policy${spec.conflict.reason !== undefined ? ` (${spec.conflict.reason})` : ''}`;
