@@ -135,6 +135,17 @@ export async function verifyTable(input: VerifyTableInput): Promise<VerifyTableR
     scratchPath: keyed ? join(input.tmpDir, `verify-${target}-exp.db`) : null,
     sources, compared, comparedTypes, surrogate, keyIsSurrogate, resolvedKeys: resolved.rows.map((r) => r.k), sourceTimezone: input.sourceTimezone,
   });
+  const resultOf = (exp: ExpectedResult, digest: SetDigest, found: Pick<VerifyTableResult, 'missing' | 'changed' | 'extra' | 'otherRuns' | 'mismatches'>): VerifyTableResult => ({
+    target,
+    sources: input.tasks.map((t) => `${t.file.path} ${t.spec.source}`),
+    rowsSource: exp.rows,
+    rowsTarget: digest.count,
+    sourceDigest: exp.sourceDigest,
+    targetDigest: digest.toString(),
+    accountedRejected: exp.accountedRejected,
+    accountedResolved: exp.accountedResolved,
+    ...found,
+  });
   const small = input.tasks.reduce((n, t) => n + t.rows, 0) < WORKER_MIN_ROWS;
   const onSourceRows = (done: number): void => input.reporter.emit('table:rows', { file: 'source', table: target, done, bytes: 0 });
   const readTarget = async (onRows: (rows: (string | null)[][]) => void): Promise<void> => {
@@ -180,23 +191,7 @@ export async function verifyTable(input: VerifyTableInput): Promise<VerifyTableR
       }
     });
     const exp = await expected;
-    if (exp.sourceDigest === targetDigest.toString()) {
-      return {
-        target,
-        sources: input.tasks.map((t) => `${t.file.path} ${t.spec.source}`),
-        rowsSource: exp.rows,
-        rowsTarget: targetDigest.count,
-        sourceDigest: exp.sourceDigest,
-        targetDigest: targetDigest.toString(),
-        missing: 0,
-        changed: 0,
-        extra: 0,
-        accountedRejected: exp.accountedRejected,
-        accountedResolved: exp.accountedResolved,
-        otherRuns,
-        mismatches: [],
-      };
-    }
+    if (exp.sourceDigest === targetDigest.toString()) return resultOf(exp, targetDigest, { missing: 0, changed: 0, extra: 0, otherRuns, mismatches: [] });
   }
 
   // The digests differ: a second pass keyed by row, to name every key that differs.
@@ -284,21 +279,7 @@ export async function verifyTable(input: VerifyTableInput): Promise<VerifyTableR
       note({ key: keyIsSurrogate ? (idMaps.get(task)?.get(key) ?? key) : key, kind: 'missing' });
     }
 
-    return {
-      target,
-      sources: input.tasks.map((t) => `${t.file.path} ${t.spec.source}`),
-      rowsSource: exp.rows,
-      rowsTarget: targetDigest.count,
-      sourceDigest: exp.sourceDigest,
-      targetDigest: targetDigest.toString(),
-      missing,
-      changed,
-      extra,
-      accountedRejected: exp.accountedRejected,
-      accountedResolved: exp.accountedResolved,
-      otherRuns,
-      mismatches,
-    };
+    return resultOf(exp, targetDigest, { missing, changed, extra, otherRuns, mismatches });
   } finally {
     scratch.close();
   }
