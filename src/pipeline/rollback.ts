@@ -137,7 +137,7 @@ export async function runRollback(opts: RollbackOptions): Promise<RollbackReport
       tables.push(await rollbackTable(client, run.run_id, schema, w, opts));
     }
     const files = await restoreArchivedFiles(client, run.run_id, run.data_dir);
-    await client.query("UPDATE aragora_migrate.runs SET state = 'rolled-back', finished_at = now() WHERE run_id = $1", [run.run_id]);
+    await client.query("UPDATE aragora_migrate.runs SET state = 'rolled-back' WHERE run_id = $1", [run.run_id]);
     const deleted = tables.reduce((n, t) => n + t.rowsDeleted, 0);
     const restored = tables.reduce((n, t) => n + t.rowsRestored, 0);
     const forced = tables.reduce((n, t) => n + t.changed, 0);
