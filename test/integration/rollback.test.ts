@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
@@ -154,6 +155,27 @@ describe('rollback', () => {
       expect(fingerprint(a.dir)).toEqual(filesBefore);
       expect(await runState(db.url, ra.runId)).toBe('rolled-back');
       expect(await doneTables()).toBe(new Set(ra.tables.map((t) => t.target)).size);
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('an instance whose files changed after its finished run is refused; rolled back, it migrates again, new rows included', async () => {
+    const db = await createTestDatabase('rb_remigrate');
+    try {
+      const a = makeInstance({ layout: 'legacy', instance: 'a' });
+      const ra = await migrate(a.dir, db.url, { instance: 'a' });
+      // The application wrote after the run (the instance was not drained).
+      const elo = new Database(join(a.dir, 'agent_elo.db'));
+      elo.prepare("INSERT INTO ratings (agent_name, updated_at) VALUES ('newcomer', '2026-11-28 05:00:00')").run();
+      elo.close();
+      await expect(migrate(a.dir, db.url, { instance: 'a' })).rejects.toMatchObject({ code: 'RUN_ALREADY_MIGRATED', exitCode: 5 });
+
+      expect(rollback(db.url, ra.runId).code).toBe(0);
+      const again = await migrate(a.dir, db.url, { instance: 'a' });
+      expect(again.runId).not.toBe(ra.runId);
+      expect(again.verification?.ok).toBe(true);
+      expect(await withPg(db.url, async (c) => (await c.query("SELECT 1 FROM elo_ratings WHERE agent_name = 'newcomer'")).rowCount)).toBe(1);
     } finally {
       await db.drop();
     }
