@@ -82,7 +82,7 @@ export const ERROR_CODES = {
   },
   ROLLBACK_ROWS_CHANGED: {
     exit: EXIT.REFUSED,
-    hint: 'Rows the run wrote were changed since (by the application or by hand). Check the keys listed; run rollback with --force to roll them back too.',
+    hint: 'Rows the run wrote were changed since (by the application or by hand). Check the keys listed; rollback --force rolls them back too.',
   },
   LEDGER_TOO_NEW: {
     exit: EXIT.REFUSED,

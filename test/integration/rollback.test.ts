@@ -104,6 +104,7 @@ describe('rollback', () => {
 
       const res = rollback(db.url, ra.runId, ['--json', '-']);
       expect(res.code).toBe(5);
+      expect(res.stderr).toContain('error ROLLBACK_ROWS_CHANGED');
       const report = JSON.parse(res.stdout) as { state: string; tables: { target: string; changed: number; changedKeys: string[] }[] };
       expect(report.state).toBe('refused');
       expect(report.tables.filter((t) => t.changed > 0)).toEqual([expect.objectContaining({ target: 'elo_ratings', changed: 1, changedKeys: [agent] })]);

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { loadConfig } from '../../config/load-config.js';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, ERROR_CODES } from '../../errors.js';
 import { loadBuiltinMappingSet, loadMappingSet, mappingErrorFrom } from '../../mapping/load.js';
 import { runRollback } from '../../pipeline/rollback.js';
 import { EXIT_CODE_HELP } from '../exit-codes.js';
@@ -44,6 +44,11 @@ export function rollbackCommand(): Command {
     const report = await runRollback({ config, mappings, runId: flags.run, force: flags.force, lockTimeoutSeconds: flags.lockTimeout, maxKeys: flags.maxKeys });
     if (flags.json !== undefined) writeOutput(flags.json, toJson(report));
     if (flags.json !== '-') process.stdout.write(renderRollbackText(report));
+    // A refusal is a report (the keys are in it) and, like every refusal, a code and a hint.
+    if (report.state === 'refused') {
+      const hint = ERROR_CODES.ROLLBACK_ROWS_CHANGED.hint;
+      process.stderr.write(`error ROLLBACK_ROWS_CHANGED: rows written by run ${report.runId} changed since; nothing was rolled back\nhint: ${hint}\n`);
+    }
     cmd.setOptionValue('exitCode', report.exitCode);
   });
   return cmd;
