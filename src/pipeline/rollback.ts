@@ -174,7 +174,9 @@ async function tablesOf(client: pg.Client, runId: string, mappings: MappingSet):
 /** SQL true when target row `t` has the ledger key text `keyExpr` (src/util/keys.ts formatKey). */
 function keyMatch(keyColumns: readonly string[], keyExpr: string): string {
   if (keyColumns.length === 1) return `t.${quoteIdent(keyColumns[0] as string)}::text = ${keyExpr}`;
-  return keyColumns.map((k, i) => `t.${quoteIdent(k)}::text = (${keyExpr}::jsonb ->> ${i})`).join(' AND ');
+  // A composite key is a JSON array of texts; anything else (a `rowid:` handle) matches no row.
+  const parts = `(CASE WHEN left(${keyExpr}, 1) = '[' THEN ${keyExpr}::jsonb END)`;
+  return keyColumns.map((k, i) => `t.${quoteIdent(k)}::text = (${parts} ->> ${i})`).join(' AND ');
 }
 
 /**
