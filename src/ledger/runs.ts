@@ -47,10 +47,18 @@ export interface TableProgress {
   readonly seconds: number;
 }
 
+const RUN_COLUMNS = 'run_id, instance, host, data_dir, target_schema, state, started_at, finished_at, exit_code';
+
+/** The run with this id, or null. */
+export async function runById(client: pg.Client, runId: string): Promise<RunRow | null> {
+  const r = await client.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM aragora_migrate.runs WHERE run_id = $1`, [runId]);
+  return r.rows[0] ?? null;
+}
+
 /** The newest run of this instance on this data dir and schema, whatever its state. */
 export async function latestRun(client: pg.Client, instance: string, dataDir: string, schema: string): Promise<RunRow | null> {
   const r = await client.query<RunRow>(
-    `SELECT run_id, instance, host, data_dir, target_schema, state, started_at, finished_at, exit_code
+    `SELECT ${RUN_COLUMNS}
        FROM aragora_migrate.runs WHERE instance = $1 AND data_dir = $2 AND target_schema = $3
       ORDER BY started_at DESC, run_id DESC LIMIT 1`,
     [instance, dataDir, schema],

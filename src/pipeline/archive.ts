@@ -5,7 +5,7 @@ import type { ResolvedConfig } from '../config/load-config.js';
 import { findHolders } from '../discover/holders.js';
 import { ConfigError, MigrateError } from '../errors.js';
 import { archiveRows, lockRunFiles, markRestored, recordArchived, type ArchiveRow } from '../ledger/archives.js';
-import { latestRun, runFiles, type RunRow } from '../ledger/runs.js';
+import { latestRun, runById, runFiles, type RunRow } from '../ledger/runs.js';
 import { ensureLedger, ledgerExists } from '../ledger/schema.js';
 import { commitPartial, copyToPartial, ensureDirDurably, partialPathFor, removeDurably } from '../util/durable-file.js';
 import { sha256File } from '../util/sha256.js';
@@ -113,9 +113,8 @@ async function findRun(client: pg.Client, runId: string | undefined, config: Res
     if (latest === null) throw new ConfigError('ARCHIVE_NO_RUN', `instance ${config.instance} has no run from ${config.dataDir} into schema ${config.schema} in the ledger`);
     return latest;
   }
-  const r = await client.query<RunRow>('SELECT run_id, instance, host, data_dir, target_schema, state, started_at, finished_at, exit_code FROM aragora_migrate.runs WHERE run_id = $1', [runId]);
-  const row = r.rows[0];
-  if (row === undefined) throw new ConfigError('ARCHIVE_NO_RUN', `no run ${runId} in the ledger`);
+  const row = await runById(client, runId);
+  if (row === null) throw new ConfigError('ARCHIVE_NO_RUN', `no run ${runId} in the ledger`);
   // The run says where its files are; a --data-dir that says otherwise is a mistake, not an override.
   if (config.dataDirSource === 'flag' && config.dataDir !== row.data_dir) {
     throw new ConfigError('CONFIG_INVALID', `run ${runId} read its files from ${row.data_dir}, not ${config.dataDir}`, { hint: 'Leave out --data-dir (the run knows its data dir), or name the run of this data dir.' });

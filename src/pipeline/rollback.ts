@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { ResolvedConfig } from '../config/load-config.js';
 import { ConfigError, MigrateError } from '../errors.js';
-import type { RunRow } from '../ledger/runs.js';
+import { runById } from '../ledger/runs.js';
 import { ledgerExists } from '../ledger/schema.js';
 import type { MappingSet } from '../mapping/load.js';
 import { qualified, quoteIdent } from '../util/quote.js';
@@ -76,10 +76,8 @@ export async function runRollback(opts: RollbackOptions): Promise<RollbackReport
   let locked = false;
   try {
     if (!(await ledgerExists(client))) throw new ConfigError('ROLLBACK_NO_RUN', `no migration ledger in ${config.target.display}: nothing was migrated there`);
-    const run = (
-      await client.query<RunRow>('SELECT run_id, instance, host, data_dir, target_schema, state, started_at, finished_at, exit_code FROM aragora_migrate.runs WHERE run_id = $1', [opts.runId])
-    ).rows[0];
-    if (run === undefined) throw new ConfigError('ROLLBACK_NO_RUN', `no run ${opts.runId} in the ledger`);
+    const run = await runById(client, opts.runId);
+    if (run === null) throw new ConfigError('ROLLBACK_NO_RUN', `no run ${opts.runId} in the ledger`);
     const report = (state: RollbackReport['state'], tables: RollbackTable[], files: { restored: string[]; alreadyInPlace: string[] }, message: string): RollbackReport => ({
       command: 'rollback',
       runId: run.run_id,

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { ResolvedConfig } from '../config/load-config.js';
 import { discover, type DiscoverResult } from '../discover/discover.js';
 import { ConfigError } from '../errors.js';
-import { latestRun, runFiles, type FileHash, type RunRow } from '../ledger/runs.js';
+import { latestRun, runById, runFiles, type FileHash, type RunRow } from '../ledger/runs.js';
 import { ledgerExists } from '../ledger/schema.js';
 import type { MappingSet } from '../mapping/load.js';
 import { timeZoneOffsetFn } from '../tables/timestamp.js';
@@ -94,9 +94,8 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
 
 async function findRun(client: pg.Client, runId: string | undefined, config: ResolvedConfig): Promise<RunRow> {
   if (runId !== undefined) {
-    const r = await client.query<RunRow>('SELECT run_id, instance, host, data_dir, target_schema, state, started_at, finished_at, exit_code FROM aragora_migrate.runs WHERE run_id = $1', [runId]);
-    const row = r.rows[0];
-    if (row === undefined) throw new ConfigError('VERIFY_NO_RUN', `no run ${runId} in the ledger`);
+    const row = await runById(client, runId);
+    if (row === null) throw new ConfigError('VERIFY_NO_RUN', `no run ${runId} in the ledger`);
     return row;
   }
   const latest = await latestRun(client, config.instance, config.dataDir, config.schema);
