@@ -1,5 +1,5 @@
 import type { Conflict, MergeRule, TableSpec } from '../mapping/schema.js';
-import { quoteIdent } from '../util/quote.js';
+import { quoteIdent, quoteLiteral } from '../util/quote.js';
 
 /**
  * SQL for rows whose key already exists in the target, one statement per step,
@@ -120,8 +120,4 @@ export function conflictSql(spec: TableSpec, conflict: Conflict, target: string,
       FROM ${stage} AS s JOIN ${target} AS t ON ${on}`;
   const discard = `DELETE FROM ${stage} AS s USING ${target} AS t WHERE ${on}`;
   return { record, update, discard };
-}
-
-function quoteLiteral(s: string): string {
-  return `'${s.replaceAll("'", "''")}'`;
 }

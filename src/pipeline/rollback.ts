@@ -4,7 +4,7 @@ import { ConfigError, MigrateError } from '../errors.js';
 import { runById } from '../ledger/runs.js';
 import { ledgerExists } from '../ledger/schema.js';
 import type { MappingSet } from '../mapping/load.js';
-import { qualified, quoteIdent } from '../util/quote.js';
+import { qualified, quoteIdent, quoteLiteral } from '../util/quote.js';
 import { restoreArchivedFiles } from './archive.js';
 import { connectTarget } from './connect.js';
 import { acquireRunLock, releaseRunLock } from './lock.js';
@@ -210,20 +210,28 @@ async function stageLedger(client: pg.Client, runId: string, target: string): Pr
   await client.query('ANALYZE rb_ins; ANALYZE rb_res; ANALYZE rb_xid');
 }
 
-/** Rows the run wrote that someone changed or deleted since. Read-only. */
+/**
+ * Rows the run wrote (inserted or resolved, staged by stageLedger) that
+ * someone changed or deleted since: their xmin is none of the tool's own.
+ */
+async function queryChanged(client: pg.Client, table: string, keyColumns: readonly string[]): Promise<{ k: string; deleted: boolean }[]> {
+  const r = await client.query<{ k: string; deleted: boolean }>(
+    `SELECT x.k, t.xmin IS NULL AS deleted
+       FROM (SELECT k FROM rb_ins UNION ALL SELECT row_key FROM rb_res) AS x
+       LEFT JOIN ${table} AS t ON ${keyMatch(keyColumns, 'x.k')}
+      WHERE t.xmin IS NULL OR t.xmin::text NOT IN (SELECT x FROM rb_xid)
+      ORDER BY x.k`,
+  );
+  return r.rows;
+}
+
+/** The check before anything changes, in a transaction that is rolled back. */
 async function changedRows(client: pg.Client, runId: string, schema: string, w: TableWork, maxKeys: number): Promise<{ changed: number; keys: string[] }> {
   await client.query('BEGIN');
   try {
     await stageLedger(client, runId, w.target);
-    const table = qualified(schema, w.target);
-    const r = await client.query<{ k: string; how: string }>(
-      `SELECT x.k, CASE WHEN t.xmin IS NULL THEN 'deleted' ELSE 'changed' END AS how
-         FROM (SELECT k FROM rb_ins UNION ALL SELECT row_key FROM rb_res) AS x
-         LEFT JOIN ${table} AS t ON ${keyMatch(w.keyColumns, 'x.k')}
-        WHERE t.xmin IS NULL OR t.xmin::text NOT IN (SELECT x FROM rb_xid)
-        ORDER BY x.k`,
-    );
-    return { changed: r.rows.length, keys: r.rows.slice(0, maxKeys).map((x) => (x.how === 'deleted' ? `${x.k} (deleted)` : x.k)) };
+    const rows = await queryChanged(client, qualified(schema, w.target), w.keyColumns);
+    return { changed: rows.length, keys: rows.slice(0, maxKeys).map((x) => (x.deleted ? `${x.k} (deleted)` : x.k)) };
   } finally {
     await client.query('ROLLBACK').catch(() => undefined);
   }
@@ -236,13 +244,9 @@ async function rollbackTable(client: pg.Client, runId: string, schema: string, w
     // Re-checked inside the transaction: the application may have written since the check.
     await client.query(`LOCK TABLE ${table} IN SHARE ROW EXCLUSIVE MODE`);
     await stageLedger(client, runId, w.target);
-    const changed = await client.query<{ k: string }>(
-      `SELECT x.k FROM (SELECT k FROM rb_ins UNION ALL SELECT row_key FROM rb_res) AS x
-         LEFT JOIN ${table} AS t ON ${keyMatch(w.keyColumns, 'x.k')}
-        WHERE t.xmin IS NULL OR t.xmin::text NOT IN (SELECT x FROM rb_xid) ORDER BY x.k`,
-    );
-    if (changed.rows.length > 0 && !opts.force) {
-      throw new MigrateError('ROLLBACK_ROWS_CHANGED', `${changed.rows.length} row(s) of ${w.target} written by run ${runId} changed while the rollback ran: ${changed.rows.slice(0, opts.maxKeys).map((x) => x.k).join(', ')}`);
+    const changed = await queryChanged(client, table, w.keyColumns);
+    if (changed.length > 0 && !opts.force) {
+      throw new MigrateError('ROLLBACK_ROWS_CHANGED', `${changed.length} row(s) of ${w.target} written by run ${runId} changed while the rollback ran: ${changed.slice(0, opts.maxKeys).map((x) => x.k).join(', ')}`);
     }
     const deleted = (await client.query(`DELETE FROM ${table} AS t USING rb_ins AS x WHERE ${keyMatch(w.keyColumns, 'x.k')}`)).rowCount ?? 0;
     const cols = (
@@ -256,7 +260,7 @@ async function rollbackTable(client: pg.Client, runId: string, schema: string, w
     let restored = 0;
     if (cols.length > 0) {
       // A column added after the run is missing from the row before: it keeps its value.
-      const sets = cols.map((c) => `${quoteIdent(c)} = CASE WHEN r.before_row ? ${literal(c)} THEN (jsonb_populate_record(NULL::${table}, r.before_row)).${quoteIdent(c)} ELSE t.${quoteIdent(c)} END`);
+      const sets = cols.map((c) => `${quoteIdent(c)} = CASE WHEN r.before_row ? ${quoteLiteral(c)} THEN (jsonb_populate_record(NULL::${table}, r.before_row)).${quoteIdent(c)} ELSE t.${quoteIdent(c)} END`);
       restored = (await client.query(`UPDATE ${table} AS t SET ${sets.join(', ')} FROM rb_res AS r WHERE ${keyMatch(w.keyColumns, 'r.row_key')}`)).rowCount ?? 0;
     }
     let dropped = false;
@@ -273,16 +277,12 @@ async function rollbackTable(client: pg.Client, runId: string, schema: string, w
     }
     await client.query(
       'INSERT INTO aragora_migrate.rollbacks (run_id, target_table, rows_deleted, rows_restored, forced_keys) VALUES ($1, $2, $3, $4, $5)',
-      [runId, w.target, deleted, restored, changed.rows.map((x) => x.k)],
+      [runId, w.target, deleted, restored, changed.map((x) => x.k)],
     );
     await client.query('COMMIT');
-    return { target: w.target, rowsDeleted: deleted, rowsRestored: restored, changed: changed.rows.length, changedKeys: changed.rows.slice(0, opts.maxKeys).map((x) => x.k), alreadyDone: false, dropped };
+    return { target: w.target, rowsDeleted: deleted, rowsRestored: restored, changed: changed.length, changedKeys: changed.slice(0, opts.maxKeys).map((x) => x.k), alreadyDone: false, dropped };
   } catch (err: unknown) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   }
-}
-
-function literal(s: string): string {
-  return `'${s.replaceAll("'", "''")}'`;
 }

@@ -10,3 +10,8 @@ export function quoteIdent(name: string): string {
 export function qualified(schema: string, table: string): string {
   return `${quoteIdent(schema)}.${quoteIdent(table)}`;
 }
+
+/** A string literal for SQL built from mapping data (policy names, column names), standard_conforming_strings on. */
+export function quoteLiteral(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}
