@@ -1,11 +1,10 @@
 import { Command, Option } from 'commander';
-import { loadConfig } from '../../config/load-config.js';
 import { ConfigError, ERROR_CODES } from '../../errors.js';
-import { loadBuiltinMappingSet, loadMappingSet, mappingErrorFrom } from '../../mapping/load.js';
 import { runRollback } from '../../pipeline/rollback.js';
 import { EXIT_CODE_HELP } from '../exit-codes.js';
 import { toJson, writeOutput } from '../output.js';
 import { renderRollbackText } from '../render/rollback-text.js';
+import { resolve } from '../shared-flags.js';
 import { positiveInt } from './migrate.js';
 
 interface RollbackFlags {
@@ -33,14 +32,11 @@ export function rollbackCommand(): Command {
   cmd.addHelpText('after', `${EXIT_CODE_HELP}\nExample:\n  $ aragora-migrate rollback --run 20261128T101500Z-web-1-k3j9x2 --database-url "$ARAGORA_POSTGRES_DSN"\n`);
   cmd.action(async (flags: RollbackFlags) => {
     // The run names its data dir, schema and instance: only the DSN and mappings are needed.
-    const config = loadConfig({ ...(flags.databaseUrl !== undefined ? { databaseUrl: flags.databaseUrl } : {}) });
+    const { config, mappings } = resolve({
+      ...(flags.databaseUrl !== undefined ? { databaseUrl: flags.databaseUrl } : {}),
+      ...(flags.mappings !== undefined ? { mappings: flags.mappings } : {}),
+    });
     if (config.target === null) throw new ConfigError('CONFIG_DSN_MISSING', 'rollback undoes a run in the target PostgreSQL');
-    let mappings = loadBuiltinMappingSet();
-    if (flags.mappings !== undefined) {
-      const loaded = loadMappingSet(flags.mappings);
-      if (!loaded.ok) throw mappingErrorFrom(loaded);
-      mappings = loaded.value;
-    }
     const report = await runRollback({ config, mappings, runId: flags.run, force: flags.force, lockTimeoutSeconds: flags.lockTimeout, maxKeys: flags.maxKeys });
     if (flags.json !== undefined) writeOutput(flags.json, toJson(report));
     if (flags.json !== '-') process.stdout.write(renderRollbackText(report));
