@@ -8,7 +8,7 @@ import type { CompiledTable } from '../tables/row-converter.js';
 import { qualified, quoteIdent } from '../util/quote.js';
 import { WORKER_MIN_ROWS, localBatchSource, startBatchSource } from './batch-source.js';
 import type { Reporter } from './events.js';
-import { conflictSql } from './merge-sql.js';
+import { conflictSql, rekeyedTextKey } from './merge-sql.js';
 import type { PreparedBatch } from './prepare-batch.js';
 
 export interface LoadTableInput {
@@ -90,7 +90,7 @@ export async function loadTable(input: LoadTableInput): Promise<LoadTableResult>
   const naturalConflicts = !keyIsSurrogate;
   // keep-both on a text id (positions, populations): the incoming row is loaded
   // under a new id instead of being dropped.
-  const rekeyText = spec.conflict.policy === 'keep-both' && surrogate === null && keyTargets.length === 1 ? (keyTargets[0] as string) : null;
+  const rekeyText = rekeyedTextKey(spec) === null ? null : (keyTargets[0] as string);
   const conflict = conflictSql(spec, spec.conflict, target, `pg_temp.${stage}`, columns, keyTargets);
 
   let direct = input.direct;

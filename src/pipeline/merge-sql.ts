@@ -59,6 +59,15 @@ export function mergeExpression(c: string, rule: MergeRule): string {
   return s;
 }
 
+/**
+ * The key column (source name) of a keep-both table whose colliding rows are
+ * loaded as `<id>~<instance>`: a single key with no autoincrement surrogate to
+ * re-assign instead. Null for every other table.
+ */
+export function rekeyedTextKey(spec: TableSpec): string | null {
+  return spec.conflict.policy === 'keep-both' && spec.surrogateKey === undefined && spec.key.length === 1 ? (spec.key[0] as string) : null;
+}
+
 export interface ConflictSql {
   /** Rows of the stage whose key exists: recorded with the row before and the incoming row. */
   readonly record: string;

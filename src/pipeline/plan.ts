@@ -15,6 +15,7 @@ import { connectTarget } from './connect.js';
 import { effectiveSpec } from './effective-spec.js';
 import { silentReporter, type Reporter } from './events.js';
 import type { Snapshot } from './snapshot.js';
+import { rekeyedTextKey } from './merge-sql.js';
 import { findOrphans } from './orphans.js';
 import { profileTable, type ConvertedPage } from './profile.js';
 import { rawTextReader } from './read.js';
@@ -256,7 +257,7 @@ function conflictChecker(
   const action = conflictAction(spec.conflict);
   const message =
     spec.conflict.policy === 'keep-both'
-      ? spec.surrogateKey === undefined && spec.key.length === 1
+      ? rekeyedTextKey(spec) !== null
         ? `key already in the target: both rows are kept, the incoming one is loaded as <id>~${instance}`
         : 'key already in the target: both rows are kept, the incoming one gets a new id'
       : spec.conflict.policy === 'keep-existing' && spec.conflict.warn === true

@@ -9,6 +9,7 @@ import { formatKey } from '../util/keys.js';
 import { qualified, quoteIdent } from '../util/quote.js';
 import { canonical, keyHash, rowHash, SetDigest, targetSelectExpr } from './canonical.js';
 import { computeExpected, type ExpectedInput, type ExpectedResult, type ExpectedSource } from './verify-source.js';
+import { rekeyedTextKey } from './merge-sql.js';
 import { workerScript } from './worker-script.js';
 import type { Reporter } from './events.js';
 import { WORKER_MIN_ROWS } from './batch-source.js';
@@ -72,7 +73,7 @@ export async function verifyTable(input: VerifyTableInput): Promise<VerifyTableR
   const spec0 = (input.tasks[0] as Task).spec;
   // The column whose values a run may have re-assigned: an autoincrement
   // surrogate, or a text id under keep-both (loaded as `<id>~<instance>`).
-  const surrogate = spec0.surrogateKey ?? (spec0.conflict.policy === 'keep-both' && spec0.key.length === 1 ? (spec0.key[0] as string) : null);
+  const surrogate = spec0.surrogateKey ?? rekeyedTextKey(spec0);
   const keyIsSurrogate = surrogate !== null && spec0.key.length === 1 && spec0.key[0] === surrogate;
 
   // What the ledger accounts for. A key whose target row a policy changed
