@@ -27,13 +27,13 @@ export function timeZoneOffsetFn(timeZone: string): OffsetFn {
     minute: 'numeric',
     second: 'numeric',
   });
-  return (utcMillis) => {
+  return (instant) => {
     const parts: Record<string, number> = {};
-    for (const p of fmt.formatToParts(new Date(utcMillis))) {
+    for (const p of fmt.formatToParts(new Date(instant))) {
       if (p.type !== 'literal') parts[p.type] = Number(p.value);
     }
-    const asUtc = Date.UTC(parts.year ?? 0, (parts.month ?? 1) - 1, parts.day ?? 1, parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0);
-    return Math.round((asUtc - Math.floor(utcMillis / 1000) * 1000) / 60000);
+    const asUtc = utcMillis({ year: parts.year ?? 0, month: parts.month ?? 1, day: parts.day ?? 1, hour: parts.hour ?? 0, minute: parts.minute ?? 0, second: parts.second ?? 0 });
+    return Math.round((asUtc - Math.floor(instant / 1000) * 1000) / 60000);
   };
 }
 
@@ -44,42 +44,98 @@ export function assertTimeZone(timeZone: string): void {
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 
+interface Fields {
+  readonly year: number;
+  readonly month: number;
+  readonly day: number;
+  readonly hour: number;
+  readonly minute: number;
+  readonly second: number;
+  /** Six digits. */
+  readonly micros: string;
+  readonly zone: string | undefined;
+  /** `YYYY-MM-DD HH:MM:SS` as written, when it was written so. */
+  readonly written: string | null;
+}
+
 export function parseTimestamp(text: string, offsetOf: OffsetFn): TimestampResult {
-  const m = TIMESTAMP_RE.exec(text.trim());
-  if (!m) return { ok: false, reason: `not a timestamp: ${JSON.stringify(text.slice(0, 64))}` };
-  const [, ys, mos, ds, hs = '0', mis = '0', ss = '0', frac = '', zone] = m;
-  const year = Number(ys);
-  const month = Number(mos);
-  const day = Number(ds);
-  const hour = Number(hs);
-  const minute = Number(mis);
-  const second = Number(ss);
-  if (frac.length > 6) {
-    // PostgreSQL keeps microseconds; rounding nanoseconds away would change the value silently.
-    return { ok: false, reason: `more than microsecond precision: ${JSON.stringify(text)}` };
-  }
-  if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) {
-    return { ok: false, reason: `no such date or time: ${JSON.stringify(text)}` };
-  }
-  const micros = frac.padEnd(6, '0');
-  const wallMillis = Date.UTC(year, month - 1, day, hour, minute, second);
+  const f = isoNaiveFields(text) ?? generalFields(text);
+  if ('ok' in f) return f;
+  const wallMillis = utcMillis(f);
   let offsetMinutes: number;
-  if (zone === undefined) {
+  if (f.zone === undefined) {
     // Naive: local time of the writing host. Two passes settle DST edges:
     // the offset at the guessed instant, then at the corrected one.
     const first = offsetOf(wallMillis);
     offsetMinutes = offsetOf(wallMillis - first * 60000);
   } else {
-    offsetMinutes = parseZone(zone);
+    offsetMinutes = parseZone(f.zone);
   }
   if (offsetMinutes === 0) {
-    return { ok: true, value: `${pad(year, 4)}-${pad(month)}-${pad(day)} ${pad(hour)}:${pad(minute)}:${pad(second)}.${micros}+00` };
+    if (f.written !== null) return { ok: true, value: `${f.written}.${f.micros}+00` };
+    return { ok: true, value: `${pad(f.year, 4)}-${pad(f.month)}-${pad(f.day)} ${pad(f.hour)}:${pad(f.minute)}:${pad(f.second)}.${f.micros}+00` };
   }
   const utc = new Date(wallMillis - offsetMinutes * 60000);
   const value =
     `${pad(utc.getUTCFullYear(), 4)}-${pad(utc.getUTCMonth() + 1)}-${pad(utc.getUTCDate())} ` +
-    `${pad(utc.getUTCHours())}:${pad(utc.getUTCMinutes())}:${pad(utc.getUTCSeconds())}.${micros}+00`;
+    `${pad(utc.getUTCHours())}:${pad(utc.getUTCMinutes())}:${pad(utc.getUTCSeconds())}.${f.micros}+00`;
   return { ok: true, value };
+}
+
+/** Date.UTC, except that years 0–99 stay themselves (Date.UTC reads them as 1900–1999). */
+function utcMillis(f: Pick<Fields, 'year' | 'month' | 'day' | 'hour' | 'minute' | 'second'>): number {
+  const t = Date.UTC(f.year, f.month - 1, f.day, f.hour, f.minute, f.second);
+  return f.year < 100 ? new Date(t).setUTCFullYear(f.year) : t;
+}
+
+function generalFields(text: string): Fields | TimestampResult {
+  const m = TIMESTAMP_RE.exec(text.trim());
+  if (!m) return { ok: false, reason: `not a timestamp: ${JSON.stringify(text.slice(0, 64))}` };
+  const [, ys, mos, ds, hs = '0', mis = '0', ss = '0', frac = '', zone] = m;
+  if (frac.length > 6) {
+    // PostgreSQL keeps microseconds; rounding nanoseconds away would change the value silently.
+    return { ok: false, reason: `more than microsecond precision: ${JSON.stringify(text)}` };
+  }
+  const f = { year: Number(ys), month: Number(mos), day: Number(ds), hour: Number(hs), minute: Number(mis), second: Number(ss), micros: frac.padEnd(6, '0'), zone, written: null };
+  return validDateTime(f) ? f : { ok: false, reason: `no such date or time: ${JSON.stringify(text)}` };
+}
+
+/** Two ASCII digits at i, or NaN. */
+function two(text: string, i: number): number {
+  const a = text.charCodeAt(i) - 48;
+  const b = text.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : NaN;
+}
+
+/**
+ * The shape Aragora writes nearly always, `YYYY-MM-DD[T ]HH:MM:SS[.f{1,6}]`
+ * with no zone, read without the regular expression: migrate and verify
+ * parse millions of them. null for anything else, which generalFields then
+ * reads (and explains when it is no timestamp).
+ */
+function isoNaiveFields(text: string): Fields | null {
+  const n = text.length;
+  if (n !== 19 && (n < 21 || n > 26)) return null;
+  const sep = text.charCodeAt(10);
+  if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || (sep !== 84 && sep !== 32) || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return null;
+  if (n > 19 && text.charCodeAt(19) !== 46) return null;
+  for (let i = 20; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return null;
+  }
+  // A non-digit makes a field NaN, which fails validDateTime.
+  const f: Fields = {
+    year: two(text, 0) * 100 + two(text, 2),
+    month: two(text, 5),
+    day: two(text, 8),
+    hour: two(text, 11),
+    minute: two(text, 14),
+    second: two(text, 17),
+    micros: n === 19 ? '000000' : n === 26 ? text.slice(20) : text.slice(20).padEnd(6, '0'),
+    zone: undefined,
+    written: sep === 32 ? text.slice(0, 19) : `${text.slice(0, 10)} ${text.slice(11, 19)}`,
+  };
+  return validDateTime(f) ? f : null;
 }
 
 function parseZone(zone: string): number {
@@ -89,6 +145,12 @@ function parseZone(zone: string): number {
   return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0'));
 }
 
+function validDateTime(f: Fields): boolean {
+  return f.year >= 1 && f.month >= 1 && f.month <= 12 && f.day >= 1 && f.day <= daysInMonth(f.year, f.month) && f.hour <= 23 && f.minute <= 59 && f.second <= 59;
+}
+
+/** Proleptic Gregorian, as Date.UTC and PostgreSQL count. */
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }

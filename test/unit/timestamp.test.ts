@@ -40,4 +40,31 @@ describe('parseTimestamp', () => {
       if (!r.ok) expect(r.reason.length).toBeGreaterThan(0);
     }
   });
+
+  it('reads the common shapes the same way as any other spelling of them', () => {
+    // The usual shapes take a fast path; a leading space sends the same text down the general one.
+    const ny = timeZoneOffsetFn('America/New_York');
+    let seed = 3;
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const p2 = (n: number): string => String(n).padStart(2, '0');
+    for (let i = 0; i < 3000; i++) {
+      const year = String([1, 99, 1900, 2000, 2024, 2025, 2100, 9999][next(8)]).padStart(4, '0');
+      const text = `${year}-${p2(next(14))}-${p2(next(33))}${next(2) ? 'T' : ' '}${p2(next(26))}:${p2(next(61))}:${p2(next(61))}${next(2) ? '' : `.${'123456789'.slice(0, next(8))}`}`;
+      for (const zone of [utc, ny]) {
+        const fast = parseTimestamp(text, zone);
+        const general = parseTimestamp(` ${text}`, zone);
+        expect(fast.ok ? fast.value : 'refused', text).toBe(general.ok ? general.value : 'refused');
+      }
+    }
+  });
+
+  it('keeps years below 100 as written, in any source time zone', () => {
+    const berlin = timeZoneOffsetFn('Europe/Berlin');
+    expect(parseTimestamp('0050-06-01T12:00:00', utc)).toEqual({ ok: true, value: '0050-06-01 12:00:00.000000+00' });
+    const inBerlin = parseTimestamp('0050-06-01T12:00:00', berlin);
+    expect(inBerlin.ok && inBerlin.value.slice(0, 11)).toBe('0050-06-01 ');
+  });
 });
