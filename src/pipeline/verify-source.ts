@@ -1,10 +1,10 @@
 import Database from 'better-sqlite3';
-import type { TableSpec, TargetType } from '../mapping/schema.js';
+import type { TableSpec } from '../mapping/schema.js';
 import { compileTable } from '../tables/row-converter.js';
 import { timeZoneOffsetFn } from '../tables/timestamp.js';
 import type { TargetValue } from '../tables/value.js';
-import { canonical, keyHash, rowHash, SetDigest } from './canonical.js';
-import { rawTextReader, readPages } from './read.js';
+import { canonical, keyHash, rowHash, SetDigest, type CanonicalForm } from './canonical.js';
+import { rawTextReader, readPages, type RowidSlice } from './read.js';
 
 /** One source table feeding the verified target, with what the ledger says about its rows. */
 export interface ExpectedSource {
@@ -16,6 +16,8 @@ export interface ExpectedSource {
   readonly notLoaded: readonly string[];
   /** Re-assigned ids (surrogate, or a keep-both text id): source id → target id. */
   readonly idMap: readonly (readonly [string, string])[];
+  /** Only the rows in this rowid range (after, upTo]: one worker's share of the table. */
+  readonly rowids?: RowidSlice;
 }
 
 export interface ExpectedInput {
@@ -23,7 +25,8 @@ export interface ExpectedInput {
   readonly scratchPath: string | null;
   readonly sources: readonly ExpectedSource[];
   readonly compared: readonly string[];
-  readonly comparedTypes: readonly TargetType[];
+  /** How each compared column is printed: its form in the target. */
+  readonly comparedForms: readonly CanonicalForm[];
   readonly surrogate: string | null;
   readonly keyIsSurrogate: boolean;
   /** Keys whose target row a conflict policy changed: checked against the ledger, not the source. */
@@ -73,18 +76,25 @@ export function computeExpected(input: ExpectedInput, onRows: (done: number) => 
         const notLoaded = new Set(src.notLoaded);
         const idMap = new Map(src.idMap);
         const idx = input.compared.map((c) => compiled.targetColumns.indexOf(c));
+        // Most runs reject and resolve nothing: then no row needs its rowid or key looked up.
+        const checkRowids = rejected.size + notLoaded.size > 0;
+        const needKey = addExp !== null || resolvedKeys.size > 0;
+        const forms = input.comparedForms;
+        const printed = new Array<string | null>(idx.length);
         const surrogateIdx = input.surrogate === null ? -1 : compiled.targetColumns.indexOf(src.spec.columns.find((c) => c.name === input.surrogate)?.target ?? input.surrogate);
-        for (const page of readPages(db, src.spec.source, compiled.selectColumns, { maxRows: 5000, maxBytes: 16 * 1024 * 1024 })) {
+        for (const page of readPages(db, src.spec.source, compiled.selectColumns, { maxRows: 1000, maxBytes: 16 * 1024 * 1024, afterRowid: src.rowids?.after ?? undefined, upToRowid: src.rowids?.upTo ?? undefined })) {
           inTransaction(() => {
             for (const raw of page.rows) {
-              const rowid = String(raw[0]);
-              if (rejected.has(rowid)) {
-                accountedRejected++;
-                continue;
-              }
-              if (notLoaded.has(rowid)) {
-                accountedResolved++;
-                continue;
+              if (checkRowids) {
+                const rowid = String(raw[0]);
+                if (rejected.has(rowid)) {
+                  accountedRejected++;
+                  continue;
+                }
+                if (notLoaded.has(rowid)) {
+                  accountedResolved++;
+                  continue;
+                }
               }
               const out = compiled.convertRow(raw);
               const values: TargetValue[] = out.values;
@@ -92,14 +102,21 @@ export function computeExpected(input: ExpectedInput, onRows: (done: number) => 
                 const mapped = idMap.get(values[surrogateIdx] as string);
                 if (mapped !== undefined) values[surrogateIdx] = mapped;
               }
-              let key = compiled.keyOf(raw);
-              if (input.keyIsSurrogate) key = idMap.get(key) ?? key;
-              if (resolvedKeys.has(key)) {
-                accountedResolved++;
-                continue;
+              let key = '';
+              if (needKey) {
+                key = compiled.keyOf(raw);
+                if (input.keyIsSurrogate) key = idMap.get(key) ?? key;
+                if (resolvedKeys.has(key)) {
+                  accountedResolved++;
+                  continue;
+                }
               }
               // A row that no longer converts (changed in SQLite after the run) expects nothing it can match.
-              const hash = out.reject === null ? rowHash(idx.map((i, j) => canonical(values[i], input.comparedTypes[j] as TargetType))) : `unconvertible:${out.reject.kind}`;
+              let hash = `unconvertible:${out.reject?.kind}`;
+              if (out.reject === null) {
+                for (let j = 0; j < idx.length; j++) printed[j] = canonical(values[idx[j] as number], forms[j] as CanonicalForm);
+                hash = rowHash(printed);
+              }
               digest.add(out.reject === null ? hash : '0000000000000000');
               addExp?.run(keyHash(key), hash, taskNo, raw[0]);
             }

@@ -1,19 +1,19 @@
 import Database from 'better-sqlite3';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import type pg from 'pg';
-import type { TargetType } from '../mapping/schema.js';
 import { compileTable, type CompiledTable } from '../tables/row-converter.js';
 import type { OffsetFn } from '../tables/timestamp.js';
 import { formatKey } from '../util/keys.js';
 import { qualified, quoteIdent } from '../util/quote.js';
-import { canonical, keyHash, rowHash, SetDigest, targetSelectExpr } from './canonical.js';
+import { CANONICAL_SESSION_SQL, canonical, columnCanon, type ColumnCanon, digestSql, keyHash, keySelectExpr, rowHashExpr, SetDigest } from './canonical.js';
 import { computeExpected, type ExpectedInput, type ExpectedResult, type ExpectedSource } from './verify-source.js';
 import { rekeyedTextKey } from './merge-sql.js';
 import { workerScript } from './worker-script.js';
 import type { Reporter } from './events.js';
 import { WORKER_MIN_ROWS } from './batch-source.js';
-import { rawTextReader } from './read.js';
+import { rawTextReader, rowidSlices } from './read.js';
 import type { Task } from './tasks.js';
 
 export type MismatchKind = 'missing' | 'extra' | 'changed';
@@ -103,7 +103,6 @@ export async function verifyTable(input: VerifyTableInput): Promise<VerifyTableR
     columns = columns === null ? compiled.targetColumns : columns.filter((c) => compiled.targetColumns.includes(c));
   }
   const compared = columns ?? [];
-  const comparedTypes = compared.map((c): TargetType => spec0.columns.find((x) => (x.target ?? x.name) === c)?.type ?? 'text');
 
   const sources: ExpectedSource[] = [];
   const idMaps = new Map<Task, ReadonlyMap<string, string>>();
@@ -131,10 +130,15 @@ export async function verifyTable(input: VerifyTableInput): Promise<VerifyTableR
     )).rows.map((r) => [r.c, r.t] as const),
   );
   const keyCols = spec0.key.map((k) => spec0.columns.find((c) => c.name === k)?.target ?? k);
-  const select = [...keyCols, ...compared].map((c) => targetSelectExpr(c, types.get(c) ?? 'text')).join(', ');
+  const canons = compared.map((c) => columnCanon(c, types.get(c) ?? 'text'));
+  // The forms columnCanon prints in, whatever the server's defaults.
+  await client.query(CANONICAL_SESSION_SQL);
+  // The server prints and hashes each row; only keys and hashes come back.
+  const hashExpr = rowHashExpr(canons.map((x) => x.expr));
+  const select = [...keyCols.map((c) => keySelectExpr(c, types.get(c) ?? 'text')), hashExpr].join(', ');
   const expectedInput = (keyed: boolean): ExpectedInput => ({
     scratchPath: keyed ? join(input.tmpDir, `verify-${target}-exp.db`) : null,
-    sources, compared, comparedTypes, surrogate, keyIsSurrogate, resolvedKeys: resolved.rows.map((r) => r.k), sourceTimezone: input.sourceTimezone,
+    sources, compared, comparedForms: canons.map((x) => x.form), surrogate, keyIsSurrogate, resolvedKeys: resolved.rows.map((r) => r.k), sourceTimezone: input.sourceTimezone,
   });
   const resultOf = (exp: ExpectedResult, digest: SetDigest, found: Pick<VerifyTableResult, 'missing' | 'changed' | 'extra' | 'otherRuns' | 'mismatches'>): VerifyTableResult => ({
     target,
@@ -167,30 +171,36 @@ export async function verifyTable(input: VerifyTableInput): Promise<VerifyTableR
   };
   const nKey = keyCols.length;
   const rowKey = (r: readonly (string | null)[]): string => (nKey === 1 ? formatKey([r[0]]) : formatKey(r.slice(0, nKey)));
-  const rowHashOf = (r: readonly (string | null)[]): string => {
-    const values: string[] = new Array<string>(compared.length);
-    for (let j = 0; j < compared.length; j++) values[j] = canonical(r[nKey + j] ?? null, comparedTypes[j] as TargetType);
-    return rowHash(values);
-  };
+  const rowHashOf = (r: readonly (string | null)[]): string => r[nKey] as string;
 
-  // First pass, digests only: the source converted on a worker, the target read
-  // here at the same time, each folded into an order-independent digest with no
-  // per-row storage. Equal digests (the usual case) settle the table.
+  // First pass, digests only: the source converted on workers, the target
+  // printed and hashed by the server at the same time, each side folded into
+  // an order-independent digest with no per-row storage. Equal digests (the
+  // usual case) settle the table.
   {
-    const expected = runExpected(small, expectedInput(false), onSourceRows);
+    const expected = expectedInSlices(small, expectedInput(false), input.tasks, onSourceRows);
     expected.catch(() => undefined);
-    const resolvedSet = sortedHashes(resolved.rows.map((r) => r.k));
-    const otherSet = sortedHashes(others.rows.map((r) => r.k));
-    const targetDigest = new SetDigest();
+    let targetDigest: SetDigest;
     let otherRuns = 0;
-    await readTarget((rows) => {
-      for (const r of rows) {
-        const kh = keyHash(rowKey(r));
-        if (hasHash(resolvedSet, kh)) continue;
-        if (hasHash(otherSet, kh)) otherRuns++;
-        else targetDigest.add(rowHashOf(r));
-      }
-    });
+    if (resolved.rows.length + others.rows.length === 0) {
+      // No row to leave out: the server sums the hashes too, and one row comes back.
+      const sums = await client.query<{ n: string; sum: string }>(digestSql(hashExpr, qualified(input.schema, target)));
+      const row = sums.rows[0] as { n: string; sum: string };
+      targetDigest = SetDigest.fromSum(Number(row.n), BigInt(row.sum));
+    } else {
+      const resolvedSet = sortedHashes(resolved.rows.map((r) => r.k));
+      const otherSet = sortedHashes(others.rows.map((r) => r.k));
+      const digest = new SetDigest();
+      await readTarget((rows) => {
+        for (const r of rows) {
+          const kh = keyHash(rowKey(r));
+          if (hasHash(resolvedSet, kh)) continue;
+          if (hasHash(otherSet, kh)) otherRuns++;
+          else digest.add(rowHashOf(r));
+        }
+      });
+      targetDigest = digest;
+    }
     const exp = await expected;
     if (exp.sourceDigest === targetDigest.toString()) return resultOf(exp, targetDigest, { missing: 0, changed: 0, extra: 0, otherRuns, mismatches: [] });
   }
@@ -257,7 +267,7 @@ export async function verifyTable(input: VerifyTableInput): Promise<VerifyTableR
       const out = compiled.convertRow(raw);
       const where = keyCols.map((k, i) => `${quoteIdent(k)}::text = $${i + 1}`).join(' AND ');
       const keyParts = keyCols.length === 1 ? [c.key] : (JSON.parse(c.key) as string[]);
-      const row = (await client.query({ text: `SELECT ${compared.map((col) => targetSelectExpr(col, types.get(col) ?? 'text')).join(', ')} FROM ${qualified(input.schema, target)} WHERE ${where}`, values: keyParts, rowMode: 'array' } as never)) as { rows: (string | null)[][] };
+      const row = (await client.query({ text: `SELECT ${canons.map((x) => x.expr).join(', ')} FROM ${qualified(input.schema, target)} WHERE ${where}`, values: keyParts, rowMode: 'array' } as never)) as { rows: (string | null)[][] };
       const values = row.rows[0] ?? [];
       const mapped = idMaps.get(task);
       if (surrogate !== null && out.reject === null) {
@@ -265,7 +275,7 @@ export async function verifyTable(input: VerifyTableInput): Promise<VerifyTableR
         const m = si >= 0 ? mapped?.get(out.values[si] as string) : undefined;
         if (m !== undefined) out.values[si] = m;
       }
-      const differing = compared.filter((col, j) => out.reject !== null || canonical(out.values[compiled.targetColumns.indexOf(col)], comparedTypes[j] as TargetType) !== canonical(values[j] ?? null, comparedTypes[j] as TargetType));
+      const differing = compared.filter((col, j) => out.reject !== null || canonical(out.values[compiled.targetColumns.indexOf(col)], (canons[j] as ColumnCanon).form) !== (values[j] ?? null));
       note({ key: c.key, kind: 'changed', columns: differing });
     }
 
@@ -308,6 +318,36 @@ async function runExpected(small: boolean, input: ExpectedInput, onRows: (done: 
   } finally {
     await worker.terminate();
   }
+}
+
+/**
+ * Source workers in the digest pass. The server prints and hashes the target
+ * rows, so the source side (read, convert, print, hash) is what verify waits
+ * for; it splits by rowid range over the cores.
+ */
+const SOURCE_WORKERS = Math.max(1, Math.min(4, availableParallelism()));
+
+/** computeExpected over rowid slices of every source, one worker each, the digests summed (they are order-independent). */
+async function expectedInSlices(small: boolean, input: ExpectedInput, tasks: readonly Task[], onRows: (done: number) => void): Promise<ExpectedResult> {
+  if (small || SOURCE_WORKERS === 1) return runExpected(small, input, onRows);
+  const slices = tasks.map((task) => rowidSlices(task.snapshot.db, task.spec.source, SOURCE_WORKERS));
+  const done = new Array<number>(SOURCE_WORKERS).fill(0);
+  const parts = await Promise.all(
+    Array.from({ length: SOURCE_WORKERS }, (_, k) =>
+      runExpected(false, { ...input, sources: input.sources.map((src, i) => ({ ...src, rowids: slices[i]?.[k] })) }, (n) => {
+        done[k] = n;
+        onRows(done.reduce((a, b) => a + b, 0));
+      }),
+    ),
+  );
+  const digest = new SetDigest();
+  for (const p of parts) digest.merge(p.sourceDigest);
+  return {
+    sourceDigest: digest.toString(),
+    rows: digest.count,
+    accountedRejected: parts.reduce((n, p) => n + p.accountedRejected, 0),
+    accountedResolved: parts.reduce((n, p) => n + p.accountedResolved, 0),
+  };
 }
 
 /** Key hashes, sorted, for membership tests without a Set of a million strings. */

@@ -62,19 +62,22 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     if (!(await ledgerExists(client))) throw new ConfigError('VERIFY_NO_RUN', `no migration ledger in ${config.target.display}: nothing was migrated there`);
     const run = await findRun(client, opts.runId, config);
     const recorded = new Map((await runFiles(client, run.run_id)).map((f) => [f.path, f] as const));
-    const changedFiles: string[] = [];
     const given = new Map((opts.source?.hashes ?? []).map((h) => [h.path, h] as const));
-    for (const f of scan.files.filter((x) => scan.snapshots.has(x.path))) {
-      const now = given.get(f.path) ?? (await hashSourceFile(f.absPath, f.path));
-      const then = recorded.get(f.path);
-      if (then === undefined || then.sha256 !== now.sha256 || then.walSha256 !== now.walSha256) changedFiles.push(f.path);
-    }
+    // Hashed while the tables are compared, which leaves a core idle now and then.
+    const hashing = Promise.all(scan.files.filter((x) => scan.snapshots.has(x.path)).map(async (f) => given.get(f.path) ?? (await hashSourceFile(f.absPath, f.path))));
+    hashing.catch(() => undefined);
     const byTarget = groupByTarget(collectTasks(scan.files, scan.snapshots, mappings));
     const offsetOf = timeZoneOffsetFn(config.sourceTimezone);
     const tables: VerifyTableResult[] = [];
     for (const [target, tasks] of [...byTarget].sort((a, b) => a[0].localeCompare(b[0]))) {
       tables.push(await verifyTable({ client, runId: run.run_id, schema: config.schema, target, tasks, offsetOf, sourceTimezone: config.sourceTimezone, maxKeys: opts.maxKeys, tmpDir: tmp, reporter: opts.reporter }));
     }
+    const changedFiles = (await hashing)
+      .filter((now) => {
+        const then = recorded.get(now.path);
+        return then === undefined || then.sha256 !== now.sha256 || then.walSha256 !== now.walSha256;
+      })
+      .map((now) => now.path);
     const bad = tables.filter((t) => t.missing + t.changed + t.extra > 0);
     const ok = bad.length === 0;
     const seconds = (Date.now() - started) / 1000;

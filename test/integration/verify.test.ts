@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
 import { silentReporter } from '../../src/pipeline/events.js';
 import { runVerify, type VerifyReport } from '../../src/pipeline/verify.js';
+import { WORKER_MIN_ROWS } from '../../src/pipeline/batch-source.js';
 import { makeInstance } from '../helpers/fixtures.js';
 import { mappings, migrate, withPg } from '../helpers/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
@@ -171,5 +172,50 @@ describe('verify', () => {
     expect(r.exitCode).toBe(4);
     expect(r.changedFiles).toContain('genesis.db');
     expect(mismatchesOf(r)).toEqual([{ target: 'genomes', key: genome, kind: 'changed', columns: ['name'] }]);
+  });
+});
+
+describe('verify on tables large enough to be read by several workers', () => {
+  // 10,500 continuum rows, past WORKER_MIN_ROWS: the source side is split by rowid range over the cores.
+  const big = makeInstance({ layout: 'legacy', instance: 'a', scale: 21 });
+  let bigDb: TestDatabase;
+  const verifyBig = (): Promise<VerifyReport> =>
+    runVerify({ config: loadConfig({ dataDir: big.dir, databaseUrl: bigDb.url, instance: 'test-a' }, {}), mappings, reporter: silentReporter, maxKeys: 20 });
+
+  beforeAll(async () => {
+    bigDb = await createTestDatabase('verify_big');
+    await migrate(big.dir, bigDb.url, { verify: false });
+  }, 120_000);
+  afterAll(async () => {
+    await bigDb.drop();
+  });
+
+  it('counts every source row once and matches the digests', async () => {
+    const r = await verifyBig();
+    expect(r.exitCode).toBe(0);
+    const t = r.tables.find((x) => x.target === 'continuum_memory');
+    const sdb = new Database(join(big.dir, 'continuum_memory.db'), { readonly: true });
+    const inSource = sdb.prepare('SELECT count(*) FROM continuum_memory').pluck().get() as number;
+    sdb.close();
+    expect(inSource).toBeGreaterThan(WORKER_MIN_ROWS);
+    expect((t?.rowsSource ?? 0) + (t?.accountedRejected ?? 0)).toBe(inSource);
+    expect(t?.rowsTarget).toBe(t?.rowsSource);
+    expect(t?.sourceDigest).toBe(t?.targetDigest);
+  });
+
+  it('names a changed row at each end of the table', async () => {
+    const [first, last] = await withPg(bigDb.url, async (c) => (await c.query<{ id: string }>('(SELECT id FROM continuum_memory ORDER BY id LIMIT 1) UNION ALL (SELECT id FROM continuum_memory ORDER BY id DESC LIMIT 1)')).rows.map((x) => x.id));
+    const r = await (async () => {
+      await withPg(bigDb.url, (c) => c.query("UPDATE continuum_memory SET importance = importance + 1 WHERE id = ANY($1)", [[first, last]]));
+      try {
+        return await verifyBig();
+      } finally {
+        await withPg(bigDb.url, (c) => c.query("UPDATE continuum_memory SET importance = importance - 1 WHERE id = ANY($1)", [[first, last]]));
+      }
+    })();
+    expect(r.exitCode).toBe(4);
+    expect(mismatchesOf(r).sort((a, b) => a.key.localeCompare(b.key))).toEqual(
+      [first, last].sort().map((key) => ({ target: 'continuum_memory', key, kind: 'changed', columns: ['importance'] })),
+    );
   });
 });
