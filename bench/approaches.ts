@@ -26,6 +26,8 @@ export interface ApproachContext {
   /** Per-size scratch space: CSVs, pgloader files, the tool's JSON report. */
   readonly workDir: string;
   readonly withIndexes: boolean;
+  /** (d) runs `migrate --no-verify` and then `verify`, timed as two steps. */
+  readonly verifyApart: boolean;
 }
 
 export interface ApproachOutcome {
@@ -180,7 +182,7 @@ export async function approachD(ctx: ApproachContext): Promise<ApproachOutcome> 
   rmSync(jsonFile, { force: true }); // never read a previous run's report
   // BENCH_MIGRATE_ARGS adds flags, e.g. --no-verify to time the load alone.
   const extra = (process.env.BENCH_MIGRATE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const base = ['migrate', '--data-dir', ctx.source.dir, '--database-url', ctx.dbUrl, '--quiet', ...extra];
+  const base = ['migrate', '--data-dir', ctx.source.dir, '--database-url', ctx.dbUrl, '--quiet', ...(ctx.verifyApart ? ['--no-verify'] : []), ...extra];
   let m = await runMeasured('aragora-migrate migrate', process.execPath, [TOOL_MAIN, ...base, '--json', jsonFile]);
   const said = `${m.stderrTail}\n${m.stdoutTail}`;
   if (/unknown command/i.test(said)) return { status: 'not available', reason: "dist/cli/main.js has no 'migrate' command yet", steps: [], exitCode: m.code };
@@ -198,7 +200,11 @@ export async function approachD(ctx: ApproachContext): Promise<ApproachOutcome> 
       notes.push(`--json report unreadable: ${(err as Error).message}`);
     }
   }
-  return { ...outcome([m], notes), exitCode: m.code, ...(rows ? { reportedRows: rows } : {}) };
+  const steps = [m];
+  if (ctx.verifyApart && m.code === 0) {
+    steps.push(await runMeasured('aragora-migrate verify', process.execPath, [TOOL_MAIN, 'verify', '--data-dir', ctx.source.dir, '--database-url', ctx.dbUrl, '--quiet']));
+  }
+  return { ...outcome(steps, notes), exitCode: steps[steps.length - 1]?.code ?? null, ...(rows ? { reportedRows: rows } : {}) };
 }
 
 export const APPROACHES: Readonly<Record<ApproachId, (ctx: ApproachContext) => Promise<ApproachOutcome>>> = {

@@ -1,5 +1,5 @@
 /**
- * npm run bench -- [--rows 1.5m|0.3m|3m] [--only a,b,c,d] [--repeat N] [--keep] [--indexes] [--seed N]
+ * npm run bench -- [--rows 1.5m|0.3m|3m] [--only a,b,c,d] [--repeat N] [--keep] [--indexes] [--verify-apart] [--seed N]
  *
  * Generates (or reuses) an Aragora-shaped SQLite source, then loads it into a
  * fresh PostgreSQL database per approach and reports wall time, throughput,
@@ -14,10 +14,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { APPROACH_NAMES, APPROACHES, pgloaderVersion, TOOL_MAIN, type ApproachContext, type ApproachId, type ApproachOutcome } from './approaches.js';
 import { checkFidelity, type FidelityResult } from './fidelity.js';
+import type { Measured } from './measure.js';
 import { ensureBenchSource, sizesKey, type BenchSizes } from './generate.js';
 import { benchTables, createDatabase, createTargetTables, DEFAULT_DATABASE_URL, dropDatabase, inspectTarget, serverVersion, withClient, withUser, type TargetState } from './target.js';
 
-const USAGE = 'usage: npm run bench -- [--rows 1.5m|0.3m|3m] [--only a,b,c,d] [--repeat N] [--keep] [--indexes] [--seed N]';
+const USAGE = 'usage: npm run bench -- [--rows 1.5m|0.3m|3m] [--only a,b,c,d] [--repeat N] [--keep] [--indexes] [--verify-apart] [--seed N]';
 const BENCH_DIR = new URL('.', import.meta.url).pathname;
 const BUSY_CORES = 0.3;
 
@@ -181,6 +182,12 @@ function printReport(results: readonly ApproachResult[], totalRows: number, sour
     const o = by(other);
     if (d && o) process.stdout.write(`d/${other} wall ratio: ${fmt(d.wallSeconds / o.wallSeconds, 2)}\n`);
   }
+  // --verify-apart: verify's time against the load's, per run and for the median run.
+  const apart = results.filter((r) => r.id === 'd' && r.status === 'ok' && r.steps.length === 2);
+  for (const r of apart) {
+    const [load, check] = r.steps as [Measured, Measured];
+    process.stdout.write(`(d) #${r.run}: load ${fmt(load.wallMs / 1000, 2)} s, verify ${fmt(check.wallMs / 1000, 2)} s (peak RSS ${fmt(check.peakRssKb / 1024, 0)} MiB): verify/load ${fmt(check.wallMs / load.wallMs, 2)}\n`);
+  }
   const a = by('a');
   const b = by('b');
   const verdict = (ok: boolean | undefined): string => (ok === undefined ? 'n/a' : ok ? 'PASS' : 'FAIL');
@@ -198,6 +205,7 @@ async function main(): Promise<void> {
       only: { type: 'string', default: 'a,b,c,d' },
       keep: { type: 'boolean', default: false },
       indexes: { type: 'boolean', default: false },
+      'verify-apart': { type: 'boolean', default: false },
       repeat: { type: 'string', default: '1' },
       seed: { type: 'string', default: '42' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -230,7 +238,7 @@ async function main(): Promise<void> {
   process.stderr.write(`source: ${source.dir} (${fmt(sourceMB)} MB: ${Object.entries(source.files).map(([f, b]) => `${f} ${fmt(b / 1e6)} MB`).join(', ')})\n`);
   const tables = benchTables();
   const expected = { [tables[0]!.target]: sizes.continuumRows, [tables[1]!.target]: sizes.matchesRows };
-  const ctxBase = { source, tables, workDir: join(dataRoot, sizesKey(sizes), 'work'), withIndexes: values.indexes };
+  const ctxBase = { source, tables, workDir: join(dataRoot, sizesKey(sizes), 'work'), withIndexes: values.indexes, verifyApart: values['verify-apart'] };
   mkdirSync(ctxBase.workDir, { recursive: true });
 
   const results: ApproachResult[] = [];
