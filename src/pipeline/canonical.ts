@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import type { TargetValue } from '../tables/value.js';
 import { quoteIdent } from '../util/quote.js';
-import { float8Text, jsonbText, numericText, timestampText } from './pg-text.js';
+import { float8Text, jsonbText, numericText, numericValueText, timestampText } from './pg-text.js';
 
 /**
  * verify's one text form per value: the text PostgreSQL prints for the target
@@ -39,7 +39,10 @@ export function columnCanon(column: string, type: string): ColumnCanon {
   if (t === 'double precision') return { form: 'float8', expr: `${c}::text` };
   // float4 widens to float8 exactly; JavaScript has no shortest float4 printer.
   if (t === 'real') return { form: 'float4', expr: `${c}::float8::text` };
-  if (t === 'numeric' || t.startsWith('numeric(')) return { form: 'numeric', expr: `${c}::text` };
+  if (t === 'numeric' || t.startsWith('numeric(')) {
+    // By value (see numericValueText): no trailing fractional zeros.
+    return { form: 'numeric', expr: `CASE WHEN strpos(${c}::text, '.') > 0 THEN rtrim(rtrim(${c}::text, '0'), '.') ELSE ${c}::text END` };
+  }
   return { form: 'text', expr: `${c}::text` };
 }
 
@@ -63,7 +66,7 @@ export function canonical(v: TargetValue | undefined, form: CanonicalForm): stri
     case 'float4':
       return float8Text(Math.fround(Number(v)));
     case 'numeric':
-      return numericText(v) ?? `\u0000not numeric: ${v}`;
+      return numericValueText(numericText(v) ?? `\u0000not numeric: ${v}`);
     case 'timestamptz':
       return timestampText(v, true);
     case 'timestamp':

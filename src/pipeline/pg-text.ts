@@ -43,6 +43,19 @@ export function numericText(text: string): string | null {
 }
 
 /**
+ * A numeric's text without trailing fractional zeros (`1.50` → `1.5`,
+ * `2.000` → `2`): its value alone. A numeric(p,s) column prints every value
+ * with s decimals, so verify compares numerics by value, on both sides.
+ */
+export function numericValueText(text: string): string {
+  if (!text.includes('.')) return text;
+  let end = text.length;
+  while (text.charCodeAt(end - 1) === 48) end--;
+  if (text.charCodeAt(end - 1) === 46) end--;
+  return text.slice(0, end);
+}
+
+/**
  * float8out with extra_float_digits = 1 (the default since PostgreSQL 12):
  * the shortest digits that read back to the same double, in fixed notation
  * for decimal exponents -4 to 14 and otherwise as `1.5e-07` / `1e+15` (a sign

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CANONICAL_SESSION_SQL, rowHash, rowHashExpr } from '../../src/pipeline/canonical.js';
+import { CANONICAL_SESSION_SQL, canonical, columnCanon, rowHash, rowHashExpr } from '../../src/pipeline/canonical.js';
 import { float8Text, jsonbText, numericText, timestampText } from '../../src/pipeline/pg-text.js';
 import { parseTimestamp, timeZoneOffsetFn } from '../../src/tables/timestamp.js';
 import { withPg } from '../helpers/migrate.js';
@@ -88,6 +88,16 @@ describe("PostgreSQL's text output, computed without the server", () => {
     const want = await serverText(values, 'numeric');
     const wrong = values.map((v, i) => ({ v, want: want[i], got: numericText(v) })).filter((x) => x.want !== x.got);
     expect(wrong.slice(0, 5)).toEqual([]);
+
+    // A numeric(p,s) column prints every value with s decimals: compared by value, the same on both sides.
+    const fitting = values.filter((v) => /^[+-]?\d{0,9}(\.\d{0,4})?$/.test(v) && /\d/.test(v));
+    const scaled = await withPg(db.url, async (c) => {
+      await c.query('CREATE TEMP TABLE scaled (n numeric(14,4))');
+      await c.query('INSERT INTO scaled (n) SELECT unnest($1::text[])::numeric', [fitting]);
+      return (await c.query<{ t: string }>(`SELECT ${columnCanon('n', 'numeric(14,4)').expr} AS t FROM scaled`)).rows.map((row) => row.t);
+    });
+    expect(fitting.length).toBeGreaterThan(100);
+    expect(scaled.sort()).toEqual(fitting.map((v) => canonical(v, 'numeric')).sort());
 
     // numeric's limits: 131072 digits before the point, 16383 after.
     const edges = ['1e131071', '0e200000', '1e-16383', '0e-16383'];
