@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load-config.js';
-import { loadBuiltinMappingSet } from '../../src/mapping/load.js';
+import { loadBuiltinMappingSet, type MappingSet } from '../../src/mapping/load.js';
 import { silentReporter } from '../../src/pipeline/events.js';
 import { runMigration } from '../../src/pipeline/migrate.js';
 import type { MigrateReport } from '../../src/report/migrate-report.js';
@@ -10,10 +10,10 @@ import { tempDir } from './files.js';
 export const mappings = loadBuiltinMappingSet();
 
 /** Runs a migration in-process with the CLI's defaults. */
-export async function migrate(dataDir: string, url: string, extra: { instance?: string; sourceTimezone?: string; batchRows?: number; verify?: boolean } = {}): Promise<MigrateReport> {
+export async function migrate(dataDir: string, url: string, extra: { instance?: string; sourceTimezone?: string; batchRows?: number; verify?: boolean; mappings?: MappingSet } = {}): Promise<MigrateReport> {
   return runMigration({
     config: loadConfig({ dataDir, databaseUrl: url, instance: extra.instance ?? 'test-a', ...(extra.sourceTimezone !== undefined ? { sourceTimezone: extra.sourceTimezone } : {}) }, {}),
-    mappings,
+    mappings: extra.mappings ?? mappings,
     reporter: silentReporter,
     signal: new AbortController().signal,
     jobs: 2,
