@@ -28,6 +28,12 @@ export interface FileHash {
   readonly sha256: string;
   readonly walBytes: number;
   readonly walSha256: string | null;
+  /**
+   * What identifies the file and its -wal without reading them (device,
+   * inode, size, change time), taken before hashing; null when either had
+   * changed too recently to be sure of (see source-hash.ts).
+   */
+  readonly identity: string | null;
 }
 
 export interface TableProgress {
@@ -67,11 +73,11 @@ export async function latestRun(client: pg.Client, instance: string, dataDir: st
 }
 
 export async function runFiles(client: pg.Client, runId: string): Promise<FileHash[]> {
-  const r = await client.query<{ path: string; size_bytes: string; sha256: string; wal_bytes: string; wal_sha256: string | null }>(
-    'SELECT path, size_bytes, sha256, wal_bytes, wal_sha256 FROM aragora_migrate.run_files WHERE run_id = $1 ORDER BY path',
+  const r = await client.query<{ path: string; size_bytes: string; sha256: string; wal_bytes: string; wal_sha256: string | null; identity: string | null }>(
+    'SELECT path, size_bytes, sha256, wal_bytes, wal_sha256, identity FROM aragora_migrate.run_files WHERE run_id = $1 ORDER BY path',
     [runId],
   );
-  return r.rows.map((x) => ({ path: x.path, sizeBytes: Number(x.size_bytes), sha256: x.sha256, walBytes: Number(x.wal_bytes), walSha256: x.wal_sha256 }));
+  return r.rows.map((x) => ({ path: x.path, sizeBytes: Number(x.size_bytes), sha256: x.sha256, walBytes: Number(x.wal_bytes), walSha256: x.wal_sha256, identity: x.identity }));
 }
 
 export async function createRun(
@@ -88,10 +94,10 @@ export async function createRun(
       [run.runId, run.instance, run.host, run.dataDir, run.schema, run.toolVersion, JSON.stringify(run.options)],
     );
     await client.query(
-      `INSERT INTO aragora_migrate.run_files (run_id, path, size_bytes, sha256, wal_bytes, wal_sha256)
-       SELECT $1, f.path, f.size_bytes, f.sha256, f.wal_bytes, f.wal_sha256
-         FROM jsonb_to_recordset($2::jsonb) AS f(path text, size_bytes bigint, sha256 text, wal_bytes bigint, wal_sha256 text)`,
-      [run.runId, JSON.stringify(files.map((f) => ({ path: f.path, size_bytes: f.sizeBytes, sha256: f.sha256, wal_bytes: f.walBytes, wal_sha256: f.walSha256 })))],
+      `INSERT INTO aragora_migrate.run_files (run_id, path, size_bytes, sha256, wal_bytes, wal_sha256, identity)
+       SELECT $1, f.path, f.size_bytes, f.sha256, f.wal_bytes, f.wal_sha256, f.identity
+         FROM jsonb_to_recordset($2::jsonb) AS f(path text, size_bytes bigint, sha256 text, wal_bytes bigint, wal_sha256 text, identity text)`,
+      [run.runId, JSON.stringify(files.map((f) => ({ path: f.path, size_bytes: f.sizeBytes, sha256: f.sha256, wal_bytes: f.walBytes, wal_sha256: f.walSha256, identity: f.identity })))],
     );
     await client.query(
       `INSERT INTO aragora_migrate.run_tables (run_id, source_file, source_table, target_table, state, rows_source)

@@ -10,7 +10,7 @@ import { TargetError } from '../errors.js';
  */
 export const LEDGER_SCHEMA = 'aragora_migrate';
 /** 2: batch and conflict xids, keep-both target keys, rollbacks, created tables, archives. */
-export const LEDGER_VERSION = 2;
+export const LEDGER_VERSION = 3;
 
 const DDL = `
 CREATE SCHEMA IF NOT EXISTS aragora_migrate;
@@ -128,6 +128,8 @@ ALTER TABLE aragora_migrate.batches ADD COLUMN IF NOT EXISTS xid bigint DEFAULT 
 ALTER TABLE aragora_migrate.conflicts ADD COLUMN IF NOT EXISTS xid bigint DEFAULT txid_current();
 -- keep-both on a text key: the key the incoming row was loaded under.
 ALTER TABLE aragora_migrate.conflicts ADD COLUMN IF NOT EXISTS target_key text;
+-- A source file's identity without its bytes, so verify need not hash it again.
+ALTER TABLE aragora_migrate.run_files ADD COLUMN IF NOT EXISTS identity text;
 CREATE TABLE IF NOT EXISTS aragora_migrate.rollbacks (
   run_id text NOT NULL REFERENCES aragora_migrate.runs(run_id),
   target_table text NOT NULL,

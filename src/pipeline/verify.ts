@@ -64,7 +64,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     const recorded = new Map((await runFiles(client, run.run_id)).map((f) => [f.path, f] as const));
     const given = new Map((opts.source?.hashes ?? []).map((h) => [h.path, h] as const));
     // Hashed while the tables are compared, which leaves a core idle now and then.
-    const hashing = Promise.all(scan.files.filter((x) => scan.snapshots.has(x.path)).map(async (f) => given.get(f.path) ?? (await hashSourceFile(f.absPath, f.path))));
+    const hashing = Promise.all(scan.files.filter((x) => scan.snapshots.has(x.path)).map(async (f) => given.get(f.path) ?? (await hashSourceFile(f.absPath, f.path, recorded.get(f.path)))));
     hashing.catch(() => undefined);
     const byTarget = groupByTarget(collectTasks(scan.files, scan.snapshots, mappings));
     const offsetOf = timeZoneOffsetFn(config.sourceTimezone);
