@@ -109,9 +109,12 @@ function onHalfway(exponential: string, a: number): boolean {
  * as numericText.
  */
 export function jsonbText(text: string): string {
-  const p = new JsonbPrinter(text);
-  const out = p.value();
-  return out;
+  try {
+    return new JsonbPrinter(text).value();
+  } catch {
+    // Not JSON after all: a form no server value has, so it shows as a difference.
+    return `\u0000not JSON: ${text}`;
+  }
 }
 
 class JsonbPrinter {
@@ -133,6 +136,7 @@ class JsonbPrinter {
   value(): string {
     this.#ws();
     const s = this.#s;
+    if (this.#i >= s.length) throw new Error('truncated');
     const c = s.charCodeAt(this.#i);
     if (c === 34) return this.#string();
     if (c === 123) return this.#object();
@@ -157,6 +161,7 @@ class JsonbPrinter {
     const s = this.#s;
     const start = this.#i;
     const close = s.indexOf('"', start + 1);
+    if (close === -1) throw new Error('unterminated string');
     const backslash = s.indexOf('\\', start + 1);
     if (backslash === -1 || backslash > close) {
       // No escapes: the token is printed as written (raw control characters are not valid JSON).
@@ -165,7 +170,10 @@ class JsonbPrinter {
       return s.slice(start, close + 1);
     }
     let j = start + 1;
-    for (let c = s.charCodeAt(j); c !== 34; c = s.charCodeAt(j)) j += c === 92 ? 2 : 1;
+    for (let c = s.charCodeAt(j); c !== 34; c = s.charCodeAt(j)) {
+      if (j >= s.length) throw new Error('unterminated string');
+      j += c === 92 ? 2 : 1;
+    }
     this.#i = j + 1;
     this.#decoded = JSON.parse(s.slice(start, j + 1)) as string;
     return JSON.stringify(this.#decoded);
@@ -245,10 +253,15 @@ function utf8Length(s: string): number {
   let n = s.length;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 0x80) {
-      if (c < 0x800) n += 1;
-      else if (c >= 0xd800 && c <= 0xdbff) i++, (n += 2);
-      else n += 2;
+    if (c < 0x80) continue;
+    if (c < 0x800) {
+      n += 1;
+    } else if (c >= 0xd800 && c <= 0xdbff) {
+      // A surrogate pair: two UTF-16 units, four bytes.
+      n += 2;
+      i++;
+    } else {
+      n += 2;
     }
   }
   return n;

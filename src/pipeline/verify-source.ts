@@ -112,10 +112,12 @@ export function computeExpected(input: ExpectedInput, onRows: (done: number) => 
                 }
               }
               // A row that no longer converts (changed in SQLite after the run) expects nothing it can match.
-              let hash = `unconvertible:${out.reject?.kind}`;
+              let hash: string;
               if (out.reject === null) {
                 for (let j = 0; j < idx.length; j++) printed[j] = canonical(values[idx[j] as number], forms[j] as CanonicalForm);
                 hash = rowHash(printed);
+              } else {
+                hash = `unconvertible:${out.reject.kind}`;
               }
               digest.add(out.reject === null ? hash : '0000000000000000');
               addExp?.run(keyHash(key), hash, taskNo, raw[0]);
