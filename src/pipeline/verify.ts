@@ -6,7 +6,7 @@ import type { ResolvedConfig } from '../config/load-config.js';
 import { discover, type DiscoverResult } from '../discover/discover.js';
 import { ConfigError } from '../errors.js';
 import { latestRun, runById, runFiles, type FileHash, type RunRow } from '../ledger/runs.js';
-import { ledgerExists } from '../ledger/schema.js';
+import { ensureLedger, ledgerExists } from '../ledger/schema.js';
 import type { MappingSet } from '../mapping/load.js';
 import { timeZoneOffsetFn } from '../tables/timestamp.js';
 import { connectTarget } from './connect.js';
@@ -60,6 +60,8 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   const tmp = mkdtempSync(join(tmpdir(), 'aragora-migrate-verify-'));
   try {
     if (!(await ledgerExists(client))) throw new ConfigError('VERIFY_NO_RUN', `no migration ledger in ${config.target.display}: nothing was migrated there`);
+    // A run recorded by an older version of the tool: its ledger gets the columns this one reads.
+    await ensureLedger(client);
     const run = await findRun(client, opts.runId, config);
     const recorded = new Map((await runFiles(client, run.run_id)).map((f) => [f.path, f] as const));
     const given = new Map((opts.source?.hashes ?? []).map((h) => [h.path, h] as const));

@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { silentReporter } from '../../src/pipeline/events.js';
 import { runVerify, type VerifyReport } from '../../src/pipeline/verify.js';
 import { WORKER_MIN_ROWS } from '../../src/pipeline/batch-source.js';
+import { LEDGER_VERSION } from '../../src/ledger/schema.js';
 import { makeInstance } from '../helpers/fixtures.js';
 import { mappings, migrate, withPg } from '../helpers/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
@@ -161,6 +162,18 @@ describe('verify', () => {
       expect(t?.sourceDigest).not.toBe(t?.targetDigest);
     });
   }
+
+  it('verifies a run recorded by the previous ledger version, and brings the ledger up to date', async () => {
+    await withPg(db.url, async (c) => {
+      await c.query('ALTER TABLE aragora_migrate.run_files DROP COLUMN identity');
+      await c.query("UPDATE aragora_migrate.meta SET value = '2' WHERE key = 'version'");
+    });
+    const r = await verify();
+    expect(r.exitCode).toBe(0);
+    expect(r.changedFiles).toEqual([]);
+    const version = await row("SELECT value FROM aragora_migrate.meta WHERE key = 'version'");
+    expect(version.value).toBe(String(LEDGER_VERSION));
+  });
 
   it('names a source row changed in SQLite after the run as changed', async () => {
     expect((await verify()).exitCode).toBe(0);
