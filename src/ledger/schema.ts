@@ -9,7 +9,7 @@ import { TargetError } from '../errors.js';
  * against an older tool reading a newer ledger.
  */
 export const LEDGER_SCHEMA = 'aragora_migrate';
-/** 2: batch and conflict xids, keep-both target keys, rollbacks, created tables, archives. */
+/** 2: batch and conflict xids, keep-both target keys, rollbacks, created tables, archives. 3: source file identities. */
 export const LEDGER_VERSION = 3;
 
 const DDL = `
