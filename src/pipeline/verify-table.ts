@@ -301,10 +301,12 @@ function sourceColumnsOf(task: Task): string[] {
 }
 
 /** computeExpected on a worker thread (small tables: here, a worker costs more than it saves). */
-async function runExpected(small: boolean, input: ExpectedInput, onRows: (done: number) => void): Promise<ExpectedResult> {
+async function runExpected(small: boolean, input: ExpectedInput, onRows: (done: number) => void, stop?: AbortSignal): Promise<ExpectedResult> {
   if (small) return computeExpected(input, onRows);
   const { script, eval: isEval } = workerScript('verify-worker');
   const worker = new Worker(script, { eval: isEval, workerData: input, resourceLimits: { maxYoungGenerationSizeMb: 32 } });
+  const terminate = (): void => void worker.terminate();
+  stop?.addEventListener('abort', terminate, { once: true });
   try {
     return await new Promise<ExpectedResult>((resolve, reject) => {
       worker.on('message', (m: { type: 'rows'; done: number } | { type: 'done'; result: ExpectedResult } | { type: 'error'; message: string }) => {
@@ -316,6 +318,7 @@ async function runExpected(small: boolean, input: ExpectedInput, onRows: (done: 
       worker.on('exit', (code) => reject(new Error(`the verification worker exited with code ${code}`)));
     });
   } finally {
+    stop?.removeEventListener('abort', terminate);
     await worker.terminate();
   }
 }
@@ -332,11 +335,21 @@ async function expectedInSlices(small: boolean, input: ExpectedInput, tasks: rea
   if (small || SOURCE_WORKERS === 1) return runExpected(small, input, onRows);
   const slices = tasks.map((task) => rowidSlices(task.snapshot.db, task.spec.source, SOURCE_WORKERS));
   const done = new Array<number>(SOURCE_WORKERS).fill(0);
+  // One slice failing stops the others: their work no longer counts.
+  const failed = new AbortController();
   const parts = await Promise.all(
     Array.from({ length: SOURCE_WORKERS }, (_, k) =>
-      runExpected(false, { ...input, sources: input.sources.map((src, i) => ({ ...src, rowids: slices[i]?.[k] })) }, (n) => {
-        done[k] = n;
-        onRows(done.reduce((a, b) => a + b, 0));
+      runExpected(
+        false,
+        { ...input, sources: input.sources.map((src, i) => ({ ...src, rowids: slices[i]?.[k] })) },
+        (n) => {
+          done[k] = n;
+          onRows(done.reduce((a, b) => a + b, 0));
+        },
+        failed.signal,
+      ).catch((err: unknown) => {
+        failed.abort();
+        throw err;
       }),
     ),
   );
