@@ -22,8 +22,11 @@ export function tempDir(prefix: string): string {
 }
 
 /** The shared peer corpus, copied so no test can touch the originals. */
+/** pgloader's SQLite test files, in the shared folder beside the checkout. */
+export const PEER_CORPUS = join(import.meta.dirname, '..', '..', '..', 'shared', 'peer-corpus', 'pgloader-sqlite');
+
 export function peerCorpusCopy(): string {
-  const src = join(import.meta.dirname, '..', '..', '..', 'shared', 'peer-corpus', 'pgloader-sqlite');
+  const src = PEER_CORPUS;
   const dir = tempDir('peer');
   for (const f of readdirSync(src)) {
     if (/\.(sqlite|db)$/.test(f)) cpSync(join(src, f), join(dir, f));

@@ -8,7 +8,7 @@ import { autoTable } from '../../src/mapping/auto.js';
 import { loadMappingSet, type MappingSet } from '../../src/mapping/load.js';
 import { silentReporter } from '../../src/pipeline/events.js';
 import { runVerify, type VerifyReport } from '../../src/pipeline/verify.js';
-import { tempDir } from '../helpers/files.js';
+import { PEER_CORPUS, tempDir } from '../helpers/files.js';
 import { migrate, withPg } from '../helpers/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 
@@ -25,7 +25,7 @@ describe('verify on a generic SQLite file (Chinook, mapped from its schema)', ()
   const config = () => loadConfig({ dataDir, databaseUrl: db.url, instance: 'chinook', mappings: mappingDir }, {});
 
   beforeAll(async () => {
-    cpSync(join(import.meta.dirname, '..', '..', '..', 'shared', 'peer-corpus', 'pgloader-sqlite', 'Chinook_Sqlite.sqlite'), join(dataDir, 'Chinook_Sqlite.sqlite'));
+    cpSync(join(PEER_CORPUS, 'Chinook_Sqlite.sqlite'), join(dataDir, 'Chinook_Sqlite.sqlite'));
     const src = new Database(join(dataDir, 'Chinook_Sqlite.sqlite'), { readonly: true });
     const tables = inventory(src).filter((o) => o.type === 'table').map(autoTable);
     src.close();
