@@ -72,25 +72,24 @@ export function float8Text(value: number, shortest?: string): string {
   let exp = value.toExponential();
   // Only above 2^54 can a halfway point have as few digits as a shortest form.
   if (a >= 2 ** 54) {
-    for (let digits = significantDigits(exp) + 1; onHalfway(exp, a) && digits <= 17; digits++) exp = value.toExponential(digits - 1);
+    for (let digits = mantissaDigits(exp).length + 1; onHalfway(exp, a) && digits <= 17; digits++) exp = value.toExponential(digits - 1);
   }
   const e = exp.indexOf('e');
   const n = exp.slice(e + 2);
   return `${exp.slice(0, e)}e${exp[e + 1]}${n.length < 2 ? `0${n}` : n}`;
 }
 
-function significantDigits(exponential: string): number {
+/** The significant digits of toExponential's output, without sign or point (`-1.25e+20` → `125`). */
+function mantissaDigits(exponential: string): string {
   const mantissa = exponential.slice(0, exponential.indexOf('e')).replace(/^-/, '');
-  return mantissa.length === 1 ? 1 : mantissa.length - 1;
+  const point = mantissa.indexOf('.');
+  return point === -1 ? mantissa : mantissa.slice(0, point) + mantissa.slice(point + 1);
 }
 
 /** Whether the decimal `exponential` is exactly halfway between the integer double `a` (>= 2^54) and a neighbour. */
 function onHalfway(exponential: string, a: number): boolean {
-  const e = exponential.indexOf('e');
-  const mantissa = exponential.slice(0, e).replace(/^-/, '');
-  const point = mantissa.indexOf('.');
-  const digits = point === -1 ? mantissa : mantissa.slice(0, point) + mantissa.slice(point + 1);
-  const zeros = Number(exponential.slice(e + 1)) - (digits.length - 1);
+  const digits = mantissaDigits(exponential);
+  const zeros = Number(exponential.slice(exponential.indexOf('e') + 1)) - (digits.length - 1);
   if (zeros < 0) return false;
   const decimal = BigInt(digits) * 10n ** BigInt(zeros);
   const exact = BigInt(a);
