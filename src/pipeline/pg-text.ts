@@ -178,13 +178,17 @@ class JsonbPrinter {
     return JSON.stringify(this.#decoded);
   }
 
-  #array(): string {
+  /** Steps past an opening bracket; true, and past the closing one too, when nothing is between them. */
+  #empty(close: number): boolean {
     this.#i++;
     this.#ws();
-    if (this.#s.charCodeAt(this.#i) === 93) {
-      this.#i++;
-      return '[]';
-    }
+    if (this.#s.charCodeAt(this.#i) !== close) return false;
+    this.#i++;
+    return true;
+  }
+
+  #array(): string {
+    if (this.#empty(93)) return '[]';
     let out = '[';
     for (;;) {
       out += this.value();
@@ -195,12 +199,7 @@ class JsonbPrinter {
   }
 
   #object(): string {
-    this.#i++;
-    this.#ws();
-    if (this.#s.charCodeAt(this.#i) === 125) {
-      this.#i++;
-      return '{}';
-    }
+    if (this.#empty(125)) return '{}';
     const keys: string[] = [];
     const sizes: number[] = [];
     const items: string[] = [];
