@@ -46,7 +46,11 @@ export const ERROR_CODES = {
   },
   TARGET_INCOMPATIBLE: {
     exit: EXIT.REFUSED,
-    hint: 'Change the listed columns as shown (or drop the empty table and let migrate create it), then run migrate again.',
+    hint: 'Change each listed column to a type that holds the source values (or give it a default), or drop the empty table and let migrate create it as the application does; then run plan and migrate again.',
+  },
+  TARGET_COLUMN_TOO_NARROW: {
+    exit: EXIT.REFUSED,
+    hint: 'Pass --widen-columns to plan and migrate: the listed columns are altered to bigint or double precision first (each table is rewritten under an exclusive lock, so the application waits on it meanwhile; plan names the tables and their sizes). Or alter them yourself, then run migrate again.',
   },
   LOCK_HELD: {
     exit: EXIT.REFUSED,

@@ -11,6 +11,7 @@ export interface SourceTargetFlags {
   sourceTimezone?: string;
   instance?: string;
   allowLive?: boolean;
+  widenColumns?: boolean;
 }
 
 export function addDataDirFlag(cmd: Command): Command {
@@ -29,6 +30,16 @@ export function addSourceFlags(cmd: Command): Command {
     .option('--source-timezone <tz>', 'time zone of naive timestamps in SQLite (IANA name)', 'UTC')
     .option('--instance <name>', 'name of this instance in reports and the ledger (default: host name)')
     .addOption(new Option('--allow-live', 'read files another process holds open (rows written meanwhile are missed)').default(false));
+}
+
+/** What plan and migrate take: how existing application tables are loaded into. */
+export function addWidenFlag(cmd: Command): Command {
+  return cmd.addOption(
+    new Option(
+      '--widen-columns',
+      'ALTER existing integer/real target columns to bigint/double precision where the values need it (rewrites those tables under an exclusive lock), instead of refusing or rounding to float4',
+    ).default(false),
+  );
 }
 
 /** Data dir, target and source flags: what plan, migrate and verify all take. */

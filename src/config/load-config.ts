@@ -18,6 +18,7 @@ export interface CommonFlags {
   readonly sourceTimezone?: string;
   readonly mappings?: string;
   readonly allowLive?: boolean;
+  readonly widenColumns?: boolean;
 }
 
 export interface ResolvedConfig {
@@ -30,6 +31,12 @@ export interface ResolvedConfig {
   /** A mapping folder; null means the shipped `aragora` set. */
   readonly mappingsDir: string | null;
   readonly allowLive: boolean;
+  /**
+   * Existing `integer` and `real` target columns the values need wider are
+   * altered to bigint and double precision (plan and migrate); without it such
+   * a column refuses the run, and `real` columns take float4-rounded values.
+   */
+  readonly widenColumns: boolean;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -70,5 +77,6 @@ export function loadConfig(flags: CommonFlags, env: Env = process.env): Resolved
     sourceTimezone,
     mappingsDir: nonEmpty(flags.mappings) === undefined ? null : resolve(flags.mappings as string),
     allowLive: flags.allowLive ?? false,
+    widenColumns: flags.widenColumns ?? false,
   });
 }

@@ -9,8 +9,11 @@ import { TargetError } from '../errors.js';
  * against an older tool reading a newer ledger.
  */
 export const LEDGER_SCHEMA = 'aragora_migrate';
-/** 2: batch and conflict xids, keep-both target keys, rollbacks, created tables, archives. 3: source file identities. */
-export const LEDGER_VERSION = 3;
+/**
+ * 2: batch and conflict xids, keep-both target keys, rollbacks, created tables, archives. 3: source file identities.
+ * 4: schema changes a run made to tables it did not create (widened columns, added columns, foreign keys, triggers).
+ */
+export const LEDGER_VERSION = 4;
 
 const DDL = `
 CREATE SCHEMA IF NOT EXISTS aragora_migrate;
@@ -157,6 +160,18 @@ CREATE TABLE IF NOT EXISTS aragora_migrate.archives (
   archived_at timestamptz NOT NULL DEFAULT now(),
   restored_at timestamptz,
   PRIMARY KEY (run_id, path)
+);
+-- What a run changed in the target's schema besides creating tables:
+-- widen_column (--widen-columns), add_column, add_trigger, add_foreign_key
+-- (detail: orphans kept, validated). Rollback leaves these in place.
+CREATE TABLE IF NOT EXISTS aragora_migrate.schema_changes (
+  run_id text NOT NULL REFERENCES aragora_migrate.runs(run_id),
+  target_table text NOT NULL,
+  kind text NOT NULL,
+  object text NOT NULL,
+  detail jsonb NOT NULL DEFAULT '{}'::jsonb,
+  changed_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (run_id, target_table, kind, object)
 );
 CREATE TABLE IF NOT EXISTS aragora_migrate.id_map (
   run_id text NOT NULL,

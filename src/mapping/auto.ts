@@ -43,6 +43,7 @@ export function autoTable(obj: SourceObject): TableSpec {
     unique: [],
     indexes: [],
     foreignKeys: [],
+    triggers: [],
     conflict: { policy: 'fail' },
     columns: columns.map(autoColumn),
   };

@@ -42,7 +42,7 @@ export type TableRule = (table: TableSpec, at: string) => RuleProblem[];
 /** A check across every file of a set. */
 export type SetRule = (tables: readonly LocatedTable[]) => LocatedProblem[];
 
-const NUMERIC_TYPES: ReadonlySet<TargetType> = new Set(['bigint', 'integer', 'double precision', 'numeric']);
+const NUMERIC_TYPES: ReadonlySet<TargetType> = new Set(['bigint', 'integer', 'double precision', 'real', 'numeric']);
 const INTEGER_TYPES: ReadonlySet<TargetType> = new Set(['bigint', 'integer']);
 /** Types `newest`, `min` and `max` can compare meaningfully. */
 const ORDERED_TYPES: ReadonlySet<TargetType> = new Set([...NUMERIC_TYPES, 'timestamptz', 'text']);
@@ -307,11 +307,13 @@ function whenMissingMismatch(column: ColumnSpec): string | undefined {
     bigint: 'number',
     integer: 'number',
     'double precision': 'number',
+    real: 'number',
     numeric: 'number',
     boolean: 'boolean',
     timestamptz: 'string',
     jsonb: 'any',
     bytea: 'string',
+    tsvector: 'string',
   };
   const want = expected[column.type];
   if (want === 'any' || typeof value === want) return undefined;
@@ -336,6 +338,46 @@ export const targetOnlyHasDefault: TableRule = (table, at) =>
       : [],
   );
 
+/** Types a JSON value can be taken into: a string, a boolean or a number. */
+const FROM_JSON_TYPES: ReadonlySet<TargetType> = new Set(['text', 'boolean', ...NUMERIC_TYPES]);
+
+/**
+ * A column filled from a JSON key names a jsonb column of the same table, and
+ * is itself loaded (not targetOnly) with a type a JSON scalar converts to.
+ */
+export const fromJsonNamesJsonColumn: TableRule = (table, at) => {
+  const columns = columnsByName(table);
+  const identity = identityColumns(table);
+  const problems: RuleProblem[] = [];
+  table.columns.forEach((column, i) => {
+    if (column.fromJson === undefined) return;
+    const path = `${at}.columns[${i}].fromJson`;
+    const source = columns.get(column.fromJson.column);
+    if (source === undefined) problems.push(error(`${path}.column`, `fromJson names unknown column "${column.fromJson.column}" (columns: ${listNames(table)})`));
+    else if (source.type !== 'jsonb' || source.targetOnly || source.fromJson !== undefined) problems.push(error(`${path}.column`, `fromJson needs a jsonb column read from SQLite; "${source.name}" is not one`));
+    if (column.targetOnly) problems.push(error(path, `"${column.name}" is targetOnly; a column filled from JSON is loaded`));
+    if (identity.has(column.name)) problems.push(error(path, `"${column.name}" identifies the row and cannot be filled from JSON`));
+    if (!FROM_JSON_TYPES.has(column.type)) problems.push(error(path, `a JSON value converts to text, boolean or a number, not ${column.type}`));
+  });
+  return problems;
+};
+
+/**
+ * Only the target fills a tsvector or a column verify checks by expression,
+ * and only a foreign key the tool creates has a delete action.
+ */
+export const targetFilledColumnsAreTargetOnly: TableRule = (table, at) => {
+  const problems: RuleProblem[] = [];
+  table.columns.forEach((column, i) => {
+    if (column.type === 'tsvector' && !column.targetOnly) problems.push(error(`${at}.columns[${i}].type`, `"${column.name}" is tsvector, which only the target fills: mark it targetOnly`));
+    if (column.verifyEquals !== undefined && !column.targetOnly) problems.push(error(`${at}.columns[${i}].verifyEquals`, `verifyEquals checks a column the target fills; "${column.name}" is loaded from SQLite`));
+  });
+  table.foreignKeys.forEach((fk, f) => {
+    if (fk.onDelete !== undefined && !fk.enforce) problems.push(error(`${at}.foreignKeys[${f}].onDelete`, 'onDelete applies to a key the tool creates: set "enforce": true'));
+  });
+  return problems;
+};
+
 /** `_schema_versions`, `sqlite_*` and `memory_fts*` are never copied (DESIGN.md, Pipeline). */
 export const sourceNeverCopied: TableRule = (table, at) =>
   NEVER_COPIED.some((re) => re.test(table.source))
@@ -354,6 +396,8 @@ export const TABLE_RULES: readonly TableRule[] = [
   primaryKeyNotNullable,
   targetOnlyHasDefault,
   sourceNeverCopied,
+  fromJsonNamesJsonColumn,
+  targetFilledColumnsAreTargetOnly,
 ];
 
 /** Every table rule over one table; `at` is its path, e.g. `tables[2]`. */

@@ -19,11 +19,15 @@ export const TARGET_TYPES = [
   'bigint',
   'integer',
   'double precision',
+  /** float4: only where an existing table has it (values are rounded, each a precision_loss repair). */
+  'real',
   'numeric',
   'boolean',
   'timestamptz',
   'jsonb',
   'bytea',
+  /** Full-text vectors: app-only columns a trigger fills (`targetOnly`), never read from SQLite. */
+  'tsvector',
 ] as const;
 export type TargetType = (typeof TARGET_TYPES)[number];
 
@@ -79,8 +83,20 @@ export const ColumnSpecSchema = z
      * Without it a missing column is a blocking finding.
      */
     whenMissing: z.union([z.string(), z.number(), z.boolean(), z.null()]).optional(),
+    /**
+     * When the source table lacks this column, its value comes from a key of a
+     * JSON column of the same row (`dissent.reasoning` lives inside `data`). An
+     * absent key gets `whenMissing`; a JSON null is NULL.
+     */
+    fromJson: z.object({ column: Identifier, key: z.string().min(1) }).strict().optional(),
     /** The column exists only in the target (app-only columns); it gets its default. */
     targetOnly: z.boolean().default(false),
+    /**
+     * For a targetOnly column the target fills itself (a trigger): the SQL
+     * expression, over the row's target columns, it must equal in every row.
+     * verify checks it.
+     */
+    verifyEquals: z.string().min(1).optional(),
     policy: ColumnPolicySchema.optional(),
     note: z.string().optional(),
   })
@@ -128,9 +144,49 @@ export const ForeignKeySchema = z
   .object({
     columns: z.array(Identifier).min(1),
     references: z.object({ table: Identifier, columns: z.array(Identifier).min(1) }).strict(),
+    /**
+     * The application's PostgreSQL schema declares this key: the tool adds it to
+     * a table it creates, after the load (`NOT VALID` when orphans are kept), and
+     * loads the referenced table first. Otherwise the key is only profiled.
+     */
+    enforce: z.boolean().default(false),
+    onDelete: z.enum(['cascade', 'restrict', 'set null', 'set default', 'no action']).optional(),
   })
   .strict();
 export type ForeignKey = z.infer<typeof ForeignKeySchema>;
+
+export const IndexSchema = z
+  .object({
+    name: Identifier,
+    /** `column [ASC|DESC] [NULLS FIRST|LAST]` entries. */
+    columns: z.array(z.string().min(1)).min(1),
+    /** The index method; btree when absent. */
+    using: z.enum(['btree', 'gin', 'gist', 'hash', 'brin']).optional(),
+  })
+  .strict();
+export type IndexSpec = z.infer<typeof IndexSchema>;
+
+/**
+ * A row trigger the application's schema puts on the table, with its trigger
+ * function. The tool creates both before the load, so COPY fires it for every
+ * migrated row (`insights.search_vector`).
+ */
+export const TriggerSchema = z
+  .object({
+    name: Identifier,
+    timing: z.enum(['BEFORE', 'AFTER']),
+    events: z.array(z.enum(['INSERT', 'UPDATE', 'DELETE'])).min(1),
+    function: z
+      .object({
+        name: Identifier,
+        language: z.enum(['plpgsql', 'sql']),
+        /** The function body, between the dollar quotes. */
+        body: z.string().min(1),
+      })
+      .strict(),
+  })
+  .strict();
+export type TriggerSpec = z.infer<typeof TriggerSchema>;
 
 export const TableSpecSchema = z
   .object({
@@ -151,9 +207,14 @@ export const TableSpecSchema = z
      */
     surrogateKey: Identifier.optional(),
     unique: z.array(z.array(Identifier).min(1)).default([]),
-    indexes: z.array(z.object({ name: Identifier, columns: z.array(z.string().min(1)).min(1) }).strict()).default([]),
-    /** Foreign keys SQLite declared but never enforced: profiled for orphans, not enforced. */
+    indexes: z.array(IndexSchema).default([]),
+    /**
+     * Foreign keys, by source table and column names. SQLite never enforced them;
+     * each is profiled for orphans, and one the application declares (`enforce`)
+     * is created in the target.
+     */
     foreignKeys: z.array(ForeignKeySchema).default([]),
+    triggers: z.array(TriggerSchema).default([]),
     conflict: ConflictSchema.default({ policy: 'fail' }),
     columns: z.array(ColumnSpecSchema).min(1),
     note: z.string().optional(),
@@ -167,6 +228,12 @@ export const StoreMappingSchema = z
     /** Logical store, e.g. `elo`, `continuum`. */
     name: z.string().min(1),
     description: z.string().optional(),
+    /**
+     * The `_schema_versions` module of the application's PostgreSQL store that
+     * owns these tables (`insight_store`), when it has one. Its rows are never
+     * copied; rollback keeps a table the application has recorded.
+     */
+    appModule: z.string().min(1).optional(),
     /** File names the store lives in, per layout. */
     files: z
       .object({

@@ -26,7 +26,7 @@ export const WORKER_MIN_ROWS = 10_000;
  */
 export function localBatchSource(db: Database.Database, data: Omit<ConvertWorkerData, 'credits' | 'dbPath'>): BatchSource {
   const fetchRaw = rawTextReader(db, data.spec.source);
-  const compiled = compileTable(data.spec, data.sourceColumns, { offsetOf: timeZoneOffsetFn(data.sourceTimezone), fetchRaw });
+  const compiled = compileTable(data.spec, data.sourceColumns, { offsetOf: timeZoneOffsetFn(data.sourceTimezone), fetchRaw, orphans: data.orphans });
   const pages = readPages(db, data.spec.source, compiled.selectColumns, {
     maxRows: data.batchRows,
     maxBytes: data.batchBytes,

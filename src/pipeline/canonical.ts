@@ -14,7 +14,7 @@ import { float8Text, jsonbText, numericText, numericValueText, timestampText } f
  * The form follows the column's actual type, not the mapping's: an existing
  * target column of type text holds the loaded text as it was.
  */
-export type CanonicalForm = 'text' | 'jsonb' | 'float8' | 'float4' | 'numeric' | 'bytea' | 'timestamptz' | 'timestamp';
+export type CanonicalForm = 'text' | 'jsonb' | 'float8' | 'float4' | 'numeric' | 'bytea' | 'timestamptz' | 'timestamp' | 'check';
 
 export interface ColumnCanon {
   readonly form: CanonicalForm;
@@ -46,6 +46,16 @@ export function columnCanon(column: string, type: string): ColumnCanon {
   return { form: 'text', expr: `${c}::text` };
 }
 
+/**
+ * A column the target fills itself (a trigger's `insights.search_vector`),
+ * checked rather than compared: the server prints `t` where the column equals
+ * the expression the mapping gives (`verifyEquals`), computed from the same
+ * row, and `f` where it does not; every source row expects `t`.
+ */
+export function checkCanon(column: string, expr: string): ColumnCanon {
+  return { form: 'check', expr: `CASE WHEN ${quoteIdent(column)} IS NOT DISTINCT FROM (${expr}) THEN 't' ELSE 'f' END` };
+}
+
 /** What the target SELECT returns for a key column. */
 export function keySelectExpr(column: string, type: string): string {
   const t = type.toLowerCase();
@@ -54,6 +64,7 @@ export function keySelectExpr(column: string, type: string): string {
 
 /** A source value (the converters' output) in the form PostgreSQL prints it; null for NULL. */
 export function canonical(v: TargetValue | undefined, form: CanonicalForm): string | null {
+  if (form === 'check') return 't';
   if (v === null || v === undefined) return null;
   // bytea goes through COPY as `\x…`, which is also what a text column then holds.
   if (Buffer.isBuffer(v)) return form === 'bytea' ? v.toString('hex') : `\\x${v.toString('hex')}`;

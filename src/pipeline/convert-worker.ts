@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { TableSpec } from '../mapping/schema.js';
-import { compileTable } from '../tables/row-converter.js';
+import { compileTable, type OrphanFilter } from '../tables/row-converter.js';
 import { timeZoneOffsetFn } from '../tables/timestamp.js';
 import { prepareBatch } from './prepare-batch.js';
 import { rawTextReader, readPages } from './read.js';
@@ -17,6 +17,7 @@ export interface ConvertWorkerData {
   readonly spec: TableSpec;
   readonly sourceColumns: readonly string[];
   readonly sourceTimezone: string;
+  readonly orphans: readonly OrphanFilter[];
   readonly afterRowid: string | null;
   readonly direct: boolean;
   readonly batchRows: number;
@@ -38,7 +39,7 @@ try {
   const db = new Database(data.dbPath, { readonly: true, fileMustExist: true });
   db.defaultSafeIntegers(true);
   const fetchRaw = rawTextReader(db, data.spec.source);
-  const compiled = compileTable(data.spec, data.sourceColumns, { offsetOf: timeZoneOffsetFn(data.sourceTimezone), fetchRaw });
+  const compiled = compileTable(data.spec, data.sourceColumns, { offsetOf: timeZoneOffsetFn(data.sourceTimezone), fetchRaw, orphans: data.orphans });
   for (const page of readPages(db, data.spec.source, compiled.selectColumns, {
     maxRows: data.batchRows,
     maxBytes: data.batchBytes,

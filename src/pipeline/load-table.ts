@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { TargetError } from '../errors.js';
 import type { TableSpec } from '../mapping/schema.js';
-import type { CompiledTable } from '../tables/row-converter.js';
+import type { CompiledTable, OrphanFilter } from '../tables/row-converter.js';
 import { qualified, quoteIdent } from '../util/quote.js';
 import { WORKER_MIN_ROWS, localBatchSource, startBatchSource } from './batch-source.js';
 import type { Reporter } from './events.js';
@@ -20,6 +20,8 @@ export interface LoadTableInput {
   readonly spec: TableSpec;
   readonly sourceColumns: readonly string[];
   readonly sourceTimezone: string;
+  /** Foreign-key values the target's referenced tables lack: their rows are rejected (fk_orphan). */
+  readonly orphans: readonly OrphanFilter[];
   readonly runId: string;
   /** The run's instance name: a re-keyed text id gets it as a suffix. */
   readonly instance: string;
@@ -231,6 +233,7 @@ export async function loadTable(input: LoadTableInput): Promise<LoadTableResult>
       spec,
       sourceColumns: input.sourceColumns,
       sourceTimezone: input.sourceTimezone,
+      orphans: input.orphans,
       afterRowid: after === null ? null : after.toString(),
       direct,
       batchRows: input.batchRows,

@@ -76,6 +76,26 @@ export async function buildMigrateReport(client: pg.Client, input: SummaryInput)
             : `key already in the target: ${c.outcome} (policy ${c.policy}); both rows in the ledger (aragora_migrate.conflicts)`,
     });
   }
+  // What the run changed in tables it did not create, and keys it added with orphans kept.
+  const changes = await client.query<{ target_table: string; kind: string; object: string; detail: { from?: string; to?: string; rows?: number; bytes?: number; parent?: string; orphans?: number } }>(
+    `SELECT target_table, kind, object, detail FROM aragora_migrate.schema_changes WHERE run_id = $1 AND kind IN ('widen_column', 'add_foreign_key') ORDER BY changed_at, target_table, object`,
+    [input.runId],
+  );
+  for (const c of changes.rows) {
+    if (c.kind === 'widen_column') {
+      findings.add({ file: null, table: c.target_table, column: c.object, kind: 'column_widened', action: 'keep', count: 1, message: `widened from ${c.detail.from ?? '?'} to ${c.detail.to ?? '?'} (--widen-columns; recorded in aragora_migrate.schema_changes)` });
+    } else if ((c.detail.orphans ?? 0) > 0) {
+      findings.add({
+        file: null,
+        table: c.target_table,
+        column: null,
+        kind: 'fk_orphan',
+        action: 'keep',
+        count: c.detail.orphans ?? 0,
+        message: `point to no ${c.detail.parent ?? '?'} row; kept, and the foreign key ${c.object} was added NOT VALID, so every new row and every cascade is checked`,
+      });
+    }
+  }
   const files: FileReport[] = scan.files.map((f) => toFileReport(f, input.mappings, config.schema));
   return {
     command: 'migrate',

@@ -3,17 +3,18 @@ import type pg from 'pg';
 import { VERSION } from '../version.js';
 import type { ResolvedConfig } from '../config/load-config.js';
 import { discover } from '../discover/discover.js';
-import { ConfigError, MigrateError, SourceError } from '../errors.js';
+import { ConfigError, MigrateError, SourceError, TargetError } from '../errors.js';
 import { createRun, latestRun, runFiles, setRunState, tableProgress, type FileHash } from '../ledger/runs.js';
 import { ensureLedger } from '../ledger/schema.js';
 import type { MappingSet } from '../mapping/load.js';
+import type { TableSpec } from '../mapping/schema.js';
 import type { MigrateReport } from '../report/migrate-report.js';
-import { compileTable } from '../tables/row-converter.js';
+import { compileTable, type OrphanFilter } from '../tables/row-converter.js';
 import { timeZoneOffsetFn } from '../tables/timestamp.js';
 import { qualified, quoteIdent } from '../util/quote.js';
 import { connectTarget } from './connect.js';
 import { unionSpecs } from './effective-spec.js';
-import { collectTasks, groupByTarget, type Task } from './tasks.js';
+import { collectTasks, groupByTarget, parentTables, type Task } from './tasks.js';
 import type { Reporter } from './events.js';
 import { loadTable } from './load-table.js';
 import { acquireRunLock, releaseRunLock } from './lock.js';
@@ -22,8 +23,10 @@ import { rawTextReader } from './read.js';
 import { writeRejectFiles } from './rejects-file.js';
 import { runVerify, type VerifyReport } from './verify.js';
 import { hashSourceFile } from './source-hash.js';
-import { createIndexSql, prepareTargetTable } from './target-ddl.js';
-import { inspectTarget } from './target-state.js';
+import { appForeignKeys, createIndexSql, ensureForeignKey, prepareTargetTable } from './target-ddl.js';
+import { fitSpec, judgeGroup, widened, type ColumnWidening, type TargetProblem } from './target-fit.js';
+import { inspectTarget, MISSING_TABLE, type TargetTableState } from './target-state.js';
+import { missingParents } from './fk-orphans.js';
 
 export interface MigrateOptions {
   readonly config: ResolvedConfig;
@@ -71,121 +74,188 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
     }
     // A rolled-back run left nothing behind: migrating again starts afresh.
     const previous = latest?.state === 'rolled-back' ? null : latest;
-    let runId: string;
-    let resumed = false;
-    if (previous !== null && sameFiles(await runFiles(control, previous.run_id), hashes)) {
-      if (previous.state === 'loaded' || previous.state === 'verified') {
-        return await buildMigrateReport(control, {
-          runId: previous.run_id, config, scan, mappings, state: 'noop', resumed: false, exitCode: previous.exit_code ?? 0, rejectFiles: [], seconds: (Date.now() - started) / 1000,
-          message: `nothing to do: run ${previous.run_id} already migrated these files (finished ${previous.finished_at?.toISOString() ?? '?'})`,
-        });
-      }
-      runId = previous.run_id;
-      resumed = true;
-    } else if (previous !== null && previous.state !== 'loaded' && previous.state !== 'verified') {
+    const resume = previous !== null && sameFiles(await runFiles(control, previous.run_id), hashes);
+    if (resume && (previous.state === 'loaded' || previous.state === 'verified')) {
+      return await buildMigrateReport(control, {
+        runId: previous.run_id, config, scan, mappings, state: 'noop', resumed: false, exitCode: previous.exit_code ?? 0, rejectFiles: [], seconds: (Date.now() - started) / 1000,
+        message: `nothing to do: run ${previous.run_id} already migrated these files (finished ${previous.finished_at?.toISOString() ?? '?'})`,
+      });
+    }
+    if (!resume && previous !== null && previous.state !== 'loaded' && previous.state !== 'verified') {
       throw new MigrateError('RUN_SOURCE_CHANGED', `run ${previous.run_id} of instance ${config.instance} did not finish (${previous.state}), and the source files changed since it started`);
-    } else if (previous !== null) {
+    }
+    if (!resume && previous !== null) {
       // Loading the changed files on top would merge their rows a second time
       // (counters summed twice, logs appended twice).
       throw new MigrateError('RUN_ALREADY_MIGRATED', `run ${previous.run_id} of instance ${config.instance} already migrated this data dir (${previous.state}), and its files changed since`);
-    } else {
-      await refuseFilesLoadedElsewhere(control, hashes, tasks);
+    }
+    if (!resume) await refuseFilesLoadedElsewhere(control, hashes, tasks);
+
+    // Existing target tables are judged by the values they are to hold, every
+    // table at once, before a run is created or resumed: a refusal leaves
+    // nothing behind and names every column (target-fit.ts).
+    const byTarget = groupByTarget(tasks);
+    const states = await inspectTarget(control, config.schema, [...byTarget.keys()]);
+    const judged = new Map<string, { spec: TableSpec; state: TargetTableState; widen: readonly ColumnWidening[] }>();
+    const problems: string[] = [];
+    let problemCode: TargetProblem['code'] = 'TARGET_INCOMPATIBLE';
+    for (const [target, group] of byTarget) {
+      const spec = unionSpecs(group.map((g) => g.spec));
+      const state = states.get(target) ?? MISSING_TABLE;
+      const j = judgeGroup(group, spec, state, config.widenColumns);
+      for (const p of j.problems) {
+        problems.push(`${p.message}${p.keys.length > 0 ? ` (e.g. ${p.keys.join(', ')})` : ''}`);
+        if (p.code === 'TARGET_COLUMN_TOO_NARROW') problemCode = p.code;
+      }
+      judged.set(target, { spec, state, widen: j.widen });
+    }
+    if (problems.length > 0) {
+      throw new TargetError(problemCode, `existing target tables cannot hold the source values:\n  ${problems.join('\n  ')}`);
+    }
+
+    let runId: string;
+    if (resume) runId = previous.run_id;
+    else {
       runId = newRunId(config.instance);
       await createRun(
         control,
-        { runId, instance: config.instance, host: hostname(), dataDir: config.dataDir, schema: config.schema, toolVersion: VERSION, options: { jobs: opts.jobs, batchRows: opts.batchRows, sourceTimezone: config.sourceTimezone } },
+        { runId, instance: config.instance, host: hostname(), dataDir: config.dataDir, schema: config.schema, toolVersion: VERSION, options: { jobs: opts.jobs, batchRows: opts.batchRows, sourceTimezone: config.sourceTimezone, widenColumns: config.widenColumns } },
         hashes,
         tasks.map((t) => ({ file: t.file.path, table: t.spec.source, target: t.spec.target, rows: t.rows })),
       );
     }
+    const resumed = resume;
     await setRunState(control, runId, 'running', null);
 
-    // Target tables: created, or checked and widened, before a single row moves.
-    const byTarget = groupByTarget(tasks);
-    const states = await inspectTarget(control, config.schema, [...byTarget.keys()]);
-    for (const [target, group] of byTarget) {
-      const state = states.get(target);
-      if (state === undefined) continue;
-      await prepareTargetTable(control, config.schema, unionSpecs(group.map((g) => g.spec)), state);
-      if (!state.exists) await control.query('INSERT INTO aragora_migrate.created_tables (run_id, target_table) VALUES ($1, $2) ON CONFLICT DO NOTHING', [runId, target]);
+    // Target tables: created (with their triggers), or widened and completed,
+    // before a single row moves. Each task then converts for the table as it
+    // is: float4 rounding, int4 bounds, its NOT NULL columns.
+    const ready = new Map<string, TargetTableState>();
+    for (const [target, j] of judged) {
+      const prepared = await prepareTargetTable(control, config.schema, j.spec, j.state, j.widen);
+      if (prepared.created) await control.query('INSERT INTO aragora_migrate.created_tables (run_id, target_table) VALUES ($1, $2) ON CONFLICT DO NOTHING', [runId, target]);
+      const changes = [
+        ...prepared.widened.map((w) => ['widen_column', w.column, { from: w.from, to: w.to, rows: j.state.rows, bytes: j.state.bytes }] as const),
+        ...prepared.addedColumns.map((c) => ['add_column', c, {}] as const),
+        ...(prepared.created ? [] : prepared.addedTriggers.map((t) => ['add_trigger', t, {}] as const)),
+      ];
+      for (const [kind, object, detail] of changes) await recordSchemaChange(control, runId, target, kind, object, detail);
+      ready.set(target, widened(j.state, j.widen));
     }
+    const fitted = new Map(tasks.map((t) => [t, fitSpec(t.spec, ready.get(t.spec.target) ?? MISSING_TABLE)] as const));
+    const parentsOf = parentTables(byTarget, (target, spec) => [...appForeignKeys(spec, mappings.bySource), ...(ready.get(target)?.foreignKeys ?? [])]);
 
     const progress = new Map((await tableProgress(control, runId)).map((p) => [`${p.source_file}\0${p.source_table}`, p] as const));
     const offsetOf = timeZoneOffsetFn(config.sourceTimezone);
     // Tasks feeding one target run one after another (the stage path reads what
-    // the previous one wrote); groups run in parallel, biggest first.
-    const groups = [...byTarget.values()]
+    // the previous one wrote); groups run in parallel, biggest first, each
+    // once the tables it references are loaded.
+    const pending = [...byTarget.values()]
       .map((g) => g.filter((t) => progress.get(`${t.file.path}\0${t.spec.source}`)?.state !== 'loaded').sort((a, b) => order(a) - order(b) || a.file.path.localeCompare(b.file.path)))
       .filter((g) => g.length > 0)
       .sort((a, b) => b.reduce((n, t) => n + t.rows, 0) - a.reduce((n, t) => n + t.rows, 0));
     function order(t: Task): number {
       return progress.get(`${t.file.path}\0${t.spec.source}`)?.state === 'loading' ? 0 : 1;
     }
-
+    const targetOf = (g: readonly Task[]): string => g[0]?.spec.target ?? '';
+    const finished = new Set([...byTarget.keys()].filter((t) => !pending.some((g) => targetOf(g) === t)));
+    let running = 0;
+    const wakeups: (() => void)[] = [];
+    const wakeAll = (): void => {
+      for (const w of wakeups.splice(0)) w();
+    };
     let failure: unknown = null;
     let interrupted = false;
     const abortAll = new AbortController();
     const onAbort = (): void => abortAll.abort();
     opts.signal.addEventListener('abort', onAbort);
-    const worker = async (client: pg.Client): Promise<void> => {
-      for (let g = groups.shift(); g !== undefined && failure === null && !abortAll.signal.aborted; g = groups.shift()) {
-        const target = g[0]?.spec.target ?? '';
-        for (const task of g) {
-          if (failure !== null || abortAll.signal.aborted) break;
-          const p = progress.get(`${task.file.path}\0${task.spec.source}`);
-          const resuming = p?.state === 'loading';
-          let direct: boolean;
-          if (resuming) direct = p.direct_copy;
-          else {
-            const r = await client.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${qualified(config.schema, task.spec.target)}) AS any`);
-            direct = r.rows[0]?.any !== true;
-          }
-          await client.query(
-            `UPDATE aragora_migrate.run_tables SET state = 'loading', direct_copy = $4, started_at = COALESCE(started_at, now()) WHERE run_id = $1 AND source_file = $2 AND source_table = $3`,
-            [runId, task.file.path, task.spec.source, direct],
-          );
-          const doneBefore = Number(p?.rows_read ?? 0);
-          opts.reporter.emit('table:start', { file: task.file.path, table: task.spec.source, rows: task.rows });
-          const t0 = Date.now();
-          try {
-            const obj = task.file.objects.find((o) => o.name === task.spec.source);
-            const fetchRaw = rawTextReader(task.snapshot.db, task.spec.source);
-            const sourceColumns = (obj?.columns ?? []).filter((c) => !c.hidden).map((c) => c.name);
-            const compiled = compileTable(task.spec, sourceColumns, { offsetOf, fetchRaw });
-            const result = await loadTable({
-              client, db: task.snapshot.db, dbPath: task.snapshot.readPath, compiled, spec: task.spec, sourceColumns, sourceTimezone: config.sourceTimezone,
-              runId, instance: config.instance, file: task.file.path, schema: config.schema,
-              afterRowid: p?.last_rowid === null || p?.last_rowid === undefined ? null : BigInt(p.last_rowid),
-              direct, batchRows: opts.batchRows, batchBytes: opts.batchBytes, signal: abortAll.signal, reporter: opts.reporter, doneBefore, rows: task.rows,
-            });
-            if (result.interrupted) {
-              interrupted = true;
-              break;
-            }
-            await client.query(
-              `UPDATE aragora_migrate.run_tables SET state = 'loaded', finished_at = now(), direct_copy = direct_copy AND NOT $4 WHERE run_id = $1 AND source_file = $2 AND source_table = $3`,
-              [runId, task.file.path, task.spec.source, result.switchedToStaging],
-            );
-            opts.reporter.emit('table:done', { file: task.file.path, table: task.spec.source, rows: doneBefore + result.rowsRead, ms: Date.now() - t0 });
-          } catch (err: unknown) {
-            failure ??= err instanceof MigrateError ? err : new Error(`${task.file.path} ${task.spec.source}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-            abortAll.abort();
-            await client.query(`UPDATE aragora_migrate.run_tables SET state = 'failed' WHERE run_id = $1 AND source_file = $2 AND source_table = $3`, [runId, task.file.path, task.spec.source]).catch(() => undefined);
-          }
-        }
-        // Indexes and the identity sequence of a finished table are built here,
-        // while other tables are still loading.
-        if (failure === null && !abortAll.signal.aborted) await finishTarget(client, config.schema, target, byTarget.get(target) ?? []);
+    const nextGroup = async (): Promise<Task[] | undefined> => {
+      for (;;) {
+        if (failure !== null || abortAll.signal.aborted || pending.length === 0) return undefined;
+        const i = pending.findIndex((g) => [...(parentsOf.get(targetOf(g)) ?? [])].every((p) => finished.has(p)));
+        // Keys that reference each other in a circle: load in any order.
+        if (i >= 0 || running === 0) return pending.splice(Math.max(i, 0), 1)[0];
+        await new Promise<void>((resolve) => wakeups.push(resolve));
       }
     };
-    for (let i = 0; i < Math.max(1, Math.min(opts.jobs, groups.length)); i++) {
+    const worker = async (client: pg.Client): Promise<void> => {
+      for (let g = await nextGroup(); g !== undefined; g = await nextGroup()) {
+        running++;
+        try {
+          await loadGroup(client, g);
+        } finally {
+          running--;
+          finished.add(targetOf(g));
+          wakeAll();
+        }
+      }
+    };
+    const loadGroup = async (client: pg.Client, g: readonly Task[]): Promise<void> => {
+      const target = targetOf(g);
+      for (const task of g) {
+        if (failure !== null || abortAll.signal.aborted) break;
+        const spec = fitted.get(task) ?? task.spec;
+        const p = progress.get(`${task.file.path}\0${task.spec.source}`);
+        const resuming = p?.state === 'loading';
+        let direct: boolean;
+        if (resuming) direct = p.direct_copy;
+        else {
+          const r = await client.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${qualified(config.schema, task.spec.target)}) AS any`);
+          direct = r.rows[0]?.any !== true;
+        }
+        await client.query(
+          `UPDATE aragora_migrate.run_tables SET state = 'loading', direct_copy = $4, started_at = COALESCE(started_at, now()) WHERE run_id = $1 AND source_file = $2 AND source_table = $3`,
+          [runId, task.file.path, task.spec.source, direct],
+        );
+        const doneBefore = Number(p?.rows_read ?? 0);
+        opts.reporter.emit('table:start', { file: task.file.path, table: task.spec.source, rows: task.rows });
+        const t0 = Date.now();
+        try {
+          const obj = task.file.objects.find((o) => o.name === task.spec.source);
+          const fetchRaw = rawTextReader(task.snapshot.db, task.spec.source);
+          const sourceColumns = (obj?.columns ?? []).filter((c) => !c.hidden).map((c) => c.name);
+          const compiled = compileTable(spec, sourceColumns, { offsetOf, fetchRaw });
+          // The referenced tables are loaded: rows pointing at none of their rows are rejected.
+          const orphans: OrphanFilter[] = [];
+          for (const fk of ready.get(target)?.foreignKeys ?? []) {
+            const self = fk.parent === target && fk.parentSchema === config.schema ? { table: task.spec.source, columns: fk.parentColumns.map((c) => spec.columns.find((x) => (x.target ?? x.name) === c)?.name ?? c) } : undefined;
+            const filter = await missingParents(client, task.snapshot.db, spec, compiled, fk, self);
+            if (filter !== null && filter.missing instanceof Set && filter.missing.size > 0) orphans.push({ ...filter, missing: [...filter.missing] });
+          }
+          const result = await loadTable({
+            client, db: task.snapshot.db, dbPath: task.snapshot.readPath, compiled, spec, sourceColumns, sourceTimezone: config.sourceTimezone, orphans,
+            runId, instance: config.instance, file: task.file.path, schema: config.schema,
+            afterRowid: p?.last_rowid === null || p?.last_rowid === undefined ? null : BigInt(p.last_rowid),
+            direct, batchRows: opts.batchRows, batchBytes: opts.batchBytes, signal: abortAll.signal, reporter: opts.reporter, doneBefore, rows: task.rows,
+          });
+          if (result.interrupted) {
+            interrupted = true;
+            break;
+          }
+          await client.query(
+            `UPDATE aragora_migrate.run_tables SET state = 'loaded', finished_at = now(), direct_copy = direct_copy AND NOT $4 WHERE run_id = $1 AND source_file = $2 AND source_table = $3`,
+            [runId, task.file.path, task.spec.source, result.switchedToStaging],
+          );
+          opts.reporter.emit('table:done', { file: task.file.path, table: task.spec.source, rows: doneBefore + result.rowsRead, ms: Date.now() - t0 });
+        } catch (err: unknown) {
+          failure ??= err instanceof MigrateError ? err : new Error(`${task.file.path} ${task.spec.source}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+          abortAll.abort();
+          wakeAll();
+          await client.query(`UPDATE aragora_migrate.run_tables SET state = 'failed' WHERE run_id = $1 AND source_file = $2 AND source_table = $3`, [runId, task.file.path, task.spec.source]).catch(() => undefined);
+        }
+      }
+      // Indexes, the identity sequence and the application's foreign keys of a
+      // finished table are done here, while other tables are still loading.
+      if (failure === null && !abortAll.signal.aborted) await finishTarget(client, config.schema, runId, target, byTarget.get(target) ?? [], mappings);
+    };
+    for (let i = 0; i < Math.max(1, Math.min(opts.jobs, pending.length)); i++) {
       workers.push(await connectTarget(config.target, `aragora-migrate migrate ${config.instance} worker ${i + 1}`.slice(0, 63)));
     }
     await Promise.all(workers.map(worker));
     opts.signal.removeEventListener('abort', onAbort);
     if (opts.signal.aborted) interrupted = true;
 
-    if (failure === null && !interrupted) await finishTargets(control, config.schema, byTarget);
+    if (failure === null && !interrupted) await finishTargets(control, config.schema, runId, byTarget, mappings);
     const rejectFiles = await writeRejectFiles(control, runId, opts.rejectDir);
     const rejected = Number((await control.query<{ n: string }>('SELECT count(*) AS n FROM aragora_migrate.rejects WHERE run_id = $1', [runId])).rows[0]?.n ?? 0);
     const state = failure !== null ? 'failed' : interrupted ? 'interrupted' : 'loaded';
@@ -258,15 +328,16 @@ function newRunId(instance: string): string {
 }
 
 /**
- * After the load: identity sequences past the loaded ids, then the secondary
- * indexes. Idempotent, so the final pass over every target also finishes a
+ * After the load: identity sequences past the loaded ids, the secondary
+ * indexes, then the application's foreign keys (NOT VALID where orphans are
+ * kept). Idempotent, so the final pass over every target also finishes a
  * table whose load ended in an earlier, killed process.
  */
-async function finishTargets(client: pg.Client, schema: string, byTarget: ReadonlyMap<string, Task[]>): Promise<void> {
-  for (const [target, group] of byTarget) await finishTarget(client, schema, target, group);
+async function finishTargets(client: pg.Client, schema: string, runId: string, byTarget: ReadonlyMap<string, Task[]>, mappings: MappingSet): Promise<void> {
+  for (const [target, group] of byTarget) await finishTarget(client, schema, runId, target, group, mappings);
 }
 
-async function finishTarget(client: pg.Client, schema: string, target: string, group: readonly Task[]): Promise<void> {
+async function finishTarget(client: pg.Client, schema: string, runId: string, target: string, group: readonly Task[], mappings: MappingSet): Promise<void> {
   if (group.length === 0) return;
   const spec = unionSpecs(group.map((g) => g.spec));
   if (spec.surrogateKey !== undefined) {
@@ -277,4 +348,16 @@ async function finishTarget(client: pg.Client, schema: string, target: string, g
     );
   }
   for (const sql of createIndexSql(schema, spec)) await client.query(sql);
+  for (const fk of appForeignKeys(spec, mappings.bySource)) {
+    const added = await ensureForeignKey(client, schema, fk);
+    if (added !== null) await recordSchemaChange(client, runId, target, 'add_foreign_key', added.name, { parent: added.parent, orphans: added.orphans, validated: added.validated });
+  }
+}
+
+async function recordSchemaChange(client: pg.Client, runId: string, target: string, kind: string, object: string, detail: object): Promise<void> {
+  await client.query(
+    `INSERT INTO aragora_migrate.schema_changes (run_id, target_table, kind, object, detail) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (run_id, target_table, kind, object) DO UPDATE SET detail = EXCLUDED.detail, changed_at = now()`,
+    [runId, target, kind, object, JSON.stringify(detail)],
+  );
 }

@@ -9,7 +9,7 @@ import { FindingCollector } from '../report/findings.js';
 import { planExitCode, toFileReport, type FileReport, type PlanReport, type TableReport } from '../report/plan-report.js';
 import { buildRunbook } from '../report/runbook.js';
 import type { FindingAction } from '../report/types.js';
-import { compileTable } from '../tables/row-converter.js';
+import { compileTable, type OrphanFilter } from '../tables/row-converter.js';
 import { timeZoneOffsetFn } from '../tables/timestamp.js';
 import { connectTarget } from './connect.js';
 import { effectiveSpec } from './effective-spec.js';
@@ -19,7 +19,9 @@ import { rekeyedTextKey } from './merge-sql.js';
 import { findOrphans } from './orphans.js';
 import { profileTable, type ConvertedPage } from './profile.js';
 import { rawTextReader } from './read.js';
-import { columnFit, existingKeys, inspectTarget, pgTypeName, type TargetTableState } from './target-state.js';
+import { existingKeys, inspectTarget, type TargetForeignKey, type TargetTableState } from './target-state.js';
+import { fitSpec, judgeColumns, narrowColumnValues, widened } from './target-fit.js';
+import { missingParents, type SourceParent } from './fk-orphans.js';
 
 export interface PlanOptions {
   readonly config: ResolvedConfig;
@@ -72,7 +74,11 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
 
   try {
     const visit = async (file: SourceFile, snapshot: Snapshot): Promise<void> => {
-      for (const obj of file.objects) {
+      const first = tables.length;
+      // Referenced tables are profiled before the tables referencing them, as
+      // migrate loads them: a parent row plan rejects leaves its children orphans.
+      const rejectedRowids = new Map<string, readonly bigint[]>();
+      for (const obj of parentsFirst(file, mappings, targetStates)) {
         if (obj.type !== 'table' || obj.skipReason !== null) continue;
         const mapped = mappings.bySource.get(obj.name);
         if (mapped === undefined) {
@@ -81,16 +87,40 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
           continue;
         }
         if (opts.inventoryOnly === true) continue;
-        const spec = withUnmappedColumns(mapped.table, obj, file.path, findings);
-        const compiled = compileTable(spec, obj.columns.filter((c) => !c.hidden).map((c) => c.name), { offsetOf, fetchRaw: rawTextReader(snapshot.db, obj.name) });
+        const spec0 = withUnmappedColumns(mapped.table, obj, file.path, findings);
+        const present = new Set(obj.columns.filter((c) => !c.hidden).map((c) => c.name));
+        const state = targetStates.get(spec0.target) ?? null;
+        // An existing table is judged by the values it is to hold, as migrate does (target-fit.ts).
+        const judged = state === null ? null : judgeColumns(spec0, state, narrowColumnValues(snapshot.db, spec0, state, present), config.widenColumns, present);
+        for (const p of judged?.problems ?? []) {
+          findings.add({ file: file.path, table: obj.name, column: p.column, kind: p.code === 'TARGET_INCOMPATIBLE' ? 'type_mismatch' : 'precision_loss', action: 'block', count: p.count, keys: p.keys, code: p.code, message: p.message });
+        }
+        for (const w of judged?.widen ?? []) {
+          findings.add({
+            file: file.path, table: obj.name, column: w.column, kind: 'column_widened', action: 'keep', count: 1,
+            message: `--widen-columns: ALTER TABLE ${spec0.target} ALTER COLUMN ${w.column} TYPE ${w.to} (from ${w.from}) rewrites the table (${state?.rows ?? 0} rows, ${formatBytes(state?.bytes ?? 0)}) under an exclusive lock: the application, and the other instance, wait on ${spec0.target} until it is done`,
+          });
+        }
+        const spec = state === null ? spec0 : fitSpec(spec0, widened(state, judged?.widen ?? []));
+        const sourceColumns = [...present];
+        const fetchRaw = rawTextReader(snapshot.db, obj.name);
+        // Rows under a foreign key the target declares that will find no parent: rejected, as migrate will.
+        const orphans: OrphanFilter[] = [];
+        if (client !== null && state !== null && state.exists) {
+          const plain = compileTable(spec, sourceColumns, { offsetOf, fetchRaw });
+          for (const fk of state.foreignKeys) {
+            const filter = await missingParents(client, snapshot.db, spec, plain, fk, sourceParentOf(file, fk, mappings, rejectedRowids));
+            if (filter !== null) orphans.push(filter);
+          }
+        }
+        const compiled = compileTable(spec, sourceColumns, { offsetOf, fetchRaw, orphans });
         for (const c of compiled.missingColumns) {
           findings.add({ file: file.path, table: obj.name, column: c.name, kind: 'missing_column', action: 'repair', count: obj.rows ?? 0, message: `the source table has no column ${c.name} (an older schema): every row gets ${JSON.stringify(c.whenMissing)}` });
         }
         for (const c of compiled.unsatisfiedColumns) {
-          findings.add({ file: file.path, table: obj.name, column: c.name, kind: 'missing_column', action: 'block', count: obj.rows ?? 0, message: `the source table has no column ${c.name} and the mapping gives no whenMissing value` });
+          findings.add({ file: file.path, table: obj.name, column: c.name, kind: 'missing_column', action: 'block', count: obj.rows ?? 0, code: 'PLAN_BLOCKED', message: `the source table has no column ${c.name} and the mapping gives no whenMissing value` });
         }
-        const state = targetStates.get(spec.target) ?? null;
-        const blockedByTarget = checkTargetColumns(spec, state, file.path, findings);
+        const blockedByTarget = (judged?.problems.length ?? 0) > 0;
         const conflicts = { count: 0 };
         const onPage = client !== null && state !== null && state.exists && state.rows > 0 ? conflictChecker(client, config.schema, spec, state, compiled.targetColumns, file.path, findings, conflicts, config.instance) : undefined;
 
@@ -104,15 +134,11 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
           ...(onPage !== undefined ? { onPage } : {}),
         });
         reporter.emit('table:done', { file: file.path, table: obj.name, rows: profile.rowsRead, ms: profile.ms });
-        const narrowed =
-          state !== null &&
-          state.exists &&
-          // Both run: each reports its own columns.
-          reportNarrowing(spec, state, profile.float4Loss, 'float4', file.path, findings) + reportNarrowing(spec, state, profile.int4Overflow, 'int4', file.path, findings) > 0;
-        findOrphans(snapshot.db, spec, file, findings);
+        rejectedRowids.set(obj.name, profile.rejectedRowids);
+        findOrphans(snapshot.db, spec, file, findings, (fk) => state !== null && state.foreignKeys.some((k) => k.columns.join() === fk.columns.map((c) => spec.columns.find((x) => x.name === c)?.target ?? c).join()), rejectedRowids);
 
         const merged = spec.conflict.policy === 'keep-both' ? 0 : conflicts.count;
-        const blocked = blockedByTarget || narrowed || compiled.unsatisfiedColumns.length > 0 || (merged > 0 && spec.conflict.policy === 'fail');
+        const blocked = blockedByTarget || compiled.unsatisfiedColumns.length > 0 || (merged > 0 && spec.conflict.policy === 'fail');
         tables.push({
           source: { file: file.path, table: obj.name },
           target: `${config.schema}.${spec.target}`,
@@ -131,6 +157,8 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
               : { exists: state.exists, rows: state.rows, addColumns: state.exists ? spec.columns.map((c) => c.target ?? c.name).filter((c) => !state.columns.has(c)) : [] },
         });
       }
+      const position = new Map(file.objects.map((o, i) => [o.name, i] as const));
+      tables.push(...tables.splice(first).sort((a, b) => (position.get(a.source.table) ?? 0) - (position.get(b.source.table) ?? 0)));
       for (const obj of file.objects) {
         if (obj.skipReason !== null && obj.type !== 'internal') tables.push(emptyTable(file, obj, 'skipped', obj.skipReason));
       }
@@ -193,48 +221,55 @@ function withUnmappedColumns(mapped: TableSpec, obj: SourceObject, file: string,
   return spec;
 }
 
-/** Existing target columns whose type cannot hold what the mapping writes. Returns true when blocked. */
-function checkTargetColumns(spec: TableSpec, state: TargetTableState | null, file: string, findings: FindingCollector): boolean {
-  if (state === null || !state.exists) return false;
-  let blocked = false;
-  for (const c of spec.columns) {
-    const theirs = state.columns.get(c.target ?? c.name);
-    if (theirs === undefined || columnFit(c.type, theirs) !== 'incompatible') continue;
-    blocked = true;
-    findings.add({ file, table: spec.source, column: c.name, kind: 'type_mismatch', action: 'block', count: 1, message: `target column ${spec.target}.${c.target ?? c.name} is ${theirs}; the mapping writes ${pgTypeName(c.type)}` });
+/**
+ * The SQLite table of the same file the referenced target table is loaded
+ * from, with its columns in the key's order: its rows will be loaded before
+ * the referencing ones.
+ */
+function sourceParentOf(file: SourceFile, fk: TargetForeignKey, mappings: MappingSet, rejected: ReadonlyMap<string, readonly bigint[]>): SourceParent | undefined {
+  for (const obj of file.objects) {
+    const spec = mappings.bySource.get(obj.name)?.table;
+    if (obj.skipReason !== null || spec === undefined || spec.target !== fk.parent) continue;
+    return { table: obj.name, columns: fk.parentColumns.map((c) => spec.columns.find((x) => (x.target ?? x.name) === c)?.name ?? c), rejectedRowids: rejected.get(obj.name) ?? [] };
   }
-  return blocked;
+  return undefined;
 }
 
-function reportNarrowing(
-  spec: TableSpec,
-  state: TargetTableState,
-  losses: ReadonlyMap<string, { count: number; keys: string[] }>,
-  fit: 'float4' | 'int4',
-  file: string,
-  findings: FindingCollector,
-): number {
-  let reported = 0;
-  for (const [column, loss] of losses) {
-    const c = spec.columns.find((x) => x.name === column);
-    const theirs = state.columns.get(c?.target ?? column);
-    if (c === undefined || theirs === undefined || columnFit(c.type, theirs) !== fit) continue;
-    reported++;
-    findings.add({
-      file,
-      table: spec.source,
-      column,
-      kind: 'precision_loss',
-      action: 'block',
-      count: loss.count,
-      keys: loss.keys,
-      message:
-        fit === 'float4'
-          ? `target column ${spec.target}.${c.target ?? column} is real (float4); ${loss.count} source values are 8-byte floats it would round. ALTER it to double precision first.`
-          : `target column ${spec.target}.${c.target ?? column} is integer; ${loss.count} source values do not fit. ALTER it to bigint first.`,
-    });
+/**
+ * The file's objects with every table after the tables it references (by a
+ * foreign key of the mapping, or one the existing target table declares);
+ * otherwise in their own order.
+ */
+function parentsFirst(file: SourceFile, mappings: MappingSet, states: ReadonlyMap<string, TargetTableState>): SourceObject[] {
+  const sourceOf = new Map<string, string>();
+  for (const o of file.objects) {
+    const spec = mappings.bySource.get(o.name)?.table;
+    if (spec !== undefined) sourceOf.set(spec.target, o.name);
   }
-  return reported;
+  const parents = (o: SourceObject): string[] => {
+    const spec = mappings.bySource.get(o.name)?.table;
+    if (spec === undefined) return [];
+    const byMapping = spec.foreignKeys.map((fk) => fk.references.table);
+    const byTarget = (states.get(spec.target)?.foreignKeys ?? []).map((fk) => sourceOf.get(fk.parent) ?? '');
+    return [...byMapping, ...byTarget].filter((p) => p !== o.name && p !== '');
+  };
+  const out: SourceObject[] = [];
+  const placed = new Set<string>();
+  const place = (o: SourceObject, path: ReadonlySet<string>): void => {
+    if (placed.has(o.name) || path.has(o.name)) return;
+    for (const p of parents(o)) {
+      const parent = file.objects.find((x) => x.name === p);
+      if (parent !== undefined) place(parent, new Set([...path, o.name]));
+    }
+    placed.add(o.name);
+    out.push(o);
+  };
+  for (const o of file.objects) place(o, new Set());
+  return out;
+}
+
+function formatBytes(n: number): string {
+  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${Math.ceil(n / 1024)} KiB`;
 }
 
 function conflictChecker(
@@ -268,7 +303,7 @@ function conflictChecker(
     const hits = await existingKeys(client, schema, spec.target, keyCols.map((k) => ({ name: k.name, type: k.type as string })), rows);
     counter.count += hits.length;
     for (const i of hits) {
-      findings.add({ file, table: spec.source, column: null, kind: 'key_conflict', action, message, key: page.keys[i] ?? null });
+      findings.add({ file, table: spec.source, column: null, kind: 'key_conflict', action, message, key: page.keys[i] ?? null, ...(action === 'block' ? { code: 'TARGET_CONFLICT' } : {}) });
     }
   };
 }

@@ -1,7 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { FindingCollector } from '../report/findings.js';
 import type { CompiledTable, RowOutcome } from '../tables/row-converter.js';
-import type { SourceValue } from '../tables/value.js';
 import type { Reporter } from './events.js';
 import { readPages } from './read.js';
 
@@ -11,10 +10,8 @@ export interface TableProfile {
   /** Rows loaded with at least one value repaired under a policy. */
   readonly rowsRepaired: number;
   readonly bytesRead: number;
-  /** Per double-precision column: values a float4 (`real`) column would round. */
-  readonly float4Loss: ReadonlyMap<string, { count: number; keys: string[] }>;
-  /** Per integer column: values outside int4. */
-  readonly int4Overflow: ReadonlyMap<string, { count: number; keys: string[] }>;
+  /** The rowids of the rejected rows: rows referencing them will find no parent. */
+  readonly rejectedRowids: readonly bigint[];
   readonly ms: number;
 }
 
@@ -40,25 +37,11 @@ export interface ProfileOptions {
 export async function profileTable(db: Database.Database, compiled: CompiledTable, opts: ProfileOptions): Promise<TableProfile> {
   const started = Date.now();
   const table = compiled.spec.source;
-  const floatCols = compiled.selectColumns
-    .map((name, i) => ({ name, i: i + 1, spec: compiled.spec.columns.find((c) => c.name === name) }))
-    .filter((c) => c.spec?.type === 'double precision');
-  const intCols = compiled.selectColumns
-    .map((name, i) => ({ name, i: i + 1, spec: compiled.spec.columns.find((c) => c.name === name) }))
-    .filter((c) => c.spec?.type === 'bigint');
-  const float4Loss = new Map<string, { count: number; keys: string[] }>();
-  const int4Overflow = new Map<string, { count: number; keys: string[] }>();
-  const note = (m: Map<string, { count: number; keys: string[] }>, col: string, raw: readonly SourceValue[]): void => {
-    const e = m.get(col) ?? { count: 0, keys: [] };
-    e.count++;
-    if (e.keys.length < 5) e.keys.push(compiled.keyOf(raw));
-    m.set(col, e);
-  };
-
   let rowsRead = 0;
   let rowsRejected = 0;
   let rowsRepaired = 0;
   let bytesRead = 0;
+  const rejectedRowids: bigint[] = [];
   for (const page of readPages(db, table, compiled.selectColumns, { maxRows: opts.pageRows, maxBytes: opts.pageBytes })) {
     const keys: string[] = [];
     const outcomes: RowOutcome[] = [];
@@ -68,6 +51,7 @@ export async function profileTable(db: Database.Database, compiled: CompiledTabl
       const key = out.reject === null && out.repairs.length === 0 ? null : compiled.keyOf(raw);
       if (out.reject !== null) {
         rowsRejected++;
+        rejectedRowids.push(raw[0] as bigint);
         opts.findings.add({ file: opts.file, table, column: out.reject.column, kind: out.reject.kind, action: 'reject', message: out.reject.message, key });
         continue;
       }
@@ -76,14 +60,6 @@ export async function profileTable(db: Database.Database, compiled: CompiledTabl
         for (const r of out.repairs) {
           opts.findings.add({ file: opts.file, table, column: r.column, kind: r.kind, action: 'repair', message: r.message, key });
         }
-      }
-      for (const c of floatCols) {
-        const v = raw[c.i] as SourceValue;
-        if (typeof v === 'number' && Number.isFinite(v) && Math.fround(v) !== v) note(float4Loss, c.name, raw);
-      }
-      for (const c of intCols) {
-        const v = raw[c.i] as SourceValue;
-        if (typeof v === 'bigint' && (v > 2147483647n || v < -2147483648n)) note(int4Overflow, c.name, raw);
       }
       if (opts.onPage !== undefined) {
         keys.push(compiled.keyOf(raw));
@@ -94,5 +70,5 @@ export async function profileTable(db: Database.Database, compiled: CompiledTabl
     if (opts.onPage !== undefined && outcomes.length > 0) await opts.onPage({ keys, outcomes });
     opts.reporter.emit('table:rows', { file: opts.file, table, done: rowsRead, bytes: bytesRead });
   }
-  return { rowsRead, rowsRejected, rowsRepaired, bytesRead, float4Loss, int4Overflow, ms: Date.now() - started };
+  return { rowsRead, rowsRejected, rowsRepaired, bytesRead, rejectedRowids, ms: Date.now() - started };
 }

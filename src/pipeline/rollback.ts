@@ -31,6 +31,8 @@ export interface RollbackTable {
   readonly alreadyDone: boolean;
   /** The run created the table and it is empty now: dropped. */
   readonly dropped: boolean;
+  /** Why a table the run created was kept although empty (another table references it, or the application recorded its schema); null otherwise. */
+  readonly keptBecause: string | null;
 }
 
 export interface RollbackReport {
@@ -53,6 +55,8 @@ interface TableWork {
   readonly keyColumns: readonly string[];
   readonly done: boolean;
   readonly created: boolean;
+  /** The `_schema_versions` module of the application store that owns the table, if any. */
+  readonly appModule: string | null;
 }
 
 const XID_MASK = '4294967295';
@@ -113,14 +117,14 @@ export async function runRollback(opts: RollbackOptions): Promise<RollbackReport
       );
     }
 
-    const work = await tablesOf(client, run.run_id, opts.mappings);
     const schema = run.target_schema;
+    const work = await childrenFirst(client, schema, await tablesOf(client, run.run_id, opts.mappings));
     // Check every table first, so a refusal changes nothing anywhere.
     const checks = new Map<string, { changed: number; keys: string[] }>();
     for (const w of work.filter((x) => !x.done)) checks.set(w.target, await changedRows(client, run.run_id, schema, w, opts.maxKeys));
     const changedTotal = [...checks.values()].reduce((n, c) => n + c.changed, 0);
     if (changedTotal > 0 && !opts.force) {
-      const tables = work.map((w) => ({ target: w.target, rowsDeleted: 0, rowsRestored: 0, changed: checks.get(w.target)?.changed ?? 0, changedKeys: checks.get(w.target)?.keys ?? [], alreadyDone: w.done, dropped: false }));
+      const tables = work.map((w) => ({ target: w.target, rowsDeleted: 0, rowsRestored: 0, changed: checks.get(w.target)?.changed ?? 0, changedKeys: checks.get(w.target)?.keys ?? [], alreadyDone: w.done, dropped: false, keptBecause: null }));
       const listed = tables.filter((t) => t.changed > 0).map((t) => `${t.target}: ${t.changedKeys.join(', ')}${t.changed > t.changedKeys.length ? ` (+${t.changed - t.changedKeys.length} more)` : ''}`);
       return report('refused', tables, { restored: [], alreadyInPlace: [] }, `refused: ${changedTotal} row(s) written by run ${run.run_id} changed since (${listed.join('; ')}); nothing was rolled back. Check them; --force rolls them back too`);
     }
@@ -129,7 +133,7 @@ export async function runRollback(opts: RollbackOptions): Promise<RollbackReport
     const tables: RollbackTable[] = [];
     for (const w of work) {
       if (w.done) {
-        tables.push({ target: w.target, rowsDeleted: 0, rowsRestored: 0, changed: 0, changedKeys: [], alreadyDone: true, dropped: false });
+        tables.push({ target: w.target, rowsDeleted: 0, rowsRestored: 0, changed: 0, changedKeys: [], alreadyDone: true, dropped: false, keptBecause: null });
         continue;
       }
       tables.push(await rollbackTable(client, run.run_id, schema, w, opts));
@@ -165,8 +169,77 @@ async function tablesOf(client: pg.Client, runId: string, mappings: MappingSet):
       throw new ConfigError('ROLLBACK_NO_MAPPING', `run ${runId} loaded ${x.target_table} from ${x.source_table}, which the mapping set in use does not map`);
     }
     const keyColumns = spec.key.map((k) => spec.columns.find((c) => c.name === k)?.target ?? k);
-    return { target: x.target_table, keyColumns, done: x.done, created: x.created };
+    return { target: x.target_table, keyColumns, done: x.done, created: x.created, appModule: mappings.bySource.get(x.source_table)?.store.appModule ?? null };
   });
+}
+
+/** A foreign key of another table referencing a table being rolled back. */
+interface ReferencingKey {
+  readonly name: string;
+  /** The referencing table, schema-qualified and quoted. */
+  readonly child: string;
+  readonly columns: readonly string[];
+  readonly parentColumns: readonly string[];
+  /** pg_constraint.confdeltype: c = cascade, a = no action, r = restrict, n = set null, d = set default. */
+  readonly onDelete: string;
+}
+
+async function referencingKeys(client: pg.Client, schema: string, target: string): Promise<ReferencingKey[]> {
+  const r = await client.query<{ name: string; child_schema: string; child: string; columns: string[]; parent_columns: string[]; on_delete: string }>(
+    `SELECT k.conname AS name, cn.nspname AS child_schema, c.relname AS child, k.confdeltype::text AS on_delete,
+            ARRAY(SELECT a.attname FROM unnest(k.conkey) WITH ORDINALITY AS x(n, o) JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = x.n ORDER BY x.o)::text[] AS columns,
+            ARRAY(SELECT a.attname FROM unnest(k.confkey) WITH ORDINALITY AS x(n, o) JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = x.n ORDER BY x.o)::text[] AS parent_columns
+       FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace
+      WHERE k.contype = 'f' AND k.confrelid = to_regclass($1) AND k.conrelid <> k.confrelid ORDER BY k.conname`,
+    [qualified(schema, target)],
+  );
+  return r.rows.map((x) => ({ name: x.name, child: qualified(x.child_schema, x.child), columns: x.columns, parentColumns: x.parent_columns, onDelete: x.on_delete }));
+}
+
+/**
+ * Tables referencing others are rolled back first: their rows go before the
+ * rows they point to, and an empty table the run created is dropped before
+ * the table it references.
+ */
+async function childrenFirst(client: pg.Client, schema: string, work: readonly TableWork[]): Promise<TableWork[]> {
+  const children = new Map<string, Set<string>>();
+  for (const w of work) {
+    const keys = await referencingKeys(client, schema, w.target);
+    children.set(w.target, new Set(keys.map((k) => k.child).filter((c) => work.some((x) => qualified(schema, x.target) === c))));
+  }
+  const out: TableWork[] = [];
+  const placed = new Set<string>();
+  const place = (w: TableWork, path: ReadonlySet<string>): void => {
+    if (placed.has(w.target) || path.has(w.target)) return;
+    for (const c of children.get(w.target) ?? []) {
+      const child = work.find((x) => qualified(schema, x.target) === c);
+      if (child !== undefined) place(child, new Set([...path, w.target]));
+    }
+    placed.add(w.target);
+    out.push(w);
+  };
+  for (const w of work) place(w, new Set());
+  return out;
+}
+
+/**
+ * Rows of other tables that point at rows the run inserted and that the tool
+ * did not write (the application's, another run's): deleting the run's rows
+ * would delete them too (ON DELETE CASCADE) or fail. Counted like changed rows.
+ */
+async function dependentRows(client: pg.Client, schema: string, w: TableWork): Promise<{ k: string; deleted: boolean }[]> {
+  const out: { k: string; deleted: boolean }[] = [];
+  for (const fk of await referencingKeys(client, schema, w.target)) {
+    const on = fk.columns.map((c, i) => `c.${quoteIdent(c)} = t.${quoteIdent(fk.parentColumns[i] as string)}`).join(' AND ');
+    const r = await client.query<{ k: string }>(
+      `SELECT DISTINCT x.k FROM rb_ins AS x JOIN ${qualified(schema, w.target)} AS t ON ${keyMatch(w.keyColumns, 'x.k')}
+         JOIN ${fk.child} AS c ON ${on}
+        WHERE c.xmin::text NOT IN (SELECT x FROM rb_xid) ORDER BY x.k`,
+    );
+    const how = fk.onDelete === 'c' ? 'ON DELETE CASCADE would delete them' : 'they would stop the delete';
+    for (const row of r.rows) out.push({ k: `${row.k} (referenced by rows of ${fk.child} the run did not write: ${how})`, deleted: false });
+  }
+  return out;
 }
 
 /** SQL true when target row `t` has the ledger key text `keyExpr` (src/util/keys.ts formatKey). */
@@ -230,11 +303,28 @@ async function changedRows(client: pg.Client, runId: string, schema: string, w: 
   await client.query('BEGIN');
   try {
     await stageLedger(client, runId, w.target);
-    const rows = await queryChanged(client, qualified(schema, w.target), w.keyColumns);
+    const rows = [...(await queryChanged(client, qualified(schema, w.target), w.keyColumns)), ...(await dependentRows(client, schema, w))];
     return { changed: rows.length, keys: rows.slice(0, maxKeys).map((x) => (x.deleted ? `${x.k} (deleted)` : x.k)) };
   } finally {
     await client.query('ROLLBACK').catch(() => undefined);
   }
+}
+
+/**
+ * Why an empty table the run created stays: a table outside the rollback
+ * references it (dropping it would drop that key), or the application's store
+ * has recorded its schema in `_schema_versions` since, and would never create
+ * the table again (it skips its schema once its version is recorded).
+ */
+async function keepReason(client: pg.Client, schema: string, w: TableWork): Promise<string | null> {
+  const refs = await referencingKeys(client, schema, w.target);
+  if (refs.length > 0) return `referenced by ${refs.map((r) => `${r.child} (${r.name})`).join(', ')}`;
+  if (w.appModule === null) return null;
+  const versions = qualified(schema, '_schema_versions');
+  const exists = await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [versions]);
+  if (exists.rows[0]?.ok !== true) return null;
+  const recorded = await client.query(`SELECT 1 FROM ${versions} WHERE module = $1`, [w.appModule]);
+  return recorded.rowCount === 0 ? null : `the application recorded module ${w.appModule} in ${versions}: it would not create the table again`;
 }
 
 async function rollbackTable(client: pg.Client, runId: string, schema: string, w: TableWork, opts: RollbackOptions): Promise<RollbackTable> {
@@ -244,7 +334,7 @@ async function rollbackTable(client: pg.Client, runId: string, schema: string, w
     // Re-checked inside the transaction: the application may have written since the check.
     await client.query(`LOCK TABLE ${table} IN SHARE ROW EXCLUSIVE MODE`);
     await stageLedger(client, runId, w.target);
-    const changed = await queryChanged(client, table, w.keyColumns);
+    const changed = [...(await queryChanged(client, table, w.keyColumns)), ...(await dependentRows(client, schema, w))];
     if (changed.length > 0 && !opts.force) {
       throw new MigrateError('ROLLBACK_ROWS_CHANGED', `${changed.length} row(s) of ${w.target} written by run ${runId} changed while the rollback ran: ${changed.slice(0, opts.maxKeys).map((x) => x.k).join(', ')}`);
     }
@@ -264,6 +354,7 @@ async function rollbackTable(client: pg.Client, runId: string, schema: string, w
       restored = (await client.query(`UPDATE ${table} AS t SET ${sets.join(', ')} FROM rb_res AS r WHERE ${keyMatch(w.keyColumns, 'r.row_key')}`)).rowCount ?? 0;
     }
     let dropped = false;
+    let keptBecause: string | null = null;
     if (w.created) {
       const left = await client.query(`SELECT 1 FROM ${table} LIMIT 1`);
       const usedByOthers = await client.query(
@@ -271,8 +362,11 @@ async function rollbackTable(client: pg.Client, runId: string, schema: string, w
         [w.target, runId],
       );
       if (left.rowCount === 0 && usedByOthers.rowCount === 0) {
-        await client.query(`DROP TABLE ${table}`);
-        dropped = true;
+        keptBecause = await keepReason(client, schema, w);
+        if (keptBecause === null) {
+          await client.query(`DROP TABLE ${table}`);
+          dropped = true;
+        }
       }
     }
     await client.query(
@@ -280,7 +374,7 @@ async function rollbackTable(client: pg.Client, runId: string, schema: string, w
       [runId, w.target, deleted, restored, changed.map((x) => x.k)],
     );
     await client.query('COMMIT');
-    return { target: w.target, rowsDeleted: deleted, rowsRestored: restored, changed: changed.length, changedKeys: changed.slice(0, opts.maxKeys).map((x) => x.k), alreadyDone: false, dropped };
+    return { target: w.target, rowsDeleted: deleted, rowsRestored: restored, changed: changed.length, changedKeys: changed.slice(0, opts.maxKeys).map((x) => x.k), alreadyDone: false, dropped, keptBecause };
   } catch (err: unknown) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;

@@ -2,17 +2,43 @@ import type pg from 'pg';
 import type { TargetType } from '../mapping/schema.js';
 import { qualified, quoteIdent } from '../util/quote.js';
 
+/** A foreign key declared on an existing target table (the application's, or one an earlier run added). */
+export interface TargetForeignKey {
+  readonly name: string;
+  /** Columns of this table, in key order. */
+  readonly columns: readonly string[];
+  /** The referenced table (in the same schema, or qualified when elsewhere) and its columns. */
+  readonly parent: string;
+  readonly parentSchema: string;
+  readonly parentColumns: readonly string[];
+  /** False for a key added NOT VALID: old rows are unchecked, every new row is. */
+  readonly validated: boolean;
+}
+
 export interface TargetTableState {
   readonly exists: boolean;
   /** Column name → type as PostgreSQL formats it (`double precision`, `real`, `jsonb`, …). */
   readonly columns: ReadonlyMap<string, string>;
+  /** Columns declared NOT NULL. */
+  readonly notNull: ReadonlySet<string>;
+  /** Columns the table fills itself when a row does not name them: a default, an identity, a generated column. */
+  readonly selfFilled: ReadonlySet<string>;
+  readonly foreignKeys: readonly TargetForeignKey[];
+  /** Names of the table's own triggers. */
+  readonly triggers: ReadonlySet<string>;
   readonly rows: number;
+  /** The table with its indexes and TOAST, as ALTER … TYPE would rewrite it. */
+  readonly bytes: number;
 }
 
-/** Reads which target tables exist, their column types and row counts. Reads only. */
+/** The state of a table that does not exist. */
+export const MISSING_TABLE: TargetTableState = { exists: false, columns: new Map(), notNull: new Set(), selfFilled: new Set(), foreignKeys: [], triggers: new Set(), rows: 0, bytes: 0 };
+
+/** Reads which target tables exist, their columns, keys, triggers and sizes. Reads only. */
 export async function inspectTarget(client: pg.Client, schema: string, tables: readonly string[]): Promise<Map<string, TargetTableState>> {
-  const res = await client.query<{ table: string; column: string; type: string }>(
-    `SELECT c.relname AS table, a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type
+  const res = await client.query<{ table: string; column: string; type: string; notnull: boolean; filled: boolean }>(
+    `SELECT c.relname AS table, a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS notnull,
+            a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '' AS filled
        FROM pg_class c
        JOIN pg_namespace n ON n.oid = c.relnamespace
        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -20,53 +46,80 @@ export async function inspectTarget(client: pg.Client, schema: string, tables: r
       ORDER BY c.relname, a.attnum`,
     [schema, tables],
   );
-  const columns = new Map<string, Map<string, string>>();
+  const columns = new Map<string, { types: Map<string, string>; notNull: Set<string>; selfFilled: Set<string> }>();
   for (const r of res.rows) {
-    const m = columns.get(r.table) ?? new Map<string, string>();
-    m.set(r.column, r.type);
+    const m = columns.get(r.table) ?? { types: new Map<string, string>(), notNull: new Set<string>(), selfFilled: new Set<string>() };
+    m.types.set(r.column, r.type);
+    if (r.notnull) m.notNull.add(r.column);
+    if (r.filled) m.selfFilled.add(r.column);
     columns.set(r.table, m);
   }
   const out = new Map<string, TargetTableState>();
   for (const t of tables) {
     const cols = columns.get(t);
     if (cols === undefined) {
-      out.set(t, { exists: false, columns: new Map(), rows: 0 });
+      out.set(t, MISSING_TABLE);
       continue;
     }
-    const count = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${qualified(schema, t)}`);
-    out.set(t, { exists: true, columns: cols, rows: Number(count.rows[0]?.n ?? 0) });
+    const table = qualified(schema, t);
+    const count = await client.query<{ n: string; bytes: string }>(`SELECT count(*) AS n, pg_total_relation_size($1::regclass) AS bytes FROM ${table}`, [table]);
+    const fks = await client.query<{ name: string; columns: string[]; parent: string; parent_schema: string; parent_columns: string[]; validated: boolean }>(
+      `SELECT k.conname AS name, k.convalidated AS validated, p.relname AS parent, pn.nspname AS parent_schema,
+              ARRAY(SELECT a.attname FROM unnest(k.conkey) WITH ORDINALITY AS x(n, o) JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = x.n ORDER BY x.o)::text[] AS columns,
+              ARRAY(SELECT a.attname FROM unnest(k.confkey) WITH ORDINALITY AS x(n, o) JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = x.n ORDER BY x.o)::text[] AS parent_columns
+         FROM pg_constraint k JOIN pg_class p ON p.oid = k.confrelid JOIN pg_namespace pn ON pn.oid = p.relnamespace
+        WHERE k.conrelid = $1::regclass AND k.contype = 'f' ORDER BY k.conname`,
+      [table],
+    );
+    const triggers = await client.query<{ name: string }>('SELECT tgname AS name FROM pg_trigger WHERE tgrelid = $1::regclass AND NOT tgisinternal', [table]);
+    out.set(t, {
+      exists: true,
+      columns: cols.types,
+      notNull: cols.notNull,
+      selfFilled: cols.selfFilled,
+      foreignKeys: fks.rows.map((k) => ({ name: k.name, columns: k.columns, parent: k.parent, parentSchema: k.parent_schema, parentColumns: k.parent_columns, validated: k.validated })),
+      triggers: new Set(triggers.rows.map((x) => x.name)),
+      rows: Number(count.rows[0]?.n ?? 0),
+      bytes: Number(count.rows[0]?.bytes ?? 0),
+    });
   }
   return out;
 }
 
+/**
+ * How an existing target column holds what the mapping's type produces:
+ * - ok: as it is;
+ * - float4: a `real` column for 8-byte floats: values are rounded to float4
+ *   (each a precision_loss repair) unless --widen-columns makes it double precision;
+ * - int4: an `integer` column for 64-bit integers: fine while every value fits,
+ *   else refused unless --widen-columns makes it bigint;
+ * - incompatible: it cannot hold them at all.
+ */
 export type Fit = 'ok' | 'float4' | 'int4' | 'incompatible';
 
-/**
- * Whether an existing target column can hold what the mapping's type produces.
- * `float4` and `int4` fit only if no source value is out of their reach, which
- * the profile counts.
- */
 export function columnFit(ours: TargetType, theirs: string): Fit {
   const t = theirs.toLowerCase();
-  if (t === ours || t === 'text' || t.startsWith('character varying') && ours === 'text') return 'ok';
+  if (t === pgTypeName(ours) || t === 'text' || (t.startsWith('character varying') && ours === 'text')) return 'ok';
   switch (ours) {
     case 'double precision':
       if (t === 'real') return 'float4';
       return t === 'numeric' || t.startsWith('numeric(') ? 'ok' : 'incompatible';
+    case 'real':
+      return t === 'double precision' || t === 'numeric' ? 'ok' : 'incompatible';
     case 'bigint':
     case 'integer':
-      if (t === 'integer') return ours === 'integer' ? 'ok' : 'int4';
+      if (t === 'integer') return 'int4';
       return t === 'bigint' || t === 'numeric' || t === 'double precision' ? 'ok' : 'incompatible';
     case 'jsonb':
       return t === 'json' ? 'ok' : 'incompatible';
     case 'timestamptz':
-      return t === 'timestamp with time zone' || t === 'timestamp without time zone' ? 'ok' : 'incompatible';
-    case 'boolean':
-      return 'incompatible';
+      return t === 'timestamp without time zone' ? 'ok' : 'incompatible';
     case 'numeric':
       return t.startsWith('numeric') ? 'ok' : 'incompatible';
+    case 'boolean':
     case 'bytea':
     case 'text':
+    case 'tsvector':
       return 'incompatible';
   }
 }

@@ -2,6 +2,7 @@ import type { SourceFile } from '../discover/discover.js';
 import { MigrateError } from '../errors.js';
 import type { MappingSet } from '../mapping/load.js';
 import type { TableSpec } from '../mapping/schema.js';
+import { columnSatisfied } from '../tables/row-converter.js';
 import { effectiveSpec } from './effective-spec.js';
 import type { Snapshot } from './snapshot.js';
 
@@ -25,7 +26,7 @@ export function collectTasks(files: readonly SourceFile[], snapshots: ReadonlyMa
       if (mapped === undefined) continue;
       const { spec } = effectiveSpec(mapped.table, obj);
       const present = new Set(obj.columns.map((c) => c.name));
-      const unsatisfied = spec.columns.filter((c) => !c.targetOnly && !present.has(c.name) && c.whenMissing === undefined);
+      const unsatisfied = spec.columns.filter((c) => !columnSatisfied(c, present));
       if (unsatisfied.length > 0) {
         throw new MigrateError('PLAN_BLOCKED', `${file.path} ${obj.name} lacks column(s) ${unsatisfied.map((c) => c.name).join(', ')} and the mapping gives no whenMissing value`);
       }
@@ -40,4 +41,24 @@ export function groupByTarget(tasks: readonly Task[]): Map<string, Task[]> {
   const byTarget = new Map<string, Task[]>();
   for (const t of tasks) byTarget.set(t.spec.target, [...(byTarget.get(t.spec.target) ?? []), t]);
   return byTarget;
+}
+
+/**
+ * For each target table, the target tables of this run it references by a
+ * foreign key (the mapping's `enforce` keys, and the keys an existing table
+ * declares): those are loaded before it, so every row it loads finds its
+ * parent, or is known to be an orphan. A table referencing itself is not its
+ * own parent.
+ */
+export function parentTables(
+  byTarget: ReadonlyMap<string, readonly Task[]>,
+  foreignKeysOf: (target: string, spec: TableSpec) => readonly { readonly parent: string }[],
+): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const [target, group] of byTarget) {
+    const parents = new Set<string>();
+    for (const t of group) for (const fk of foreignKeysOf(target, t.spec)) if (fk.parent !== target && byTarget.has(fk.parent)) parents.add(fk.parent);
+    out.set(target, parents);
+  }
+  return out;
 }

@@ -7,7 +7,7 @@ import { compileTable, type CompiledTable } from '../tables/row-converter.js';
 import type { OffsetFn } from '../tables/timestamp.js';
 import { formatKey } from '../util/keys.js';
 import { qualified, quoteIdent } from '../util/quote.js';
-import { CANONICAL_SESSION_SQL, canonical, columnCanon, type ColumnCanon, digestSql, keyHash, keySelectExpr, rowHashExpr, SetDigest } from './canonical.js';
+import { CANONICAL_SESSION_SQL, canonical, checkCanon, columnCanon, type ColumnCanon, digestSql, keyHash, keySelectExpr, rowHashExpr, SetDigest } from './canonical.js';
 import { computeExpected, type ExpectedInput, type ExpectedResult, type ExpectedSource } from './verify-source.js';
 import { rekeyedTextKey } from './merge-sql.js';
 import { workerScript } from './worker-script.js';
@@ -102,8 +102,6 @@ export async function verifyTable(input: VerifyTableInput): Promise<VerifyTableR
     compiledBy.set(task, compiled);
     columns = columns === null ? compiled.targetColumns : columns.filter((c) => compiled.targetColumns.includes(c));
   }
-  const compared = columns ?? [];
-
   const sources: ExpectedSource[] = [];
   const idMaps = new Map<Task, ReadonlyMap<string, string>>();
   for (const task of input.tasks) {
@@ -129,8 +127,15 @@ export async function verifyTable(input: VerifyTableInput): Promise<VerifyTableR
       [qualified(input.schema, target)],
     )).rows.map((r) => [r.c, r.t] as const),
   );
+  // Columns the target fills itself are checked against their expression.
+  const checks = spec0.columns.filter((c) => c.targetOnly && c.verifyEquals !== undefined && types.has(c.target ?? c.name));
+  const compared = [...(columns ?? []), ...checks.map((c) => c.target ?? c.name)];
+  // A column the target lacks (a table an older version created) holds nothing: its values show as changed.
+  const canons = [
+    ...(columns ?? []).map((c): ColumnCanon => (types.has(c) ? columnCanon(c, types.get(c) as string) : { form: 'text', expr: 'NULL::text' })),
+    ...checks.map((c) => checkCanon(c.target ?? c.name, c.verifyEquals as string)),
+  ];
   const keyCols = spec0.key.map((k) => spec0.columns.find((c) => c.name === k)?.target ?? k);
-  const canons = compared.map((c) => columnCanon(c, types.get(c) ?? 'text'));
   // The forms columnCanon prints in, whatever the server's defaults.
   await client.query(CANONICAL_SESSION_SQL);
   // The server prints and hashes each row; only keys and hashes come back.
@@ -252,10 +257,12 @@ export async function verifyTable(input: VerifyTableInput): Promise<VerifyTableR
     }
     let extra = 0;
     let otherRuns = 0;
+    // Listed after the missing and changed rows, which are what fails a run.
+    const extras: Mismatch[] = [];
     for (const r of scratch.prepare('SELECT t.key, a.why FROM tgt t LEFT JOIN acc a USING (kh) WHERE NOT EXISTS (SELECT 1 FROM e.exp x WHERE x.kh = t.kh) ORDER BY t.key').iterate() as IterableIterator<{ key: string; why: string | null }>) {
       if (r.why === null) {
         extra++;
-        note({ key: r.key, kind: 'extra' });
+        if (extras.length < input.maxKeys) extras.push({ key: r.key, kind: 'extra' });
       } else if (r.why !== 'resolved') otherRuns++;
     }
 
@@ -290,6 +297,7 @@ export async function verifyTable(input: VerifyTableInput): Promise<VerifyTableR
       note({ key: keyIsSurrogate ? (idMaps.get(task)?.get(key) ?? key) : key, kind: 'missing' });
     }
 
+    for (const m of extras) note(m);
     return resultOf(exp, targetDigest, { missing, changed, extra, otherRuns, mismatches });
   } finally {
     scratch.close();

@@ -11,6 +11,7 @@ interface Entry {
   count: number;
   exampleKeys: string[];
   message: string;
+  code?: string;
 }
 
 /** Folds per-row issues into one finding per (file, table, column, kind, action), with up to 5 example keys. */
@@ -27,11 +28,12 @@ export class FindingCollector {
     key?: string | null;
     keys?: readonly string[];
     count?: number;
+    code?: string;
   }): void {
     const id = JSON.stringify([f.file, f.table, f.column, f.kind, f.action]);
     let e = this.#entries.get(id);
     if (e === undefined) {
-      e = { file: f.file, table: f.table, column: f.column, kind: f.kind, action: f.action, count: 0, exampleKeys: [], message: f.message };
+      e = { file: f.file, table: f.table, column: f.column, kind: f.kind, action: f.action, count: 0, exampleKeys: [], message: f.message, ...(f.code !== undefined ? { code: f.code } : {}) };
       this.#entries.set(id, e);
     }
     e.count += f.count ?? 1;

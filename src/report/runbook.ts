@@ -11,8 +11,8 @@ export function buildRunbook(config: ResolvedConfig, exitCode: number): string[]
   if (config.target === null) steps.push(`Run plan again with the target DSN to check the target tables, column types and key conflicts: aragora-migrate plan --data-dir ${dir} --database-url ${dsn}`);
   steps.push(
     `Drain instance ${config.instance} from the load balancer and stop its aragora service (no process may hold the .db files).`,
-    `aragora-migrate migrate --data-dir ${dir} --instance ${inst} --database-url ${dsn}   (killed at any point, the same command resumes)`,
-    `aragora-migrate verify --data-dir ${dir} --database-url ${dsn}   (exit 0 = every table matches)`,
+    `aragora-migrate migrate --data-dir ${dir} --instance ${inst}${config.widenColumns ? ' --widen-columns' : ''} --database-url ${dsn}   (killed at any point, the same command resumes)`,
+    `aragora-migrate verify --data-dir ${dir} --instance ${inst} --database-url ${dsn}   (exit 0 = every table matches)`,
     `aragora-migrate archive --data-dir ${dir} --instance ${inst} --backup-dir <backup folder outside the data dir> --database-url ${dsn}   (moves the verified run's files with -wal/-shm, writes a sha256 manifest; refuses files changed since the run or still open)`,
     'Point this instance at PostgreSQL, restart it, put it back behind the load balancer.',
     'Repeat on the next instance: its rows merge into the same tables under each table\'s conflict policy.',

@@ -13,6 +13,7 @@ export const FINDING_KINDS = [
   'timestamp_unparseable',
   'type_mismatch',
   'null_key',
+  'null_value',
   'fk_orphan',
   'key_conflict',
   'precision_loss',
@@ -23,6 +24,7 @@ export const FINDING_KINDS = [
   'corrupt_file',
   'wal_pending',
   'source_busy',
+  'column_widened',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
@@ -49,4 +51,6 @@ export interface Finding {
   readonly exampleKeys: readonly string[];
   /** One line for a person: what was found and what will happen. */
   readonly message: string;
+  /** For a blocking finding `migrate` would refuse with: that error's code (src/errors.ts), the same in plan and migrate. */
+  readonly code?: string;
 }

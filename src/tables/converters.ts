@@ -18,6 +18,8 @@ export interface ConverterContext {
   readonly fetchRaw: RawTextFetcher;
   /** Bounds for an `integer` (int4) target; bigint targets take any SQLite integer. */
   readonly int32: boolean;
+  /** A `real` (float4) target: values are rounded to float4, each rounding a precision_loss repair. */
+  readonly float4: boolean;
 }
 
 export const DEFAULT_POLICY: Required<ColumnPolicy> = {
@@ -94,13 +96,20 @@ export function makeConverter(name: ConverterName, ctx: ConverterContext): Value
     case 'float':
       return (v, _rowid, sink) => {
         if (v === null) return null;
-        if (typeof v === 'number') return String(v);
-        if (typeof v === 'bigint') {
-          const f = Number(v);
-          if (BigInt(f) !== v) return mismatch(sink, v, 'a float that holds it exactly');
-          return String(f);
-        }
-        return mismatch(sink, v, 'a real number');
+        let d: number;
+        if (typeof v === 'number') d = v;
+        else if (typeof v === 'bigint') {
+          d = Number(v);
+          if (BigInt(d) !== v) return mismatch(sink, v, 'a float that holds it exactly');
+        } else return mismatch(sink, v, 'a real number');
+        if (!ctx.float4) return String(d);
+        // The float4 value's own digits: PostgreSQL reads them back to exactly
+        // this float4, where rounding the double's digits again could land on
+        // the other side of a halfway point.
+        const f = Math.fround(d);
+        if (Number.isFinite(d) && !Number.isFinite(f)) return mismatch(sink, v, "a float within real's range");
+        if (f !== d && !Number.isNaN(d)) sink.repair('precision_loss', "rounded to the target's real (float4) column", v);
+        return String(f);
       };
     case 'numeric':
       return (v, _rowid, sink) => {

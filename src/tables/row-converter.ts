@@ -11,11 +11,14 @@ export const DEFAULT_CONVERTER: Readonly<Record<TargetType, ConverterName>> = {
   bigint: 'integer',
   integer: 'integer',
   'double precision': 'float',
+  real: 'float',
   numeric: 'numeric',
   boolean: 'boolean',
   timestamptz: 'timestamp',
   jsonb: 'json',
   bytea: 'blob',
+  // Never read from SQLite (targetOnly only, src/mapping/rules.ts).
+  tsvector: 'text',
 };
 
 export interface RepairRecord {
@@ -53,11 +56,33 @@ export interface CompiledTable {
   /** `raw` is `[rowid, ...selectColumns]` as better-sqlite3 returns it in raw mode. */
   convertRow(raw: readonly SourceValue[]): RowOutcome;
   keyOf(raw: readonly SourceValue[]): string;
+  /**
+   * One value of a column read from SQLite (by target name), as convertRow
+   * gives it; undefined when the value would reject its row, or the column is
+   * not read.
+   */
+  convertValue(target: string, v: SourceValue): TargetValue | undefined;
+}
+
+/**
+ * Rows whose foreign key points to no row of the referenced table in the
+ * target, which declares the key (the application's table, or one an earlier
+ * run gave the key): such a row cannot load, so it is rejected losslessly.
+ */
+export interface OrphanFilter {
+  /** The constraint, for the message. */
+  readonly constraint: string;
+  /** Target column names of the key, in key order. */
+  readonly columns: readonly string[];
+  readonly parent: string;
+  /** Missing key values in target text form: the value itself for one column, a JSON array of them for several. */
+  readonly missing: ReadonlySet<string> | readonly string[];
 }
 
 export interface CompileOptions {
   readonly offsetOf: OffsetFn;
   readonly fetchRaw: RawTextFetcher;
+  readonly orphans?: readonly OrphanFilter[];
 }
 
 /** Target text form of a `whenMissing` literal. */
@@ -67,12 +92,41 @@ function literal(value: string | number | boolean | null): TargetValue {
   return String(value);
 }
 
+/**
+ * Whether the source's columns give `col` a value: it is read, or the mapping
+ * says what a missing one gets (a constant, or a key of a JSON column read).
+ */
+export function columnSatisfied(col: ColumnSpec, present: ReadonlySet<string>): boolean {
+  return col.targetOnly || present.has(col.name) || col.whenMissing !== undefined || (col.fromJson !== undefined && present.has(col.fromJson.column));
+}
+
+/** A JSON scalar in the target text form of `col`'s type; undefined when the type does not take it. */
+function jsonScalar(x: unknown, col: ColumnSpec): TargetValue | undefined {
+  switch (col.type) {
+    case 'text':
+      return typeof x === 'string' ? x : undefined;
+    case 'boolean':
+      return typeof x === 'boolean' ? (x ? 't' : 'f') : undefined;
+    case 'bigint':
+    case 'integer':
+      return typeof x === 'number' && Number.isSafeInteger(x) && (col.type === 'bigint' || Math.abs(x) <= 2147483647) ? String(x) : undefined;
+    case 'double precision':
+    case 'numeric':
+      return typeof x === 'number' ? String(x) : undefined;
+    case 'real':
+      return typeof x === 'number' && Math.fround(x) === x ? String(x) : undefined;
+    default:
+      return undefined;
+  }
+}
+
 export function compileTable(spec: TableSpec, sourceColumns: readonly string[], opts: CompileOptions): CompiledTable {
   const present = new Set(sourceColumns);
   const mapped = spec.columns.filter((c) => !c.targetOnly);
   const selectColumns = mapped.filter((c) => present.has(c.name)).map((c) => c.name);
-  const missingColumns = mapped.filter((c) => !present.has(c.name) && c.whenMissing !== undefined);
-  const unsatisfiedColumns = mapped.filter((c) => !present.has(c.name) && c.whenMissing === undefined);
+  const derivedFromJson = (c: ColumnSpec): boolean => !present.has(c.name) && c.fromJson !== undefined && present.has(c.fromJson.column);
+  const missingColumns = mapped.filter((c) => !present.has(c.name) && !derivedFromJson(c) && c.whenMissing !== undefined);
+  const unsatisfiedColumns = mapped.filter((c) => !columnSatisfied(c, present));
   const mappedNames = new Set(mapped.map((c) => c.name));
   const unmappedColumns = sourceColumns.filter((c) => !mappedNames.has(c));
 
@@ -80,15 +134,19 @@ export function compileTable(spec: TableSpec, sourceColumns: readonly string[], 
   const keyIdx = spec.key.map((k) => indexOf.get(k) ?? -1);
   // A NULL can only be refused where the target's primary key needs a value;
   // a nullable natural key (matches.debate_id, UNIQUE) holds NULLs that never collide.
-  const pkIdx = (spec.primaryKey ?? spec.key).map((k) => indexOf.get(k) ?? -1);
+  const pk = spec.primaryKey ?? spec.key;
+  const pkIdx = pk.map((k) => indexOf.get(k) ?? -1);
 
-  type Slot = { target: string; column: string; idx: number; convert: ValueConverter } | { target: string; column: string; constant: TargetValue };
+  type Slot =
+    | { target: string; column: string; idx: number; convert: ValueConverter }
+    | { target: string; column: string; constant: TargetValue }
+    | { target: string; column: string; json: number; key: string; spec: ColumnSpec; otherwise: TargetValue };
   const slots: Slot[] = [];
   for (const col of mapped) {
     const target = col.target ?? col.name;
     const idx = indexOf.get(col.name);
     if (idx === undefined) {
-      if (col.whenMissing !== undefined) slots.push({ target, column: col.name, constant: literal(col.whenMissing) });
+      if (col.whenMissing !== undefined && !derivedFromJson(col)) slots.push({ target, column: col.name, constant: literal(col.whenMissing) });
       continue;
     }
     const convert = makeConverter(col.convert ?? DEFAULT_CONVERTER[col.type], {
@@ -97,10 +155,21 @@ export function compileTable(spec: TableSpec, sourceColumns: readonly string[], 
       offsetOf: opts.offsetOf,
       fetchRaw: opts.fetchRaw,
       int32: col.type === 'integer',
+      float4: col.type === 'real',
     });
     slots.push({ target, column: col.name, idx, convert });
   }
-
+  // Filled from a JSON column once that column's value is converted (repaired JSON included).
+  for (const col of mapped.filter(derivedFromJson)) {
+    const json = slots.findIndex((s) => 'idx' in s && s.column === col.fromJson?.column);
+    slots.push({ target: col.target ?? col.name, column: col.name, json, key: col.fromJson?.key ?? '', spec: col, otherwise: col.whenMissing === undefined ? null : literal(col.whenMissing) });
+  }
+  const slotOf = new Map(slots.map((s, i) => [s.target, i] as const));
+  // NOT NULL columns other than the primary key (checked first, as null_key).
+  const notNull = slots.map((s, i) => ({ s, i })).filter(({ s }) => !pk.includes(s.column) && spec.columns.find((c) => c.name === s.column)?.nullable === false);
+  const orphanChecks = (opts.orphans ?? [])
+    .map((o) => ({ ...o, idx: o.columns.map((c) => slotOf.get(c) ?? -1), set: o.missing instanceof Set ? o.missing : new Set(o.missing as readonly string[]) }))
+    .filter((o) => o.set.size > 0 && o.idx.every((i) => i >= 0));
   const keyOf = (raw: readonly SourceValue[]): string =>
     formatKey(
       keyIdx.map((i) => (i < 0 ? null : raw[i])),
@@ -128,12 +197,18 @@ export function compileTable(spec: TableSpec, sourceColumns: readonly string[], 
     unsatisfiedColumns,
     unmappedColumns,
     keyOf,
+    convertValue(target, v) {
+      const slot = slots[slotOf.get(target) ?? -1];
+      if (slot === undefined || !('idx' in slot)) return undefined;
+      const out = slot.convert(v, 0n, { repair: () => undefined, reject: () => REJECT });
+      return out === REJECT ? undefined : out;
+    },
     convertRow(raw) {
       repairs = [];
       reject = null;
       for (const i of pkIdx) {
         if (i < 0 || raw[i] === null) {
-          return { values: [], repairs: [], reject: { column: (spec.primaryKey ?? spec.key).join(', '), kind: 'null_key', message: 'NULL in a primary key column' } };
+          return { values: [], repairs: [], reject: { column: pk.join(', '), kind: 'null_key', message: 'NULL in a primary key column' } };
         }
       }
       const rowid = raw[0] as bigint;
@@ -145,11 +220,50 @@ export function compileTable(spec: TableSpec, sourceColumns: readonly string[], 
           continue;
         }
         current = slot.column;
+        if ('json' in slot) {
+          values[s] = fromJson(values[slot.json] ?? null, slot, sink);
+          continue;
+        }
         const out = slot.convert(raw[slot.idx] as SourceValue, rowid, sink);
         if (out === REJECT) return { values: [], repairs: [], reject };
         values[s] = out;
       }
+      for (const { s, i } of notNull) {
+        if (values[i] === null) return { values: [], repairs: [], reject: { column: s.column, kind: 'null_value', message: 'NULL where the target column is NOT NULL' } };
+      }
+      for (const o of orphanChecks) {
+        const parts = o.idx.map((i) => values[i] ?? null);
+        if (parts.some((p) => p === null)) continue;
+        const key = parts.length === 1 ? String(parts[0]) : JSON.stringify(parts.map(String));
+        if (o.set.has(key)) {
+          return { values: [], repairs: [], reject: { column: o.columns.join(', '), kind: 'fk_orphan', message: `points to no ${o.parent} row, and the target's foreign key ${o.constraint} refuses such a row` } };
+        }
+      }
       return { values, repairs, reject: null };
     },
   };
+}
+
+/**
+ * A column taken from a key of the row's JSON column (converted already):
+ * the key's value in the column's type; `otherwise` (the mapping's
+ * whenMissing) when the JSON is NULL or lacks the key. A value of another
+ * JSON type also gets `otherwise`, a repair recorded with the value, since
+ * the whole JSON is loaded anyway.
+ */
+function fromJson(json: TargetValue, slot: { key: string; spec: ColumnSpec; otherwise: TargetValue }, sink: IssueSink): TargetValue {
+  if (typeof json !== 'string') return slot.otherwise;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return slot.otherwise;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || !Object.hasOwn(parsed, slot.key)) return slot.otherwise;
+  const x = (parsed as Record<string, unknown>)[slot.key];
+  if (x === null) return null;
+  const value = jsonScalar(x, slot.spec);
+  if (value !== undefined) return value;
+  sink.repair('type_mismatch', `the JSON key "${slot.key}" holds no ${slot.spec.type}; the column gets ${JSON.stringify(slot.otherwise)}`, JSON.stringify(x));
+  return slot.otherwise;
 }

@@ -10,9 +10,9 @@ import { tempDir } from './files.js';
 export const mappings = loadBuiltinMappingSet();
 
 /** Runs a migration in-process with the CLI's defaults. */
-export async function migrate(dataDir: string, url: string, extra: { instance?: string; sourceTimezone?: string; batchRows?: number; verify?: boolean; mappings?: MappingSet } = {}): Promise<MigrateReport> {
+export async function migrate(dataDir: string, url: string, extra: { instance?: string; sourceTimezone?: string; batchRows?: number; verify?: boolean; mappings?: MappingSet; widenColumns?: boolean } = {}): Promise<MigrateReport> {
   return runMigration({
-    config: loadConfig({ dataDir, databaseUrl: url, instance: extra.instance ?? 'test-a', ...(extra.sourceTimezone !== undefined ? { sourceTimezone: extra.sourceTimezone } : {}) }, {}),
+    config: loadConfig({ dataDir, databaseUrl: url, instance: extra.instance ?? 'test-a', widenColumns: extra.widenColumns ?? false, ...(extra.sourceTimezone !== undefined ? { sourceTimezone: extra.sourceTimezone } : {}) }, {}),
     mappings: extra.mappings ?? mappings,
     reporter: silentReporter,
     signal: new AbortController().signal,

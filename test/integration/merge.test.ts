@@ -91,7 +91,8 @@ function emptyModel(spec: TableSpec): TableModel {
   return {
     spec,
     keyCols,
-    types: new Map(spec.columns.map((c) => [target(spec, c.name), c.type] as const)),
+    // A column the target fills itself (insights.search_vector, by trigger) is verify's to check, not this model's.
+    types: new Map(spec.columns.filter((c) => c.verifyEquals === undefined).map((c) => [target(spec, c.name), c.type] as const)),
     byKey: new Map(),
     list: [],
     surrogate,
@@ -206,16 +207,39 @@ function applyRow(model: TableModel, s: Row, instance: string): void {
   }
 }
 
+/**
+ * A row whose application foreign key (the mapping's `enforce` keys) points to
+ * no row of the referenced table, once that table holds this instance's rows
+ * too: the key exists in the target since an earlier instance's run added it,
+ * so the row is rejected. The first instance's orphans are kept instead (the
+ * key is added NOT VALID after its load).
+ */
+function orphanUnderKey(models: ReadonlyMap<string, TableModel>, keyed: ReadonlySet<string>, spec: TableSpec, row: Row): boolean {
+  if (!keyed.has(spec.target)) return false;
+  return spec.foreignKeys.some((fk) => {
+    if (!fk.enforce) return false;
+    const parent = mappings.bySource.get(fk.references.table)?.table as TableSpec;
+    const value = fk.columns.map((c) => row[target(spec, c)] ?? null);
+    if (value.some((v) => v === null)) return false;
+    return !(models.get(parent.target)?.byKey.has(formatKey(value)) ?? false);
+  });
+}
+
 function expectedTarget(order: readonly Instance[]): Map<string, TableModel> {
   const models = new Map<string, TableModel>();
+  const keyed = new Set<string>();
   for (const inst of order) {
-    for (const [tgt, parts] of sourceRows(inst)) {
+    // Referenced tables load first.
+    const depth = ([, parts]: [string, { spec: TableSpec }[]]): number => (parts.some((p) => p.spec.foreignKeys.some((fk) => fk.enforce)) ? 1 : 0);
+    const tables = [...sourceRows(inst)].sort((x, y) => depth(x) - depth(y));
+    for (const [tgt, parts] of tables) {
       for (const part of parts) {
         const model = models.get(tgt) ?? emptyModel(part.spec);
         models.set(tgt, model);
-        for (const r of part.rows) applyRow(model, { ...r }, inst.name);
+        for (const r of part.rows) if (!orphanUnderKey(models, keyed, part.spec, r)) applyRow(model, { ...r }, inst.name);
       }
     }
+    for (const [tgt, parts] of tables) if (depth([tgt, parts]) > 0) keyed.add(tgt);
   }
   return models;
 }

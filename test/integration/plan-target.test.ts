@@ -46,18 +46,29 @@ describe('plan with a target database', () => {
     expect(ratings?.targetState?.addColumns).toEqual(expect.arrayContaining(['calibration_correct', 'calibration_total', 'calibration_brier_sum']));
     expect(report.tables.find((t) => t.source.table === 'matches')?.targetState).toMatchObject({ exists: false });
 
+    // The real column takes float4-rounded values, each a repair with its original kept; int4 holds every count.
     const loss = report.findings.find((f) => f.kind === 'precision_loss' && f.table === 'ratings' && f.column === 'elo');
-    expect(loss?.action).toBe('block');
+    expect(loss?.action).toBe('repair');
     expect(loss?.count).toBeGreaterThan(0);
     expect(loss?.exampleKeys.length).toBeGreaterThan(0);
+    expect(report.findings.filter((f) => f.table === 'ratings' && f.action === 'block')).toEqual([]);
 
     const conflict = report.findings.find((f) => f.kind === 'key_conflict' && f.table === 'ratings');
     expect(conflict?.count).toBe(2);
     expect([...(conflict?.exampleKeys ?? [])].sort()).toEqual(['gemini', 'gpt4']);
     expect(conflict?.action).toBe('merge');
     expect(ratings?.rowsMerged).toBe(2);
-    expect(ratings?.status).toBe('blocked');
-    expect(report.exitCode).toBe(5);
+    expect(ratings?.status).not.toBe('blocked');
+    expect(report.exitCode).toBe(3);
+
+    // With --widen-columns the column is widened instead, and plan names the table's size and the lock.
+    const widened = await runPlan({ config: loadConfig({ dataDir: m.dir, databaseUrl: db.url, widenColumns: true }, {}), mappings });
+    expect(await catalogue()).toBe(before);
+    const widen = widened.findings.find((f) => f.kind === 'column_widened' && f.table === 'ratings' && f.column === 'elo');
+    expect(widen?.action).toBe('keep');
+    expect(widen?.message).toMatch(/ALTER TABLE elo_ratings ALTER COLUMN elo TYPE double precision \(from real\) rewrites the table \(2 rows, .*\) under an exclusive lock/);
+    expect(widened.findings.filter((f) => f.kind === 'precision_loss' && f.table === 'ratings')).toEqual([]);
+    expect(widened.runbook.join('\n')).toMatch(/migrate .*--widen-columns/);
   });
 
   it('refuses a target column that cannot hold the values at all', async () => {
@@ -65,6 +76,7 @@ describe('plan with a target database', () => {
     const report = await runPlan({ config: loadConfig({ dataDir: m.dir, databaseUrl: db.url }, {}), mappings });
     const f = report.findings.find((x) => x.kind === 'type_mismatch' && x.table === 'personas' && x.column === 'created_at');
     expect(f?.action).toBe('block');
+    expect(f?.code).toBe('TARGET_INCOMPATIBLE');
     expect(f?.message).toMatch(/boolean/);
   });
 

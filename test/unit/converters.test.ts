@@ -13,6 +13,7 @@ const spec: TableSpec = {
   unique: [],
   indexes: [],
   foreignKeys: [],
+  triggers: [],
   conflict: { policy: 'fail' },
   columns: [
     { name: 'id', type: 'text', nullable: false, targetOnly: false },
@@ -89,5 +90,79 @@ describe('row conversion', () => {
   it('prints doubles so PostgreSQL reads back the same 8 bytes', () => {
     const { convert } = table(`INSERT INTO t (id, score) VALUES ('a', 0.1 + 0.2)`);
     expect(Number(convert('a').values[2])).toBe(0.1 + 0.2);
+  });
+});
+
+describe("conversion for the application's tables", () => {
+  const appSpec: TableSpec = {
+    source: 'd',
+    target: 'd',
+    key: ['id'],
+    unique: [],
+    indexes: [],
+    foreignKeys: [],
+    triggers: [],
+    conflict: { policy: 'keep-existing' },
+    columns: [
+      { name: 'id', type: 'text', nullable: false, targetOnly: false },
+      { name: 'parent', type: 'text', nullable: true, targetOnly: false },
+      { name: 'score', type: 'real', nullable: true, targetOnly: false },
+      { name: 'n', type: 'integer', nullable: false, targetOnly: false },
+      { name: 'data', type: 'jsonb', nullable: false, targetOnly: false },
+      { name: 'reasoning', type: 'text', nullable: true, targetOnly: false, fromJson: { column: 'data', key: 'reasoning' }, whenMissing: '' },
+      { name: 'acknowledged', type: 'boolean', nullable: true, targetOnly: false, fromJson: { column: 'data', key: 'acknowledged' }, whenMissing: false },
+      { name: 'search', type: 'tsvector', nullable: true, targetOnly: true },
+    ],
+  };
+
+  function app(rows: string, missing: readonly string[] = []): (id: string) => ReturnType<ReturnType<typeof compileTable>['convertRow']> {
+    const db = new Database(':memory:');
+    db.defaultSafeIntegers(true);
+    db.exec(`CREATE TABLE d (id TEXT PRIMARY KEY, parent TEXT, score REAL, n INTEGER, data TEXT); ${rows}`);
+    const compiled = compileTable(appSpec, ['id', 'parent', 'score', 'n', 'data'], {
+      offsetOf: timeZoneOffsetFn('UTC'),
+      fetchRaw: rawTextReader(db, 'd'),
+      orphans: [{ constraint: 'd_parent_fkey', columns: ['parent'], parent: 'p', missing }],
+    });
+    expect(compiled.targetColumns).toEqual(['id', 'parent', 'score', 'n', 'data', 'reasoning', 'acknowledged']);
+    const stmt = db.prepare(`SELECT rowid, ${compiled.selectColumns.join(', ')} FROM d WHERE id IS ?`).raw(true);
+    return (id) => compiled.convertRow(stmt.get(id) as SourceValue[]);
+  }
+
+  it('rounds to float4 for a real column, each rounding a precision_loss repair with the original, and keeps exact values as they are', () => {
+    const convert = app(`INSERT INTO d VALUES ('a', NULL, 1523.456789012, 1, '{}'), ('b', NULL, 0.5, 1, '{}'), ('c', NULL, 1e300, 1, '{}')`);
+    const a = convert('a');
+    expect(a.values[2]).toBe(String(Math.fround(1523.456789012)));
+    expect(a.repairs).toEqual([{ column: 'score', kind: 'precision_loss', message: expect.any(String) as string, original: 1523.456789012 }]);
+    expect(convert('b')).toMatchObject({ repairs: [], reject: null });
+    expect(convert('b').values[2]).toBe('0.5');
+    // Finite, but past float4's range: not a rounding, the column cannot hold it.
+    expect(convert('c').reject?.kind).toBe('type_mismatch');
+  });
+
+  it('takes app columns SQLite keeps inside a JSON column from its keys; an absent key gets whenMissing, a JSON null is NULL', () => {
+    const convert = app(`INSERT INTO d VALUES
+      ('both', NULL, NULL, 1, '{"reasoning": "because", "acknowledged": true}'),
+      ('none', NULL, NULL, 1, '{"other": 1}'),
+      ('null', NULL, NULL, 1, '{"reasoning": null, "acknowledged": false}'),
+      ('odd', NULL, NULL, 1, '{"reasoning": 42, "acknowledged": "yes"}')`);
+    expect(convert('both').values.slice(5)).toEqual(['because', 't']);
+    expect(convert('none').values.slice(5)).toEqual(['', 'f']);
+    expect(convert('null').values.slice(5)).toEqual([null, 'f']);
+    const odd = convert('odd');
+    expect(odd.values.slice(5)).toEqual(['', 'f']);
+    expect(odd.repairs.map((r) => [r.column, r.kind, r.original])).toEqual([
+      ['reasoning', 'type_mismatch', '42'],
+      ['acknowledged', 'type_mismatch', '"yes"'],
+    ]);
+  });
+
+  it('rejects NULL in a NOT NULL column, an integer past int4, and a row whose foreign key the target would refuse', () => {
+    const convert = app(`INSERT INTO d VALUES ('nulln', NULL, NULL, NULL, '{}'), ('big', NULL, NULL, 3000000000, '{}'), ('orphan', 'gone', NULL, 1, '{}'), ('child', 'here', NULL, 1, '{}')`, ['gone']);
+    expect(convert('nulln').reject).toMatchObject({ kind: 'null_value', column: 'n' });
+    expect(convert('big').reject?.kind).toBe('type_mismatch');
+    expect(convert('orphan').reject).toMatchObject({ kind: 'fk_orphan', column: 'parent' });
+    expect(convert('orphan').reject?.message).toMatch(/d_parent_fkey/);
+    expect(convert('child').reject).toBeNull();
   });
 });

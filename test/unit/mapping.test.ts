@@ -152,13 +152,30 @@ describe('the shipped aragora mapping set', () => {
     expect(tableOf('elo_history')).toMatchObject({ key: ['id'], surrogateKey: 'id' });
   });
 
-  it('adds app-only severity averages as targetOnly and leaves out search_vector and dissent extras', () => {
+  it("gives the app's tables their app-only columns: defaults, the trigger-filled search_vector, dissent's fields from data", () => {
     expect(columnOf('agent_relationships', 'avg_critique_severity_a_to_b')).toMatchObject({
       targetOnly: true,
       default: '0.0',
     });
-    expect(tableOf('insights').columns.map((c) => c.name)).not.toContain('search_vector');
-    expect(tableOf('dissent').columns.map((c) => c.name)).not.toContain('reasoning');
+    expect(columnOf('insights', 'search_vector')).toMatchObject({ type: 'tsvector', targetOnly: true });
+    expect(columnOf('insights', 'search_vector').verifyEquals).toContain("to_tsvector('english'");
+    expect(tableOf('insights').triggers.map((t) => t.name)).toEqual(['insight_search_vector_trigger']);
+    expect(tableOf('insights').indexes).toContainEqual({ name: 'idx_insights_search', columns: ['search_vector'], using: 'gin' });
+    expect(columnOf('dissent', 'reasoning')).toMatchObject({ type: 'text', fromJson: { column: 'data', key: 'reasoning' }, whenMissing: '' });
+    expect(columnOf('dissent', 'acknowledged')).toMatchObject({ type: 'boolean', fromJson: { column: 'data', key: 'acknowledged' }, whenMissing: false });
+    expect(columnOf('dissent', 'rebuttal')).toMatchObject({ type: 'text', fromJson: { column: 'data', key: 'rebuttal' }, whenMissing: '' });
+  });
+
+  it("enforces exactly the app's foreign keys, with their cascades", () => {
+    const enforced = [...loadBuiltinMappingSet().bySource.values()].flatMap(({ table }) =>
+      table.foreignKeys.filter((fk) => fk.enforce).map((fk) => `${table.source}(${fk.columns.join()}) -> ${fk.references.table}(${fk.references.columns.join()}) ${fk.onDelete ?? ''}`),
+    );
+    expect(enforced.sort()).toEqual([
+      'agent_performance_history(debate_id) -> debate_summaries(debate_id) cascade',
+      'dissent(debate_id) -> consensus(id) cascade',
+      'tier_transitions(memory_id) -> continuum_memory(id) cascade',
+      'verified_proofs(debate_id) -> consensus(id) cascade',
+    ]);
   });
 
   it('chooses an explicit, explained conflict policy for every table', () => {
@@ -259,6 +276,38 @@ describe('loadMappingSet on a broken set', () => {
     expect(result.ok ? [] : result.errors).toEqual([]);
     expect(result.warnings).toEqual([
       { path: `${join(dir, 'b.json')}: tables[0].conflict.columns`, message: expect.stringMatching(/"label"/) as unknown },
+    ]);
+  });
+
+  it("refuses app-schema declarations that cannot work: a JSON source that is not jsonb, a loaded tsvector, a delete action on a key the tool does not create", () => {
+    const dir = tempDir({
+      'e.json': JSON.stringify({
+        name: 'e',
+        files: {},
+        tables: [
+          {
+            source: 'dissent',
+            target: 'dissent',
+            key: ['id'],
+            columns: [
+              { name: 'id', type: 'text', nullable: false },
+              { name: 'data', type: 'text' },
+              { name: 'reasoning', type: 'text', fromJson: { column: 'data', key: 'reasoning' } },
+              { name: 'search', type: 'tsvector' },
+              { name: 'checked', type: 'text', verifyEquals: 'upper(id)' },
+            ],
+            foreignKeys: [{ columns: ['id'], references: { table: 'dissent', columns: ['id'] }, onDelete: 'cascade' }],
+          },
+        ],
+      }),
+    });
+    const result = loadMappingSet(dir);
+    const messages = result.ok ? [] : result.errors.map((e) => `${e.path.slice(dir.length + 1)} ${e.message}`);
+    expect(messages).toEqual([
+      expect.stringMatching(/^e\.json: tables\[0\]\.columns\[2\]\.fromJson\.column fromJson needs a jsonb column/),
+      expect.stringMatching(/^e\.json: tables\[0\]\.columns\[3\]\.type "search" is tsvector/),
+      expect.stringMatching(/^e\.json: tables\[0\]\.columns\[4\]\.verifyEquals/),
+      expect.stringMatching(/^e\.json: tables\[0\]\.foreignKeys\[0\]\.onDelete onDelete applies to a key the tool creates/),
     ]);
   });
 

@@ -8,7 +8,7 @@ import { toJson, writeOutput } from '../output.js';
 import { renderMigrateText } from '../render/migrate-text.js';
 import { renderVerifyText } from '../render/verify-text.js';
 import { progressReporter } from '../render/progress.js';
-import { addSourceTargetFlags, resolve, type SourceTargetFlags } from '../shared-flags.js';
+import { addSourceTargetFlags, addWidenFlag, resolve, type SourceTargetFlags } from '../shared-flags.js';
 
 interface MigrateFlags extends SourceTargetFlags {
   jobs: number;
@@ -38,7 +38,7 @@ export function migrateCommand(): Command {
     .option('--max-keys <n>', 'differing keys listed per table by the verification', positiveInt, 20)
     .option('--json <file>', 'write the run report as JSON to a file, or - for stdout')
     .option('-q, --quiet', 'no progress on stderr', false);
-  addSourceTargetFlags(cmd);
+  addWidenFlag(addSourceTargetFlags(cmd));
   cmd.addHelpText('after', `${EXIT_CODE_HELP}\nCtrl-C stops after the current batch; run the same command again to resume.\n\nExample:\n  $ aragora-migrate migrate --data-dir /app/data --database-url "$ARAGORA_POSTGRES_DSN" --instance web-1\n`);
   cmd.action(async (flags: MigrateFlags) => {
     cmd.setOptionValue('exitCode', await migrate(flags));

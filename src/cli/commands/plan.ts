@@ -6,7 +6,7 @@ import { EXIT_CODE_HELP } from '../exit-codes.js';
 import { toJson, writeOutput } from '../output.js';
 import { renderPlanMarkdown, renderPlanText } from '../render/plan-text.js';
 import { progressReporter } from '../render/progress.js';
-import { addSourceTargetFlags, resolve, type SourceTargetFlags } from '../shared-flags.js';
+import { addSourceTargetFlags, addWidenFlag, resolve, type SourceTargetFlags } from '../shared-flags.js';
 
 interface PlanFlags extends SourceTargetFlags {
   json?: string;
@@ -22,7 +22,7 @@ export function planCommand(): Command {
     .option('--json <file>', 'write the report as JSON to a file, or - for stdout (then nothing else goes to stdout)')
     .option('--markdown <file>', 'write the report as Markdown')
     .option('-q, --quiet', 'no progress on stderr', false);
-  addSourceTargetFlags(cmd);
+  addWidenFlag(addSourceTargetFlags(cmd));
   cmd.addHelpText('after', `${EXIT_CODE_HELP}\nExample:\n  $ aragora-migrate plan --data-dir /app/data --database-url "$ARAGORA_POSTGRES_DSN" --json plan.json\n`);
   cmd.action(async (flags: PlanFlags) => {
     cmd.setOptionValue('exitCode', await plan(flags));

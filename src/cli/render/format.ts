@@ -58,5 +58,6 @@ export function tableCountCells(t: TableReport): string[] {
 export function findingLine(f: Finding): string {
   const where = [f.file, f.table === null ? null : f.column === null ? f.table : `${f.table}.${f.column}`].filter((x) => x !== null).join(' ');
   const eg = f.exampleKeys.length > 0 ? `  e.g. ${f.exampleKeys.join(', ')}` : '';
-  return `  ${f.action.toUpperCase().padEnd(6)} ${where}: ${f.kind} x${formatCount(f.count)}: ${f.message}${eg}`;
+  const code = f.code === undefined ? '' : ` (migrate refuses: ${f.code})`;
+  return `  ${f.action.toUpperCase().padEnd(6)} ${where}: ${f.kind} x${formatCount(f.count)}: ${f.message}${code}${eg}`;
 }

@@ -22,6 +22,8 @@ export function renderRollbackText(report: RollbackReport): string {
       if (t.changed > t.changedKeys.length) out.push(`  ${t.target}: ${t.changed - t.changedKeys.length} more (raise --max-keys to list them)`);
     }
   }
+  const kept = report.tables.filter((t) => t.keptBecause !== null);
+  if (kept.length > 0) out.push('', 'Created by the run, empty now, kept', ...kept.map((t) => `  ${t.target}: ${t.keptBecause ?? ''}`));
   if (report.filesRestored.length > 0) out.push('', 'Files moved back', ...report.filesRestored.map((f) => `  ${f}`));
   out.push('', report.message, '');
   return out.join('\n');
