@@ -364,7 +364,8 @@ export const fromJsonNamesJsonColumn: TableRule = (table, at) => {
 
 /**
  * Only the target fills a tsvector or a column verify checks by expression,
- * and only a foreign key the tool creates has a delete action.
+ * only a foreign key the tool creates has a delete action, and a trigger's
+ * body can be quoted.
  */
 export const targetFilledColumnsAreTargetOnly: TableRule = (table, at) => {
   const problems: RuleProblem[] = [];
@@ -374,6 +375,10 @@ export const targetFilledColumnsAreTargetOnly: TableRule = (table, at) => {
   });
   table.foreignKeys.forEach((fk, f) => {
     if (fk.onDelete !== undefined && !fk.enforce) problems.push(error(`${at}.foreignKeys[${f}].onDelete`, 'onDelete applies to a key the tool creates: set "enforce": true'));
+  });
+  // The body goes between these dollar quotes (src/pipeline/target-ddl.ts).
+  table.triggers.forEach((t, i) => {
+    if (t.function.body.includes('$aragora_migrate$')) problems.push(error(`${at}.triggers[${i}].function.body`, 'the body may not contain $aragora_migrate$, which quotes it'));
   });
   return problems;
 };

@@ -10,6 +10,14 @@ import type { TargetForeignKey } from './target-state.js';
 /** Distinct key values checked against the target per query. */
 const CHUNK = 5000;
 
+/**
+ * `fk`'s referenced table as the SQLite table `source` it is loaded from,
+ * with `parentSpec` (that table's mapping) naming its columns.
+ */
+export function sourceParent(source: string, parentSpec: TableSpec, fk: TargetForeignKey, rejectedRowids: readonly bigint[] = []): SourceParent {
+  return { table: source, columns: fk.parentColumns.map((c) => parentSpec.columns.find((x) => (x.target ?? x.name) === c)?.name ?? c), rejectedRowids };
+}
+
 export interface SourceParent {
   /** The SQLite table the referenced target table is loaded from, in the same file. */
   readonly table: string;
@@ -59,7 +67,7 @@ export async function missingParents(
   const check = `SELECT u.i FROM unnest(${fk.parentColumns.map((_, i) => `$${i + 1}::text[]`).join(', ')}) WITH ORDINALITY AS u(${fk.parentColumns.map((_, i) => `a${i}`).join(', ')}, i)
                   WHERE NOT EXISTS (SELECT 1 FROM ${parent} AS p WHERE ${on})`;
 
-  const missing = new Set<string>();
+  const missing: string[] = [];
   let chunk: string[][] = [];
   const flush = async (): Promise<void> => {
     if (chunk.length === 0) return;
@@ -67,7 +75,7 @@ export async function missingParents(
     const res = await client.query<{ i: string }>(check, params);
     for (const r of res.rows) {
       const tuple = chunk[Number(r.i) - 1] as string[];
-      missing.add(tuple.length === 1 ? (tuple[0] as string) : JSON.stringify(tuple));
+      missing.push(tuple.length === 1 ? (tuple[0] as string) : JSON.stringify(tuple));
     }
     chunk = [];
   };

@@ -26,7 +26,7 @@ import { hashSourceFile } from './source-hash.js';
 import { appForeignKeys, createIndexSql, ensureForeignKey, prepareTargetTable } from './target-ddl.js';
 import { fitSpec, judgeGroup, widened, type ColumnWidening, type TargetProblem } from './target-fit.js';
 import { inspectTarget, MISSING_TABLE, type TargetTableState } from './target-state.js';
-import { missingParents } from './fk-orphans.js';
+import { missingParents, sourceParent } from './fk-orphans.js';
 
 export interface MigrateOptions {
   readonly config: ResolvedConfig;
@@ -98,6 +98,7 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
     const states = await inspectTarget(control, config.schema, [...byTarget.keys()]);
     const judged = new Map<string, { spec: TableSpec; state: TargetTableState; widen: readonly ColumnWidening[] }>();
     const problems: string[] = [];
+    // One error for all: its code says whether --widen-columns can help.
     let problemCode: TargetProblem['code'] = 'TARGET_INCOMPATIBLE';
     for (const [target, group] of byTarget) {
       const spec = unionSpecs(group.map((g) => g.spec));
@@ -124,7 +125,6 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
         tasks.map((t) => ({ file: t.file.path, table: t.spec.source, target: t.spec.target, rows: t.rows })),
       );
     }
-    const resumed = resume;
     await setRunState(control, runId, 'running', null);
 
     // Target tables: created (with their triggers), or widened and completed,
@@ -218,9 +218,10 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
           // The referenced tables are loaded: rows pointing at none of their rows are rejected.
           const orphans: OrphanFilter[] = [];
           for (const fk of ready.get(target)?.foreignKeys ?? []) {
-            const self = fk.parent === target && fk.parentSchema === config.schema ? { table: task.spec.source, columns: fk.parentColumns.map((c) => spec.columns.find((x) => (x.target ?? x.name) === c)?.name ?? c) } : undefined;
+            // A table referencing itself: its own rows load in this same pass.
+            const self = fk.parent === target && fk.parentSchema === config.schema ? sourceParent(task.spec.source, spec, fk) : undefined;
             const filter = await missingParents(client, task.snapshot.db, spec, compiled, fk, self);
-            if (filter !== null && filter.missing instanceof Set && filter.missing.size > 0) orphans.push({ ...filter, missing: [...filter.missing] });
+            if (filter !== null && filter.missing.length > 0) orphans.push(filter);
           }
           const result = await loadTable({
             client, db: task.snapshot.db, dbPath: task.snapshot.readPath, compiled, spec, sourceColumns, sourceTimezone: config.sourceTimezone, orphans,
@@ -275,7 +276,7 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
     const finalExit = verification !== null && !verification.ok ? 4 : exitCode;
     if (finalExit !== exitCode) await setRunState(control, runId, state, finalExit);
     const report = await buildMigrateReport(control, {
-      runId, config, scan, mappings, state, resumed, exitCode: finalExit, rejectFiles, seconds: (Date.now() - started) / 1000,
+      runId, config, scan, mappings, state, resumed: resume, exitCode: finalExit, rejectFiles, seconds: (Date.now() - started) / 1000,
       message: verification === null ? message : `${message}; ${verification.message}`,
     });
     return { ...report, verification };

@@ -6,6 +6,8 @@ import type { MappingSet } from '../mapping/load.js';
 import type { Conflict, TableSpec } from '../mapping/schema.js';
 import { ESTIMATE_BASIS, estimateSeconds } from '../report/estimate.js';
 import { FindingCollector } from '../report/findings.js';
+import { formatBytes } from '../util/bytes.js';
+import { dependenciesFirst } from '../util/order.js';
 import { planExitCode, toFileReport, type FileReport, type PlanReport, type TableReport } from '../report/plan-report.js';
 import { buildRunbook } from '../report/runbook.js';
 import type { FindingAction } from '../report/types.js';
@@ -21,7 +23,7 @@ import { profileTable, type ConvertedPage } from './profile.js';
 import { rawTextReader } from './read.js';
 import { existingKeys, inspectTarget, type TargetForeignKey, type TargetTableState } from './target-state.js';
 import { fitSpec, judgeColumns, narrowColumnValues, widened } from './target-fit.js';
-import { missingParents, type SourceParent } from './fk-orphans.js';
+import { missingParents, sourceParent, type SourceParent } from './fk-orphans.js';
 
 export interface PlanOptions {
   readonly config: ResolvedConfig;
@@ -110,7 +112,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
           const plain = compileTable(spec, sourceColumns, { offsetOf, fetchRaw });
           for (const fk of state.foreignKeys) {
             const filter = await missingParents(client, snapshot.db, spec, plain, fk, sourceParentOf(file, fk, mappings, rejectedRowids));
-            if (filter !== null) orphans.push(filter);
+            if (filter !== null && filter.missing.length > 0) orphans.push(filter);
           }
         }
         const compiled = compileTable(spec, sourceColumns, { offsetOf, fetchRaw, orphans });
@@ -230,7 +232,7 @@ function sourceParentOf(file: SourceFile, fk: TargetForeignKey, mappings: Mappin
   for (const obj of file.objects) {
     const spec = mappings.bySource.get(obj.name)?.table;
     if (obj.skipReason !== null || spec === undefined || spec.target !== fk.parent) continue;
-    return { table: obj.name, columns: fk.parentColumns.map((c) => spec.columns.find((x) => (x.target ?? x.name) === c)?.name ?? c), rejectedRowids: rejected.get(obj.name) ?? [] };
+    return sourceParent(obj.name, spec, fk, rejected.get(obj.name));
   }
   return undefined;
 }
@@ -249,27 +251,10 @@ function parentsFirst(file: SourceFile, mappings: MappingSet, states: ReadonlyMa
   const parents = (o: SourceObject): string[] => {
     const spec = mappings.bySource.get(o.name)?.table;
     if (spec === undefined) return [];
-    const byMapping = spec.foreignKeys.map((fk) => fk.references.table);
     const byTarget = (states.get(spec.target)?.foreignKeys ?? []).map((fk) => sourceOf.get(fk.parent) ?? '');
-    return [...byMapping, ...byTarget].filter((p) => p !== o.name && p !== '');
+    return [...spec.foreignKeys.map((fk) => fk.references.table), ...byTarget];
   };
-  const out: SourceObject[] = [];
-  const placed = new Set<string>();
-  const place = (o: SourceObject, path: ReadonlySet<string>): void => {
-    if (placed.has(o.name) || path.has(o.name)) return;
-    for (const p of parents(o)) {
-      const parent = file.objects.find((x) => x.name === p);
-      if (parent !== undefined) place(parent, new Set([...path, o.name]));
-    }
-    placed.add(o.name);
-    out.push(o);
-  };
-  for (const o of file.objects) place(o, new Set());
-  return out;
-}
-
-function formatBytes(n: number): string {
-  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${Math.ceil(n / 1024)} KiB`;
+  return dependenciesFirst(file.objects, (o) => o.name, parents);
 }
 
 function conflictChecker(

@@ -4,6 +4,7 @@ import { ConfigError, MigrateError } from '../errors.js';
 import { runById } from '../ledger/runs.js';
 import { ledgerExists } from '../ledger/schema.js';
 import type { MappingSet } from '../mapping/load.js';
+import { dependenciesFirst } from '../util/order.js';
 import { qualified, quoteIdent, quoteLiteral } from '../util/quote.js';
 import { restoreArchivedFiles } from './archive.js';
 import { connectTarget } from './connect.js';
@@ -202,24 +203,9 @@ async function referencingKeys(client: pg.Client, schema: string, target: string
  * the table it references.
  */
 async function childrenFirst(client: pg.Client, schema: string, work: readonly TableWork[]): Promise<TableWork[]> {
-  const children = new Map<string, Set<string>>();
-  for (const w of work) {
-    const keys = await referencingKeys(client, schema, w.target);
-    children.set(w.target, new Set(keys.map((k) => k.child).filter((c) => work.some((x) => qualified(schema, x.target) === c))));
-  }
-  const out: TableWork[] = [];
-  const placed = new Set<string>();
-  const place = (w: TableWork, path: ReadonlySet<string>): void => {
-    if (placed.has(w.target) || path.has(w.target)) return;
-    for (const c of children.get(w.target) ?? []) {
-      const child = work.find((x) => qualified(schema, x.target) === c);
-      if (child !== undefined) place(child, new Set([...path, w.target]));
-    }
-    placed.add(w.target);
-    out.push(w);
-  };
-  for (const w of work) place(w, new Set());
-  return out;
+  const children = new Map<string, string[]>();
+  for (const w of work) children.set(w.target, (await referencingKeys(client, schema, w.target)).map((k) => k.child));
+  return dependenciesFirst(work, (w) => qualified(schema, w.target), (w) => children.get(w.target) ?? []);
 }
 
 /**

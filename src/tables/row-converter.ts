@@ -76,7 +76,7 @@ export interface OrphanFilter {
   readonly columns: readonly string[];
   readonly parent: string;
   /** Missing key values in target text form: the value itself for one column, a JSON array of them for several. */
-  readonly missing: ReadonlySet<string> | readonly string[];
+  readonly missing: readonly string[];
 }
 
 export interface CompileOptions {
@@ -168,7 +168,7 @@ export function compileTable(spec: TableSpec, sourceColumns: readonly string[], 
   // NOT NULL columns other than the primary key (checked first, as null_key).
   const notNull = slots.map((s, i) => ({ s, i })).filter(({ s }) => !pk.includes(s.column) && spec.columns.find((c) => c.name === s.column)?.nullable === false);
   const orphanChecks = (opts.orphans ?? [])
-    .map((o) => ({ ...o, idx: o.columns.map((c) => slotOf.get(c) ?? -1), set: o.missing instanceof Set ? o.missing : new Set(o.missing as readonly string[]) }))
+    .map((o) => ({ ...o, idx: o.columns.map((c) => slotOf.get(c) ?? -1), set: new Set(o.missing) }))
     .filter((o) => o.set.size > 0 && o.idx.every((i) => i >= 0));
   const keyOf = (raw: readonly SourceValue[]): string =>
     formatKey(

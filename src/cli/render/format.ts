@@ -3,17 +3,7 @@ import type { Finding } from '../../report/types.js';
 
 /** Small text helpers for terminal and Markdown output. */
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u] ?? 'TB'}`;
-}
+export { formatBytes } from '../../util/bytes.js';
 
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
