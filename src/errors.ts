@@ -22,6 +22,10 @@ export const ERROR_CODES = {
     exit: EXIT.USAGE,
     hint: 'Pass --data-dir, or set ARAGORA_DATA_DIR to the folder that holds the .db files.',
   },
+  CONFIG_DATA_DIR_NOT_DIR: {
+    exit: EXIT.USAGE,
+    hint: 'Pass the folder that holds the .db files, not a file in it.',
+  },
   CONFIG_DSN_MISSING: {
     exit: EXIT.USAGE,
     hint: 'Pass --database-url, or set ARAGORA_POSTGRES_DSN (or DATABASE_URL).',
@@ -35,7 +39,19 @@ export const ERROR_CODES = {
     exit: EXIT.USAGE,
     hint: 'Run migrate first, or name the run with --run ID (see status), with the same --instance and --data-dir.',
   },
+  VERIFY_SOURCE_MISSING: {
+    exit: EXIT.REFUSED,
+    hint: 'Verify reads the files the run read: in the data dir, or in the backup dir once archived (the ledger and the manifest there name them). Put the named files back, or pass --data-dir where they are now.',
+  },
   SOURCE_UNREADABLE: { exit: EXIT.REFUSED, hint: 'Check the path and its permissions.' },
+  SOURCE_CORRUPT: {
+    exit: EXIT.REFUSED,
+    hint: 'SQLite\'s own check found the file damaged (listed above): rows can be missing without any read error. Restore the file from a backup, or recover it (sqlite3 FILE ".recover" | sqlite3 NEW.db), then plan again. Rows a failed run loaded from it stay until you roll that run back.',
+  },
+  SOURCE_NO_STORE: {
+    exit: EXIT.REFUSED,
+    hint: 'Check --data-dir (or ARAGORA_DATA_DIR): it should be the folder with the instance\'s .db files (a symbolic link is not followed). If nothing is to be migrated from it on purpose, pass --allow-empty.',
+  },
   SOURCE_BUSY: {
     exit: EXIT.REFUSED,
     hint: 'Stop the aragora service on this instance (drain it first), then run the command again, or pass --allow-live.',
@@ -44,9 +60,21 @@ export const ERROR_CODES = {
     exit: EXIT.REFUSED,
     hint: 'Check host, port, credentials and sslmode in the DSN, and that this machine may reach the server.',
   },
+  TARGET_CONNECTION_LOST: {
+    exit: EXIT.REFUSED,
+    hint: 'Every committed batch is kept. Once the server answers again, run the same command: it resumes where the run stopped.',
+  },
   TARGET_INCOMPATIBLE: {
     exit: EXIT.REFUSED,
     hint: 'Change each listed column to a type that holds the source values (or give it a default), or drop the empty table and let migrate create it as the application does; then run plan and migrate again.',
+  },
+  TARGET_SCHEMA_MISSING: {
+    exit: EXIT.REFUSED,
+    hint: 'Create the schema first (CREATE SCHEMA name; the application must have it on its search_path too), or pass --schema with one that exists.',
+  },
+  TARGET_IDENTIFIER_TOO_LONG: {
+    exit: EXIT.REFUSED,
+    hint: 'PostgreSQL cuts names at 63 bytes, so two columns could become one. Give each listed column a shorter "target" name in a mapping file (--mappings), then plan again.',
   },
   TARGET_COLUMN_TOO_NARROW: {
     exit: EXIT.REFUSED,

@@ -1,14 +1,17 @@
 import { CommanderError } from 'commander';
 import { EXIT } from '../errors.js';
 import { isMigrateError } from '../errors.js';
+import { connectionLost } from '../pipeline/connect.js';
 
 /**
  * The one place errors become text and an exit code. A MigrateError is
  * expected: message and hint, no stack. Anything else is a bug: the stack and
  * a request to report it.
  */
-export function reportError(err: unknown, verbose: boolean, stderr: NodeJS.WritableStream = process.stderr): number {
-  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+export function reportError(caught: unknown, verbose: boolean, stderr: NodeJS.WritableStream = process.stderr): number {
+  if (caught instanceof CommanderError) return caught.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+  // A connection the server or the network ended is expected, in every command.
+  const err = connectionLost(caught) ?? caught;
   if (isMigrateError(err)) {
     stderr.write(`error ${err.code}: ${err.message}\n`);
     stderr.write(`hint: ${err.hint}\n`);

@@ -12,6 +12,7 @@ export interface SourceTargetFlags {
   instance?: string;
   allowLive?: boolean;
   widenColumns?: boolean;
+  allowEmpty?: boolean;
 }
 
 export function addDataDirFlag(cmd: Command): Command {
@@ -32,14 +33,16 @@ export function addSourceFlags(cmd: Command): Command {
     .addOption(new Option('--allow-live', 'read files another process holds open (rows written meanwhile are missed)').default(false));
 }
 
-/** What plan and migrate take: how existing application tables are loaded into. */
-export function addWidenFlag(cmd: Command): Command {
-  return cmd.addOption(
-    new Option(
-      '--widen-columns',
-      'ALTER existing integer/real target columns to bigint/double precision where the values need it (rewrites those tables under an exclusive lock), instead of refusing or rounding to float4',
-    ).default(false),
-  );
+/** What plan and migrate take: how existing application tables are loaded into, and whether an empty data dir is meant. */
+export function addLoadFlags(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option(
+        '--widen-columns',
+        'ALTER existing integer/real target columns to bigint/double precision where the values need it (rewrites those tables under an exclusive lock), instead of refusing or rounding to float4',
+      ).default(false),
+    )
+    .addOption(new Option('--allow-empty', 'go on when no file of the data dir holds a table of the mapping set (nothing is migrated) instead of refusing').default(false));
 }
 
 /** Data dir, target and source flags: what plan, migrate and verify all take. */

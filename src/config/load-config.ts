@@ -19,6 +19,7 @@ export interface CommonFlags {
   readonly mappings?: string;
   readonly allowLive?: boolean;
   readonly widenColumns?: boolean;
+  readonly allowEmpty?: boolean;
 }
 
 export interface ResolvedConfig {
@@ -37,6 +38,13 @@ export interface ResolvedConfig {
    * a column refuses the run, and `real` columns take float4-rounded values.
    */
   readonly widenColumns: boolean;
+  /** A data dir with no table of the mapping set is migrated anyway (nothing moves) instead of refused. */
+  readonly allowEmpty: boolean;
+}
+
+/** Where the data dir came from, for messages: the flag, or the variable that set it. */
+export function dataDirOrigin(config: ResolvedConfig): string {
+  return config.dataDirSource === 'flag' ? '--data-dir' : config.dataDirSource === 'default' ? 'the default, .nomic' : config.dataDirSource;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -78,5 +86,6 @@ export function loadConfig(flags: CommonFlags, env: Env = process.env): Resolved
     mappingsDir: nonEmpty(flags.mappings) === undefined ? null : resolve(flags.mappings as string),
     allowLive: flags.allowLive ?? false,
     widenColumns: flags.widenColumns ?? false,
+    allowEmpty: flags.allowEmpty ?? false,
   });
 }

@@ -7,7 +7,7 @@ import { inventory, type SourceObject } from './inventory.js';
 import { sideFileBytes, sniffFile, walFrames, type Sniff } from './sniff.js';
 import { DB_NAME, walkDataDir } from './walk.js';
 
-export type FileStatus = 'ok' | 'empty' | 'not_sqlite' | 'corrupt' | 'busy';
+export type FileStatus = 'ok' | 'empty' | 'not_sqlite' | 'corrupt' | 'busy' | 'unreadable';
 export type Layout = 'legacy' | 'consolidated' | 'unknown' | 'generic' | 'none';
 
 export interface SourceFile {
@@ -59,16 +59,35 @@ export async function discover(opts: DiscoverOptions, visit?: SnapshotVisitor): 
   const legacyNames = new Set(opts.mappings.stores.flatMap((s) => s.files.legacy));
   const consolidatedNames = new Set(opts.mappings.stores.flatMap((s) => s.files.consolidated));
 
-  for (const rel of walkDataDir(opts.dataDir)) {
+  const listing = walkDataDir(opts.dataDir);
+  for (const u of listing.unreadable) {
+    findings.push(finding({ file: u.path, kind: 'source_unreadable', count: 1, action: 'block', code: 'SOURCE_UNREADABLE', message: `cannot be read (${u.error}): what it holds is unknown` }));
+  }
+  for (const link of listing.links.filter((l) => DB_NAME.test(l))) {
+    findings.push(finding({ file: link, kind: 'symlink_skipped', count: 1, action: 'skip', message: 'a symbolic link: not followed (it could lead out of the data dir, or reach a file twice); put the file itself in the data dir to migrate it' }));
+  }
+  for (const rel of listing.files) {
     const absPath = join(opts.dataDir, rel);
     const sniff = sniffFile(absPath);
-    if (sniff.kind !== 'sqlite' && !DB_NAME.test(rel)) continue;
+    if (sniff.kind !== 'sqlite' && sniff.kind !== 'unreadable' && !DB_NAME.test(rel)) continue;
     const walBytes = sideFileBytes(`${absPath}-wal`);
     const base = { path: rel, absPath, sizeBytes: sniff.sizeBytes, walBytes, walFrames: walFrames(walBytes, sniff.pageSize), sniff, holders: [] as FileHolder[] };
+
+    if (sniff.kind === 'unreadable') {
+      files.push({ ...base, layout: 'none', stores: [], status: 'unreadable', integrity: null, objects: [] });
+      findings.push(finding({ file: rel, kind: 'source_unreadable', count: 1, action: 'block', code: 'SOURCE_UNREADABLE', message: `cannot be read (${sniff.error ?? 'unknown error'}): whether it holds an Aragora store is unknown` }));
+      continue;
+    }
 
     if (sniff.kind !== 'sqlite') {
       const status = sniff.kind === 'empty' ? 'empty' : 'not_sqlite';
       files.push({ ...base, layout: 'none', stores: [], status, integrity: null, objects: [] });
+      const name = basename(rel);
+      if (status === 'not_sqlite' && (legacyNames.has(name) || consolidatedNames.has(name))) {
+        // A store's file whose header is gone would otherwise be skipped, and its rows lost without a word.
+        findings.push(finding({ file: rel, kind: 'corrupt_file', count: 1, action: 'block', code: 'SOURCE_CORRUPT', message: 'named as an Aragora store file, but not an SQLite database (a damaged header, or another kind of file): its rows cannot be read' }));
+        continue;
+      }
       findings.push(
         finding({
           file: rel,
@@ -113,7 +132,7 @@ export async function discover(opts: DiscoverOptions, visit?: SnapshotVisitor): 
       snapshot = openSnapshot(absPath, sniff, opts.tmpDir);
     } catch (err: unknown) {
       files.push({ ...base, holders, layout: 'none', stores: [], status: 'corrupt', integrity: errorText(err), objects: [] });
-      findings.push(finding({ file: rel, kind: 'corrupt_file', count: 1, action: 'block', message: `cannot be read: ${errorText(err)}` }));
+      findings.push(finding({ file: rel, kind: 'corrupt_file', count: 1, action: 'block', code: 'SOURCE_CORRUPT', message: `cannot be read: ${errorText(err)}` }));
       continue;
     }
     try {
@@ -127,11 +146,14 @@ export async function discover(opts: DiscoverOptions, visit?: SnapshotVisitor): 
         }
       } catch (err: unknown) {
         files.push({ ...base, holders, layout: 'none', stores: [], status: 'corrupt', integrity: errorText(err), objects: [] });
-        findings.push(finding({ file: rel, kind: 'corrupt_file', count: 1, action: 'block', message: `cannot be read: ${errorText(err)}` }));
+        findings.push(finding({ file: rel, kind: 'corrupt_file', count: 1, action: 'block', code: 'SOURCE_CORRUPT', message: `cannot be read: ${errorText(err)}` }));
         continue;
       }
+      for (const t of snapshot.rowidsGiven) {
+        findings.push(finding({ file: rel, table: t, kind: 'without_rowid', count: 1, action: 'keep', message: 'a WITHOUT ROWID table: read in primary-key order through a private copy, where each row gets its position as rowid' }));
+      }
       if (integrity !== null && integrity !== 'ok') {
-        findings.push(finding({ file: rel, kind: 'corrupt_file', count: 1, action: 'block', message: `integrity check failed: ${integrity.slice(0, 300)}` }));
+        findings.push(finding({ file: rel, kind: 'corrupt_file', count: 1, action: 'block', code: 'SOURCE_CORRUPT', message: `integrity check failed: ${integrity.slice(0, 300)}` }));
       }
       const stores = [
         ...new Set(
@@ -153,6 +175,23 @@ export async function discover(opts: DiscoverOptions, visit?: SnapshotVisitor): 
     }
   }
   return { files, findings, snapshots };
+}
+
+/**
+ * A data dir where no readable file holds a table of the mapping set (empty,
+ * only links or other files) migrates nothing: refused unless the operator
+ * says it is meant (`--allow-empty`), so a wrong path never ends green.
+ */
+export function noStoreFinding(scan: Pick<DiscoverResult, 'files'>, dataDir: string, allowEmpty: boolean): Finding | null {
+  if (scan.files.some((f) => f.stores.length > 0 && (f.status === 'ok' || f.status === 'busy'))) return null;
+  return finding({
+    file: null,
+    kind: 'no_store',
+    count: 1,
+    action: allowEmpty ? 'keep' : 'block',
+    ...(allowEmpty ? {} : { code: 'SOURCE_NO_STORE' }),
+    message: `no file in ${dataDir} holds a table of the mapping set: nothing would be migrated${allowEmpty ? ' (--allow-empty)' : ''}`,
+  });
 }
 
 function errorText(err: unknown): string {

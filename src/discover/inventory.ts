@@ -115,7 +115,9 @@ function readColumns(db: Database.Database, table: string): SourceColumn[] {
     declaredType: r.type,
     notNull: Number(r.notnull) === 1,
     pk: Number(r.pk),
-    hidden: Number(r.hidden) !== 0,
+    // 1: a virtual table's hidden column. Generated columns (2, 3) are read like any
+    // other: their values are loaded as plain columns.
+    hidden: Number(r.hidden) === 1,
   }));
 }
 

@@ -2,25 +2,33 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 
 /** What the first bytes of a file say, before SQLite is asked anything. */
 export interface Sniff {
-  readonly kind: 'sqlite' | 'empty' | 'not_sqlite';
+  readonly kind: 'sqlite' | 'empty' | 'not_sqlite' | 'unreadable';
   readonly sizeBytes: number;
   /** From the header: 2 means the file was last in WAL mode (bytes 18-19, SQLite file format §1.3). */
   readonly walMode: boolean;
   readonly pageSize: number;
+  /** Why the file could not be read (permission, I/O), for kind `unreadable`. */
+  readonly error?: string;
 }
 
 const MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 
 export function sniffFile(path: string): Sniff {
-  const sizeBytes = statSync(path).size;
-  if (sizeBytes === 0) return { kind: 'empty', sizeBytes, walMode: false, pageSize: 0 };
+  let sizeBytes = 0;
   const header = Buffer.alloc(100);
-  const fd = openSync(path, 'r');
   let read: number;
   try {
-    read = readSync(fd, header, 0, 100, 0);
-  } finally {
-    closeSync(fd);
+    sizeBytes = statSync(path).size;
+    if (sizeBytes === 0) return { kind: 'empty', sizeBytes, walMode: false, pageSize: 0 };
+    const fd = openSync(path, 'r');
+    try {
+      read = readSync(fd, header, 0, 100, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err: unknown) {
+    const e = err as NodeJS.ErrnoException;
+    return { kind: 'unreadable', sizeBytes, walMode: false, pageSize: 0, error: e.code !== undefined ? `${e.code}: ${e.message}` : String(err) };
   }
   if (read < 100 || !header.subarray(0, 16).equals(MAGIC)) return { kind: 'not_sqlite', sizeBytes, walMode: false, pageSize: 0 };
   const rawPage = header.readUInt16BE(16);

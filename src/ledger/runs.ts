@@ -112,13 +112,25 @@ export async function createRun(
   }
 }
 
-export async function setRunState(client: pg.Client, runId: string, state: RunState, exitCode: number | null): Promise<void> {
+/** A run's state and exit code; `error` is the message of a run that stopped on an error (cleared otherwise). */
+export async function setRunState(client: pg.Client, runId: string, state: RunState, exitCode: number | null, error: string | null = null): Promise<void> {
   await client.query(
-    `UPDATE aragora_migrate.runs SET state = $2, exit_code = $3,
+    `UPDATE aragora_migrate.runs SET state = $2, exit_code = $3, error = $4,
             finished_at = CASE WHEN $2 IN ('loaded', 'failed', 'interrupted') THEN now() WHEN $2 = 'running' THEN NULL ELSE finished_at END
       WHERE run_id = $1`,
-    [runId, state, exitCode],
+    [runId, state, exitCode, error],
   );
+}
+
+/** The exit code of a run whose state stays (its verification decided it). */
+export async function setRunExitCode(client: pg.Client, runId: string, exitCode: number): Promise<void> {
+  await client.query('UPDATE aragora_migrate.runs SET exit_code = $2 WHERE run_id = $1', [runId, exitCode]);
+}
+
+/** Rows a run rejected, across its tables. */
+export async function rejectedRows(client: pg.Client, runId: string): Promise<number> {
+  const r = await client.query<{ n: string }>('SELECT count(*) AS n FROM aragora_migrate.rejects WHERE run_id = $1', [runId]);
+  return Number(r.rows[0]?.n ?? 0);
 }
 
 export async function tableProgress(client: pg.Client, runId: string): Promise<TableProgress[]> {

@@ -11,7 +11,8 @@ import { TargetError } from '../errors.js';
 export const LEDGER_SCHEMA = 'aragora_migrate';
 /**
  * 2: batch and conflict xids, keep-both target keys, rollbacks, created tables, archives. 3: source file identities.
- * 4: schema changes a run made to tables it did not create (widened columns, added columns, foreign keys, triggers).
+ * 4: schema changes a run made to tables it did not create (widened columns, added columns, foreign keys, triggers);
+ *    the error a failed run stopped on.
  */
 export const LEDGER_VERSION = 4;
 
@@ -173,6 +174,7 @@ CREATE TABLE IF NOT EXISTS aragora_migrate.schema_changes (
   changed_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (run_id, target_table, kind, object)
 );
+ALTER TABLE aragora_migrate.runs ADD COLUMN IF NOT EXISTS error text;
 CREATE TABLE IF NOT EXISTS aragora_migrate.id_map (
   run_id text NOT NULL,
   source_file text NOT NULL,

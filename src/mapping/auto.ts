@@ -34,17 +34,31 @@ export function autoColumn(col: SourceColumn): ColumnSpec {
 export function autoTable(obj: SourceObject): TableSpec {
   const columns = obj.columns.filter((c) => !c.hidden);
   const pk = columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk);
-  // Without a primary key, a row is identified by its whole content.
-  const key = (pk.length > 0 ? pk : columns).map((c) => c.name);
+  if (pk.length > 0) {
+    // A primary key column is NOT NULL in PostgreSQL, whatever SQLite declared (an INTEGER PRIMARY KEY declares nothing).
+    const cols = columns.map((c) => (c.pk > 0 ? { ...autoColumn(c), nullable: false } : autoColumn(c)));
+    return { source: obj.name, target: obj.name, key: pk.map((c) => c.name), unique: [], indexes: [], foreignKeys: [], triggers: [], conflict: { policy: 'fail' }, columns: cols };
+  }
+  // No primary key: two rows may be equal in every column, and both are kept.
+  // Each is told apart by its SQLite rowid, loaded as the column sqlite_rowid
+  // (the key resume, verify and rollback use); rowids another run already
+  // loaded are re-assigned, as for any autoincrement id.
+  const rowid = ['rowid', '_rowid_', 'oid'].find((n) => !columns.some((c) => c.name.toLowerCase() === n)) ?? 'rowid';
+  let target = 'sqlite_rowid';
+  while (columns.some((c) => c.name === target)) target = `_${target}`;
   return {
     source: obj.name,
     target: obj.name,
-    key,
+    key: [rowid],
+    surrogateKey: rowid,
     unique: [],
     indexes: [],
     foreignKeys: [],
     triggers: [],
-    conflict: { policy: 'fail' },
-    columns: columns.map(autoColumn),
+    conflict: { policy: 'keep-both', reason: 'a table without a primary key: every row is its own, told apart by its SQLite rowid' },
+    columns: [
+      { name: rowid, target, type: 'bigint', nullable: false, targetOnly: false, note: 'the SQLite rowid: the table has no primary key, and equal rows are all kept' },
+      ...columns.map(autoColumn),
+    ],
   };
 }

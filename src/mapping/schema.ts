@@ -63,7 +63,14 @@ export const ColumnPolicySchema = z
   .strict();
 export type ColumnPolicy = z.infer<typeof ColumnPolicySchema>;
 
-const Identifier = z.string().min(1).max(63);
+/** PostgreSQL cuts names at 63 bytes (NAMEDATALEN - 1), not characters: two long names could become one. */
+export const MAX_IDENTIFIER_BYTES = 63;
+const Identifier = z
+  .string()
+  .min(1)
+  // Characters: what JSON Schema can say (editors check it); bytes: what PostgreSQL counts.
+  .max(MAX_IDENTIFIER_BYTES)
+  .refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_IDENTIFIER_BYTES, { message: `at most ${MAX_IDENTIFIER_BYTES} bytes in UTF-8: PostgreSQL cuts longer names` });
 
 export const ColumnSpecSchema = z
   .object({

@@ -90,7 +90,7 @@ export function startBatchSource(data: Omit<ConvertWorkerData, 'credits'>): Batc
           continue;
         }
         if (m.type === 'done') return;
-        if (m.type === 'error') throw Object.assign(new Error(m.message), { stack: m.stack });
+        if (m.type === 'error') throw Object.assign(new Error(m.message), { stack: m.stack, code: m.code });
         const { type: _type, ...batch } = m;
         yield { ...batch, payload: Buffer.from(batch.payload.buffer, batch.payload.byteOffset, batch.payload.byteLength) };
       }

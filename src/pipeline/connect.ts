@@ -7,13 +7,45 @@ import { TargetError } from '../errors.js';
  * default) tries TLS first and falls back to plain only when the server says
  * it has no TLS; `allow` does the reverse.
  */
+const CONNECT_TIMEOUT_MS = 15000;
+
+/** What a failed connection means, in words, before the driver's own text. */
+function explain(err: unknown, dsn: TargetDsn, ms: number): string {
+  const e = err as NodeJS.ErrnoException;
+  const raw = (err instanceof Error ? err.message : String(err)).replaceAll(dsn.connectionString, dsn.display);
+  let where = dsn.display;
+  try {
+    const u = new URL(dsn.connectionString);
+    where = `${u.hostname}:${u.port === '' ? '5432' : u.port}`;
+  } catch {
+    // a key/value DSN: the masked display says where
+  }
+  switch (e.code) {
+    case 'ECONNREFUSED':
+      return `nothing accepts connections at ${where} (${raw})`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `the host name of ${where} does not resolve (${raw})`;
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `${where} cannot be reached from this machine (${raw})`;
+  }
+  // A host that never answers ends in the driver's timeout, which it reports as an SSL or timeout error.
+  if (ms >= CONNECT_TIMEOUT_MS - 500) return `no answer from ${where} within ${CONNECT_TIMEOUT_MS / 1000} s: is the host reachable from here and the port open? (${raw})`;
+  if (/error establishing an SSL connection|Connection terminated unexpectedly/i.test(raw)) {
+    return `something at ${where} took the connection but did not answer as PostgreSQL does: is the host reachable from here (a proxy or firewall may answer for it), and is PostgreSQL listening on that port? (${raw})`;
+  }
+  return raw;
+}
+
 export async function connectTarget(dsn: TargetDsn, applicationName = 'aragora-migrate'): Promise<pg.Client> {
+  const started = Date.now();
   const attempt = async (ssl: TargetDsn['ssl']): Promise<pg.Client> => {
     const client = new pg.Client({
       connectionString: dsn.connectionString,
       ssl,
       application_name: applicationName,
-      connectionTimeoutMillis: 15000,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     });
     try {
       await client.connect();
@@ -43,7 +75,24 @@ export async function connectTarget(dsn: TargetDsn, applicationName = 'aragora-m
     }
     return await attempt(dsn.ssl);
   } catch (err: unknown) {
-    const message = (err instanceof Error ? err.message : String(err)).replaceAll(dsn.connectionString, dsn.display);
-    throw new TargetError('TARGET_UNREACHABLE', `cannot connect to ${dsn.display}: ${message}`, { cause: err });
+    throw new TargetError('TARGET_UNREACHABLE', `cannot connect to ${dsn.display}: ${explain(err, dsn, Date.now() - started)}`, { cause: err });
   }
+}
+
+/** SQLSTATE classes and driver messages of a connection the server or the network ended. */
+const LOST_SQLSTATE = /^(57P0[123]|08\w{3})$/;
+const LOST_MESSAGE = /Connection terminated|connection error and is not queryable|Client was closed and is not queryable|terminating connection|server closed the connection/i;
+const LOST_ERRNO = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED']);
+
+/**
+ * A connection lost mid-run (the server restarted or failed over, a backend
+ * was terminated, the network dropped) as the coded error it is: nothing
+ * committed is lost, and the same command resumes. Null for other errors.
+ */
+export function connectionLost(err: unknown): TargetError | null {
+  if (err instanceof TargetError) return err.code === 'TARGET_CONNECTION_LOST' ? err : null;
+  const e = err as { code?: string; message?: string };
+  const lost = (e.code !== undefined && (LOST_SQLSTATE.test(e.code) || LOST_ERRNO.has(e.code))) || LOST_MESSAGE.test(e.message ?? '');
+  if (!lost) return null;
+  return new TargetError('TARGET_CONNECTION_LOST', `the connection to the target was lost: ${e.message ?? String(err)}`, { cause: err });
 }

@@ -28,7 +28,7 @@ export interface ConvertWorkerData {
 export type ConvertWorkerMessage =
   | ({ readonly type: 'batch' } & import('./prepare-batch.js').PreparedBatch)
   | { readonly type: 'done' }
-  | { readonly type: 'error'; readonly message: string; readonly stack: string | undefined };
+  | { readonly type: 'error'; readonly message: string; readonly stack: string | undefined; readonly code: string | undefined };
 
 const data = workerData as ConvertWorkerData;
 const port = parentPort;
@@ -56,5 +56,10 @@ try {
   db.close();
   port.postMessage({ type: 'done' } satisfies ConvertWorkerMessage);
 } catch (err: unknown) {
-  port.postMessage({ type: 'error', message: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined } satisfies ConvertWorkerMessage);
+  port.postMessage({
+    type: 'error',
+    message: err instanceof Error ? err.message : String(err),
+    stack: err instanceof Error ? err.stack : undefined,
+    code: (err as { code?: unknown }).code === undefined ? undefined : String((err as { code?: unknown }).code),
+  } satisfies ConvertWorkerMessage);
 }

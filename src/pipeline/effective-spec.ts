@@ -1,6 +1,6 @@
 import type { SourceObject } from '../discover/inventory.js';
 import { autoColumn } from '../mapping/auto.js';
-import type { ColumnSpec, TableSpec } from '../mapping/schema.js';
+import { MAX_IDENTIFIER_BYTES, type ColumnSpec, type TableSpec } from '../mapping/schema.js';
 
 /**
  * The spec a source table is loaded with: its mapping plus every column the
@@ -22,4 +22,15 @@ export function unionSpecs(specs: readonly TableSpec[]): TableSpec {
     for (const c of s.columns) if (!columns.some((x) => (x.target ?? x.name) === (c.target ?? c.name))) columns.push(c);
   }
   return { ...first, columns };
+}
+
+/**
+ * Target column names PostgreSQL would cut (over 63 bytes): a column carried
+ * over from SQLite under its own name. Two such names can become one, and
+ * COPY, verify and rollback would name a column the table does not have; so
+ * plan reports them and migrate refuses, until a mapping gives a shorter
+ * target name.
+ */
+export function tooLongNames(spec: TableSpec): string[] {
+  return spec.columns.map((c) => c.target ?? c.name).filter((n) => Buffer.byteLength(n, 'utf8') > MAX_IDENTIFIER_BYTES);
 }

@@ -29,6 +29,17 @@ export async function releaseRunLock(client: pg.Client): Promise<void> {
   await client.query(`SELECT pg_advisory_unlock(${LOCK_SQL_KEY})`);
 }
 
+/**
+ * Whether any session holds the migration lock: a run marked `running` while
+ * nobody does was stopped without a word (killed, or its machine lost).
+ */
+export async function runLockHeld(client: pg.Client): Promise<boolean> {
+  const r = await client.query<{ held: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = (${LOCK_SQL_KEY})::oid) AS held`,
+  );
+  return r.rows[0]?.held === true;
+}
+
 async function lockHolder(client: pg.Client): Promise<string | null> {
   const r = await client.query<{ pid: number; application_name: string; client_addr: string | null; backend_start: Date }>(
     `SELECT a.pid, a.application_name, a.client_addr::text AS client_addr, a.backend_start

@@ -1,32 +1,36 @@
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import { VERSION } from '../version.js';
+import type { TargetDsn } from '../config/dsn.js';
 import type { ResolvedConfig } from '../config/load-config.js';
-import { discover } from '../discover/discover.js';
-import { ConfigError, MigrateError, SourceError, TargetError } from '../errors.js';
-import { createRun, latestRun, runFiles, setRunState, tableProgress, type FileHash } from '../ledger/runs.js';
+import { discover, noStoreFinding } from '../discover/discover.js';
+import { assertDataDir } from '../discover/walk.js';
+import { ConfigError, ERROR_CODES, MigrateError, SourceError, TargetError, type ErrorCode } from '../errors.js';
+import { createRun, latestRun, rejectedRows, runFiles, setRunExitCode, setRunState, tableProgress, type FileHash } from '../ledger/runs.js';
 import { ensureLedger } from '../ledger/schema.js';
 import type { MappingSet } from '../mapping/load.js';
 import type { TableSpec } from '../mapping/schema.js';
 import type { MigrateReport } from '../report/migrate-report.js';
+import type { Finding } from '../report/types.js';
 import { compileTable, type OrphanFilter } from '../tables/row-converter.js';
 import { timeZoneOffsetFn } from '../tables/timestamp.js';
 import { qualified, quoteIdent } from '../util/quote.js';
-import { connectTarget } from './connect.js';
-import { unionSpecs } from './effective-spec.js';
+import { connectionLost, connectTarget } from './connect.js';
+import { tooLongNames, unionSpecs } from './effective-spec.js';
 import { collectTasks, groupByTarget, parentTables, type Task } from './tasks.js';
 import type { Reporter } from './events.js';
 import { loadTable } from './load-table.js';
 import { acquireRunLock, releaseRunLock } from './lock.js';
 import { buildMigrateReport } from './migrate-summary.js';
 import { rawTextReader } from './read.js';
-import { writeRejectFiles } from './rejects-file.js';
+import { prepareRejectDir, writeRejectFiles } from './rejects-file.js';
 import { runVerify, type VerifyReport } from './verify.js';
 import { hashSourceFile } from './source-hash.js';
 import { appForeignKeys, createIndexSql, ensureForeignKey, prepareTargetTable } from './target-ddl.js';
-import { fitSpec, judgeGroup, widened, type ColumnWidening, type TargetProblem } from './target-fit.js';
-import { inspectTarget, MISSING_TABLE, type TargetTableState } from './target-state.js';
+import { fitSpec, judgeGroup, widened, type ColumnWidening } from './target-fit.js';
+import { inspectTarget, MISSING_TABLE, schemaMissing, type TargetTableState } from './target-state.js';
 import { missingParents, sourceParent } from './fk-orphans.js';
+import { CHECK_BEFORE_LOAD_BYTES, quickCheck, sourceDamage } from './integrity.js';
 
 export interface MigrateOptions {
   readonly config: ResolvedConfig;
@@ -53,13 +57,20 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
   const { config, mappings } = opts;
   if (config.target === null) throw new ConfigError('CONFIG_DSN_MISSING', 'migrate needs the target PostgreSQL');
   const started = Date.now();
-  const control = await connectTarget(config.target, `aragora-migrate migrate ${config.instance}`.slice(0, 63));
-  // No integrity pass here: plan runs it, and reading every row finds corruption anyway.
+  assertDataDir(config.dataDir);
+  prepareRejectDir(opts.rejectDir);
+  // The integrity check runs below, on the files the run loads (integrity.ts).
   const scan = await discover({ dataDir: config.dataDir, mappings, allowLive: config.allowLive, keepSnapshots: true, integrity: false });
   const workers: pg.Client[] = [];
+  let control: pg.Client | null = null;
   let locked = false;
+  // Set once the run is in the ledger: a stop on an error then marks it failed.
+  let inLedger: string | null = null;
   try {
-    preflight(scan.findings);
+    preflight([...scan.findings, ...[noStoreFinding(scan, config.dataDir, config.allowEmpty)].filter((f) => f !== null)]);
+    control = await connectTarget(config.target, `aragora-migrate migrate ${config.instance}`.slice(0, 63));
+    const noSchema = await schemaMissing(control, config.schema);
+    if (noSchema !== null) throw new TargetError(noSchema.code, noSchema.message);
     await ensureLedger(control);
     await acquireRunLock(control, opts.lockTimeoutSeconds, opts.signal);
     locked = true;
@@ -76,10 +87,23 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
     const previous = latest?.state === 'rolled-back' ? null : latest;
     const resume = previous !== null && sameFiles(await runFiles(control, previous.run_id), hashes);
     if (resume && (previous.state === 'loaded' || previous.state === 'verified')) {
-      return await buildMigrateReport(control, {
-        runId: previous.run_id, config, scan, mappings, state: 'noop', resumed: false, exitCode: previous.exit_code ?? 0, rejectFiles: [], seconds: (Date.now() - started) / 1000,
-        message: `nothing to do: run ${previous.run_id} already migrated these files (finished ${previous.finished_at?.toISOString() ?? '?'})`,
+      const done = `run ${previous.run_id} already migrated these files (finished ${previous.finished_at?.toISOString() ?? '?'})`;
+      if (previous.state === 'verified' || !opts.verify) {
+        return await buildMigrateReport(control, {
+          runId: previous.run_id, config, scan, mappings, state: 'noop', resumed: false, exitCode: previous.exit_code ?? 0, rejectFiles: [], seconds: (Date.now() - started) / 1000,
+          message: `nothing to do: ${done}`,
+        });
+      }
+      // Loaded but never verified clean (killed during its own verify, or --no-verify): verified now.
+      const verification = await runVerify({ config, mappings, reporter: opts.reporter, maxKeys: opts.maxKeys, runId: previous.run_id, client: control, source: { scan, hashes } });
+      const rejected = await rejectedRows(control, previous.run_id);
+      const exitCode = !verification.ok ? 4 : rejected > 0 ? 3 : 0;
+      await setRunExitCode(control, previous.run_id, exitCode);
+      const report = await buildMigrateReport(control, {
+        runId: previous.run_id, config, scan, mappings, state: 'noop', resumed: false, exitCode, rejectFiles: [], seconds: (Date.now() - started) / 1000,
+        message: `nothing to load: ${done}; ${verification.message}`,
       });
+      return { ...report, verification };
     }
     if (!resume && previous !== null && previous.state !== 'loaded' && previous.state !== 'verified') {
       throw new MigrateError('RUN_SOURCE_CHANGED', `run ${previous.run_id} of instance ${config.instance} did not finish (${previous.state}), and the source files changed since it started`);
@@ -91,33 +115,45 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
     }
     if (!resume) await refuseFilesLoadedElsewhere(control, hashes, tasks);
 
+    // Every file this run loads is proven intact in this run (integrity.ts): a
+    // small one before a row moves, a big one while the load runs; the run is
+    // never loaded over a damaged file.
+    const checks = new Map<string, Promise<string>>();
+    for (const path of new Set(tasks.map((t) => t.file.path))) {
+      const snapshot = scan.snapshots.get(path);
+      if (snapshot === undefined) continue;
+      const check = quickCheck(snapshot.readPath);
+      // Settled below; a run that stops early leaves it unawaited.
+      check.catch(() => undefined);
+      checks.set(path, check);
+    }
+    for (const t of tasks) {
+      if (t.file.sizeBytes + t.file.walBytes <= CHECK_BEFORE_LOAD_BYTES) damaged(t.file.path, await (checks.get(t.file.path) ?? 'ok'));
+    }
+
     // Existing target tables are judged by the values they are to hold, every
     // table at once, before a run is created or resumed: a refusal leaves
     // nothing behind and names every column (target-fit.ts).
     const byTarget = groupByTarget(tasks);
     const states = await inspectTarget(control, config.schema, [...byTarget.keys()]);
     const judged = new Map<string, { spec: TableSpec; state: TargetTableState; widen: readonly ColumnWidening[] }>();
-    const problems: string[] = [];
-    // One error for all: its code says whether --widen-columns can help.
-    let problemCode: TargetProblem['code'] = 'TARGET_INCOMPATIBLE';
+    const problems: { code: ErrorCode; message: string }[] = [];
     for (const [target, group] of byTarget) {
       const spec = unionSpecs(group.map((g) => g.spec));
+      for (const name of tooLongNames(spec)) problems.push({ code: 'TARGET_IDENTIFIER_TOO_LONG', message: `${target}.${name} is ${Buffer.byteLength(name, 'utf8')} bytes; PostgreSQL cuts names at 63` });
       const state = states.get(target) ?? MISSING_TABLE;
       const j = judgeGroup(group, spec, state, config.widenColumns);
-      for (const p of j.problems) {
-        problems.push(`${p.message}${p.keys.length > 0 ? ` (e.g. ${p.keys.join(', ')})` : ''}`);
-        if (p.code === 'TARGET_COLUMN_TOO_NARROW') problemCode = p.code;
-      }
+      for (const p of j.problems) problems.push({ code: p.code, message: `${p.message}${p.keys.length > 0 ? ` (e.g. ${p.keys.join(', ')})` : ''}` });
       judged.set(target, { spec, state, widen: j.widen });
     }
-    if (problems.length > 0) {
-      throw new TargetError(problemCode, `existing target tables cannot hold the source values:\n  ${problems.join('\n  ')}`);
+    const first = problems[0];
+    if (first !== undefined) {
+      // One error for all, with the first problem's code (plan gives each its own).
+      throw new TargetError(first.code, `the target tables cannot take the source as it is:\n  ${problems.map((p) => p.message).join('\n  ')}`);
     }
 
-    let runId: string;
-    if (resume) runId = previous.run_id;
-    else {
-      runId = newRunId(config.instance);
+    const runId = resume ? previous.run_id : newRunId(config.instance);
+    if (!resume) {
       await createRun(
         control,
         { runId, instance: config.instance, host: hostname(), dataDir: config.dataDir, schema: config.schema, toolVersion: VERSION, options: { jobs: opts.jobs, batchRows: opts.batchRows, sourceTimezone: config.sourceTimezone, widenColumns: config.widenColumns } },
@@ -125,6 +161,7 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
         tasks.map((t) => ({ file: t.file.path, table: t.spec.source, target: t.spec.target, rows: t.rows })),
       );
     }
+    inLedger = runId;
     await setRunState(control, runId, 'running', null);
 
     // Target tables: created (with their triggers), or widened and completed,
@@ -169,6 +206,14 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
     const abortAll = new AbortController();
     const onAbort = (): void => abortAll.abort();
     opts.signal.addEventListener('abort', onAbort);
+    const fail = (err: unknown): void => {
+      failure ??= err;
+      abortAll.abort();
+      wakeAll();
+    };
+    for (const [path, check] of checks) {
+      check.then((result) => damaged(path, result)).catch(fail);
+    }
     const nextGroup = async (): Promise<Task[] | undefined> => {
       for (;;) {
         if (failure !== null || abortAll.signal.aborted || pending.length === 0) return undefined;
@@ -239,9 +284,7 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
           );
           opts.reporter.emit('table:done', { file: task.file.path, table: task.spec.source, rows: doneBefore + result.rowsRead, ms: Date.now() - t0 });
         } catch (err: unknown) {
-          failure ??= err instanceof MigrateError ? err : new Error(`${task.file.path} ${task.spec.source}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-          abortAll.abort();
-          wakeAll();
+          fail(err instanceof MigrateError ? err : (connectionLost(err) ?? sourceDamage(err, task.file.path) ?? new Error(`${task.file.path} ${task.spec.source}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })));
           await client.query(`UPDATE aragora_migrate.run_tables SET state = 'failed' WHERE run_id = $1 AND source_file = $2 AND source_table = $3`, [runId, task.file.path, task.spec.source]).catch(() => undefined);
         }
       }
@@ -253,15 +296,17 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
       workers.push(await connectTarget(config.target, `aragora-migrate migrate ${config.instance} worker ${i + 1}`.slice(0, 63)));
     }
     await Promise.all(workers.map(worker));
+    // The load is not done before every file it read is known to be intact.
+    await Promise.all([...checks].map(async ([path, check]) => damaged(path, await check))).catch(fail);
     opts.signal.removeEventListener('abort', onAbort);
     if (opts.signal.aborted) interrupted = true;
 
     if (failure === null && !interrupted) await finishTargets(control, config.schema, runId, byTarget, mappings);
     const rejectFiles = await writeRejectFiles(control, runId, opts.rejectDir);
-    const rejected = Number((await control.query<{ n: string }>('SELECT count(*) AS n FROM aragora_migrate.rejects WHERE run_id = $1', [runId])).rows[0]?.n ?? 0);
+    const rejected = await rejectedRows(control, runId);
     const state = failure !== null ? 'failed' : interrupted ? 'interrupted' : 'loaded';
     const exitCode = failure !== null ? (failure instanceof MigrateError ? failure.exitCode : 1) : interrupted ? 130 : rejected > 0 ? 3 : 0;
-    await setRunState(control, runId, state, exitCode);
+    await setRunState(control, runId, state, exitCode, failure === null ? null : failure instanceof Error ? failure.message : String(failure));
     const how = `run the same command again to resume run ${runId}`;
     const message =
       state === 'loaded'
@@ -274,26 +319,51 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
       verification = await runVerify({ config, mappings, reporter: opts.reporter, maxKeys: opts.maxKeys, runId, client: control, source: { scan, hashes } });
     }
     const finalExit = verification !== null && !verification.ok ? 4 : exitCode;
-    if (finalExit !== exitCode) await setRunState(control, runId, state, finalExit);
+    if (finalExit !== exitCode) await setRunExitCode(control, runId, finalExit);
     const report = await buildMigrateReport(control, {
       runId, config, scan, mappings, state, resumed: resume, exitCode: finalExit, rejectFiles, seconds: (Date.now() - started) / 1000,
       message: verification === null ? message : `${message}; ${verification.message}`,
     });
     return { ...report, verification };
+  } catch (caught: unknown) {
+    const err = connectionLost(caught) ?? caught;
+    // The run stops here: the ledger says so, with the error, and the same command resumes it
+    // (over a new connection when this one is gone).
+    if (inLedger !== null && config.target !== null) {
+      const error = err instanceof Error ? err.message : String(err);
+      const code = err instanceof MigrateError ? err.exitCode : 1;
+      await setRunState(control as pg.Client, inLedger, 'failed', code, error).catch(async () => {
+        const fresh = await connectTarget(config.target as TargetDsn, 'aragora-migrate migrate (marking a failed run)');
+        await setRunState(fresh, inLedger as string, 'failed', code, error).finally(() => fresh.end());
+      }).catch(() => undefined);
+    }
+    throw err;
   } finally {
     for (const w of workers) await w.end().catch(() => undefined);
-    if (locked) await releaseRunLock(control).catch(() => undefined);
-    await control.end().catch(() => undefined);
+    if (locked && control !== null) await releaseRunLock(control).catch(() => undefined);
+    await control?.end().catch(() => undefined);
     for (const s of scan.snapshots.values()) s.close();
   }
 }
 
-/** Blocking discover findings stop the run before anything is written. */
-function preflight(findings: readonly { kind: string; action: string; file: string | null; message: string }[]): void {
+/** A file SQLite's own check finds damaged stops the run (exit 5). */
+function damaged(path: string, result: string): void {
+  if (result !== 'ok') throw new SourceError('SOURCE_CORRUPT', `${path} is damaged: ${result.slice(0, 300)}`, { file: path });
+}
+
+/**
+ * Blocking discover findings stop the run before anything is written, with
+ * the code plan gave them (a busy file, a damaged one, no store at all), or
+ * PLAN_BLOCKED when they differ.
+ */
+function preflight(findings: readonly Finding[]): void {
   const blocking = findings.filter((f) => f.action === 'block');
   if (blocking.length === 0) return;
   const lines = blocking.map((f) => `${f.file ?? ''}: ${f.message}`).join('\n  ');
   if (blocking.some((f) => f.kind === 'source_busy')) throw new SourceError('SOURCE_BUSY', `source files are in use:\n  ${lines}`);
+  const codes = new Set(blocking.map((f) => f.code));
+  const [code] = codes;
+  if (codes.size === 1 && code !== undefined && code in ERROR_CODES) throw new SourceError(code as ErrorCode, `the migration cannot proceed:\n  ${lines}`);
   throw new MigrateError('PLAN_BLOCKED', `the migration cannot proceed:\n  ${lines}`);
 }
 

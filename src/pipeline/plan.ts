@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { ResolvedConfig } from '../config/load-config.js';
-import { discover, type SourceFile } from '../discover/discover.js';
+import { discover, noStoreFinding, type SourceFile } from '../discover/discover.js';
+import { assertDataDir } from '../discover/walk.js';
 import type { SourceObject } from '../discover/inventory.js';
 import type { MappingSet } from '../mapping/load.js';
 import type { Conflict, TableSpec } from '../mapping/schema.js';
@@ -14,14 +15,15 @@ import type { FindingAction } from '../report/types.js';
 import { compileTable, type OrphanFilter } from '../tables/row-converter.js';
 import { timeZoneOffsetFn } from '../tables/timestamp.js';
 import { connectTarget } from './connect.js';
-import { effectiveSpec } from './effective-spec.js';
+import { effectiveSpec, tooLongNames } from './effective-spec.js';
 import { silentReporter, type Reporter } from './events.js';
 import type { Snapshot } from './snapshot.js';
 import { rekeyedTextKey } from './merge-sql.js';
 import { findOrphans } from './orphans.js';
 import { profileTable, type ConvertedPage } from './profile.js';
 import { rawTextReader } from './read.js';
-import { existingKeys, inspectTarget, type TargetForeignKey, type TargetTableState } from './target-state.js';
+import { sourceDamage } from './integrity.js';
+import { existingKeys, inspectTarget, schemaMissing, type TargetForeignKey, type TargetTableState } from './target-state.js';
 import { fitSpec, judgeColumns, narrowColumnValues, widened } from './target-fit.js';
 import { missingParents, sourceParent, type SourceParent } from './fk-orphans.js';
 
@@ -64,17 +66,20 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
   const tables: TableReport[] = [];
   const offsetOf = timeZoneOffsetFn(config.sourceTimezone);
 
+  assertDataDir(config.dataDir);
   let client: pg.Client | null = null;
   let targetStates = new Map<string, TargetTableState>();
   let serverVersion = '';
-  if (config.target !== null && opts.inventoryOnly !== true) {
-    client = await connectTarget(config.target, 'aragora-migrate plan');
-    serverVersion = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '';
-    const targets = [...new Set(mappings.stores.flatMap((s) => s.tables.map((t) => t.target)))];
-    targetStates = await inspectTarget(client, config.schema, targets);
-  }
-
   try {
+    if (config.target !== null && opts.inventoryOnly !== true) {
+      client = await connectTarget(config.target, 'aragora-migrate plan');
+      serverVersion = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '';
+      const targets = [...new Set(mappings.stores.flatMap((s) => s.tables.map((t) => t.target)))];
+      targetStates = await inspectTarget(client, config.schema, targets);
+      const missing = await schemaMissing(client, config.schema);
+      if (missing !== null) findings.add(missing);
+    }
+
     const visit = async (file: SourceFile, snapshot: Snapshot): Promise<void> => {
       const first = tables.length;
       // Referenced tables are profiled before the tables referencing them, as
@@ -127,14 +132,24 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
         const onPage = client !== null && state !== null && state.exists && state.rows > 0 ? conflictChecker(client, config.schema, spec, state, compiled.targetColumns, file.path, findings, conflicts, config.instance) : undefined;
 
         reporter.emit('table:start', { file: file.path, table: obj.name, rows: obj.rows ?? 0 });
-        const profile = await profileTable(snapshot.db, compiled, {
-          file: file.path,
-          pageRows: opts.pageRows ?? 5000,
-          pageBytes: opts.pageBytes ?? 32 * 1024 * 1024,
-          reporter,
-          findings,
-          ...(onPage !== undefined ? { onPage } : {}),
-        });
+        let profile: Awaited<ReturnType<typeof profileTable>>;
+        try {
+          profile = await profileTable(snapshot.db, compiled, {
+            file: file.path,
+            pageRows: opts.pageRows ?? 5000,
+            pageBytes: opts.pageBytes ?? 32 * 1024 * 1024,
+            reporter,
+            findings,
+            ...(onPage !== undefined ? { onPage } : {}),
+          });
+        } catch (err: unknown) {
+          // A page SQLite cannot read: the file is damaged, as migrate would find.
+          const damage = sourceDamage(err, file.path);
+          if (damage === null) throw err;
+          findings.add({ file: file.path, table: obj.name, column: null, kind: 'corrupt_file', action: 'block', code: damage.code, message: damage.message });
+          tables.push({ ...emptyTable(file, obj, 'skipped', damage.message), status: 'blocked' });
+          continue;
+        }
         reporter.emit('table:done', { file: file.path, table: obj.name, rows: profile.rowsRead, ms: profile.ms });
         rejectedRowids.set(obj.name, profile.rejectedRowids);
         findOrphans(snapshot.db, spec, file, findings, (fk) => state !== null && state.foreignKeys.some((k) => k.columns.join() === fk.columns.map((c) => spec.columns.find((x) => x.name === c)?.target ?? c).join()), rejectedRowids);
@@ -167,7 +182,8 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
     };
 
     const result = await discover({ dataDir: config.dataDir, mappings, allowLive: config.allowLive }, visit);
-    const all = [...result.findings, ...findings.toArray()];
+    const empty = opts.inventoryOnly === true ? null : noStoreFinding(result, config.dataDir, config.allowEmpty);
+    const all = [...result.findings, ...findings.toArray(), ...(empty === null ? [] : [empty])];
     const files: FileReport[] = result.files.map((f) =>
       toFileReport(f, mappings, config.schema),
     );
@@ -219,6 +235,9 @@ function withUnmappedColumns(mapped: TableSpec, obj: SourceObject, file: string,
   const { spec, extra } = effectiveSpec(mapped, obj);
   for (const c of extra) {
     findings.add({ file, table: obj.name, column: c.name, kind: 'unmapped_column', action: 'keep', count: obj.rows ?? 0, message: `not in the mapping: carried over as ${c.type} (${c.note ?? ''})` });
+  }
+  for (const name of tooLongNames(spec)) {
+    findings.add({ file, table: obj.name, column: name, kind: 'identifier_too_long', action: 'block', count: 1, code: 'TARGET_IDENTIFIER_TOO_LONG', message: `${Buffer.byteLength(name, 'utf8')} bytes: PostgreSQL would cut the name at 63 and could merge it with another column` });
   }
   return spec;
 }

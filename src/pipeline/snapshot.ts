@@ -11,6 +11,8 @@ export interface Snapshot {
   /** The file SQLite reads: the source itself, or a private copy. */
   readonly readPath: string;
   readonly copied: boolean;
+  /** WITHOUT ROWID tables, rebuilt in the private copy with rowids in primary-key order. */
+  readonly rowidsGiven: readonly string[];
   close(): void;
 }
 
@@ -31,6 +33,7 @@ export function openSnapshot(path: string, sniff: Sniff, tmpRoot: string = tmpdi
   const journal = `${path}-journal`;
   const pendingWal = sideFileBytes(wal) > 0;
   const mustCopy = pendingWal || existsSync(journal);
+  let keyed = false;
   if (!mustCopy && sniff.walMode) {
     // WAL mode with nothing in a -wal: the .db holds every committed row. Opened
     // as immutable, SQLite takes no locks and creates no -shm, so there is
@@ -39,9 +42,12 @@ export function openSnapshot(path: string, sniff: Sniff, tmpRoot: string = tmpdi
     // SQLITE_USE_URI=1 was set before it loaded (src/cli/main.ts does); without
     // them the copy below is the way.
     const immutable = tryOpenImmutable(path);
-    if (immutable !== null) return immutable;
+    if (immutable !== null && withoutRowidTables(immutable.db).length === 0) return immutable;
+    keyed = immutable !== null;
+    immutable?.close();
   }
-  const copy = mustCopy || sniff.walMode;
+  if (!keyed && !mustCopy && !sniff.walMode) keyed = hasWithoutRowid(path);
+  const copy = mustCopy || sniff.walMode || keyed;
   let dir: string | null = null;
   let readPath = path;
   try {
@@ -54,10 +60,15 @@ export function openSnapshot(path: string, sniff: Sniff, tmpRoot: string = tmpdi
     }
     const db = new Database(readPath, { readonly: !copy, fileMustExist: true });
     db.defaultSafeIntegers(true);
+    const rowidsGiven: string[] = [];
     if (copy) {
       // Replay the copied WAL into the private copy now, so every later read
       // sees the same committed state.
       db.pragma('wal_checkpoint(TRUNCATE)');
+      for (const t of withoutRowidTables(db)) {
+        giveRowids(db, t);
+        rowidsGiven.push(t);
+      }
       db.pragma('query_only = true');
     }
     const tmp = dir;
@@ -65,6 +76,7 @@ export function openSnapshot(path: string, sniff: Sniff, tmpRoot: string = tmpdi
       db,
       readPath,
       copied: copy,
+      rowidsGiven,
       close() {
         if (db.open) db.close();
         if (tmp !== null) rmSync(tmp, { recursive: true, force: true });
@@ -88,5 +100,49 @@ function tryOpenImmutable(path: string): Snapshot | null {
     return null;
   }
   db.defaultSafeIntegers(true);
-  return { db, readPath: uri, copied: false, close: () => (db.open ? db.close() : undefined) };
+  return { db, readPath: uri, copied: false, rowidsGiven: [], close: () => (db.open ? db.close() : undefined) };
+}
+
+function withoutRowidTables(db: Database.Database): string[] {
+  const rows = db.prepare('PRAGMA table_list').all() as { schema: string; name: string; type: string; wr: bigint | number }[];
+  return rows.filter((t) => t.schema === 'main' && t.type === 'table' && Number(t.wr) === 1).map((t) => t.name);
+}
+
+function hasWithoutRowid(path: string): boolean {
+  try {
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    try {
+      return withoutRowidTables(db).length > 0;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A WITHOUT ROWID table has no rowid, which every reader keys its batches,
+ * checkpoints, rejects and verify slices on. In the private copy (never the
+ * source) it is rebuilt as an ordinary table with the same columns and key,
+ * its rows inserted in primary-key order: rowid n is the n-th row by key, the
+ * same for the same file every time, in plan, migrate and verify alike.
+ */
+function giveRowids(db: Database.Database, table: string): void {
+  const q = (n: string): string => `"${n.replaceAll('"', '""')}"`;
+  const cols = db.prepare(`PRAGMA table_xinfo(${q(table)})`).all() as { name: string; type: string; notnull: bigint | number; pk: bigint | number; hidden: bigint | number }[];
+  const pk = cols.filter((c) => Number(c.pk) > 0).sort((a, b) => Number(a.pk) - Number(b.pk));
+  const names = cols.map((c) => q(c.name)).join(', ');
+  let tmp = `${table}__rowid`;
+  while (db.prepare('SELECT 1 FROM sqlite_master WHERE name = ?').get(tmp) !== undefined) tmp += '_';
+  const defs = cols.map((c) => `${q(c.name)} ${c.type}${Number(c.notnull) === 1 ? ' NOT NULL' : ''}`);
+  db.transaction(() => {
+    db.exec(`CREATE TABLE ${q(tmp)} (${defs.join(', ')}, PRIMARY KEY (${pk.map((c) => q(c.name)).join(', ')}))`);
+    db.exec(`INSERT INTO ${q(tmp)} (${names}) SELECT ${names} FROM ${q(table)} ORDER BY ${pk.map((c) => q(c.name)).join(', ')}`);
+    db.exec(`DROP TABLE ${q(table)}`);
+    // Views and triggers naming the table are left as they are (they are not migrated).
+    db.pragma('legacy_alter_table = ON');
+    db.exec(`ALTER TABLE ${q(tmp)} RENAME TO ${q(table)}`);
+    db.pragma('legacy_alter_table = OFF');
+  })();
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { runLockHeld } from './lock.js';
 import type { TargetDsn } from '../config/dsn.js';
 import { ConfigError } from '../errors.js';
 import type { RunState } from '../ledger/runs.js';
@@ -46,6 +47,8 @@ export interface RunStatus {
   readonly startedAt: string;
   readonly finishedAt: string | null;
   readonly exitCode: number | null;
+  /** The error a failed run stopped on; null otherwise. */
+  readonly error: string | null;
   /** The latest verification found no difference (or, without one recorded, the run is marked verified). */
   readonly verified: boolean;
   readonly verifications: readonly { readonly verifiedAt: string; readonly ok: boolean }[];
@@ -92,8 +95,9 @@ export async function runStatus(opts: StatusOptions): Promise<StatusReport> {
 }
 
 async function readRuns(client: pg.Client, opts: StatusOptions): Promise<RunStatus[]> {
-  const runs = await client.query<{ run_id: string; instance: string; host: string; data_dir: string; target_schema: string; state: RunState; started_at: Date; finished_at: Date | null; exit_code: number | null }>(
-    `SELECT run_id, instance, host, data_dir, target_schema, state, started_at, finished_at, exit_code
+  // `error` came with ledger v4: read through to_jsonb, so an older ledger answers too (null).
+  const runs = await client.query<{ run_id: string; instance: string; host: string; data_dir: string; target_schema: string; state: RunState; started_at: Date; finished_at: Date | null; exit_code: number | null; error: string | null }>(
+    `SELECT run_id, instance, host, data_dir, target_schema, state, started_at, finished_at, exit_code, to_jsonb(runs.*) ->> 'error' AS error
        FROM aragora_migrate.runs
       WHERE ($1::text IS NULL OR run_id = $1) AND ($2::text IS NULL OR target_schema = $2)
       ORDER BY started_at DESC, run_id DESC`,
@@ -117,6 +121,8 @@ async function readRuns(client: pg.Client, opts: StatusOptions): Promise<RunStat
         )
       ).rows
     : [];
+  // A run the ledger calls running while no process holds the lock was stopped without a word.
+  const live = runs.rows.some((r) => r.state === 'running') && (await runLockHeld(client));
   return runs.rows.map((r): RunStatus => {
     const checks = verifications.filter((v) => v.run_id === r.run_id).map((v) => ({ verifiedAt: v.verified_at.toISOString(), ok: v.ok }));
     const files = archives
@@ -128,10 +134,11 @@ async function readRuns(client: pg.Client, opts: StatusOptions): Promise<RunStat
       host: r.host,
       dataDir: r.data_dir,
       schema: r.target_schema,
-      state: r.state,
+      state: r.state === 'running' && !live ? 'interrupted' : r.state,
       startedAt: r.started_at.toISOString(),
       finishedAt: r.finished_at?.toISOString() ?? null,
       exitCode: r.exit_code,
+      error: r.error,
       verified: checks.at(-1)?.ok ?? r.state === 'verified',
       verifications: checks,
       archived: files.some((f) => f.restoredAt === null),

@@ -87,6 +87,16 @@ export async function inspectTarget(client: pg.Client, schema: string, tables: r
 }
 
 /**
+ * The target schema (`--schema`) must exist: the tool creates tables, not
+ * schemas. A finding for plan; migrate refuses with the same code.
+ */
+export async function schemaMissing(client: pg.Client, schema: string): Promise<{ file: null; table: null; column: null; kind: 'schema_missing'; action: 'block'; code: 'TARGET_SCHEMA_MISSING'; count: 1; message: string } | null> {
+  const r = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+  if ((r.rowCount ?? 0) > 0) return null;
+  return { file: null, table: null, column: null, kind: 'schema_missing', action: 'block', code: 'TARGET_SCHEMA_MISSING', count: 1, message: `the target has no schema ${schema} (--schema): create it (CREATE SCHEMA ${quoteIdent(schema)}), or name one that exists` };
+}
+
+/**
  * How an existing target column holds what the mapping's type produces:
  * - ok: as it is;
  * - float4: a `real` column for 8-byte floats: values are rounded to float4

@@ -2,7 +2,7 @@ import type { SourceFile } from '../discover/discover.js';
 import { MigrateError } from '../errors.js';
 import type { MappingSet } from '../mapping/load.js';
 import type { TableSpec } from '../mapping/schema.js';
-import { columnSatisfied } from '../tables/row-converter.js';
+import { columnSatisfied, selectableColumns } from '../tables/row-converter.js';
 import { effectiveSpec } from './effective-spec.js';
 import type { Snapshot } from './snapshot.js';
 
@@ -25,7 +25,7 @@ export function collectTasks(files: readonly SourceFile[], snapshots: ReadonlyMa
       const mapped = mappings.bySource.get(obj.name);
       if (mapped === undefined) continue;
       const { spec } = effectiveSpec(mapped.table, obj);
-      const present = new Set(obj.columns.map((c) => c.name));
+      const present = selectableColumns(obj.columns.map((c) => c.name));
       const unsatisfied = spec.columns.filter((c) => !columnSatisfied(c, present));
       if (unsatisfied.length > 0) {
         throw new MigrateError('PLAN_BLOCKED', `${file.path} ${obj.name} lacks column(s) ${unsatisfied.map((c) => c.name).join(', ')} and the mapping gives no whenMissing value`);

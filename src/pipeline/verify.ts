@@ -3,8 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import type { ResolvedConfig } from '../config/load-config.js';
-import { discover, type DiscoverResult } from '../discover/discover.js';
-import { ConfigError } from '../errors.js';
+import { discover, type DiscoverResult, type SourceFile } from '../discover/discover.js';
+import { assertDataDir } from '../discover/walk.js';
+import { archiveRows } from '../ledger/archives.js';
+import type { Finding } from '../report/types.js';
+import type { Snapshot } from './snapshot.js';
+import { ConfigError, MigrateError, SourceError } from '../errors.js';
 import { latestRun, runById, runFiles, type FileHash, type RunRow } from '../ledger/runs.js';
 import { ensureLedger, ledgerExists } from '../ledger/schema.js';
 import type { MappingSet } from '../mapping/load.js';
@@ -56,14 +60,16 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   if (config.target === null) throw new ConfigError('CONFIG_DSN_MISSING', 'verify needs the target PostgreSQL');
   const started = Date.now();
   const client = opts.client ?? (await connectTarget(config.target, `aragora-migrate verify ${config.instance}`.slice(0, 63)));
-  const scan = opts.source?.scan ?? (await discover({ dataDir: config.dataDir, mappings, allowLive: config.allowLive, keepSnapshots: true, integrity: false }));
-  const tmp = mkdtempSync(join(tmpdir(), 'aragora-migrate-verify-'));
+  const opened: DiscoverResult[] = [];
+  let tmp: string | null = null;
   try {
     if (!(await ledgerExists(client))) throw new ConfigError('VERIFY_NO_RUN', `no migration ledger in ${config.target.display}: nothing was migrated there`);
     // A run recorded by an older version of the tool: its ledger gets the columns this one reads.
     await ensureLedger(client);
     const run = await findRun(client, opts.runId, config);
     const recorded = new Map((await runFiles(client, run.run_id)).map((f) => [f.path, f] as const));
+    const scan = opts.source?.scan ?? (await runSources(client, run, config, mappings, [...recorded.keys()], opened));
+    tmp = mkdtempSync(join(tmpdir(), 'aragora-migrate-verify-'));
     const given = new Map((opts.source?.hashes ?? []).map((h) => [h.path, h] as const));
     // Hashed while the tables are compared, which leaves a core idle now and then.
     const hashing = Promise.all(scan.files.filter((x) => scan.snapshots.has(x.path)).map(async (f) => given.get(f.path) ?? (await hashSourceFile(f.absPath, f.path, recorded.get(f.path)))));
@@ -72,7 +78,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     const offsetOf = timeZoneOffsetFn(config.sourceTimezone);
     const tables: VerifyTableResult[] = [];
     for (const [target, tasks] of [...byTarget].sort((a, b) => a[0].localeCompare(b[0]))) {
-      tables.push(await verifyTable({ client, runId: run.run_id, schema: config.schema, target, tasks, offsetOf, sourceTimezone: config.sourceTimezone, maxKeys: opts.maxKeys, tmpDir: tmp, reporter: opts.reporter }));
+      tables.push(await verifyTable({ client, runId: run.run_id, schema: run.target_schema, target, tasks, offsetOf, sourceTimezone: config.sourceTimezone, maxKeys: opts.maxKeys, tmpDir: tmp, reporter: opts.reporter }));
     }
     const changedFiles = (await hashing)
       .filter((now) => {
@@ -90,15 +96,59 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     const message = ok
       ? `run ${run.run_id} verified: every table holds exactly the source rows${others}`
       : `run ${run.run_id} differs in ${bad.length} table(s): ${bad.map((t) => `${t.target} (${t.missing} missing, ${t.changed} changed)`).join(', ')}${others}`;
-    const report: VerifyReport = { command: 'verify', runId: run.run_id, instance: config.instance, exitCode: ok ? 0 : 4, ok, dataDir: config.dataDir, changedFiles, tables, seconds, message };
+    const report: VerifyReport = { command: 'verify', runId: run.run_id, instance: run.instance, exitCode: ok ? 0 : 4, ok, dataDir: run.data_dir, changedFiles, tables, seconds, message };
     await client.query('INSERT INTO aragora_migrate.verifications (run_id, ok, report) VALUES ($1, $2, $3)', [run.run_id, ok, JSON.stringify(report)]);
     if (ok) await client.query("UPDATE aragora_migrate.runs SET state = 'verified' WHERE run_id = $1 AND state = 'loaded'", [run.run_id]);
     return report;
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
-    if (opts.source === undefined) for (const s of scan.snapshots.values()) s.close();
+    if (tmp !== null) rmSync(tmp, { recursive: true, force: true });
+    for (const o of opened) for (const s of o.snapshots.values()) s.close();
     if (opts.client === undefined) await client.end().catch(() => undefined);
   }
+}
+
+/**
+ * The files a run read, where they are now: in the data dir (the run's own,
+ * unless --data-dir says elsewhere), or, once archived, in the backup dir the
+ * ledger names, under the same relative paths. Every one of them must be
+ * found: verify never reports success over files it could not read.
+ */
+async function runSources(client: pg.Client, run: RunRow, config: ResolvedConfig, mappings: MappingSet, paths: readonly string[], opened: DiscoverResult[]): Promise<DiscoverResult> {
+  const dataDir = config.dataDirSource === 'default' ? run.data_dir : config.dataDir;
+  const archived = new Map((await archiveRows(client, run.run_id)).filter((a) => a.restoredAt === null).map((a) => [a.path, a.backupDir] as const));
+  const dirs = new Map<string, string[]>();
+  for (const p of paths) {
+    const dir = archived.get(p) ?? dataDir;
+    dirs.set(dir, [...(dirs.get(dir) ?? []), p]);
+  }
+  const files: SourceFile[] = [];
+  const snapshots = new Map<string, Snapshot>();
+  const findings: Finding[] = [];
+  const missing: string[] = [];
+  for (const [dir, wanted] of dirs) {
+    try {
+      assertDataDir(dir);
+    } catch (err: unknown) {
+      if (!(err instanceof MigrateError)) throw err;
+      throw new SourceError('VERIFY_SOURCE_MISSING', `run ${run.run_id} read ${wanted.length} file(s) that would be in ${dir}, which cannot be read: ${err.message}`, { file: dir, cause: err });
+    }
+    const scan = await discover({ dataDir: dir, mappings, allowLive: config.allowLive, keepSnapshots: true, integrity: false });
+    opened.push(scan);
+    findings.push(...scan.findings);
+    for (const p of wanted) {
+      const file = scan.files.find((f) => f.path === p);
+      const snapshot = scan.snapshots.get(p);
+      if (file === undefined || snapshot === undefined) missing.push(join(dir, p));
+      else {
+        files.push(file);
+        snapshots.set(p, snapshot);
+      }
+    }
+  }
+  if (missing.length > 0) {
+    throw new SourceError('VERIFY_SOURCE_MISSING', `run ${run.run_id} read files that cannot be found or read now: ${missing.join(', ')}`);
+  }
+  return { files, snapshots, findings };
 }
 
 async function findRun(client: pg.Client, runId: string | undefined, config: ResolvedConfig): Promise<RunRow> {

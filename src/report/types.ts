@@ -25,6 +25,12 @@ export const FINDING_KINDS = [
   'wal_pending',
   'source_busy',
   'column_widened',
+  'source_unreadable',
+  'symlink_skipped',
+  'no_store',
+  'identifier_too_long',
+  'schema_missing',
+  'without_rowid',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 

@@ -92,6 +92,15 @@ function literal(value: string | number | boolean | null): TargetValue {
   return String(value);
 }
 
+/** Names SQLite answers with the rowid, unless the table has a column of that name. */
+const ROWID_ALIASES = ['rowid', '_rowid_', 'oid'];
+
+/** The columns a SELECT on the table can name: its own, and the rowid under each alias it does not shadow. */
+export function selectableColumns(sourceColumns: readonly string[]): Set<string> {
+  const own = new Set(sourceColumns.map((c) => c.toLowerCase()));
+  return new Set([...sourceColumns, ...ROWID_ALIASES.filter((a) => !own.has(a))]);
+}
+
 /**
  * Whether the source's columns give `col` a value: it is read, or the mapping
  * says what a missing one gets (a constant, or a key of a JSON column read).
@@ -121,7 +130,7 @@ function jsonScalar(x: unknown, col: ColumnSpec): TargetValue | undefined {
 }
 
 export function compileTable(spec: TableSpec, sourceColumns: readonly string[], opts: CompileOptions): CompiledTable {
-  const present = new Set(sourceColumns);
+  const present = selectableColumns(sourceColumns);
   const mapped = spec.columns.filter((c) => !c.targetOnly);
   const selectColumns = mapped.filter((c) => present.has(c.name)).map((c) => c.name);
   const derivedFromJson = (c: ColumnSpec): boolean => !present.has(c.name) && c.fromJson !== undefined && present.has(c.fromJson.column);

@@ -9,13 +9,20 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs the CLI from source, as a user would run the built one, with a clean environment. */
-export function runCli(args: readonly string[], env: Record<string, string> = {}): CliResult {
-  const res = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...args], {
+/**
+ * Runs the CLI from source, as a user would run the built one, with a clean
+ * environment and a deadline: a process that does not end within it is killed
+ * and reported with code null. `asNobody` runs it as the unprivileged user
+ * `nobody` (for permission tests when the suite runs as root).
+ */
+export function runCli(args: readonly string[], env: Record<string, string> = {}, opts: { asNobody?: boolean; timeoutMs?: number } = {}): CliResult {
+  const node = [process.execPath, '--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...args];
+  const [cmd, ...argv] = opts.asNobody === true ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ...node] : node;
+  const res = spawnSync(cmd as string, argv, {
     cwd: ROOT,
     encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-    timeout: 120_000,
+    env: { PATH: process.env.PATH ?? '', HOME: opts.asNobody === true ? '/tmp' : (process.env.HOME ?? '/tmp'), ...env },
+    timeout: opts.timeoutMs ?? 120_000,
   });
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
 }

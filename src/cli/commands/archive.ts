@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { loadConfig } from '../../config/load-config.js';
 import { runArchive } from '../../pipeline/archive.js';
 import { EXIT_CODE_HELP } from '../exit-codes.js';
-import { toJson, writeOutput } from '../output.js';
+import { checkOutputPath, toJson, writeOutput } from '../output.js';
 import { archiveProgress, renderArchiveText } from '../render/archive-text.js';
 import { addDataDirFlag, addTargetFlags } from '../shared-flags.js';
 
@@ -28,6 +28,7 @@ export function archiveCommand(): Command {
   addTargetFlags(addDataDirFlag(cmd));
   cmd.addHelpText('after', `${EXIT_CODE_HELP}\nExample:\n  $ aragora-migrate archive --data-dir /app/data --database-url "$ARAGORA_POSTGRES_DSN" --instance web-1 --backup-dir /backup/aragora-web-1\n`);
   cmd.action(async (flags: ArchiveFlags) => {
+    checkOutputPath(flags.json);
     const config = loadConfig(flags);
     const onProgress = archiveProgress({ quiet: flags.quiet === true || flags.json === '-' });
     const report = await runArchive({ config, backupDir: flags.backupDir, onProgress, ...(flags.run !== undefined ? { runId: flags.run } : {}) });

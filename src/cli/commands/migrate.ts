@@ -1,14 +1,15 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { existsSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
+import { dataDirOrigin } from '../../config/load-config.js';
+import { assertDataDir } from '../../discover/walk.js';
 import { ConfigError } from '../../errors.js';
 import { runMigration } from '../../pipeline/migrate.js';
 import { EXIT_CODE_HELP } from '../exit-codes.js';
-import { toJson, writeOutput } from '../output.js';
+import { checkOutputPath, toJson, writeOutput } from '../output.js';
 import { renderMigrateText } from '../render/migrate-text.js';
 import { renderVerifyText } from '../render/verify-text.js';
 import { progressReporter } from '../render/progress.js';
-import { addSourceTargetFlags, addWidenFlag, resolve, type SourceTargetFlags } from '../shared-flags.js';
+import { addLoadFlags, addSourceTargetFlags, resolve, type SourceTargetFlags } from '../shared-flags.js';
 
 interface MigrateFlags extends SourceTargetFlags {
   jobs: number;
@@ -38,7 +39,7 @@ export function migrateCommand(): Command {
     .option('--max-keys <n>', 'differing keys listed per table by the verification', positiveInt, 20)
     .option('--json <file>', 'write the run report as JSON to a file, or - for stdout')
     .option('-q, --quiet', 'no progress on stderr', false);
-  addWidenFlag(addSourceTargetFlags(cmd));
+  addLoadFlags(addSourceTargetFlags(cmd));
   cmd.addHelpText('after', `${EXIT_CODE_HELP}\nCtrl-C stops after the current batch; run the same command again to resume.\n\nExample:\n  $ aragora-migrate migrate --data-dir /app/data --database-url "$ARAGORA_POSTGRES_DSN" --instance web-1\n`);
   cmd.action(async (flags: MigrateFlags) => {
     cmd.setOptionValue('exitCode', await migrate(flags));
@@ -48,8 +49,9 @@ export function migrateCommand(): Command {
 
 async function migrate(flags: MigrateFlags): Promise<number> {
   const { config, mappings } = resolve(flags);
-  if (!existsSync(config.dataDir)) throw new ConfigError('CONFIG_DATA_DIR_MISSING', `data dir ${config.dataDir} does not exist`);
+  assertDataDir(config.dataDir, dataDirOrigin(config));
   if (config.target === null) throw new ConfigError('CONFIG_DSN_MISSING', 'migrate needs the target PostgreSQL');
+  checkOutputPath(flags.json);
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals): void => {

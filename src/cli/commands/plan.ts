@@ -1,12 +1,12 @@
 import { Command } from 'commander';
-import { existsSync } from 'node:fs';
-import { ConfigError } from '../../errors.js';
+import { dataDirOrigin } from '../../config/load-config.js';
+import { assertDataDir } from '../../discover/walk.js';
 import { runPlan } from '../../pipeline/plan.js';
 import { EXIT_CODE_HELP } from '../exit-codes.js';
-import { toJson, writeOutput } from '../output.js';
+import { checkOutputPath, toJson, writeOutput } from '../output.js';
 import { renderPlanMarkdown, renderPlanText } from '../render/plan-text.js';
 import { progressReporter } from '../render/progress.js';
-import { addSourceTargetFlags, addWidenFlag, resolve, type SourceTargetFlags } from '../shared-flags.js';
+import { addLoadFlags, addSourceTargetFlags, resolve, type SourceTargetFlags } from '../shared-flags.js';
 
 interface PlanFlags extends SourceTargetFlags {
   json?: string;
@@ -22,7 +22,7 @@ export function planCommand(): Command {
     .option('--json <file>', 'write the report as JSON to a file, or - for stdout (then nothing else goes to stdout)')
     .option('--markdown <file>', 'write the report as Markdown')
     .option('-q, --quiet', 'no progress on stderr', false);
-  addWidenFlag(addSourceTargetFlags(cmd));
+  addLoadFlags(addSourceTargetFlags(cmd));
   cmd.addHelpText('after', `${EXIT_CODE_HELP}\nExample:\n  $ aragora-migrate plan --data-dir /app/data --database-url "$ARAGORA_POSTGRES_DSN" --json plan.json\n`);
   cmd.action(async (flags: PlanFlags) => {
     cmd.setOptionValue('exitCode', await plan(flags));
@@ -32,9 +32,9 @@ export function planCommand(): Command {
 
 export async function plan(flags: PlanFlags, inventoryOnly = false): Promise<number> {
   const { config, mappings } = resolve(flags);
-  if (!existsSync(config.dataDir)) {
-    throw new ConfigError('CONFIG_DATA_DIR_MISSING', `data dir ${config.dataDir} does not exist (taken from ${config.dataDirSource === 'flag' ? '--data-dir' : config.dataDirSource})`);
-  }
+  assertDataDir(config.dataDir, dataDirOrigin(config));
+  checkOutputPath(flags.json);
+  checkOutputPath(flags.markdown);
   const progress = progressReporter({ quiet: flags.quiet === true || flags.json === '-', verb: 'profiling' });
   let report;
   try {

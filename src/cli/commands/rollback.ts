@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { ConfigError, ERROR_CODES } from '../../errors.js';
 import { runRollback } from '../../pipeline/rollback.js';
 import { EXIT_CODE_HELP } from '../exit-codes.js';
-import { toJson, writeOutput } from '../output.js';
+import { checkOutputPath, toJson, writeOutput } from '../output.js';
 import { renderRollbackText } from '../render/rollback-text.js';
 import { resolve } from '../shared-flags.js';
 import { positiveInt } from './migrate.js';
@@ -31,6 +31,7 @@ export function rollbackCommand(): Command {
     .option('--json <file>', 'write the report as JSON to a file, or - for stdout');
   cmd.addHelpText('after', `${EXIT_CODE_HELP}\nExample:\n  $ aragora-migrate rollback --run 20261128T101500Z-web-1-k3j9x2 --database-url "$ARAGORA_POSTGRES_DSN"\n`);
   cmd.action(async (flags: RollbackFlags) => {
+    checkOutputPath(flags.json);
     // The run names its data dir, schema and instance: only the DSN and mappings are needed.
     const { config, mappings } = resolve({
       ...(flags.databaseUrl !== undefined ? { databaseUrl: flags.databaseUrl } : {}),

@@ -3,7 +3,7 @@ import { loadConfig } from '../../config/load-config.js';
 import { ConfigError } from '../../errors.js';
 import { runStatus } from '../../pipeline/status.js';
 import { EXIT_CODE_HELP } from '../exit-codes.js';
-import { toJson, writeOutput } from '../output.js';
+import { checkOutputPath, toJson, writeOutput } from '../output.js';
 import { renderStatusText } from '../render/status-text.js';
 
 interface StatusFlags {
@@ -22,6 +22,7 @@ export function statusCommand(): Command {
     .option('--json <file>', 'write the report as JSON to a file, or - for stdout');
   cmd.addHelpText('after', `${EXIT_CODE_HELP}\nExample:\n  $ aragora-migrate status --database-url "$ARAGORA_POSTGRES_DSN"\n`);
   cmd.action(async (flags: StatusFlags) => {
+    checkOutputPath(flags.json);
     // The data dir and instance play no part: the ledger lists every instance's runs.
     const config = loadConfig({ ...(flags.databaseUrl !== undefined ? { databaseUrl: flags.databaseUrl } : {}) });
     if (config.target === null) throw new ConfigError('CONFIG_DSN_MISSING', 'status reads the ledger in the target PostgreSQL');

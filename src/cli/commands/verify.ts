@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { runVerify } from '../../pipeline/verify.js';
 import { EXIT_CODE_HELP } from '../exit-codes.js';
-import { toJson, writeOutput } from '../output.js';
+import { checkOutputPath, toJson, writeOutput } from '../output.js';
 import { progressReporter } from '../render/progress.js';
 import { renderVerifyText } from '../render/verify-text.js';
 import { addSourceTargetFlags, resolve, type SourceTargetFlags } from '../shared-flags.js';
@@ -25,6 +25,7 @@ export function verifyCommand(): Command {
   cmd.addHelpText('after', `${EXIT_CODE_HELP}\nExample:\n  $ aragora-migrate verify --data-dir /app/data --database-url "$ARAGORA_POSTGRES_DSN" --instance web-1\n`);
   cmd.action(async (flags: VerifyFlags) => {
     const { config, mappings } = resolve(flags);
+    checkOutputPath(flags.json);
     const progress = progressReporter({ quiet: flags.quiet === true || flags.json === '-', verb: 'verifying' });
     try {
       const report = await runVerify({ config, mappings, reporter: progress, maxKeys: flags.maxKeys, ...(flags.run !== undefined ? { runId: flags.run } : {}) });

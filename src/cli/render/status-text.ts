@@ -26,7 +26,8 @@ function flags(run: RunStatus): string {
 }
 
 function runLine(run: RunStatus): string {
-  return `${run.runId}  ${run.state}  instance ${run.instance} on ${run.host}  started ${when(run.startedAt)}  finished ${when(run.finishedAt)}  (${flags(run)})`;
+  const line = `${run.runId}  ${run.state}  instance ${run.instance} on ${run.host}  started ${when(run.startedAt)}  finished ${when(run.finishedAt)}  (${flags(run)})`;
+  return run.error === null ? line : `${line}\n    stopped on: ${run.error.split('\n')[0] ?? ''}`;
 }
 
 function indent(text: string): string[] {
@@ -62,6 +63,7 @@ function runDetail(run: RunStatus): string[] {
     ['started', when(run.startedAt)],
     ['finished', when(run.finishedAt)],
     ['exit code', run.exitCode === null ? '-' : String(run.exitCode)],
+    ...(run.error === null ? [] : [['error', run.error] as [string, string]]),
     ['verified', `${run.verified ? 'yes' : 'no'}${lastCheck === undefined ? '' : ` (latest check ${when(lastCheck.verifiedAt)}: ${lastCheck.ok ? 'no difference' : 'differences'}; ${run.verifications.length} check(s))`}`],
     ['archived', live.length === 0 ? 'no' : `yes: ${live.length} file(s), ${formatBytes(live.reduce((n, a) => n + a.sizeBytes, 0))} in ${[...new Set(live.map((a) => a.backupDir))].join(', ')}`],
     ['rolled back', run.rolledBack ? 'yes' : 'no'],

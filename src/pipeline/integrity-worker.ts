@@ -1,0 +1,17 @@
+import Database from 'better-sqlite3';
+import { parentPort, workerData } from 'node:worker_threads';
+
+/** Runs PRAGMA quick_check on one file off the main thread (src/pipeline/integrity.ts). */
+const port = parentPort;
+if (port === null) throw new Error('integrity-worker must run as a worker thread');
+try {
+  const db = new Database((workerData as { readPath: string }).readPath, { readonly: true, fileMustExist: true });
+  try {
+    const rows = db.prepare('PRAGMA quick_check').pluck().all() as string[];
+    port.postMessage({ ok: true, result: rows.join('; ') });
+  } finally {
+    db.close();
+  }
+} catch (err: unknown) {
+  port.postMessage({ ok: false, message: err instanceof Error ? err.message : String(err) });
+}
