@@ -211,9 +211,8 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
       abortAll.abort();
       wakeAll();
     };
-    for (const [path, check] of checks) {
-      check.then((result) => damaged(path, result)).catch(fail);
-    }
+    // Each result is judged once: a damaged big file stops the load as soon as it is known.
+    const judgedChecks = [...checks].map(async ([path, check]) => damaged(path, await check)).map((p) => p.catch(fail));
     const nextGroup = async (): Promise<Task[] | undefined> => {
       for (;;) {
         if (failure !== null || abortAll.signal.aborted || pending.length === 0) return undefined;
@@ -297,7 +296,7 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
     }
     await Promise.all(workers.map(worker));
     // The load is not done before every file it read is known to be intact.
-    await Promise.all([...checks].map(async ([path, check]) => damaged(path, await check))).catch(fail);
+    await Promise.all(judgedChecks);
     opts.signal.removeEventListener('abort', onAbort);
     if (opts.signal.aborted) interrupted = true;
 

@@ -25,7 +25,7 @@ export function collectTasks(files: readonly SourceFile[], snapshots: ReadonlyMa
       const mapped = mappings.bySource.get(obj.name);
       if (mapped === undefined) continue;
       const { spec } = effectiveSpec(mapped.table, obj);
-      const present = selectableColumns(obj.columns.map((c) => c.name));
+      const present = selectableColumns(obj.columns.map((c) => c.name), spec);
       const unsatisfied = spec.columns.filter((c) => !columnSatisfied(c, present));
       if (unsatisfied.length > 0) {
         throw new MigrateError('PLAN_BLOCKED', `${file.path} ${obj.name} lacks column(s) ${unsatisfied.map((c) => c.name).join(', ')} and the mapping gives no whenMissing value`);

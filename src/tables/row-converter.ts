@@ -95,10 +95,16 @@ function literal(value: string | number | boolean | null): TargetValue {
 /** Names SQLite answers with the rowid, unless the table has a column of that name. */
 const ROWID_ALIASES = ['rowid', '_rowid_', 'oid'];
 
-/** The columns a SELECT on the table can name: its own, and the rowid under each alias it does not shadow. */
-export function selectableColumns(sourceColumns: readonly string[]): Set<string> {
+/**
+ * The columns the table gives the spec: its own, and the rowid when the spec's
+ * surrogate key names it by an alias no column shadows (a table without a
+ * primary key, src/mapping/auto.ts). Only then: a mapped column that happens
+ * to be called `oid` and is missing from an older file stays missing.
+ */
+export function selectableColumns(sourceColumns: readonly string[], spec: Pick<TableSpec, 'surrogateKey'>): Set<string> {
   const own = new Set(sourceColumns.map((c) => c.toLowerCase()));
-  return new Set([...sourceColumns, ...ROWID_ALIASES.filter((a) => !own.has(a))]);
+  const rowid = spec.surrogateKey;
+  return new Set(rowid !== undefined && ROWID_ALIASES.includes(rowid) && !own.has(rowid) ? [...sourceColumns, rowid] : sourceColumns);
 }
 
 /**
@@ -130,7 +136,7 @@ function jsonScalar(x: unknown, col: ColumnSpec): TargetValue | undefined {
 }
 
 export function compileTable(spec: TableSpec, sourceColumns: readonly string[], opts: CompileOptions): CompiledTable {
-  const present = selectableColumns(sourceColumns);
+  const present = selectableColumns(sourceColumns, spec);
   const mapped = spec.columns.filter((c) => !c.targetOnly);
   const selectColumns = mapped.filter((c) => present.has(c.name)).map((c) => c.name);
   const derivedFromJson = (c: ColumnSpec): boolean => !present.has(c.name) && c.fromJson !== undefined && present.has(c.fromJson.column);
