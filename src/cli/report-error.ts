@@ -1,7 +1,7 @@
 import { CommanderError } from 'commander';
 import { EXIT } from '../errors.js';
 import { isMigrateError } from '../errors.js';
-import { connectionLost } from '../pipeline/connect.js';
+import { connectionLost } from '../target/connect.js';
 
 /**
  * The one place errors become text and an exit code. A MigrateError is

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { FileHash } from '../source/source-hash.js';
 
 /** A run as the ledger holds it. */
 export interface RunRow {
@@ -22,19 +23,6 @@ export interface RunRow {
  */
 export type RunState = 'running' | 'interrupted' | 'failed' | 'loaded' | 'verified' | 'rolling-back' | 'rolled-back';
 
-export interface FileHash {
-  readonly path: string;
-  readonly sizeBytes: number;
-  readonly sha256: string;
-  readonly walBytes: number;
-  readonly walSha256: string | null;
-  /**
-   * What identifies the file and its -wal without reading them (device,
-   * inode, size, change time), taken before hashing; null when either had
-   * changed too recently to be sure of (see source-hash.ts).
-   */
-  readonly identity: string | null;
-}
 
 export interface TableProgress {
   readonly source_file: string;

@@ -1,6 +1,6 @@
 import type { FileReport, TableReport } from './plan-report.js';
-import type { VerifyReport } from '../pipeline/verify.js';
-import type { Finding } from './types.js';
+import type { Finding } from '../findings/finding.js';
+import type { VerifyReport } from './verify-report.js';
 
 export interface MigrateTableReport extends TableReport {
   readonly seconds: number;

@@ -1,7 +1,7 @@
-import type { FileStatus, Layout, SourceFile } from '../discover/discover.js';
+import type { FileStatus, Layout, SourceFile } from '../source/discover.js';
 import type { MappingSet } from '../mapping/load.js';
-import type { ObjectType } from '../discover/inventory.js';
-import type { Finding } from './types.js';
+import type { ObjectType } from '../source/inventory.js';
+import type { Finding } from '../findings/finding.js';
 
 /** Per source table, in every report (`plan`, `migrate`, `verify`). */
 export interface TableReport {

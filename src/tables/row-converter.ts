@@ -1,5 +1,5 @@
 import type { ColumnSpec, ConverterName, TableSpec, TargetType } from '../mapping/schema.js';
-import type { FindingKind } from '../report/types.js';
+import type { FindingKind } from '../findings/finding.js';
 import { formatKey } from '../util/keys.js';
 import { DEFAULT_POLICY, makeConverter, type ValueConverter } from './converters.js';
 import type { OffsetFn } from './timestamp.js';

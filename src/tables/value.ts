@@ -1,4 +1,4 @@
-import type { FindingKind } from '../report/types.js';
+import type { FindingKind } from '../findings/finding.js';
 
 /** A value as better-sqlite3 returns it with safeIntegers: the storage class is the JS type. */
 export type SourceValue = null | bigint | number | string | Buffer;

@@ -23,6 +23,9 @@ export function tempDir(prefix: string): string {
 
 /** The shared peer corpus, copied so no test can touch the originals. */
 /** pgloader's SQLite test files, in the shared folder beside the checkout. */
+/** The repository's root, wherever a test file sits under test/. */
+export const REPO_ROOT = join(import.meta.dirname, '..', '..');
+
 export const PEER_CORPUS = join(import.meta.dirname, '..', '..', '..', 'shared', 'peer-corpus', 'pgloader-sqlite');
 
 export function peerCorpusCopy(): string {

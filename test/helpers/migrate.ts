@@ -2,8 +2,8 @@ import pg from 'pg';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load-config.js';
 import { loadBuiltinMappingSet, type MappingSet } from '../../src/mapping/load.js';
-import { silentReporter } from '../../src/pipeline/events.js';
-import { runMigration } from '../../src/pipeline/migrate.js';
+import { silentReporter } from '../../src/report/events.js';
+import { runMigration } from '../../src/pipeline/migrate/migrate.js';
 import type { MigrateReport } from '../../src/report/migrate-report.js';
 import { tempDir } from './files.js';
 

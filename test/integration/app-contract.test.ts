@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { FixtureManifest } from '../../fixtures/generate.js';
 import { loadConfig } from '../../src/config/load-config.js';
-import { runPlan } from '../../src/pipeline/plan.js';
+import { runPlan } from '../../src/pipeline/plan/plan.js';
 import { APP_STORES, initializeLikeApp, type AppStoreKey } from '../helpers/aragora-app/schemas.js';
 import { ALL_APP_STATEMENTS, type AppStatement } from '../helpers/aragora-app/statements.js';
 import { shapeDifferences, tableShape, type ShapeDifference } from '../helpers/catalog.js';

@@ -3,8 +3,8 @@ import { chmodSync, closeSync, copyFileSync, mkdirSync, openSync, readdirSync, r
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { inventory } from '../../src/discover/inventory.js';
-import { autoTable } from '../../src/mapping/auto.js';
+import { inventory } from '../../src/source/inventory.js';
+import { autoTable } from '../../src/source/auto-mapping.js';
 import { runCli, startCli, type CliResult } from '../helpers/cli.js';
 import { tempDir } from '../helpers/files.js';
 import { makeInstance } from '../helpers/fixtures.js';

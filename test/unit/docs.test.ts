@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/program.js';
 import { ERROR_CODES } from '../../src/errors.js';
 import { loadBuiltinMappingSet } from '../../src/mapping/load.js';
-import { FINDING_ACTIONS, FINDING_KINDS } from '../../src/report/types.js';
+import { FINDING_ACTIONS, FINDING_KINDS } from '../../src/findings/finding.js';
 
 const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
 

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateInstance, type FixtureManifest, type GenerateOptions } from '../../fixtures/generate.js';
 import { FIXTURE_ONLY_KINDS } from '../../fixtures/types.js';
-import { FINDING_KINDS } from '../../src/report/types.js';
+import { FINDING_KINDS } from '../../src/findings/finding.js';
 import { formatKey } from '../../src/util/keys.js';
 
 const root = mkdtempSync(join(tmpdir(), 'am-fixtures-'));

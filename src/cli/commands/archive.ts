@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { loadConfig } from '../../config/load-config.js';
-import { runArchive } from '../../pipeline/archive.js';
+import { runArchive } from '../../pipeline/archive/archive.js';
 import { EXIT_CODE_HELP } from '../exit-codes.js';
 import { checkOutputPath, toJson, writeOutput } from '../output.js';
 import { archiveProgress, renderArchiveText } from '../render/archive-text.js';

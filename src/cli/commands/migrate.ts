@@ -1,9 +1,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { resolve as resolvePath } from 'node:path';
 import { dataDirOrigin } from '../../config/load-config.js';
-import { assertDataDir } from '../../discover/walk.js';
+import { assertDataDir } from '../../source/walk.js';
 import { ConfigError } from '../../errors.js';
-import { runMigration } from '../../pipeline/migrate.js';
+import { runMigration } from '../../pipeline/migrate/migrate.js';
 import { EXIT_CODE_HELP } from '../exit-codes.js';
 import { checkOutputPath, toJson, writeOutput } from '../output.js';
 import { renderMigrateText } from '../render/migrate-text.js';

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { dataDirOrigin } from '../../config/load-config.js';
-import { assertDataDir } from '../../discover/walk.js';
-import { runPlan } from '../../pipeline/plan.js';
+import { assertDataDir } from '../../source/walk.js';
+import { runPlan } from '../../pipeline/plan/plan.js';
 import { EXIT_CODE_HELP } from '../exit-codes.js';
 import { checkOutputPath, toJson, writeOutput } from '../output.js';
 import { renderPlanMarkdown, renderPlanText } from '../render/plan-text.js';

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { ConfigError, ERROR_CODES } from '../../errors.js';
-import { runRollback } from '../../pipeline/rollback.js';
+import { runRollback } from '../../pipeline/rollback/rollback.js';
 import { EXIT_CODE_HELP } from '../exit-codes.js';
 import { checkOutputPath, toJson, writeOutput } from '../output.js';
 import { renderRollbackText } from '../render/rollback-text.js';

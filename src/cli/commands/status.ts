@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { loadConfig } from '../../config/load-config.js';
 import { ConfigError } from '../../errors.js';
-import { runStatus } from '../../pipeline/status.js';
+import { runStatus } from '../../pipeline/status/status.js';
 import { EXIT_CODE_HELP } from '../exit-codes.js';
 import { checkOutputPath, toJson, writeOutput } from '../output.js';
 import { renderStatusText } from '../render/status-text.js';

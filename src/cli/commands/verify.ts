@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { runVerify } from '../../pipeline/verify.js';
+import { runVerify } from '../../pipeline/verify/verify.js';
 import { EXIT_CODE_HELP } from '../exit-codes.js';
 import { checkOutputPath, toJson, writeOutput } from '../output.js';
 import { progressReporter } from '../render/progress.js';

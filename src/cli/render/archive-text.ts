@@ -1,4 +1,4 @@
-import type { ArchiveProgress, ArchiveReport } from '../../pipeline/archive.js';
+import type { ArchiveProgress, ArchiveReport } from '../../pipeline/archive/archive.js';
 import { formatBytes, textTable } from './format.js';
 
 /** What archive did, file by file, then where the manifest is. */

@@ -1,5 +1,5 @@
 import type { TableReport } from '../../report/plan-report.js';
-import type { Finding } from '../../report/types.js';
+import type { Finding } from '../../findings/finding.js';
 
 /** Small text helpers for terminal and Markdown output. */
 

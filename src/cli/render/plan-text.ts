@@ -1,5 +1,5 @@
 import type { PlanReport } from '../../report/plan-report.js';
-import type { Finding, FindingAction } from '../../report/types.js';
+import type { Finding, FindingAction } from '../../findings/finding.js';
 import { findingLine, formatBytes, formatCount, formatDuration, markdownTable, tableCountCells, textTable } from './format.js';
 
 const ACTION_ORDER: readonly FindingAction[] = ['block', 'reject', 'merge', 'repair', 'keep', 'skip'];

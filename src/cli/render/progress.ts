@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { PipelineEventMap, Reporter } from '../../pipeline/events.js';
+import type { PipelineEventMap, Reporter } from '../../report/events.js';
 import { formatBytes, formatCount } from './format.js';
 
 export interface ProgressOptions {

@@ -1,4 +1,4 @@
-import type { RollbackReport } from '../../pipeline/rollback.js';
+import type { RollbackReport } from '../../pipeline/rollback/rollback.js';
 import { formatCount, textTable } from './format.js';
 
 /** Per target table: rows deleted and restored, rows changed since the run (with keys), then the files moved back. */

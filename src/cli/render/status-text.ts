@@ -1,4 +1,4 @@
-import type { RunStatus, StatusReport } from '../../pipeline/status.js';
+import type { RunStatus, StatusReport } from '../../pipeline/status/status.js';
 import { formatBytes, formatCount, textTable } from './format.js';
 
 /** Without --run: every run on one line with a compact table block; with --run: that run in detail. */

@@ -1,4 +1,4 @@
-import type { VerifyReport } from '../../pipeline/verify.js';
+import type { VerifyReport } from '../../pipeline/verify/verify.js';
 import { formatCount, textTable } from './format.js';
 
 /** Per target table: rows on each side, digest match, and the keys that differ. */

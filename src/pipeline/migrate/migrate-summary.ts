@@ -1,0 +1,116 @@
+import type pg from 'pg';
+import type { ResolvedConfig } from '../../config/load-config.js';
+import type { DiscoverResult } from '../../source/discover.js';
+import type { MappingSet } from '../../mapping/load.js';
+import { issueSummary, tableProgress } from '../../ledger/runs.js';
+import { FindingCollector } from '../../findings/collector.js';
+import type { MigrateReport, MigrateTableReport } from '../../report/migrate-report.js';
+import { toFileReport, type FileReport } from '../../report/plan-report.js';
+import type { FindingKind } from '../../findings/finding.js';
+
+export interface SummaryInput {
+  readonly runId: string;
+  readonly config: ResolvedConfig;
+  readonly scan: DiscoverResult;
+  readonly mappings: MappingSet;
+  readonly state: MigrateReport['state'];
+  readonly resumed: boolean;
+  readonly exitCode: number;
+  readonly rejectFiles: readonly string[];
+  readonly seconds: number;
+  readonly message: string;
+}
+
+
+/** The report of a run, read back from the ledger so a resumed run reports all its batches, not only this process's. */
+export async function buildMigrateReport(client: pg.Client, input: SummaryInput): Promise<MigrateReport> {
+  const { config, scan } = input;
+  const tables: MigrateTableReport[] = (await tableProgress(client, input.runId)).map((p) => ({
+    source: { file: p.source_file, table: p.source_table },
+    target: `${config.schema}.${p.target_table}`,
+    store: null,
+    rowsRead: Number(p.rows_read),
+    rowsLoaded: Number(p.rows_loaded),
+    rowsRejected: Number(p.rows_rejected),
+    rowsMerged: Number(p.rows_merged),
+    rowsRepaired: Number(p.rows_repaired),
+    bytes: Number(p.bytes_read),
+    status: p.state === 'loaded' ? (Number(p.rows_rejected) > 0 ? 'rejects' : 'ready') : p.state === 'failed' ? 'blocked' : 'skipped',
+    reason: p.state === 'loaded' ? null : p.state,
+    targetState: null,
+    seconds: p.seconds,
+  }));
+  const findings = new FindingCollector();
+  for (const f of scan.findings) findings.add({ ...f, keys: f.exampleKeys });
+  for (const s of await issueSummary(client, input.runId)) {
+    findings.add({
+      file: s.source_file,
+      table: s.source_table,
+      column: s.column_name,
+      kind: s.kind as FindingKind,
+      action: s.action,
+      count: Number(s.n),
+      keys: s.keys,
+      message: s.action === 'reject' ? `rejected: ${s.reason}` : `repaired under the ${s.kind} policy; originals in the ledger (aragora_migrate.repairs)`,
+    });
+  }
+  const conflicts = await client.query<{ source_file: string; source_table: string; policy: string; outcome: string; n: string; keys: string[] }>(
+    `SELECT source_file, source_table, policy, outcome, count(*) AS n, (array_agg(row_key ORDER BY source_rowid))[1:5] AS keys
+       FROM aragora_migrate.conflicts WHERE run_id = $1 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
+    [input.runId],
+  );
+  for (const c of conflicts.rows) {
+    findings.add({
+      file: c.source_file,
+      table: c.source_table,
+      column: null,
+      kind: 'key_conflict',
+      action: c.outcome.startsWith('kept-existing') ? 'skip' : c.outcome === 'kept-both' ? 'keep' : 'merge',
+      count: Number(c.n),
+      keys: c.keys,
+      message:
+        c.outcome === 'kept-existing (review)'
+          ? `WARNING, review: the incoming row was not loaded, the target keeps the row already there (policy ${c.policy}); set it by hand if this instance's row should win; both rows in the ledger (aragora_migrate.conflicts)`
+          : c.outcome === 'kept-both'
+            ? `key already in the target: both rows kept, the incoming one loaded under a new key (aragora_migrate.conflicts.target_key)`
+            : `key already in the target: ${c.outcome} (policy ${c.policy}); both rows in the ledger (aragora_migrate.conflicts)`,
+    });
+  }
+  // What the run changed in tables it did not create, and keys it added with orphans kept.
+  const changes = await client.query<{ target_table: string; kind: string; object: string; detail: { from?: string; to?: string; rows?: number; bytes?: number; parent?: string; orphans?: number } }>(
+    `SELECT target_table, kind, object, detail FROM aragora_migrate.schema_changes WHERE run_id = $1 AND kind IN ('widen_column', 'add_foreign_key') ORDER BY changed_at, target_table, object`,
+    [input.runId],
+  );
+  for (const c of changes.rows) {
+    if (c.kind === 'widen_column') {
+      findings.add({ file: null, table: c.target_table, column: c.object, kind: 'column_widened', action: 'keep', count: 1, message: `widened from ${c.detail.from ?? '?'} to ${c.detail.to ?? '?'} (--widen-columns; recorded in aragora_migrate.schema_changes)` });
+    } else if ((c.detail.orphans ?? 0) > 0) {
+      findings.add({
+        file: null,
+        table: c.target_table,
+        column: null,
+        kind: 'fk_orphan',
+        action: 'keep',
+        count: c.detail.orphans ?? 0,
+        message: `point to no ${c.detail.parent ?? '?'} row; kept, and the foreign key ${c.object} was added NOT VALID, so every new row and every cascade is checked`,
+      });
+    }
+  }
+  const files: FileReport[] = scan.files.map((f) => toFileReport(f, input.mappings, config.schema));
+  return {
+    command: 'migrate',
+    runId: input.runId,
+    instance: config.instance,
+    exitCode: input.exitCode,
+    state: input.state,
+    resumed: input.resumed,
+    dataDir: config.dataDir,
+    target: { dsn: config.target?.display ?? '', schema: config.schema },
+    tables,
+    findings: findings.toArray(),
+    files,
+    rejectFiles: input.rejectFiles,
+    seconds: input.seconds,
+    message: input.message,
+  };
+}

@@ -1,0 +1,313 @@
+import type pg from 'pg';
+import type { ResolvedConfig } from '../../config/load-config.js';
+import { discover, noStoreFinding, type SourceFile } from '../../source/discover.js';
+import { assertDataDir } from '../../source/walk.js';
+import type { SourceObject } from '../../source/inventory.js';
+import type { MappingSet } from '../../mapping/load.js';
+import type { Conflict, TableSpec } from '../../mapping/schema.js';
+import { ESTIMATE_BASIS, estimateSeconds } from '../../report/estimate.js';
+import { FindingCollector } from '../../findings/collector.js';
+import { formatBytes } from '../../util/bytes.js';
+import { dependenciesFirst } from '../../util/order.js';
+import { planExitCode, toFileReport, type FileReport, type PlanReport, type TableReport } from '../../report/plan-report.js';
+import { buildRunbook } from './runbook.js';
+import type { FindingAction } from '../../findings/finding.js';
+import { compileTable, type OrphanFilter } from '../../tables/row-converter.js';
+import { timeZoneOffsetFn } from '../../tables/timestamp.js';
+import { connectTarget } from '../../target/connect.js';
+import { effectiveSpec, tooLongNames } from '../shared/effective-spec.js';
+import { silentReporter, type Reporter } from '../../report/events.js';
+import type { Snapshot } from '../../source/snapshot.js';
+import { rekeyedTextKey } from '../../target/merge-sql.js';
+import { findOrphans } from '../../source/orphans.js';
+import { profileTable, type ConvertedPage } from './profile.js';
+import { rawTextReader } from '../../source/read.js';
+import { sourceDamage } from '../shared/integrity.js';
+import { existingKeys, inspectTarget, schemaMissing, type TargetForeignKey, type TargetTableState } from '../../target/target-state.js';
+import { fitSpec, judgeColumns, narrowColumnValues, widened } from '../shared/target-fit.js';
+import { missingParents, sourceParent, type SourceParent } from '../shared/fk-orphans.js';
+
+export interface PlanOptions {
+  readonly config: ResolvedConfig;
+  readonly mappings: MappingSet;
+  readonly reporter?: Reporter;
+  /** discover only: no profiling, no target. */
+  readonly inventoryOnly?: boolean;
+  readonly pageRows?: number;
+  readonly pageBytes?: number;
+}
+
+/** What the conflict policy does with a row whose key exists: the finding's action. */
+function conflictAction(c: Conflict): FindingAction {
+  switch (c.policy) {
+    case 'fail':
+      return 'block';
+    case 'keep-both':
+      return 'keep';
+    case 'keep-existing':
+      return 'skip';
+    case 'overwrite':
+    case 'newest':
+    case 'merge':
+      return 'merge';
+  }
+}
+
+/**
+ * The dry run: discover every file, profile every mapped table through the
+ * converters `migrate` uses, and (with a DSN) read the target's state. Writes
+ * nothing anywhere: the sources are read through snapshots, the target only
+ * with SELECTs.
+ */
+export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
+  const { config, mappings } = opts;
+  const reporter = opts.reporter ?? silentReporter;
+  const findings = new FindingCollector();
+  const tables: TableReport[] = [];
+  const offsetOf = timeZoneOffsetFn(config.sourceTimezone);
+
+  assertDataDir(config.dataDir);
+  let client: pg.Client | null = null;
+  let targetStates = new Map<string, TargetTableState>();
+  let serverVersion = '';
+  try {
+    if (config.target !== null && opts.inventoryOnly !== true) {
+      client = await connectTarget(config.target, 'aragora-migrate plan');
+      serverVersion = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '';
+      const targets = [...new Set(mappings.stores.flatMap((s) => s.tables.map((t) => t.target)))];
+      targetStates = await inspectTarget(client, config.schema, targets);
+      const missing = await schemaMissing(client, config.schema);
+      if (missing !== null) findings.add(missing);
+    }
+
+    const visit = async (file: SourceFile, snapshot: Snapshot): Promise<void> => {
+      const first = tables.length;
+      // Referenced tables are profiled before the tables referencing them, as
+      // migrate loads them: a parent row plan rejects leaves its children orphans.
+      const rejectedRowids = new Map<string, readonly bigint[]>();
+      for (const obj of parentsFirst(file, mappings, targetStates)) {
+        if (obj.type !== 'table' || obj.skipReason !== null) continue;
+        const mapped = mappings.bySource.get(obj.name);
+        if (mapped === undefined) {
+          findings.add({ file: file.path, table: obj.name, column: null, kind: 'unmapped_table', action: 'skip', count: obj.rows ?? 0, message: 'no mapping names this table: it is not migrated' });
+          tables.push(emptyTable(file, obj, 'unmapped', 'no mapping names this table'));
+          continue;
+        }
+        if (opts.inventoryOnly === true) continue;
+        const spec0 = withUnmappedColumns(mapped.table, obj, file.path, findings);
+        const present = new Set(obj.columns.filter((c) => !c.hidden).map((c) => c.name));
+        const state = targetStates.get(spec0.target) ?? null;
+        // An existing table is judged by the values it is to hold, as migrate does (target-fit.ts).
+        const judged = state === null ? null : judgeColumns(spec0, state, narrowColumnValues(snapshot.db, spec0, state, present), config.widenColumns, present);
+        for (const p of judged?.problems ?? []) {
+          findings.add({ file: file.path, table: obj.name, column: p.column, kind: p.code === 'TARGET_INCOMPATIBLE' ? 'type_mismatch' : 'precision_loss', action: 'block', count: p.count, keys: p.keys, code: p.code, message: p.message });
+        }
+        for (const w of judged?.widen ?? []) {
+          findings.add({
+            file: file.path, table: obj.name, column: w.column, kind: 'column_widened', action: 'keep', count: 1,
+            message: `--widen-columns: ALTER TABLE ${spec0.target} ALTER COLUMN ${w.column} TYPE ${w.to} (from ${w.from}) rewrites the table (${state?.rows ?? 0} rows, ${formatBytes(state?.bytes ?? 0)}) under an exclusive lock: the application, and the other instance, wait on ${spec0.target} until it is done`,
+          });
+        }
+        const spec = state === null ? spec0 : fitSpec(spec0, widened(state, judged?.widen ?? []));
+        const sourceColumns = [...present];
+        const fetchRaw = rawTextReader(snapshot.db, obj.name);
+        // Rows under a foreign key the target declares that will find no parent: rejected, as migrate will.
+        const orphans: OrphanFilter[] = [];
+        if (client !== null && state !== null && state.exists) {
+          const plain = compileTable(spec, sourceColumns, { offsetOf, fetchRaw });
+          for (const fk of state.foreignKeys) {
+            const filter = await missingParents(client, snapshot.db, spec, plain, fk, sourceParentOf(file, fk, mappings, rejectedRowids));
+            if (filter !== null && filter.missing.length > 0) orphans.push(filter);
+          }
+        }
+        const compiled = compileTable(spec, sourceColumns, { offsetOf, fetchRaw, orphans });
+        for (const c of compiled.missingColumns) {
+          findings.add({ file: file.path, table: obj.name, column: c.name, kind: 'missing_column', action: 'repair', count: obj.rows ?? 0, message: `the source table has no column ${c.name} (an older schema): every row gets ${JSON.stringify(c.whenMissing)}` });
+        }
+        for (const c of compiled.unsatisfiedColumns) {
+          findings.add({ file: file.path, table: obj.name, column: c.name, kind: 'missing_column', action: 'block', count: obj.rows ?? 0, code: 'PLAN_BLOCKED', message: `the source table has no column ${c.name} and the mapping gives no whenMissing value` });
+        }
+        const blockedByTarget = (judged?.problems.length ?? 0) > 0;
+        const conflicts = { count: 0 };
+        const onPage = client !== null && state !== null && state.exists && state.rows > 0 ? conflictChecker(client, config.schema, spec, state, compiled.targetColumns, file.path, findings, conflicts, config.instance) : undefined;
+
+        reporter.emit('table:start', { file: file.path, table: obj.name, rows: obj.rows ?? 0 });
+        let profile: Awaited<ReturnType<typeof profileTable>>;
+        try {
+          profile = await profileTable(snapshot.db, compiled, {
+            file: file.path,
+            pageRows: opts.pageRows ?? 5000,
+            pageBytes: opts.pageBytes ?? 32 * 1024 * 1024,
+            reporter,
+            findings,
+            ...(onPage !== undefined ? { onPage } : {}),
+          });
+        } catch (err: unknown) {
+          // A page SQLite cannot read: the file is damaged, as migrate would find.
+          const damage = sourceDamage(err, file.path);
+          if (damage === null) throw err;
+          findings.add({ file: file.path, table: obj.name, column: null, kind: 'corrupt_file', action: 'block', code: damage.code, message: damage.message });
+          tables.push({ ...emptyTable(file, obj, 'skipped', damage.message), status: 'blocked' });
+          continue;
+        }
+        reporter.emit('table:done', { file: file.path, table: obj.name, rows: profile.rowsRead, ms: profile.ms });
+        rejectedRowids.set(obj.name, profile.rejectedRowids);
+        findOrphans(snapshot.db, spec, file, findings, (fk) => state !== null && state.foreignKeys.some((k) => k.columns.join() === fk.columns.map((c) => spec.columns.find((x) => x.name === c)?.target ?? c).join()), rejectedRowids);
+
+        const merged = spec.conflict.policy === 'keep-both' ? 0 : conflicts.count;
+        const blocked = blockedByTarget || compiled.unsatisfiedColumns.length > 0 || (merged > 0 && spec.conflict.policy === 'fail');
+        tables.push({
+          source: { file: file.path, table: obj.name },
+          target: `${config.schema}.${spec.target}`,
+          store: mapped.store.name,
+          rowsRead: profile.rowsRead,
+          rowsLoaded: profile.rowsRead - profile.rowsRejected - merged,
+          rowsRejected: profile.rowsRejected,
+          rowsMerged: merged,
+          rowsRepaired: profile.rowsRepaired,
+          bytes: profile.bytesRead,
+          status: blocked ? 'blocked' : profile.rowsRejected > 0 ? 'rejects' : 'ready',
+          reason: null,
+          targetState:
+            state === null
+              ? null
+              : { exists: state.exists, rows: state.rows, addColumns: state.exists ? spec.columns.map((c) => c.target ?? c.name).filter((c) => !state.columns.has(c)) : [] },
+        });
+      }
+      const position = new Map(file.objects.map((o, i) => [o.name, i] as const));
+      tables.push(...tables.splice(first).sort((a, b) => (position.get(a.source.table) ?? 0) - (position.get(b.source.table) ?? 0)));
+      for (const obj of file.objects) {
+        if (obj.skipReason !== null && obj.type !== 'internal') tables.push(emptyTable(file, obj, 'skipped', obj.skipReason));
+      }
+    };
+
+    const result = await discover({ dataDir: config.dataDir, mappings, allowLive: config.allowLive }, visit);
+    const empty = opts.inventoryOnly === true ? null : noStoreFinding(result, config.dataDir, config.allowEmpty);
+    const all = [...result.findings, ...findings.toArray(), ...(empty === null ? [] : [empty])];
+    const files: FileReport[] = result.files.map((f) =>
+      toFileReport(f, mappings, config.schema),
+    );
+    const migrating = tables.filter((t) => t.target !== null);
+    const rows = migrating.reduce((n, t) => n + t.rowsRead, 0);
+    const bytes = migrating.reduce((n, t) => n + t.bytes, 0);
+    const exitCode = planExitCode(all);
+    return {
+      command: opts.inventoryOnly === true ? 'discover' : 'plan',
+      instance: config.instance,
+      exitCode,
+      dataDir: config.dataDir,
+      target: config.target === null || client === null ? null : { dsn: config.target.display, schema: config.schema, serverVersion },
+      tables,
+      findings: all,
+      files,
+      estimate: opts.inventoryOnly === true ? null : estimate(rows, bytes, migrating.length),
+      runbook: opts.inventoryOnly === true ? [] : buildRunbook(config, exitCode),
+    };
+  } finally {
+    await client?.end().catch(() => undefined);
+  }
+}
+
+function estimate(rows: number, bytes: number, tables: number): PlanReport['estimate'] {
+  const { load, verify } = estimateSeconds(rows, bytes, tables);
+  return { rows, bytes, seconds: load, verifySeconds: verify, basis: ESTIMATE_BASIS };
+}
+
+function emptyTable(file: SourceFile, obj: SourceObject, status: 'skipped' | 'unmapped', reason: string): TableReport {
+  return {
+    source: { file: file.path, table: obj.name },
+    target: null,
+    store: null,
+    rowsRead: 0,
+    rowsLoaded: 0,
+    rowsRejected: 0,
+    rowsMerged: 0,
+    rowsRepaired: 0,
+    bytes: 0,
+    status,
+    reason,
+    targetState: null,
+  };
+}
+
+/** Source columns the mapping does not name are carried over with a derived type, never dropped. */
+function withUnmappedColumns(mapped: TableSpec, obj: SourceObject, file: string, findings: FindingCollector): TableSpec {
+  const { spec, extra } = effectiveSpec(mapped, obj);
+  for (const c of extra) {
+    findings.add({ file, table: obj.name, column: c.name, kind: 'unmapped_column', action: 'keep', count: obj.rows ?? 0, message: `not in the mapping: carried over as ${c.type} (${c.note ?? ''})` });
+  }
+  for (const name of tooLongNames(spec)) {
+    findings.add({ file, table: obj.name, column: name, kind: 'identifier_too_long', action: 'block', count: 1, code: 'TARGET_IDENTIFIER_TOO_LONG', message: `${Buffer.byteLength(name, 'utf8')} bytes: PostgreSQL would cut the name at 63 and could merge it with another column` });
+  }
+  return spec;
+}
+
+/**
+ * The SQLite table of the same file the referenced target table is loaded
+ * from, with its columns in the key's order: its rows will be loaded before
+ * the referencing ones.
+ */
+function sourceParentOf(file: SourceFile, fk: TargetForeignKey, mappings: MappingSet, rejected: ReadonlyMap<string, readonly bigint[]>): SourceParent | undefined {
+  for (const obj of file.objects) {
+    const spec = mappings.bySource.get(obj.name)?.table;
+    if (obj.skipReason !== null || spec === undefined || spec.target !== fk.parent) continue;
+    return sourceParent(obj.name, spec, fk, rejected.get(obj.name));
+  }
+  return undefined;
+}
+
+/**
+ * The file's objects with every table after the tables it references (by a
+ * foreign key of the mapping, or one the existing target table declares);
+ * otherwise in their own order.
+ */
+function parentsFirst(file: SourceFile, mappings: MappingSet, states: ReadonlyMap<string, TargetTableState>): SourceObject[] {
+  const sourceOf = new Map<string, string>();
+  for (const o of file.objects) {
+    const spec = mappings.bySource.get(o.name)?.table;
+    if (spec !== undefined) sourceOf.set(spec.target, o.name);
+  }
+  const parents = (o: SourceObject): string[] => {
+    const spec = mappings.bySource.get(o.name)?.table;
+    if (spec === undefined) return [];
+    const byTarget = (states.get(spec.target)?.foreignKeys ?? []).map((fk) => sourceOf.get(fk.parent) ?? '');
+    return [...spec.foreignKeys.map((fk) => fk.references.table), ...byTarget];
+  };
+  return dependenciesFirst(file.objects, (o) => o.name, parents);
+}
+
+function conflictChecker(
+  client: pg.Client,
+  schema: string,
+  spec: TableSpec,
+  state: TargetTableState,
+  targetColumns: readonly string[],
+  file: string,
+  findings: FindingCollector,
+  counter: { count: number },
+  instance: string,
+): ((page: ConvertedPage) => Promise<void>) | undefined {
+  const keyCols = spec.key.map((k) => {
+    const col = spec.columns.find((c) => c.name === k);
+    const name = col?.target ?? k;
+    return { name, index: targetColumns.indexOf(name), type: state.columns.get(name) };
+  });
+  if (keyCols.some((k) => k.index < 0 || k.type === undefined)) return undefined;
+  const action = conflictAction(spec.conflict);
+  const message =
+    spec.conflict.policy === 'keep-both'
+      ? rekeyedTextKey(spec) !== null
+        ? `key already in the target: both rows are kept, the incoming one is loaded as <id>~${instance}`
+        : 'key already in the target: both rows are kept, the incoming one gets a new id'
+      : spec.conflict.policy === 'keep-existing' && spec.conflict.warn === true
+        ? `WARNING, review: key already in the target, the incoming row will not be loaded${spec.conflict.reason !== undefined ? ` (${spec.conflict.reason})` : ''}`
+        : `key already in the target: resolved by the ${spec.conflict.policy} policy${spec.conflict.reason !== undefined ? ` (${spec.conflict.reason})` : ''}`;
+  return async (page) => {
+    const rows = page.outcomes.map((o) => keyCols.map((k) => o.values[k.index] as string | null));
+    const hits = await existingKeys(client, schema, spec.target, keyCols.map((k) => ({ name: k.name, type: k.type as string })), rows);
+    counter.count += hits.length;
+    for (const i of hits) {
+      findings.add({ file, table: spec.source, column: null, kind: 'key_conflict', action, message, key: page.keys[i] ?? null, ...(action === 'block' ? { code: 'TARGET_CONFLICT' } : {}) });
+    }
+  };
+}

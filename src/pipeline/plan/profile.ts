@@ -1,0 +1,74 @@
+import type Database from 'better-sqlite3';
+import type { FindingCollector } from '../../findings/collector.js';
+import type { CompiledTable, RowOutcome } from '../../tables/row-converter.js';
+import type { Reporter } from '../../report/events.js';
+import { readPages } from '../../source/read.js';
+
+export interface TableProfile {
+  readonly rowsRead: number;
+  readonly rowsRejected: number;
+  /** Rows loaded with at least one value repaired under a policy. */
+  readonly rowsRepaired: number;
+  readonly bytesRead: number;
+  /** The rowids of the rejected rows: rows referencing them will find no parent. */
+  readonly rejectedRowids: readonly bigint[];
+  readonly ms: number;
+}
+
+/** Loaded rows of one page, for checks against the target (key conflicts). */
+export interface ConvertedPage {
+  readonly keys: string[];
+  readonly outcomes: RowOutcome[];
+}
+
+export interface ProfileOptions {
+  readonly file: string;
+  readonly pageRows: number;
+  readonly pageBytes: number;
+  readonly reporter: Reporter;
+  readonly findings: FindingCollector;
+  readonly onPage?: (page: ConvertedPage) => Promise<void>;
+}
+
+/**
+ * Runs every row of a table through the converters `migrate` uses, without
+ * writing anything, and counts what would be repaired or rejected.
+ */
+export async function profileTable(db: Database.Database, compiled: CompiledTable, opts: ProfileOptions): Promise<TableProfile> {
+  const started = Date.now();
+  const table = compiled.spec.source;
+  let rowsRead = 0;
+  let rowsRejected = 0;
+  let rowsRepaired = 0;
+  let bytesRead = 0;
+  const rejectedRowids: bigint[] = [];
+  for (const page of readPages(db, table, compiled.selectColumns, { maxRows: opts.pageRows, maxBytes: opts.pageBytes })) {
+    const keys: string[] = [];
+    const outcomes: RowOutcome[] = [];
+    for (const raw of page.rows) {
+      const out = compiled.convertRow(raw);
+      rowsRead++;
+      const key = out.reject === null && out.repairs.length === 0 ? null : compiled.keyOf(raw);
+      if (out.reject !== null) {
+        rowsRejected++;
+        rejectedRowids.push(raw[0] as bigint);
+        opts.findings.add({ file: opts.file, table, column: out.reject.column, kind: out.reject.kind, action: 'reject', message: out.reject.message, key });
+        continue;
+      }
+      if (out.repairs.length > 0) {
+        rowsRepaired++;
+        for (const r of out.repairs) {
+          opts.findings.add({ file: opts.file, table, column: r.column, kind: r.kind, action: 'repair', message: r.message, key });
+        }
+      }
+      if (opts.onPage !== undefined) {
+        keys.push(compiled.keyOf(raw));
+        outcomes.push(out);
+      }
+    }
+    bytesRead += page.bytes;
+    if (opts.onPage !== undefined && outcomes.length > 0) await opts.onPage({ keys, outcomes });
+    opts.reporter.emit('table:rows', { file: opts.file, table, done: rowsRead, bytes: bytesRead });
+  }
+  return { rowsRead, rowsRejected, rowsRepaired, bytesRead, rejectedRowids, ms: Date.now() - started };
+}

@@ -1,0 +1,99 @@
+import type Database from 'better-sqlite3';
+import { Worker } from 'node:worker_threads';
+import type { ConvertWorkerData, ConvertWorkerMessage } from '../workers/convert-worker.js';
+import { compileTable } from '../../tables/row-converter.js';
+import { timeZoneOffsetFn } from '../../tables/timestamp.js';
+import { prepareBatch, type PreparedBatch } from './prepare-batch.js';
+import { rawTextReader, readPages } from '../../source/read.js';
+import { workerScript } from '../workers/worker-script.js';
+
+/** Batches the worker may prepare ahead of the last one the main thread applied. */
+const AHEAD = 2;
+
+export interface BatchSource extends AsyncIterable<PreparedBatch> {
+  /** The main thread has applied a batch: the worker may prepare one more. */
+  ack(): void;
+  close(): Promise<void>;
+}
+
+/** Tables smaller than this are converted on the main thread: a worker costs more to start than it saves. */
+export const WORKER_MIN_ROWS = 10_000;
+
+/**
+ * The same batches, prepared on the calling thread from an open connection:
+ * for small tables, where starting a worker (tens of milliseconds, more under
+ * tsx) costs more than the conversion itself.
+ */
+export function localBatchSource(db: Database.Database, data: Omit<ConvertWorkerData, 'credits' | 'dbPath'>): BatchSource {
+  const fetchRaw = rawTextReader(db, data.spec.source);
+  const compiled = compileTable(data.spec, data.sourceColumns, { offsetOf: timeZoneOffsetFn(data.sourceTimezone), fetchRaw, orphans: data.orphans });
+  const pages = readPages(db, data.spec.source, compiled.selectColumns, {
+    maxRows: data.batchRows,
+    maxBytes: data.batchBytes,
+    ...(data.afterRowid !== null ? { afterRowid: BigInt(data.afterRowid) } : {}),
+  });
+  return {
+    ack: () => undefined,
+    close: async () => {
+      pages.return(undefined);
+    },
+    async *[Symbol.asyncIterator]() {
+      for (const page of pages) yield prepareBatch(page, compiled, data.direct, fetchRaw);
+    },
+  };
+}
+
+export function startBatchSource(data: Omit<ConvertWorkerData, 'credits'>): BatchSource {
+  const credits = new SharedArrayBuffer(4);
+  const counter = new Int32Array(credits);
+  Atomics.store(counter, 0, AHEAD);
+  const { script, eval: isEval } = workerScript('convert-worker');
+  const worker = new Worker(script, {
+    eval: isEval,
+    workerData: { ...data, credits } satisfies ConvertWorkerData,
+    // A young generation big enough for a batch's short-lived strings keeps
+    // them out of the old generation, where collecting them is expensive.
+    resourceLimits: { maxYoungGenerationSizeMb: 32 },
+  });
+  const queue: ConvertWorkerMessage[] = [];
+  let wake: (() => void) | null = null;
+  let failure: Error | null = null;
+  const push = (m: ConvertWorkerMessage): void => {
+    queue.push(m);
+    wake?.();
+  };
+  worker.on('message', (m: ConvertWorkerMessage) => push(m));
+  worker.on('error', (err) => {
+    failure = err;
+    wake?.();
+  });
+  worker.on('exit', (code) => {
+    if (code !== 0 && failure === null) failure = new Error(`the conversion worker exited with code ${code}`);
+    wake?.();
+  });
+
+  return {
+    ack() {
+      Atomics.add(counter, 0, 1);
+      Atomics.notify(counter, 0);
+    },
+    async close() {
+      await worker.terminate();
+    },
+    async *[Symbol.asyncIterator]() {
+      for (;;) {
+        const m = queue.shift();
+        if (m === undefined) {
+          if (failure !== null) throw failure;
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = null;
+          continue;
+        }
+        if (m.type === 'done') return;
+        if (m.type === 'error') throw Object.assign(new Error(m.message), { stack: m.stack, code: m.code });
+        const { type: _type, ...batch } = m;
+        yield { ...batch, payload: Buffer.from(batch.payload.buffer, batch.payload.byteOffset, batch.payload.byteLength) };
+      }
+    },
+  };
+}

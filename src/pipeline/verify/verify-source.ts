@@ -1,0 +1,137 @@
+import Database from 'better-sqlite3';
+import type { TableSpec } from '../../mapping/schema.js';
+import { compileTable } from '../../tables/row-converter.js';
+import { timeZoneOffsetFn } from '../../tables/timestamp.js';
+import type { TargetValue } from '../../tables/value.js';
+import { canonical, keyHash, rowHash, SetDigest, type CanonicalForm } from '../../tables/canonical.js';
+import { rawTextReader, readPages, type RowidSlice } from '../../source/read.js';
+
+/** One source table feeding the verified target, with what the ledger says about its rows. */
+export interface ExpectedSource {
+  readonly dbPath: string;
+  readonly spec: TableSpec;
+  readonly sourceColumns: readonly string[];
+  /** Rowids rejected at load time, and rowids a conflict policy resolved instead of loading. */
+  readonly rejected: readonly string[];
+  readonly notLoaded: readonly string[];
+  /** Re-assigned ids (surrogate, or a keep-both text id): source id → target id. */
+  readonly idMap: readonly (readonly [string, string])[];
+  /** Only the rows in this rowid range (after, upTo]: one worker's share of the table. */
+  readonly rowids?: RowidSlice;
+}
+
+export interface ExpectedInput {
+  /** Where to keep the expected rows by key; null for the digest-only first pass. */
+  readonly scratchPath: string | null;
+  readonly sources: readonly ExpectedSource[];
+  readonly compared: readonly string[];
+  /** How each compared column is printed: its form in the target. */
+  readonly comparedForms: readonly CanonicalForm[];
+  readonly surrogate: string | null;
+  readonly keyIsSurrogate: boolean;
+  /** Keys whose target row a conflict policy changed: checked against the ledger, not the source. */
+  readonly resolvedKeys: readonly string[];
+  readonly sourceTimezone: string;
+}
+
+export interface ExpectedResult {
+  readonly sourceDigest: string;
+  readonly rows: number;
+  readonly accountedRejected: number;
+  readonly accountedResolved: number;
+}
+
+/**
+ * The rows a run should have written, recomputed from the source now: every
+ * source row through the converters again, hashed in canonical form, stored by
+ * key hash in a scratch SQLite file (bounded memory). Runs on a worker thread
+ * while the main thread reads the target.
+ */
+export function computeExpected(input: ExpectedInput, onRows: (done: number) => void = () => undefined): ExpectedResult {
+  const scratch = input.scratchPath === null ? null : new Database(input.scratchPath);
+  let addExp: Database.Statement | null = null;
+  if (scratch !== null) {
+    scratch.pragma('journal_mode = OFF');
+    scratch.pragma('synchronous = OFF');
+    // Keys arrive in source order, not key order: this cache keeps the random
+    // B-tree inserts of a million-row table off the disk and still bounds memory.
+    scratch.pragma('cache_size = -65536');
+    scratch.exec('CREATE TABLE exp (kh INTEGER PRIMARY KEY, hash TEXT NOT NULL, task INTEGER NOT NULL, rowid_ INTEGER NOT NULL)');
+    addExp = scratch.prepare('INSERT OR REPLACE INTO exp (kh, hash, task, rowid_) VALUES (?, ?, ?, ?)');
+  }
+  const inTransaction = (fn: () => void): void => (scratch === null ? fn() : scratch.transaction(fn)());
+  const resolvedKeys = new Set(input.resolvedKeys);
+  const digest = new SetDigest();
+  const offsetOf = timeZoneOffsetFn(input.sourceTimezone);
+  let accountedRejected = 0;
+  let accountedResolved = 0;
+  let done = 0;
+  try {
+    for (const [taskNo, src] of input.sources.entries()) {
+      const db = new Database(src.dbPath, { readonly: true, fileMustExist: true });
+      db.defaultSafeIntegers(true);
+      try {
+        const compiled = compileTable(src.spec, src.sourceColumns, { offsetOf, fetchRaw: rawTextReader(db, src.spec.source) });
+        const rejected = new Set(src.rejected);
+        const notLoaded = new Set(src.notLoaded);
+        const idMap = new Map(src.idMap);
+        const idx = input.compared.map((c) => compiled.targetColumns.indexOf(c));
+        // Most runs reject and resolve nothing: then no row needs its rowid or key looked up.
+        const checkRowids = rejected.size + notLoaded.size > 0;
+        const needKey = addExp !== null || resolvedKeys.size > 0;
+        const forms = input.comparedForms;
+        const printed = new Array<string | null>(idx.length);
+        const surrogateIdx = input.surrogate === null ? -1 : compiled.targetColumns.indexOf(src.spec.columns.find((c) => c.name === input.surrogate)?.target ?? input.surrogate);
+        for (const page of readPages(db, src.spec.source, compiled.selectColumns, { maxRows: 1000, maxBytes: 16 * 1024 * 1024, afterRowid: src.rowids?.after ?? undefined, upToRowid: src.rowids?.upTo ?? undefined })) {
+          inTransaction(() => {
+            for (const raw of page.rows) {
+              if (checkRowids) {
+                const rowid = String(raw[0]);
+                if (rejected.has(rowid)) {
+                  accountedRejected++;
+                  continue;
+                }
+                if (notLoaded.has(rowid)) {
+                  accountedResolved++;
+                  continue;
+                }
+              }
+              const out = compiled.convertRow(raw);
+              const values: TargetValue[] = out.values;
+              if (surrogateIdx >= 0 && out.reject === null) {
+                const mapped = idMap.get(values[surrogateIdx] as string);
+                if (mapped !== undefined) values[surrogateIdx] = mapped;
+              }
+              let key = '';
+              if (needKey) {
+                key = compiled.keyOf(raw);
+                if (input.keyIsSurrogate) key = idMap.get(key) ?? key;
+                if (resolvedKeys.has(key)) {
+                  accountedResolved++;
+                  continue;
+                }
+              }
+              // A row that no longer converts (changed in SQLite after the run) expects nothing it can match.
+              let hash: string;
+              if (out.reject === null) {
+                for (let j = 0; j < idx.length; j++) printed[j] = canonical(values[idx[j] as number], forms[j] as CanonicalForm);
+                hash = rowHash(printed);
+              } else {
+                hash = `unconvertible:${out.reject.kind}`;
+              }
+              digest.add(out.reject === null ? hash : '0000000000000000');
+              addExp?.run(keyHash(key), hash, taskNo, raw[0]);
+            }
+          });
+          done += page.rows.length;
+          onRows(done);
+        }
+      } finally {
+        db.close();
+      }
+    }
+  } finally {
+    scratch?.close();
+  }
+  return { sourceDigest: digest.toString(), rows: digest.count, accountedRejected, accountedResolved };
+}

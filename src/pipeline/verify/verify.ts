@@ -1,0 +1,152 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type pg from 'pg';
+import type { ResolvedConfig } from '../../config/load-config.js';
+import { discover, type DiscoverResult, type SourceFile } from '../../source/discover.js';
+import { assertDataDir } from '../../source/walk.js';
+import { archiveRows } from '../../ledger/archives.js';
+import type { Finding } from '../../findings/finding.js';
+import type { Snapshot } from '../../source/snapshot.js';
+import { ConfigError, MigrateError, SourceError } from '../../errors.js';
+import { latestRun, runById, runFiles, type RunRow } from '../../ledger/runs.js';
+import { ensureLedger, ledgerExists } from '../../ledger/schema.js';
+import type { MappingSet } from '../../mapping/load.js';
+import { timeZoneOffsetFn } from '../../tables/timestamp.js';
+import { connectTarget } from '../../target/connect.js';
+import type { Reporter } from '../../report/events.js';
+import { hashSourceFile } from '../../source/source-hash.js';
+import { collectTasks, groupByTarget } from '../shared/tasks.js';
+import { verifyTable } from './verify-table.js';
+import type { VerifyReport, VerifyTableResult } from '../../report/verify-report.js';
+import type { FileHash } from '../../source/source-hash.js';
+
+export interface VerifyOptions {
+  readonly config: ResolvedConfig;
+  readonly mappings: MappingSet;
+  readonly reporter: Reporter;
+  readonly maxKeys: number;
+  /** The run to verify; default: this instance's latest run on this data dir. */
+  readonly runId?: string;
+  /** Reuse an open connection (migrate's own verify). */
+  readonly client?: pg.Client;
+  /**
+   * The files as migrate just found and hashed them: its own verify reads the
+   * same snapshots instead of discovering, copying and hashing them again. The
+   * caller keeps them open and closes them.
+   */
+  readonly source?: { readonly scan: DiscoverResult; readonly hashes: readonly FileHash[] };
+}
+
+
+/**
+ * Proves the target holds what the source holds: each target table read back
+ * and compared, row by row, with the source converted again. Records the
+ * outcome in the ledger; archive requires a verified run.
+ */
+export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
+  const { config, mappings } = opts;
+  if (config.target === null) throw new ConfigError('CONFIG_DSN_MISSING', 'verify needs the target PostgreSQL');
+  const started = Date.now();
+  const client = opts.client ?? (await connectTarget(config.target, `aragora-migrate verify ${config.instance}`.slice(0, 63)));
+  const opened: DiscoverResult[] = [];
+  let tmp: string | null = null;
+  try {
+    if (!(await ledgerExists(client))) throw new ConfigError('VERIFY_NO_RUN', `no migration ledger in ${config.target.display}: nothing was migrated there`);
+    // A run recorded by an older version of the tool: its ledger gets the columns this one reads.
+    await ensureLedger(client);
+    const run = await findRun(client, opts.runId, config);
+    const recorded = new Map((await runFiles(client, run.run_id)).map((f) => [f.path, f] as const));
+    const scan = opts.source?.scan ?? (await runSources(client, run, config, mappings, [...recorded.keys()], opened));
+    tmp = mkdtempSync(join(tmpdir(), 'aragora-migrate-verify-'));
+    const given = new Map((opts.source?.hashes ?? []).map((h) => [h.path, h] as const));
+    // Hashed while the tables are compared, which leaves a core idle now and then.
+    const hashing = Promise.all(scan.files.filter((x) => scan.snapshots.has(x.path)).map(async (f) => given.get(f.path) ?? (await hashSourceFile(f.absPath, f.path, recorded.get(f.path)))));
+    hashing.catch(() => undefined);
+    const byTarget = groupByTarget(collectTasks(scan.files, scan.snapshots, mappings));
+    const offsetOf = timeZoneOffsetFn(config.sourceTimezone);
+    const tables: VerifyTableResult[] = [];
+    for (const [target, tasks] of [...byTarget].sort((a, b) => a[0].localeCompare(b[0]))) {
+      tables.push(await verifyTable({ client, runId: run.run_id, schema: run.target_schema, target, tasks, offsetOf, sourceTimezone: config.sourceTimezone, maxKeys: opts.maxKeys, tmpDir: tmp, reporter: opts.reporter }));
+    }
+    const changedFiles = (await hashing)
+      .filter((now) => {
+        const then = recorded.get(now.path);
+        return then === undefined || then.sha256 !== now.sha256 || then.walSha256 !== now.walSha256;
+      })
+      .map((now) => now.path);
+    // Rows no run wrote (`extra`) are the application's, live on the tables, or a hand
+    // edit: listed, but they say nothing against what this run wrote.
+    const bad = tables.filter((t) => t.missing + t.changed > 0);
+    const ok = bad.length === 0;
+    const extra = tables.reduce((n, t) => n + t.extra, 0);
+    const seconds = (Date.now() - started) / 1000;
+    const others = extra === 0 ? '' : `; ${extra} row(s) in its tables were written by no run (the application, or by hand), listed as extra`;
+    const message = ok
+      ? `run ${run.run_id} verified: every table holds exactly the source rows${others}`
+      : `run ${run.run_id} differs in ${bad.length} table(s): ${bad.map((t) => `${t.target} (${t.missing} missing, ${t.changed} changed)`).join(', ')}${others}`;
+    const report: VerifyReport = { command: 'verify', runId: run.run_id, instance: run.instance, exitCode: ok ? 0 : 4, ok, dataDir: run.data_dir, changedFiles, tables, seconds, message };
+    await client.query('INSERT INTO aragora_migrate.verifications (run_id, ok, report) VALUES ($1, $2, $3)', [run.run_id, ok, JSON.stringify(report)]);
+    if (ok) await client.query("UPDATE aragora_migrate.runs SET state = 'verified' WHERE run_id = $1 AND state = 'loaded'", [run.run_id]);
+    return report;
+  } finally {
+    if (tmp !== null) rmSync(tmp, { recursive: true, force: true });
+    for (const o of opened) for (const s of o.snapshots.values()) s.close();
+    if (opts.client === undefined) await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * The files a run read, where they are now: in the data dir (the run's own,
+ * unless --data-dir says elsewhere), or, once archived, in the backup dir the
+ * ledger names, under the same relative paths. Every one of them must be
+ * found: verify never reports success over files it could not read.
+ */
+async function runSources(client: pg.Client, run: RunRow, config: ResolvedConfig, mappings: MappingSet, paths: readonly string[], opened: DiscoverResult[]): Promise<DiscoverResult> {
+  const dataDir = config.dataDirSource === 'default' ? run.data_dir : config.dataDir;
+  const archived = new Map((await archiveRows(client, run.run_id)).filter((a) => a.restoredAt === null).map((a) => [a.path, a.backupDir] as const));
+  const dirs = new Map<string, string[]>();
+  for (const p of paths) {
+    const dir = archived.get(p) ?? dataDir;
+    dirs.set(dir, [...(dirs.get(dir) ?? []), p]);
+  }
+  const files: SourceFile[] = [];
+  const snapshots = new Map<string, Snapshot>();
+  const findings: Finding[] = [];
+  const missing: string[] = [];
+  for (const [dir, wanted] of dirs) {
+    try {
+      assertDataDir(dir);
+    } catch (err: unknown) {
+      if (!(err instanceof MigrateError)) throw err;
+      throw new SourceError('VERIFY_SOURCE_MISSING', `run ${run.run_id} read ${wanted.length} file(s) that would be in ${dir}, which cannot be read: ${err.message}`, { file: dir, cause: err });
+    }
+    const scan = await discover({ dataDir: dir, mappings, allowLive: config.allowLive, keepSnapshots: true, integrity: false });
+    opened.push(scan);
+    findings.push(...scan.findings);
+    for (const p of wanted) {
+      const file = scan.files.find((f) => f.path === p);
+      const snapshot = scan.snapshots.get(p);
+      if (file === undefined || snapshot === undefined) missing.push(join(dir, p));
+      else {
+        files.push(file);
+        snapshots.set(p, snapshot);
+      }
+    }
+  }
+  if (missing.length > 0) {
+    throw new SourceError('VERIFY_SOURCE_MISSING', `run ${run.run_id} read files that cannot be found or read now: ${missing.join(', ')}`);
+  }
+  return { files, snapshots, findings };
+}
+
+async function findRun(client: pg.Client, runId: string | undefined, config: ResolvedConfig): Promise<RunRow> {
+  if (runId !== undefined) {
+    const row = await runById(client, runId);
+    if (row === null) throw new ConfigError('VERIFY_NO_RUN', `no run ${runId} in the ledger`);
+    return row;
+  }
+  const latest = await latestRun(client, config.instance, config.dataDir, config.schema);
+  if (latest === null) throw new ConfigError('VERIFY_NO_RUN', `instance ${config.instance} has no run from ${config.dataDir} in the ledger`);
+  return latest;
+}

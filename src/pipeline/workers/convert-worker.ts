@@ -1,0 +1,65 @@
+import Database from 'better-sqlite3';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { TableSpec } from '../../mapping/schema.js';
+import { compileTable, type OrphanFilter } from '../../tables/row-converter.js';
+import { timeZoneOffsetFn } from '../../tables/timestamp.js';
+import { prepareBatch } from '../shared/prepare-batch.js';
+import { rawTextReader, readPages } from '../../source/read.js';
+
+/**
+ * Reads, converts and encodes one table off the main thread, so the main
+ * thread only moves bytes to PostgreSQL and the two overlap. The worker stays
+ * at most `ahead` batches in front of what the main thread has committed:
+ * `credits[0]` counts batches it may still send, and it sleeps on it.
+ */
+export interface ConvertWorkerData {
+  readonly dbPath: string;
+  readonly spec: TableSpec;
+  readonly sourceColumns: readonly string[];
+  readonly sourceTimezone: string;
+  readonly orphans: readonly OrphanFilter[];
+  readonly afterRowid: string | null;
+  readonly direct: boolean;
+  readonly batchRows: number;
+  readonly batchBytes: number;
+  readonly credits: SharedArrayBuffer;
+}
+
+export type ConvertWorkerMessage =
+  | ({ readonly type: 'batch' } & import('../shared/prepare-batch.js').PreparedBatch)
+  | { readonly type: 'done' }
+  | { readonly type: 'error'; readonly message: string; readonly stack: string | undefined; readonly code: string | undefined };
+
+const data = workerData as ConvertWorkerData;
+const port = parentPort;
+if (port === null) throw new Error('convert-worker must run as a worker thread');
+const credits = new Int32Array(data.credits);
+
+try {
+  const db = new Database(data.dbPath, { readonly: true, fileMustExist: true });
+  db.defaultSafeIntegers(true);
+  const fetchRaw = rawTextReader(db, data.spec.source);
+  const compiled = compileTable(data.spec, data.sourceColumns, { offsetOf: timeZoneOffsetFn(data.sourceTimezone), fetchRaw, orphans: data.orphans });
+  for (const page of readPages(db, data.spec.source, compiled.selectColumns, {
+    maxRows: data.batchRows,
+    maxBytes: data.batchBytes,
+    ...(data.afterRowid !== null ? { afterRowid: BigInt(data.afterRowid) } : {}),
+  })) {
+    const batch = prepareBatch(page, compiled, data.direct, fetchRaw);
+    while (Atomics.load(credits, 0) <= 0) Atomics.wait(credits, 0, 0, 1000);
+    Atomics.sub(credits, 0, 1);
+    const message: ConvertWorkerMessage = { type: 'batch', ...batch };
+    // The payload's memory is its own (CopyBuffer allocates outside Buffer's
+    // shared pool), so it moves to the main thread instead of being copied.
+    port.postMessage(message, [batch.payload.buffer as ArrayBuffer]);
+  }
+  db.close();
+  port.postMessage({ type: 'done' } satisfies ConvertWorkerMessage);
+} catch (err: unknown) {
+  port.postMessage({
+    type: 'error',
+    message: err instanceof Error ? err.message : String(err),
+    stack: err instanceof Error ? err.stack : undefined,
+    code: (err as { code?: unknown }).code === undefined ? undefined : String((err as { code?: unknown }).code),
+  } satisfies ConvertWorkerMessage);
+}

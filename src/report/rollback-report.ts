@@ -1,0 +1,29 @@
+/** rollback's report: per target table, what was undone or kept (`--json` shape, docs/json-report.md). */
+export interface RollbackTable {
+  readonly target: string;
+  readonly rowsDeleted: number;
+  readonly rowsRestored: number;
+  /** Rows changed or deleted since the run (by the application, or by hand): refused, or with --force rolled back anyway. */
+  readonly changed: number;
+  readonly changedKeys: readonly string[];
+  /** Rolled back by an earlier, interrupted rollback of this run. */
+  readonly alreadyDone: boolean;
+  /** The run created the table and it is empty now: dropped. */
+  readonly dropped: boolean;
+  /** Why a table the run created was kept although empty (another table references it, or the application recorded its schema); null otherwise. */
+  readonly keptBecause: string | null;
+}
+
+export interface RollbackReport {
+  readonly command: 'rollback';
+  readonly runId: string;
+  readonly instance: string;
+  readonly exitCode: 0 | 5;
+  readonly state: 'rolled-back' | 'noop' | 'refused';
+  readonly forced: boolean;
+  readonly tables: readonly RollbackTable[];
+  readonly filesRestored: readonly string[];
+  readonly filesAlreadyInPlace: readonly string[];
+  readonly seconds: number;
+  readonly message: string;
+}

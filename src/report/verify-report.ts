@@ -1,0 +1,45 @@
+/** verify's report: per target table, what was compared and what differs (`--json` shape, docs/json-report.md). */
+export type MismatchKind = 'missing' | 'extra' | 'changed';
+
+export interface Mismatch {
+  readonly key: string;
+  readonly kind: MismatchKind;
+  /** For `changed`: the columns that differ. */
+  readonly columns?: readonly string[];
+}
+
+export interface VerifyTableResult {
+  readonly target: string;
+  readonly sources: readonly string[];
+  /** Rows the run should have written, recomputed from the source now. */
+  readonly rowsSource: number;
+  /** Target rows with those keys. */
+  readonly rowsTarget: number;
+  readonly sourceDigest: string;
+  readonly targetDigest: string;
+  readonly missing: number;
+  readonly changed: number;
+  /** Rows in the target that no run wrote (the application, or a hand edit). */
+  readonly extra: number;
+  /** Rejected at load time: in the reject file, not expected in the target. */
+  readonly accountedRejected: number;
+  /** Keys resolved by a conflict policy (any run): compared with the ledger, not the source. */
+  readonly accountedResolved: number;
+  /** Target rows that other runs (other instances) wrote. */
+  readonly otherRuns: number;
+  readonly mismatches: readonly Mismatch[];
+}
+
+export interface VerifyReport {
+  readonly command: 'verify';
+  readonly runId: string;
+  readonly instance: string;
+  readonly exitCode: 0 | 4;
+  readonly ok: boolean;
+  readonly dataDir: string;
+  /** Source files whose bytes changed since the run read them. */
+  readonly changedFiles: readonly string[];
+  readonly tables: readonly VerifyTableResult[];
+  readonly seconds: number;
+  readonly message: string;
+}

@@ -1,0 +1,99 @@
+import type Database from 'better-sqlite3';
+import { quoteSqliteIdent } from './inventory.js';
+import type { SourceValue } from '../tables/value.js';
+
+export interface Page {
+  /** Each row is `[rowid, ...columns]`. */
+  readonly rows: SourceValue[][];
+  readonly firstRowid: bigint;
+  readonly lastRowid: bigint;
+  /** Approximate bytes of the values read. */
+  readonly bytes: number;
+}
+
+export interface ReadOptions {
+  /** Resume after this rowid (exclusive). */
+  readonly afterRowid?: bigint;
+  /** Stop after this rowid (inclusive): a slice of the table, for readers working side by side. */
+  readonly upToRowid?: bigint;
+  readonly maxRows: number;
+  /** A page ends early once its values pass this many bytes, so multi-MB JSON values keep memory bounded. */
+  readonly maxBytes: number;
+}
+
+function sizeOf(v: SourceValue): number {
+  if (typeof v === 'string') return v.length;
+  if (v !== null && typeof v === 'object') return v.length;
+  return 8;
+}
+
+/**
+ * Reads a table in rowid order, one page at a time, by keyset (`rowid > last`).
+ * Between pages the connection is free for other statements, the position is a
+ * plain number a checkpoint can store, and no page holds more than `maxRows`
+ * rows or (about) `maxBytes` bytes.
+ */
+export function* readPages(db: Database.Database, table: string, columns: readonly string[], opts: ReadOptions): Generator<Page> {
+  const cols = columns.map(quoteSqliteIdent).join(', ');
+  const select = (lowerBound: boolean): Database.Statement =>
+    db
+      .prepare(`SELECT rowid, ${cols.length > 0 ? cols : 'NULL'} FROM ${quoteSqliteIdent(table)} WHERE ${lowerBound ? 'rowid > ? AND ' : ''}rowid <= ? ORDER BY rowid LIMIT ?`)
+      .raw(true)
+      .safeIntegers(true);
+  // The first page has no lower bound: no "after" value lies below rowid -2^63.
+  const first = opts.afterRowid === undefined ? select(false) : null;
+  const next = select(true);
+  let after = opts.afterRowid ?? null;
+  const upTo = opts.upToRowid ?? 2n ** 63n - 1n;
+  for (;;) {
+    const rows: SourceValue[][] = [];
+    let bytes = 0;
+    const page = (after === null ? (first as Database.Statement).iterate(upTo, opts.maxRows) : next.iterate(after, upTo, opts.maxRows)) as IterableIterator<SourceValue[]>;
+    for (const row of page) {
+      rows.push(row);
+      for (let i = 1; i < row.length; i++) bytes += sizeOf(row[i] as SourceValue);
+      if (bytes >= opts.maxBytes) break;
+    }
+    if (rows.length === 0) return;
+    const last = (rows[rows.length - 1] as SourceValue[])[0] as bigint;
+    yield { rows, firstRowid: (rows[0] as SourceValue[])[0] as bigint, lastRowid: last, bytes };
+    after = last;
+  }
+}
+
+/** A reader for one text value's raw bytes, on its own connection (the page reader may hold the other). */
+export function rawTextReader(db: Database.Database, table: string): (column: string, rowid: bigint) => Buffer | null {
+  const cache = new Map<string, Database.Statement>();
+  return (column, rowid) => {
+    let stmt = cache.get(column);
+    if (stmt === undefined) {
+      stmt = db.prepare(`SELECT CAST(${quoteSqliteIdent(column)} AS BLOB) FROM ${quoteSqliteIdent(table)} WHERE rowid = ?`).pluck();
+      cache.set(column, stmt);
+    }
+    const v = stmt.get(rowid) as Buffer | null | undefined;
+    return v ?? null;
+  };
+}
+
+export interface RowidSlice {
+  /** Exclusive; null: from the first row. */
+  readonly after: bigint | null;
+  /** Inclusive; null: to the last row. */
+  readonly upTo: bigint | null;
+}
+
+/**
+ * `parts` rowid ranges that together hold every row of the table once, of
+ * about equal width, for readers working side by side.
+ */
+export function rowidSlices(db: Database.Database, table: string, parts: number): RowidSlice[] {
+  const [min, max] = db.prepare(`SELECT min(rowid), max(rowid) FROM ${quoteSqliteIdent(table)}`).raw(true).safeIntegers(true).get() as [bigint | null, bigint | null];
+  const lo = min ?? 0n;
+  const span = (max ?? 0n) - lo + 1n;
+  // Never below lo, so every bound is a rowid SQLite can take.
+  const bound = (k: number): bigint => {
+    const b = lo - 1n + (span * BigInt(k)) / BigInt(parts);
+    return b < lo ? lo : b;
+  };
+  return Array.from({ length: parts }, (_, k) => ({ after: k === 0 ? null : bound(k), upTo: k === parts - 1 ? null : bound(k + 1) }));
+}

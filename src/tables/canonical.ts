@@ -1,0 +1,190 @@
+import { hash } from 'node:crypto';
+import type { TargetValue } from './value.js';
+import { quoteIdent } from '../util/quote.js';
+import { float8Text, jsonbText, numericText, numericValueText, timestampText } from './pg-text.js';
+
+/**
+ * verify's one text form per value: the text PostgreSQL prints for the target
+ * column. The target side is formatted and hashed by the server, in C, in the
+ * same SELECT that reads it back; the source side (the converters' output,
+ * which is what COPY loaded) is put in that form here, by pg-text. Floats
+ * therefore compare by value, JSON by content (jsonb's key order and number
+ * scale), timestamps at microsecond precision in UTC.
+ *
+ * The form follows the column's actual type, not the mapping's: an existing
+ * target column of type text holds the loaded text as it was.
+ */
+export type CanonicalForm = 'text' | 'jsonb' | 'float8' | 'float4' | 'numeric' | 'bytea' | 'timestamptz' | 'timestamp' | 'check';
+
+export interface ColumnCanon {
+  readonly form: CanonicalForm;
+  /** The SQL expression that prints the column in that form. */
+  readonly expr: string;
+}
+
+/** The session settings the forms assume: timestamps in UTC, ISO style; floats in their shortest exact digits. */
+export const CANONICAL_SESSION_SQL = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET extra_float_digits = 1";
+
+/** How a target column of PostgreSQL type `type` (format_type's spelling) is read back for comparison. */
+export function columnCanon(column: string, type: string): ColumnCanon {
+  const c = quoteIdent(column);
+  const t = type.toLowerCase();
+  if (t === 'timestamp with time zone') return { form: 'timestamptz', expr: `${c}::text` };
+  if (t === 'timestamp without time zone') return { form: 'timestamp', expr: `${c}::text` };
+  // The converters write booleans as t/f.
+  if (t === 'boolean') return { form: 'text', expr: `CASE WHEN ${c} THEN 't' WHEN NOT ${c} THEN 'f' END` };
+  if (t === 'bytea') return { form: 'bytea', expr: `encode(${c}, 'hex')` };
+  if (t === 'jsonb') return { form: 'jsonb', expr: `${c}::text` };
+  if (t === 'json') return { form: 'jsonb', expr: `${c}::jsonb::text` };
+  if (t === 'double precision') return { form: 'float8', expr: `${c}::text` };
+  // float4 widens to float8 exactly; JavaScript has no shortest float4 printer.
+  if (t === 'real') return { form: 'float4', expr: `${c}::float8::text` };
+  if (t === 'numeric' || t.startsWith('numeric(')) {
+    // By value (see numericValueText): no trailing fractional zeros.
+    return { form: 'numeric', expr: `CASE WHEN strpos(${c}::text, '.') > 0 THEN rtrim(rtrim(${c}::text, '0'), '.') ELSE ${c}::text END` };
+  }
+  return { form: 'text', expr: `${c}::text` };
+}
+
+/**
+ * A column the target fills itself (a trigger's `insights.search_vector`),
+ * checked rather than compared: the server prints `t` where the column equals
+ * the expression the mapping gives (`verifyEquals`), computed from the same
+ * row, and `f` where it does not; every source row expects `t`.
+ */
+export function checkCanon(column: string, expr: string): ColumnCanon {
+  return { form: 'check', expr: `CASE WHEN ${quoteIdent(column)} IS NOT DISTINCT FROM (${expr}) THEN 't' ELSE 'f' END` };
+}
+
+/** What the target SELECT returns for a key column. */
+export function keySelectExpr(column: string, type: string): string {
+  const t = type.toLowerCase();
+  return t === 'boolean' || t === 'bytea' ? columnCanon(column, type).expr : `${quoteIdent(column)}::text`;
+}
+
+/** A source value (the converters' output) in the form PostgreSQL prints it; null for NULL. */
+export function canonical(v: TargetValue | undefined, form: CanonicalForm): string | null {
+  if (form === 'check') return 't';
+  if (v === null || v === undefined) return null;
+  // bytea goes through COPY as `\x…`, which is also what a text column then holds.
+  if (Buffer.isBuffer(v)) return form === 'bytea' ? v.toString('hex') : `\\x${v.toString('hex')}`;
+  switch (form) {
+    case 'jsonb':
+      return jsonbText(v);
+    case 'float8':
+      // The converters print a double as String(d), its shortest form, which is PostgreSQL's too in fixed notation.
+      return float8Text(Number(v), v);
+    case 'float4':
+      return float8Text(Math.fround(Number(v)));
+    case 'numeric':
+      return numericValueText(numericText(v) ?? `\u0000not numeric: ${v}`);
+    case 'timestamptz':
+      return timestampText(v, true);
+    case 'timestamp':
+      return timestampText(v, false);
+    default:
+      return v;
+  }
+}
+
+/**
+ * A row's hash (16 hex characters: the first 8 bytes of a sha256) over its
+ * canonical values, each marked `v` (or `n` for NULL) and joined by U+0001,
+ * here and by the server in `rowHashExpr` alike. sha256 rather than md5: both
+ * OpenSSL here and the server's hash it with the CPU's SHA instructions,
+ * measured a third cheaper per row.
+ */
+export function rowHash(values: readonly (string | null)[]): string {
+  let text = '';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as string | null;
+    text += (i === 0 ? '' : '\u0001') + (v === null ? 'n' : `v${v}`);
+  }
+  // The one-shot hash: no Hash object per row.
+  return hash('sha256', text, 'hex').slice(0, 16);
+}
+
+/**
+ * The SQL for rowHash over the given canonical expressions. One concat_ws
+ * builds the row's text (a chain of || copies it once per column), and
+ * convert_to hashes its UTF-8 bytes whatever the server encoding.
+ */
+export function rowHashExpr(exprs: readonly string[]): string {
+  const text = exprs.length === 0 ? `''` : `concat_ws(E'\\x01', ${exprs.map((e) => `coalesce('v' || (${e}), 'n')`).join(', ')})`;
+  return `encode(substring(sha256(convert_to(${text}, 'UTF8')) from 1 for 8), 'hex')`;
+}
+
+/**
+ * A 52-bit hash of a key (two FNV-1a lanes), exact in a double: verify's
+ * scratch tables are keyed by this integer rather than the key text, which
+ * makes each insert and lookup several times cheaper. Two keys of a
+ * million-row table share one by chance about once in 10^4 tables; a clash
+ * shows as a difference to look at, never hides one.
+ */
+export function keyHash(key: string): number {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ key.length;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+  }
+  return (a >>> 0) * 0x100000 + ((b >>> 0) & 0xfffff);
+}
+
+/**
+ * An order-independent digest of a set of rows: the row count and the sum,
+ * mod 2^64, of the rows' 64-bit hashes (held as two 32-bit halves with the
+ * carry). Equal sets give equal digests whatever the order they were read
+ * in, and the server computes the same sum in SQL (`digestSql`).
+ */
+export class SetDigest {
+  #count = 0;
+  #hi = 0;
+  #lo = 0;
+
+  add(hash: string): void {
+    this.#count++;
+    this.#addHalves(parseInt(hash.slice(0, 8), 16), parseInt(hash.slice(8, 16), 16));
+  }
+
+  #addHalves(hi: number, lo: number): void {
+    const low = this.#lo + lo;
+    this.#lo = low >>> 0;
+    this.#hi = (this.#hi + hi + (low > 0xffffffff ? 1 : 0)) >>> 0;
+  }
+
+  /** The digest of `count` rows whose hashes sum to `sum` (any integer; taken mod 2^64). */
+  static fromSum(count: number, sum: bigint): SetDigest {
+    const d = new SetDigest();
+    const s = BigInt.asUintN(64, sum);
+    d.#count = count;
+    d.#hi = Number(s >> 32n);
+    d.#lo = Number(s & 0xffffffffn);
+    return d;
+  }
+
+  /** Adds the rows of another digest (its toString()), as if each had been added here. */
+  merge(digest: string): void {
+    const colon = digest.indexOf(':');
+    this.#count += Number(digest.slice(0, colon));
+    this.#addHalves(parseInt(digest.slice(colon + 1, colon + 9), 16), parseInt(digest.slice(colon + 9, colon + 17), 16));
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  toString(): string {
+    return `${this.#count}:${this.#hi.toString(16).padStart(8, '0')}${this.#lo.toString(16).padStart(8, '0')}`;
+  }
+}
+
+/**
+ * The SQL that returns SetDigest's count (`n`) and sum (`sum`, as text) over
+ * the 16-hex-digit hashes `hashExpr` gives for the rows of `from`. A 64-bit
+ * hash read as a signed bigint sums to the same value mod 2^64.
+ */
+export function digestSql(hashExpr: string, from: string): string {
+  return `SELECT count(*)::text AS n, coalesce(sum(('x' || h)::bit(64)::bigint), 0)::text AS sum FROM (SELECT ${hashExpr} AS h FROM ${from}) AS t`;
+}

@@ -1,0 +1,185 @@
+import type pg from 'pg';
+import type { ColumnSpec, TableSpec, TriggerSpec } from '../mapping/schema.js';
+import { qualified, quoteIdent } from '../util/quote.js';
+import { pgTypeName, type TargetTableState } from './target-state.js';
+
+const targetName = (c: ColumnSpec): string => c.target ?? c.name;
+
+/**
+ * The target tables follow the application's PostgreSQL schema
+ * (mappings/aragora/*.json say which tables an Aragora store owns): the tool
+ * creates the app's table, with its columns, defaults, keys, indexes, foreign
+ * keys and triggers, so the app's own `CREATE … IF NOT EXISTS` schema applies
+ * on top unchanged. Only types are wider (REAL → double precision, INTEGER →
+ * bigint, SERIAL → bigserial), and columns SQLite holds and the app lacks are
+ * added.
+ */
+export function createTableSql(schema: string, spec: TableSpec): string {
+  const cols = spec.columns.map((c) => {
+    // An autoincrement id is a serial, as in the app's DDL (bigserial: SQLite's are 64-bit):
+    // the app inserts without an id, the tool with the source's.
+    if (spec.surrogateKey === c.name) return `${quoteIdent(targetName(c))} ${c.type === 'integer' ? 'serial' : 'bigserial'}`;
+    const parts = [quoteIdent(targetName(c)), pgTypeName(c.type)];
+    if (c.default !== undefined) parts.push(`DEFAULT ${c.default}`);
+    if (!c.nullable) parts.push('NOT NULL');
+    return parts.join(' ');
+  });
+  const byName = (n: string): string => quoteIdent(targetName(spec.columns.find((c) => c.name === n) ?? { name: n, type: 'text', nullable: true, targetOnly: false }));
+  const pk = spec.primaryKey ?? spec.key;
+  cols.push(`PRIMARY KEY (${pk.map(byName).join(', ')})`);
+  for (const u of spec.unique) {
+    if (u.join() !== pk.join()) cols.push(`UNIQUE (${u.map(byName).join(', ')})`);
+  }
+  return `CREATE TABLE IF NOT EXISTS ${qualified(schema, spec.target)} (\n  ${cols.join(',\n  ')}\n)`;
+}
+
+/** Secondary indexes, built after the load (faster than maintaining them row by row). */
+export function createIndexSql(schema: string, spec: TableSpec): string[] {
+  return spec.indexes.map((ix) => {
+    const cols = ix.columns.map((entry) => {
+      const m = /^(.*?)(\s+(?:ASC|DESC))?$/i.exec(entry.trim());
+      const name = m?.[1] ?? entry;
+      const col = spec.columns.find((c) => c.name === name);
+      return `${quoteIdent(col === undefined ? name : targetName(col))}${m?.[2] ?? ''}`;
+    });
+    const using = ix.using === undefined ? '' : ` USING ${ix.using}`;
+    return `CREATE INDEX IF NOT EXISTS ${quoteIdent(ix.name)} ON ${qualified(schema, spec.target)}${using} (${cols.join(', ')})`;
+  });
+}
+
+/**
+ * A trigger and its function, as the application's schema declares them
+ * (CREATE OR REPLACE FUNCTION, then DROP TRIGGER IF EXISTS and CREATE
+ * TRIGGER, which is what the app runs at every start too).
+ */
+export function triggerSql(schema: string, table: string, t: TriggerSpec): string[] {
+  const fn = qualified(schema, t.function.name);
+  return [
+    `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE ${t.function.language} AS $aragora_migrate$${t.function.body}$aragora_migrate$`,
+    `DROP TRIGGER IF EXISTS ${quoteIdent(t.name)} ON ${qualified(schema, table)}`,
+    `CREATE TRIGGER ${quoteIdent(t.name)} ${t.timing} ${t.events.join(' OR ')} ON ${qualified(schema, table)} FOR EACH ROW EXECUTE FUNCTION ${fn}()`,
+  ];
+}
+
+export interface PreparedTarget {
+  readonly created: boolean;
+  readonly addedColumns: readonly string[];
+  readonly widened: readonly ColumnWidening[];
+  readonly addedTriggers: readonly string[];
+}
+
+/**
+ * Makes the target table ready before a row moves: created when missing, with
+ * its triggers (so COPY fires them for every migrated row). When present, the
+ * columns --widen-columns asked for are widened, columns the mapping has and
+ * the table lacks are added (never dropped), and a trigger of the mapping the
+ * table lacks is created. What refuses the run was judged before
+ * (target-fit.ts), for every table at once.
+ */
+export async function prepareTargetTable(client: pg.Client, schema: string, spec: TableSpec, state: TargetTableState, widen: readonly ColumnWidening[]): Promise<PreparedTarget> {
+  const table = qualified(schema, spec.target);
+  if (!state.exists) {
+    await client.query(createTableSql(schema, spec));
+    for (const t of spec.triggers) for (const sql of triggerSql(schema, spec.target, t)) await client.query(sql);
+    return { created: true, addedColumns: [], widened: [], addedTriggers: spec.triggers.map((t) => t.name) };
+  }
+  for (const w of widen) await client.query(`ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(w.column)} TYPE ${w.to}`);
+  const add = spec.columns.filter((c) => !state.columns.has(targetName(c)));
+  for (const c of add) {
+    const def = c.default !== undefined ? ` DEFAULT ${c.default}` : '';
+    await client.query(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${quoteIdent(targetName(c))} ${pgTypeName(c.type)}${def}`);
+  }
+  const triggers = spec.triggers.filter((t) => !state.triggers.has(t.name));
+  for (const t of triggers) for (const sql of triggerSql(schema, spec.target, t)) await client.query(sql);
+  return { created: false, addedColumns: add.map(targetName), widened: widen, addedTriggers: triggers.map((t) => t.name) };
+}
+
+/** A foreign key of the application's schema, in target names. */
+export interface AppForeignKey {
+  readonly name: string;
+  readonly table: string;
+  readonly columns: readonly string[];
+  readonly parent: string;
+  readonly parentColumns: readonly string[];
+  readonly onDelete: string | undefined;
+}
+
+/**
+ * The mapping's `enforce` foreign keys of `spec`, in target table and column
+ * names (mappings reference source tables), named as PostgreSQL names an
+ * inline REFERENCES: `<table>_<columns>_fkey`.
+ */
+export function appForeignKeys(spec: TableSpec, bySource: ReadonlyMap<string, { readonly table: TableSpec }>): AppForeignKey[] {
+  const out: AppForeignKey[] = [];
+  for (const fk of spec.foreignKeys) {
+    const parent = bySource.get(fk.references.table)?.table;
+    if (!fk.enforce || parent === undefined) continue;
+    const col = (t: TableSpec, n: string): string => targetName(t.columns.find((c) => c.name === n) ?? { name: n, type: 'text', nullable: true, targetOnly: false });
+    const columns = fk.columns.map((c) => col(spec, c));
+    out.push({
+      name: `${spec.target}_${columns.join('_')}_fkey`.slice(0, 63),
+      table: spec.target,
+      columns,
+      parent: parent.target,
+      parentColumns: fk.references.columns.map((c) => col(parent, c)),
+      onDelete: fk.onDelete,
+    });
+  }
+  return out;
+}
+
+export interface AddedForeignKey {
+  readonly name: string;
+  readonly table: string;
+  readonly parent: string;
+  /** Rows that point nowhere, kept: the key is then added NOT VALID (every new row is checked, old ones are not). */
+  readonly orphans: number;
+  readonly validated: boolean;
+}
+
+/**
+ * After the load: adds an application foreign key the table lacks. With no
+ * orphan it is added NOT VALID and then validated (validation takes a lock
+ * that lets the application go on writing); with orphans it stays NOT VALID,
+ * so they are kept while every new row and every cascade works. Idempotent: a
+ * key added by an earlier, killed process is validated when it can be. Null
+ * when the table holds the key already, or the referenced table is absent.
+ */
+export async function ensureForeignKey(client: pg.Client, schema: string, fk: AppForeignKey): Promise<AddedForeignKey | null> {
+  const table = qualified(schema, fk.table);
+  const parent = qualified(schema, fk.parent);
+  const parentExists = await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [parent]);
+  if (parentExists.rows[0]?.ok !== true) return null;
+  const existing = await client.query<{ name: string; validated: boolean }>(
+    `SELECT k.conname AS name, k.convalidated AS validated FROM pg_constraint k
+      WHERE k.conrelid = $1::regclass AND k.contype = 'f' AND k.confrelid = $2::regclass
+        AND ARRAY(SELECT a.attname FROM unnest(k.conkey) WITH ORDINALITY AS x(n, o) JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = x.n ORDER BY x.o)::text[] = $3::text[]`,
+    [table, parent, fk.columns],
+  );
+  const found = existing.rows[0];
+  if (found?.validated === true) return null;
+  const cols = fk.columns.map((c) => `c.${quoteIdent(c)}`);
+  const match = fk.parentColumns.map((p, i) => `p.${quoteIdent(p)} = c.${quoteIdent(fk.columns[i] as string)}`).join(' AND ');
+  const orphans = Number(
+    (await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} AS c WHERE ${cols.map((c) => `${c} IS NOT NULL`).join(' AND ')} AND NOT EXISTS (SELECT 1 FROM ${parent} AS p WHERE ${match})`)).rows[0]?.n ?? 0,
+  );
+  const name = found?.name ?? fk.name;
+  if (found === undefined) {
+    const onDelete = fk.onDelete === undefined ? '' : ` ON DELETE ${fk.onDelete.toUpperCase()}`;
+    await client.query(
+      `ALTER TABLE ${table} ADD CONSTRAINT ${quoteIdent(name)} FOREIGN KEY (${fk.columns.map(quoteIdent).join(', ')}) REFERENCES ${parent} (${fk.parentColumns.map(quoteIdent).join(', ')})${onDelete} NOT VALID`,
+    );
+  }
+  if (orphans === 0) await client.query(`ALTER TABLE ${table} VALIDATE CONSTRAINT ${quoteIdent(name)}`);
+  else if (found !== undefined) return null;
+  return { name, table: fk.table, parent: fk.parent, orphans, validated: orphans === 0 };
+}
+
+/** An ALTER … TYPE the run makes (with --widen-columns). */
+export interface ColumnWidening {
+  readonly table: string;
+  /** Target column name. */
+  readonly column: string;
+  readonly from: string;
+  readonly to: 'double precision' | 'bigint';
+}
