@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { quoteSqliteIdent } from './quote.js';
 
 export type ObjectType = 'table' | 'view' | 'virtual' | 'shadow' | 'internal';
 
@@ -119,9 +120,4 @@ function readColumns(db: Database.Database, table: string): SourceColumn[] {
     // other: their values are loaded as plain columns.
     hidden: Number(r.hidden) === 1,
   }));
-}
-
-/** SQLite identifier quoting: names come from the file and may hold anything. */
-export function quoteSqliteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
 }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { quoteSqliteIdent } from './inventory.js';
+import { quoteSqliteIdent } from './quote.js';
 import type { SourceFile } from './discover.js';
 import type { ForeignKey, TableSpec } from '../mapping/schema.js';
 import type { FindingCollector } from '../findings/collector.js';

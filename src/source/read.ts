@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { quoteSqliteIdent } from './inventory.js';
+import { quoteSqliteIdent } from './quote.js';
 import type { SourceValue } from '../tables/value.js';
 
 export interface Page {

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
-import { quoteSqliteIdent } from '../../source/inventory.js';
+import { quoteSqliteIdent } from '../../source/quote.js';
 import type { TableSpec } from '../../mapping/schema.js';
 import type { CompiledTable, OrphanFilter } from '../../tables/row-converter.js';
 import type { SourceValue } from '../../tables/value.js';

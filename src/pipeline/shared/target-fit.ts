@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { quoteSqliteIdent } from '../../source/inventory.js';
+import { quoteSqliteIdent } from '../../source/quote.js';
 import type { ErrorCode } from '../../errors.js';
 import type { ColumnSpec, TableSpec } from '../../mapping/schema.js';
 import { formatKey } from '../../util/keys.js';
