@@ -48,7 +48,12 @@ const csvPath = (ctx: ApproachContext, t: BenchTable): string => join(ctx.workDi
 
 function outcome(steps: Measured[], notes?: string[]): ApproachOutcome {
   const failed = steps.map(failureOf).find((f) => f !== undefined);
-  return { status: failed === undefined ? 'ok' : 'failed', ...(failed === undefined ? {} : { reason: failed }), steps, ...(notes ? { notes } : {}) };
+  return {
+    status: failed === undefined ? 'ok' : 'failed',
+    ...(failed === undefined ? {} : { reason: failed }),
+    steps,
+    ...(notes ? { notes } : {}),
+  };
 }
 
 /**
@@ -63,7 +68,9 @@ async function exportCsv(ctx: ApproachContext, steps: Measured[]): Promise<void>
   writeFileSync(marker, '{}\n'); // overwritten below only when every export succeeded
   for (const t of ctx.tables) {
     const sql = `SELECT ${t.columns.join(', ')} FROM ${t.source}`;
-    const m = await runMeasured(`export ${t.source}`, 'sqlite3', ['-csv', join(ctx.source.dir, t.file), sql], { stdoutFile: csvPath(ctx, t) });
+    const m = await runMeasured(`export ${t.source}`, 'sqlite3', ['-csv', join(ctx.source.dir, t.file), sql], {
+      stdoutFile: csvPath(ctx, t),
+    });
     steps.push(m);
     if (failureOf(m) !== undefined) return;
   }
@@ -123,9 +130,9 @@ export function pgloaderVersion(): string | undefined {
 
 /**
  * pgloader reads one SQLite file per command, so each file gets its own load
- * file and process, run one after the other. Tuned as in DESIGN.md (2
- * workers, 10k-row batches): pgloader's defaults exhaust its heap on this
- * data. It loads data only, into the tables created beforehand.
+ * file and process, run one after the other. Tuned (2 workers, 10k-row
+ * batches, as bench/README.md records): with its defaults pgloader exhausts
+ * its heap on this data. It loads data only, into the tables created beforehand.
  */
 function loadFile(ctx: ApproachContext, t: BenchTable): string {
   const target = t.target;
@@ -144,14 +151,23 @@ function loadFile(ctx: ApproachContext, t: BenchTable): string {
 }
 
 export async function approachC(ctx: ApproachContext): Promise<ApproachOutcome> {
-  if (pgloaderVersion() === undefined) return { status: 'not available', reason: 'pgloader is not installed (apt-get install pgloader)', steps: [] };
+  if (pgloaderVersion() === undefined)
+    return { status: 'not available', reason: 'pgloader is not installed (apt-get install pgloader)', steps: [] };
   const dir = join(ctx.workDir, 'pgloader');
   mkdirSync(dir, { recursive: true });
   const steps: Measured[] = [];
   for (const t of ctx.tables) {
     const file = join(dir, `${t.source}.load`);
     writeFileSync(file, loadFile(ctx, t));
-    const args = ['--root-dir', join(dir, 'root'), '--logfile', join(dir, `${t.source}.log`), '--summary', join(dir, `${t.source}.summary`), file];
+    const args = [
+      '--root-dir',
+      join(dir, 'root'),
+      '--logfile',
+      join(dir, `${t.source}.log`),
+      '--summary',
+      join(dir, `${t.source}.summary`),
+      file,
+    ];
     const m = await runMeasured(`pgloader ${t.source}`, 'pgloader', args, { env: PG_ENV });
     steps.push(m);
     // pgloader can exit 0 with rows rejected; run.ts compares the target counts either way.
@@ -177,15 +193,31 @@ function reportedRows(json: unknown, out: Record<string, number> = {}): Record<s
 export const TOOL_MAIN = process.env.BENCH_TOOL ?? new URL('../dist/cli/main.js', import.meta.url).pathname;
 
 export async function approachD(ctx: ApproachContext): Promise<ApproachOutcome> {
-  if (!existsSync(TOOL_MAIN)) return { status: 'not available', reason: `${TOOL_MAIN} missing (npm run build)`, steps: [] };
+  if (!existsSync(TOOL_MAIN))
+    return { status: 'not available', reason: `${TOOL_MAIN} missing (npm run build)`, steps: [] };
   const jsonFile = join(ctx.workDir, 'migrate-report.json');
   rmSync(jsonFile, { force: true }); // never read a previous run's report
   // BENCH_MIGRATE_ARGS adds flags, e.g. --no-verify to time the load alone.
   const extra = (process.env.BENCH_MIGRATE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const base = ['migrate', '--data-dir', ctx.source.dir, '--database-url', ctx.dbUrl, '--quiet', ...(ctx.verifyApart ? ['--no-verify'] : []), ...extra];
+  const base = [
+    'migrate',
+    '--data-dir',
+    ctx.source.dir,
+    '--database-url',
+    ctx.dbUrl,
+    '--quiet',
+    ...(ctx.verifyApart ? ['--no-verify'] : []),
+    ...extra,
+  ];
   let m = await runMeasured('aragora-migrate migrate', process.execPath, [TOOL_MAIN, ...base, '--json', jsonFile]);
   const said = `${m.stderrTail}\n${m.stdoutTail}`;
-  if (/unknown command/i.test(said)) return { status: 'not available', reason: "dist/cli/main.js has no 'migrate' command yet", steps: [], exitCode: m.code };
+  if (/unknown command/i.test(said))
+    return {
+      status: 'not available',
+      reason: "dist/cli/main.js has no 'migrate' command yet",
+      steps: [],
+      exitCode: m.code,
+    };
   // dist/ is rebuilt while people work: record which build was measured.
   const notes: string[] = [`measured build: ${TOOL_MAIN} modified ${statSync(TOOL_MAIN).mtime.toISOString()}`];
   if (/unknown option '--json'/i.test(said)) {
@@ -202,9 +234,23 @@ export async function approachD(ctx: ApproachContext): Promise<ApproachOutcome> 
   }
   const steps = [m];
   if (ctx.verifyApart && m.code === 0) {
-    steps.push(await runMeasured('aragora-migrate verify', process.execPath, [TOOL_MAIN, 'verify', '--data-dir', ctx.source.dir, '--database-url', ctx.dbUrl, '--quiet']));
+    steps.push(
+      await runMeasured('aragora-migrate verify', process.execPath, [
+        TOOL_MAIN,
+        'verify',
+        '--data-dir',
+        ctx.source.dir,
+        '--database-url',
+        ctx.dbUrl,
+        '--quiet',
+      ]),
+    );
   }
-  return { ...outcome(steps, notes), exitCode: steps[steps.length - 1]?.code ?? null, ...(rows ? { reportedRows: rows } : {}) };
+  return {
+    ...outcome(steps, notes),
+    exitCode: steps[steps.length - 1]?.code ?? null,
+    ...(rows ? { reportedRows: rows } : {}),
+  };
 }
 
 export const APPROACHES: Readonly<Record<ApproachId, (ctx: ApproachContext) => Promise<ApproachOutcome>>> = {

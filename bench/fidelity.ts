@@ -30,7 +30,10 @@ function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (v !== null && typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+    return `{${Object.keys(o)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(v);
 }
@@ -69,12 +72,19 @@ function targetValue(type: string, v: unknown): unknown {
   return type === 'jsonb' ? canonicalJson(JSON.parse(String(v))) : v;
 }
 
-export async function checkFidelity(sourceDir: string, dbUrl: string, t: BenchTable, targetName: string): Promise<FidelityResult> {
+export async function checkFidelity(
+  sourceDir: string,
+  dbUrl: string,
+  t: BenchTable,
+  targetName: string,
+): Promise<FidelityResult> {
   const columns = t.columns.filter((c) => c !== t.surrogate);
   const db = new Database(join(sourceDir, t.file), { readonly: true });
   let rows: Record<string, unknown>[];
   try {
-    const maxRowid = Number((db.prepare(`SELECT max(rowid) AS m FROM ${t.source}`).get() as { m: number | null }).m ?? 0);
+    const maxRowid = Number(
+      (db.prepare(`SELECT max(rowid) AS m FROM ${t.source}`).get() as { m: number | null }).m ?? 0,
+    );
     const rowids = [...new Set(Array.from({ length: SAMPLE }, (_, i) => 1 + Math.floor((i * maxRowid) / SAMPLE)))];
     const sql = `SELECT ${columns.map(quoteIdent).join(', ')} FROM ${t.source} WHERE rowid IN (${rowids.join(',')})`;
     rows = db.prepare(sql).all() as Record<string, unknown>[];
@@ -84,7 +94,10 @@ export async function checkFidelity(sourceDir: string, dbUrl: string, t: BenchTa
   const keys = rows.map((r) => String(r[t.key]));
   const target = await withClient(dbUrl, async (c) => {
     const select = columns.map((col) => `${targetExpr(t.types[col] ?? 'text', col)} AS ${quoteIdent(col)}`).join(', ');
-    const res = await c.query<Record<string, unknown>>(`SELECT ${select} FROM public.${quoteIdent(targetName)} WHERE ${quoteIdent(t.key)} = ANY($1)`, [keys]);
+    const res = await c.query<Record<string, unknown>>(
+      `SELECT ${select} FROM public.${quoteIdent(targetName)} WHERE ${quoteIdent(t.key)} = ANY($1)`,
+      [keys],
+    );
     return new Map(res.rows.map((r) => [String(r[t.key]), r]));
   });
   let missing = 0;

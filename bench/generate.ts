@@ -39,7 +39,17 @@ const GENERATOR_VERSION = 1;
 const BATCH = 50_000;
 const START_MS = Date.UTC(2026, 0, 1);
 const END_MS = Date.UTC(2026, 2, 7);
-const TAGS = ['security', 'rate-limit', 'latency', 'compliance', 'billing', 'migration', 'incident', 'design-review', 'cost'];
+const TAGS = [
+  'security',
+  'rate-limit',
+  'latency',
+  'compliance',
+  'billing',
+  'migration',
+  'incident',
+  'design-review',
+  'cost',
+];
 
 /** Bijective 32-bit mix: unique, random-looking id suffixes without a Set of millions of ids. */
 function mix32(i: number, seed: number): number {
@@ -85,9 +95,15 @@ function metadata(rng: Rng, clock: Clock): string {
 
 /** Runs a DDL script with its CREATE INDEX statements held back, to build indexes once after the bulk insert. */
 function splitIndexes(ddl: string): { tables: string; indexes: string } {
-  const stmts = ddl.split(';').map((s) => s.trim()).filter((s) => s.length > 0);
+  const stmts = ddl
+    .split(';')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   const isIndex = (s: string): boolean => /^CREATE\s+(UNIQUE\s+)?INDEX/i.test(s);
-  return { tables: stmts.filter((s) => !isIndex(s)).join(';\n') + ';', indexes: stmts.filter(isIndex).join(';\n') + ';' };
+  return {
+    tables: stmts.filter((s) => !isIndex(s)).join(';\n') + ';',
+    indexes: stmts.filter(isIndex).join(';\n') + ';',
+  };
 }
 
 function openForBulk(path: string): Database.Database {
@@ -108,7 +124,13 @@ function finish(db: Database.Database, indexes: string): void {
   db.close(); // last connection closing a WAL db deletes -wal and -shm
 }
 
-function bulkInsert(db: Database.Database, sql: string, rows: number, row: (i: number) => unknown[], label: string): void {
+function bulkInsert(
+  db: Database.Database,
+  sql: string,
+  rows: number,
+  row: (i: number) => unknown[],
+  label: string,
+): void {
   const stmt = db.prepare(sql);
   for (let start = 0; start < rows; start += BATCH) {
     db.exec('BEGIN');
@@ -129,37 +151,50 @@ function writeContinuum(path: string, n: number, seed: number): void {
   const clock = new Clock(rng, START_MS, END_MS, 0);
   const prefixes = ['km_node_', 'km:node_', 'evidence_', 'mound_', 'debate_outcome_'];
   const tierWeights = [0.2, 0.5, 0.85, 1]; // fast, medium, slow, glacial (cumulative)
-  const cols = 'id, tier, content, importance, surprise_score, consolidation_score, update_count, success_count, failure_count, semantic_centroid, last_promotion_at, created_at, updated_at, metadata, expires_at, red_line, red_line_reason';
-  bulkInsert(db, `INSERT INTO continuum_memory (${cols}) VALUES (${cols.split(',').map(() => '?').join(', ')})`, n, (i) => {
-    const prefix = rng.pick(prefixes);
-    // The 8 mixed hex digits are unique per row; the random tail only varies the length like real ids.
-    const id = prefix === 'debate_outcome_' ? `${prefix}${hex8(mix32(i, seed))}` : `${prefix}${hex8(mix32(i, seed))}${rng.hex(4)}`;
-    const t = rng.next();
-    const tier = TIERS[tierWeights.findIndex((w) => t < w)] ?? 'slow';
-    const createdMs = clock.at(i / n, HOUR);
-    const updatedMs = Math.min(createdMs + rng.int(0, 3 * DAY), END_MS);
-    const updates = rng.int(0, 20);
-    const red = rng.chance(0.02);
-    return [
-      id,
-      tier,
-      content(rng),
-      rng.chance(0.01) ? null : rng.next(), // Python NaN is stored as NULL by SQLite
-      rng.next(),
-      rng.next(),
-      updates,
-      rng.int(0, updates),
-      rng.int(0, 5),
-      null, // semantic_centroid: never written by Aragora
-      rng.chance(0.3) ? clock.iso(updatedMs) : null,
-      clock.iso(createdMs),
-      clock.iso(updatedMs),
-      metadata(rng, clock),
-      null, // expires_at: never written by Aragora
-      red ? 1 : 0,
-      red ? 'operator pinned: compliance evidence' : '',
-    ];
-  }, 'continuum_memory');
+  const cols =
+    'id, tier, content, importance, surprise_score, consolidation_score, update_count, success_count, failure_count, semantic_centroid, last_promotion_at, created_at, updated_at, metadata, expires_at, red_line, red_line_reason';
+  bulkInsert(
+    db,
+    `INSERT INTO continuum_memory (${cols}) VALUES (${cols
+      .split(',')
+      .map(() => '?')
+      .join(', ')})`,
+    n,
+    (i) => {
+      const prefix = rng.pick(prefixes);
+      // The 8 mixed hex digits are unique per row; the random tail only varies the length like real ids.
+      const id =
+        prefix === 'debate_outcome_'
+          ? `${prefix}${hex8(mix32(i, seed))}`
+          : `${prefix}${hex8(mix32(i, seed))}${rng.hex(4)}`;
+      const t = rng.next();
+      const tier = TIERS[tierWeights.findIndex((w) => t < w)] ?? 'slow';
+      const createdMs = clock.at(i / n, HOUR);
+      const updatedMs = Math.min(createdMs + rng.int(0, 3 * DAY), END_MS);
+      const updates = rng.int(0, 20);
+      const red = rng.chance(0.02);
+      return [
+        id,
+        tier,
+        content(rng),
+        rng.chance(0.01) ? null : rng.next(), // Python NaN is stored as NULL by SQLite
+        rng.next(),
+        rng.next(),
+        updates,
+        rng.int(0, updates),
+        rng.int(0, 5),
+        null, // semantic_centroid: never written by Aragora
+        rng.chance(0.3) ? clock.iso(updatedMs) : null,
+        clock.iso(createdMs),
+        clock.iso(updatedMs),
+        metadata(rng, clock),
+        null, // expires_at: never written by Aragora
+        red ? 1 : 0,
+        red ? 'operator pinned: compliance evidence' : '',
+      ];
+    },
+    'continuum_memory',
+  );
   finish(db, indexes);
 }
 
@@ -182,26 +217,46 @@ function writeElo(path: string, n: number, seed: number): void {
     for (const d of rng.sample(DOMAINS, 3)) domainElos[d] = pyf(rng.float(1350, 1700));
     const [w, l, d] = [rng.int(100, 5000), rng.int(100, 5000), rng.int(0, 500)];
     const total = rng.int(50, 900);
-    rating.run(agent, rng.float(1350, 1700), dumps(domainElos), w, l, d, w + l + d, rng.int(0, 900), rng.int(900, 2000), clock.iso(END_MS - rng.int(0, DAY)), rng.int(0, total), total, rng.float(0, total / 4));
+    rating.run(
+      agent,
+      rng.float(1350, 1700),
+      dumps(domainElos),
+      w,
+      l,
+      d,
+      w + l + d,
+      rng.int(0, 900),
+      rng.int(900, 2000),
+      clock.iso(END_MS - rng.int(0, DAY)),
+      rng.int(0, total),
+      total,
+      rng.float(0, total / 4),
+    );
   }
-  bulkInsert(db, 'INSERT INTO matches (debate_id, winner, participants, domain, scores, elo_changes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)', n, (i) => {
-    const participants = rng.sample(AGENTS, rng.int(2, 4));
-    const scores: Record<string, PyJson> = {};
-    const changes: Record<string, PyJson> = {};
-    for (const a of participants) {
-      scores[a] = pyf(rng.next());
-      changes[a] = pyf(rng.float(-32, 32));
-    }
-    return [
-      rng.uuid4(),
-      rng.chance(0.1) ? null : rng.pick(participants), // NULL winner: a draw
-      dumps(participants),
-      rng.pick(DOMAINS),
-      dumps(scores),
-      dumps(changes),
-      clock.utc(clock.at(i / n, HOUR)), // SQLite CURRENT_TIMESTAMP: UTC, no fraction
-    ];
-  }, 'matches');
+  bulkInsert(
+    db,
+    'INSERT INTO matches (debate_id, winner, participants, domain, scores, elo_changes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    n,
+    (i) => {
+      const participants = rng.sample(AGENTS, rng.int(2, 4));
+      const scores: Record<string, PyJson> = {};
+      const changes: Record<string, PyJson> = {};
+      for (const a of participants) {
+        scores[a] = pyf(rng.next());
+        changes[a] = pyf(rng.float(-32, 32));
+      }
+      return [
+        rng.uuid4(),
+        rng.chance(0.1) ? null : rng.pick(participants), // NULL winner: a draw
+        dumps(participants),
+        rng.pick(DOMAINS),
+        dumps(scores),
+        dumps(changes),
+        clock.utc(clock.at(i / n, HOUR)), // SQLite CURRENT_TIMESTAMP: UTC, no fraction
+      ];
+    },
+    'matches',
+  );
   finish(db, indexes);
 }
 
@@ -228,16 +283,23 @@ export function ensureBenchSource(root: string, sizes: BenchSizes): BenchSource 
   const base = join(root, sizesKey(sizes));
   const dir = join(base, 'src');
   const stampPath = join(base, 'source.json');
-  const stamp = existsSync(stampPath) ? (JSON.parse(readFileSync(stampPath, 'utf8')) as { version?: number }) : undefined;
+  const stamp = existsSync(stampPath)
+    ? (JSON.parse(readFileSync(stampPath, 'utf8')) as { version?: number })
+    : undefined;
   if (stamp?.version !== GENERATOR_VERSION || !existsSync(dir)) {
     const tmp = join(base, `src.tmp-${process.pid}`);
-    process.stderr.write(`generating ${sizes.continuumRows.toLocaleString('en-US')} + ${sizes.matchesRows.toLocaleString('en-US')} rows into ${dir}\n`);
+    process.stderr.write(
+      `generating ${sizes.continuumRows.toLocaleString('en-US')} + ${sizes.matchesRows.toLocaleString('en-US')} rows into ${dir}\n`,
+    );
     const started = Date.now();
     rmSync(tmp, { recursive: true, force: true });
     generateBenchSource(tmp, sizes);
     rmSync(dir, { recursive: true, force: true });
     renameSync(tmp, dir);
-    writeFileSync(stampPath, `${JSON.stringify({ version: GENERATOR_VERSION, ...sizes, seconds: (Date.now() - started) / 1000 }, null, 2)}\n`);
+    writeFileSync(
+      stampPath,
+      `${JSON.stringify({ version: GENERATOR_VERSION, ...sizes, seconds: (Date.now() - started) / 1000 }, null, 2)}\n`,
+    );
   }
   const files: Record<string, number> = {};
   for (const name of ['continuum_memory.db', 'agent_elo.db']) files[name] = statSync(join(dir, name)).size;

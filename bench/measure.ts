@@ -83,7 +83,12 @@ function appendTail(tail: string, chunk: Buffer): string {
   return next.length > TAIL ? next.slice(next.length - TAIL) : next;
 }
 
-export function runMeasured(label: string, cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<Measured> {
+export function runMeasured(
+  label: string,
+  cmd: string,
+  args: readonly string[],
+  opts: RunOptions = {},
+): Promise<Measured> {
   return new Promise((resolvePromise) => {
     const outFd = opts.stdoutFile === undefined ? undefined : openSync(opts.stdoutFile, 'w');
     const started = performance.now();

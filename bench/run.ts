@@ -12,13 +12,33 @@ import { mkdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { APPROACH_NAMES, APPROACHES, pgloaderVersion, TOOL_MAIN, type ApproachContext, type ApproachId, type ApproachOutcome } from './approaches.js';
+import {
+  APPROACH_NAMES,
+  APPROACHES,
+  pgloaderVersion,
+  TOOL_MAIN,
+  type ApproachContext,
+  type ApproachId,
+  type ApproachOutcome,
+} from './approaches.js';
 import { checkFidelity, type FidelityResult } from './fidelity.js';
 import type { Measured } from './measure.js';
 import { ensureBenchSource, sizesKey, type BenchSizes } from './generate.js';
-import { benchTables, createDatabase, createTargetTables, DEFAULT_DATABASE_URL, dropDatabase, inspectTarget, serverVersion, withClient, withUser, type TargetState } from './target.js';
+import {
+  benchTables,
+  createDatabase,
+  createTargetTables,
+  DEFAULT_DATABASE_URL,
+  dropDatabase,
+  inspectTarget,
+  serverVersion,
+  withClient,
+  withUser,
+  type TargetState,
+} from './target.js';
 
-const USAGE = 'usage: npm run bench -- [--rows 1.5m|0.3m|3m] [--only a,b,c,d] [--repeat N] [--keep] [--indexes] [--verify-apart] [--seed N]';
+const USAGE =
+  'usage: npm run bench -- [--rows 1.5m|0.3m|3m] [--only a,b,c,d] [--repeat N] [--keep] [--indexes] [--verify-apart] [--seed N]';
 const BENCH_DIR = new URL('.', import.meta.url).pathname;
 const BUSY_CORES = 0.3;
 
@@ -74,14 +94,23 @@ process.once('SIGINT', () => {
 
 function toolVersion(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  return r.error ? 'not installed' : (r.stdout || r.stderr).split('\n')[0]?.trim() ?? '';
+  return r.error ? 'not installed' : ((r.stdout || r.stderr).split('\n')[0]?.trim() ?? '');
 }
 
 function fmt(n: number | undefined, digits = 1): string {
-  return n === undefined || !Number.isFinite(n) ? '-' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  return n === undefined || !Number.isFinite(n)
+    ? '-'
+    : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
-async function runOne(id: ApproachId, run: number, adminUrl: string, ctxBase: Omit<ApproachContext, 'dbUrl'>, expected: Record<string, number>, keep: boolean): Promise<ApproachResult> {
+async function runOne(
+  id: ApproachId,
+  run: number,
+  adminUrl: string,
+  ctxBase: Omit<ApproachContext, 'dbUrl'>,
+  expected: Record<string, number>,
+  keep: boolean,
+): Promise<ApproachResult> {
   const database = `am_bench_${id}_${randomBytes(3).toString('hex')}`;
   const problems: string[] = [];
   const dbUrl = await createDatabase(adminUrl, database);
@@ -108,10 +137,12 @@ async function runOne(id: ApproachId, run: number, adminUrl: string, ctxBase: Om
       target = await inspectTarget(dbUrl, Object.keys(expected));
       for (const [table, want] of Object.entries(expected)) {
         const got = target.counts[table];
-        if (got !== want) problems.push(`${table}: ${got === null ? 'table missing' : `${got} rows`}, source has ${want}`);
+        if (got !== want)
+          problems.push(`${table}: ${got === null ? 'table missing' : `${got} rows`}, source has ${want}`);
         // The tool may name tables schema-qualified (public.elo_matches).
         const reported = out.reportedRows?.[table] ?? out.reportedRows?.[`public.${table}`];
-        if (reported !== undefined && reported !== want) problems.push(`${table}: report says ${reported} rows loaded, source has ${want}`);
+        if (reported !== undefined && reported !== want)
+          problems.push(`${table}: report says ${reported} rows loaded, source has ${want}`);
       }
       fidelity = [];
       for (const t of ctxBase.tables) {
@@ -120,14 +151,33 @@ async function runOne(id: ApproachId, run: number, adminUrl: string, ctxBase: Om
         fidelity.push(f);
         if (f.missing > 0) problems.push(`${t.target}: ${f.missing} of ${f.sampled} sampled keys missing`);
         for (const [col, mm] of Object.entries(f.mismatches)) {
-          problems.push(`${t.target}.${col}: ${mm.count}/${f.sampled} sampled values differ, e.g. ${JSON.stringify(mm.example.source)} → ${JSON.stringify(mm.example.target)}`);
+          problems.push(
+            `${t.target}.${col}: ${mm.count}/${f.sampled} sampled values differ, e.g. ${JSON.stringify(mm.example.source)} → ${JSON.stringify(mm.example.target)}`,
+          );
         }
       }
     }
     const rowsLoaded = Object.keys(expected).reduce((s, t) => s + (target?.counts[t] ?? 0), 0);
     const countsOk = target !== undefined && Object.entries(expected).every(([t, n]) => target.counts[t] === n);
-    if (busyCoresBefore > BUSY_CORES) problems.push(`machine busy before the run (${busyCoresBefore.toFixed(1)} cores in use by other work): figures may be inflated`);
-    return { ...out, id, run, name: APPROACH_NAMES[id], database, busyCoresBefore, wallSeconds, peakRssMiB, rowsLoaded, countsOk, problems, ...(target ? { target } : {}), ...(fidelity ? { fidelity } : {}) };
+    if (busyCoresBefore > BUSY_CORES)
+      problems.push(
+        `machine busy before the run (${busyCoresBefore.toFixed(1)} cores in use by other work): figures may be inflated`,
+      );
+    return {
+      ...out,
+      id,
+      run,
+      name: APPROACH_NAMES[id],
+      database,
+      busyCoresBefore,
+      wallSeconds,
+      peakRssMiB,
+      rowsLoaded,
+      countsOk,
+      problems,
+      ...(target ? { target } : {}),
+      ...(fidelity ? { fidelity } : {}),
+    };
   } finally {
     if (!keep) await dropDatabase(adminUrl, database);
   }
@@ -149,11 +199,15 @@ function printReport(results: readonly ApproachResult[], totalRows: number, sour
     ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
-  process.stdout.write(`\n${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`);
+  const line = (cells: readonly string[]): string =>
+    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  process.stdout.write(
+    `\n${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`,
+  );
   // The same message from several runs is printed once, with the runs it came from.
   const messages = new Map<string, number[]>();
-  const say = (r: ApproachResult, text: string): void => void messages.set(`(${r.id}) ${text}`, [...(messages.get(`(${r.id}) ${text}`) ?? []), r.run]);
+  const say = (r: ApproachResult, text: string): void =>
+    void messages.set(`(${r.id}) ${text}`, [...(messages.get(`(${r.id}) ${text}`) ?? []), r.run]);
   for (const r of results) {
     if (r.reason) say(r, `${r.status}: ${r.reason}`);
     for (const p of r.problems) say(r, p);
@@ -164,20 +218,32 @@ function printReport(results: readonly ApproachResult[], totalRows: number, sour
   for (const [text, runs] of messages) process.stdout.write(`${text}${repeated ? ` [run ${runs.join(', ')}]` : ''}\n`);
   // Loading into bare tables and loading into fully indexed ones are different jobs: say when they differ.
   const shapes = new Map<string, string>();
-  for (const r of results) if (r.target && !shapes.has(r.id)) shapes.set(r.id, Object.entries(r.target.indexes).map(([t, n]) => `${t} ${n ?? '-'}`).join(', '));
+  for (const r of results)
+    if (r.target && !shapes.has(r.id))
+      shapes.set(
+        r.id,
+        Object.entries(r.target.indexes)
+          .map(([t, n]) => `${t} ${n ?? '-'}`)
+          .join(', '),
+      );
   if (new Set(shapes.values()).size > 1) {
-    process.stdout.write(`indexes on the targets differ (${[...shapes].map(([id, s]) => `(${id}) ${s}`).join('; ')}); --indexes makes (a)–(c) build the mapping's secondary indexes too\n`);
+    process.stdout.write(
+      `indexes on the targets differ (${[...shapes].map(([id, s]) => `(${id}) ${s}`).join('; ')}); --indexes makes (a)–(c) build the mapping's secondary indexes too\n`,
+    );
   }
   // Only complete loads count. With --repeat, each approach is represented by its median run
   // (by wall time) and its worst peak RSS.
   const by = (id: ApproachId): { wallSeconds: number; peakRssMiB: number } | undefined => {
-    const ok = results.filter((r) => r.id === id && r.status === 'ok' && r.countsOk).sort((x, y) => x.wallSeconds - y.wallSeconds);
+    const ok = results
+      .filter((r) => r.id === id && r.status === 'ok' && r.countsOk)
+      .sort((x, y) => x.wallSeconds - y.wallSeconds);
     const mid = ok[Math.floor((ok.length - 1) / 2)];
     return mid && { wallSeconds: mid.wallSeconds, peakRssMiB: Math.max(...ok.map((r) => r.peakRssMiB)) };
   };
   const d = by('d');
   process.stdout.write('\n');
-  if (results.some((r) => r.run > 1)) process.stdout.write('ratios and targets use each approach\'s median wall time and highest peak RSS\n');
+  if (results.some((r) => r.run > 1))
+    process.stdout.write("ratios and targets use each approach's median wall time and highest peak RSS\n");
   for (const other of ['a', 'b', 'c'] as const) {
     const o = by(other);
     if (d && o) process.stdout.write(`d/${other} wall ratio: ${fmt(d.wallSeconds / o.wallSeconds, 2)}\n`);
@@ -186,15 +252,17 @@ function printReport(results: readonly ApproachResult[], totalRows: number, sour
   const apart = results.filter((r) => r.id === 'd' && r.status === 'ok' && r.steps.length === 2);
   for (const r of apart) {
     const [load, check] = r.steps as [Measured, Measured];
-    process.stdout.write(`(d) #${r.run}: load ${fmt(load.wallMs / 1000, 2)} s, verify ${fmt(check.wallMs / 1000, 2)} s (peak RSS ${fmt(check.peakRssKb / 1024, 0)} MiB): verify/load ${fmt(check.wallMs / load.wallMs, 2)}\n`);
+    process.stdout.write(
+      `(d) #${r.run}: load ${fmt(load.wallMs / 1000, 2)} s, verify ${fmt(check.wallMs / 1000, 2)} s (peak RSS ${fmt(check.peakRssKb / 1024, 0)} MiB): verify/load ${fmt(check.wallMs / load.wallMs, 2)}\n`,
+    );
   }
   const a = by('a');
   const b = by('b');
   const verdict = (ok: boolean | undefined): string => (ok === undefined ? 'n/a' : ok ? 'PASS' : 'FAIL');
   process.stdout.write(
-    `targets: (d) no slower than (a): ${verdict(d && a ? d.wallSeconds <= a.wallSeconds : undefined)}; ` +
-      `within 1.5x of (b): ${verdict(d && b ? d.wallSeconds <= 1.5 * b.wallSeconds : undefined)}; ` +
-      `peak RSS < 256 MiB: ${verdict(d ? d.peakRssMiB < 256 : undefined)}\n`,
+    `targets: (d) no slower than (a): ${verdict(d && a ? d.wallSeconds <= a.wallSeconds : undefined)}; `
+      + `within 1.5x of (b): ${verdict(d && b ? d.wallSeconds <= 1.5 * b.wallSeconds : undefined)}; `
+      + `peak RSS < 256 MiB: ${verdict(d ? d.peakRssMiB < 256 : undefined)}\n`,
   );
 }
 
@@ -231,14 +299,25 @@ async function main(): Promise<void> {
   const total = sizes.continuumRows + sizes.matchesRows;
   const fs = statfsSync(dataRoot);
   const freeGB = (fs.bavail * fs.bsize) / 1e9;
-  if (freeGB < (total * 3000) / 1e9) throw new Error(`only ${fmt(freeGB)} GB free under ${dataRoot}; ${fmt((total * 3000) / 1e9)} GB needed`);
+  if (freeGB < (total * 3000) / 1e9)
+    throw new Error(`only ${fmt(freeGB)} GB free under ${dataRoot}; ${fmt((total * 3000) / 1e9)} GB needed`);
 
   const source = ensureBenchSource(dataRoot, sizes);
   const sourceMB = source.totalBytes / 1e6;
-  process.stderr.write(`source: ${source.dir} (${fmt(sourceMB)} MB: ${Object.entries(source.files).map(([f, b]) => `${f} ${fmt(b / 1e6)} MB`).join(', ')})\n`);
+  process.stderr.write(
+    `source: ${source.dir} (${fmt(sourceMB)} MB: ${Object.entries(source.files)
+      .map(([f, b]) => `${f} ${fmt(b / 1e6)} MB`)
+      .join(', ')})\n`,
+  );
   const tables = benchTables();
   const expected = { [tables[0]!.target]: sizes.continuumRows, [tables[1]!.target]: sizes.matchesRows };
-  const ctxBase = { source, tables, workDir: join(dataRoot, sizesKey(sizes), 'work'), withIndexes: values.indexes, verifyApart: values['verify-apart'] };
+  const ctxBase = {
+    source,
+    tables,
+    workDir: join(dataRoot, sizesKey(sizes), 'work'),
+    withIndexes: values.indexes,
+    verifyApart: values['verify-apart'],
+  };
   mkdirSync(ctxBase.workDir, { recursive: true });
 
   const results: ApproachResult[] = [];
@@ -266,9 +345,18 @@ async function main(): Promise<void> {
     rssMethod: 'sum of VmRSS over the process tree, /proc polled every 50 ms',
     tool: TOOL_MAIN,
   };
-  const report = { at: new Date().toISOString(), sizes, source: { dir: source.dir, files: source.files, totalMB: sourceMB }, options: { only: ids, indexes: values.indexes, repeat }, environment, results };
+  const report = {
+    at: new Date().toISOString(),
+    sizes,
+    source: { dir: source.dir, files: source.files, totalMB: sourceMB },
+    options: { only: ids, indexes: values.indexes, repeat },
+    environment,
+    results,
+  };
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-  process.stdout.write(`\nsource ${fmt(sourceMB)} MB, ${total.toLocaleString('en-US')} rows; results written to ${file}\n`);
+  process.stdout.write(
+    `\nsource ${fmt(sourceMB)} MB, ${total.toLocaleString('en-US')} rows; results written to ${file}\n`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -73,7 +73,8 @@ function createTableSql(t: MappingTable, targetName: string): string {
 function benchTable(file: BenchTable['file'], mapping: string, source: string): BenchTable {
   const t = loadMappingTable(mapping, source);
   const columns = t.columns.filter((c) => c.targetOnly !== true);
-  if (t.key.length !== 1 || t.key[0] === undefined) throw new Error(`${source}: the benchmark expects a one-column key`);
+  if (t.key.length !== 1 || t.key[0] === undefined)
+    throw new Error(`${source}: the benchmark expects a one-column key`);
   return {
     file,
     source,
@@ -91,7 +92,10 @@ function benchTable(file: BenchTable['file'], mapping: string, source: string): 
 
 /** The two tables the benchmark moves; everything else in the files is small or empty. */
 export function benchTables(): readonly BenchTable[] {
-  return [benchTable('continuum_memory.db', 'continuum', 'continuum_memory'), benchTable('agent_elo.db', 'elo', 'matches')];
+  return [
+    benchTable('continuum_memory.db', 'continuum', 'continuum_memory'),
+    benchTable('agent_elo.db', 'elo', 'matches'),
+  ];
 }
 
 export const DEFAULT_DATABASE_URL = 'postgresql://127.0.0.1:5432/postgres';
@@ -160,7 +164,10 @@ export async function inspectTarget(url: string, tables: readonly string[]): Pro
     const counts: Record<string, number | null> = {};
     const indexes: Record<string, number | null> = {};
     for (const t of tables) {
-      const exists = await c.query<{ n: string }>(`SELECT count(*) AS n FROM pg_indexes WHERE schemaname = 'public' AND tablename = $1`, [t]);
+      const exists = await c.query<{ n: string }>(
+        `SELECT count(*) AS n FROM pg_indexes WHERE schemaname = 'public' AND tablename = $1`,
+        [t],
+      );
       const reg = await c.query<{ r: string | null }>(`SELECT to_regclass($1) AS r`, [`public.${quoteIdent(t)}`]);
       if (reg.rows[0]?.r == null) {
         counts[t] = null;

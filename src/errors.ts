@@ -1,7 +1,8 @@
 /**
  * Every operator-facing failure is a MigrateError: a stable code, a message, a
- * hint saying what to do next, and the exit code DESIGN.md assigns. Anything
- * else reaching the top level is a bug (exit 1, with a stack).
+ * hint saying what to do next, and the exit code it leads to (docs/errors.md
+ * lists them all). Anything else reaching the top level is a bug (exit 1, with
+ * a stack).
  */
 
 export const EXIT = {
@@ -50,7 +51,7 @@ export const ERROR_CODES = {
   },
   SOURCE_NO_STORE: {
     exit: EXIT.REFUSED,
-    hint: 'Check --data-dir (or ARAGORA_DATA_DIR): it should be the folder with the instance\'s .db files (a symbolic link is not followed). If nothing is to be migrated from it on purpose, pass --allow-empty.',
+    hint: "Check --data-dir (or ARAGORA_DATA_DIR): it should be the folder with the instance's .db files (a symbolic link is not followed). If nothing is to be migrated from it on purpose, pass --allow-empty.",
   },
   SOURCE_BUSY: {
     exit: EXIT.REFUSED,

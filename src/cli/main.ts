@@ -10,18 +10,22 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 const { buildProgram } = await import('./program.js');
-const { reportError } = await import('./report-error.js');
+const { exitCodeOf } = await import('./exit-codes.js');
+type Outcome = import('./exit-codes.js').Outcome;
 
-/** The only place that sets the process exit code. */
-async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+/** Runs the command line and says how it ended; main sets the process exit code from that alone. */
+async function run(argv: readonly string[]): Promise<{ outcome: Outcome; verbose: boolean }> {
+  let outcome: Outcome = { none: true };
+  const program = buildProgram((report) => {
+    outcome = { report };
+  });
   try {
     await program.parseAsync(argv as string[]);
-  } catch (err: unknown) {
-    return reportError(err, program.opts<{ verbose?: boolean }>().verbose === true);
+  } catch (error: unknown) {
+    outcome = { error };
   }
-  const ran = program.commands.find((c) => c.getOptionValue('exitCode') !== undefined);
-  return (ran?.getOptionValue('exitCode') as number | undefined) ?? 0;
+  return { outcome, verbose: program.opts<{ verbose?: boolean }>().verbose === true };
 }
 
-process.exitCode = await main(process.argv);
+const { outcome, verbose } = await run(process.argv);
+process.exitCode = exitCodeOf(outcome, verbose);

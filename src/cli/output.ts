@@ -1,6 +1,6 @@
 import { accessSync, constants, existsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../index.js';
 
 /**
  * Fails before any work when a report could not be written at the end
@@ -20,7 +20,11 @@ export function checkOutputPath(target: string | undefined): void {
       accessSync(dir, constants.W_OK);
     }
   } catch (err: unknown) {
-    throw new ConfigError('OUTPUT_UNWRITABLE', `cannot write ${target}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new ConfigError(
+      'OUTPUT_UNWRITABLE',
+      `cannot write ${target}: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
   }
 }
 
@@ -33,7 +37,11 @@ export function writeOutput(target: string, text: string): void {
   try {
     writeFileSync(target, text);
   } catch (err: unknown) {
-    throw new ConfigError('OUTPUT_UNWRITABLE', `cannot write ${target}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new ConfigError(
+      'OUTPUT_UNWRITABLE',
+      `cannot write ${target}: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
   }
 }
 

@@ -1,7 +1,5 @@
 import { CommanderError } from 'commander';
-import { EXIT } from '../errors.js';
-import { isMigrateError } from '../errors.js';
-import { connectionLost } from '../target/connect.js';
+import { connectionLost, EXIT, isMigrateError } from '../index.js';
 
 /**
  * The one place errors become text and an exit code. A MigrateError is

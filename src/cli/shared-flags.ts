@@ -1,6 +1,14 @@
-import { Option, type Command } from 'commander';
-import { loadConfig, type CommonFlags, type ResolvedConfig } from '../config/load-config.js';
-import { loadBuiltinMappingSet, loadMappingSet, mappingErrorFrom, type MappingSet } from '../mapping/load.js';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import {
+  type CommonFlags,
+  DEFAULTS,
+  loadBuiltinMappingSet,
+  loadConfig,
+  loadMappingSet,
+  mappingErrorFrom,
+  type MappingSet,
+  type ResolvedConfig,
+} from '../index.js';
 
 /** The flags every command that reads the sources (and may reach the target) takes. */
 export interface SourceTargetFlags {
@@ -16,21 +24,31 @@ export interface SourceTargetFlags {
 }
 
 export function addDataDirFlag(cmd: Command): Command {
-  return cmd.option('--data-dir <dir>', 'folder holding the SQLite files (default: $ARAGORA_DATA_DIR, $ARAGORA_NOMIC_DIR, then .nomic)');
+  return cmd.option(
+    '--data-dir <dir>',
+    'folder holding the SQLite files (default: $ARAGORA_DATA_DIR, $ARAGORA_NOMIC_DIR, then .nomic)',
+  );
 }
 
 export function addTargetFlags(cmd: Command): Command {
   return cmd
-    .option('--database-url <dsn>', 'target PostgreSQL (default: $ARAGORA_POSTGRES_DSN, then $DATABASE_URL); sslmode as in libpq')
-    .option('--schema <name>', 'target schema', 'public');
+    .option(
+      '--database-url <dsn>',
+      'target PostgreSQL (default: $ARAGORA_POSTGRES_DSN, then $DATABASE_URL); sslmode as in libpq',
+    )
+    .option('--schema <name>', 'target schema', DEFAULTS.schema);
 }
 
 export function addSourceFlags(cmd: Command): Command {
   return cmd
     .option('--mappings <dir>', 'a folder of mapping files to use instead of the shipped aragora set')
-    .option('--source-timezone <tz>', 'time zone of naive timestamps in SQLite (IANA name)', 'UTC')
+    .option('--source-timezone <tz>', 'time zone of naive timestamps in SQLite (IANA name)', DEFAULTS.sourceTimezone)
     .option('--instance <name>', 'name of this instance in reports and the ledger (default: host name)')
-    .addOption(new Option('--allow-live', 'read files another process holds open (rows written meanwhile are missed)').default(false));
+    .addOption(
+      new Option('--allow-live', 'read files another process holds open (rows written meanwhile are missed)').default(
+        false,
+      ),
+    );
 }
 
 /** What plan and migrate take: how existing application tables are loaded into, and whether an empty data dir is meant. */
@@ -42,7 +60,12 @@ export function addLoadFlags(cmd: Command): Command {
         'ALTER existing integer/real target columns to bigint/double precision where the values need it (rewrites those tables under an exclusive lock), instead of refusing or rounding to float4',
       ).default(false),
     )
-    .addOption(new Option('--allow-empty', 'go on when no file of the data dir holds a table of the mapping set (nothing is migrated) instead of refusing').default(false));
+    .addOption(
+      new Option(
+        '--allow-empty',
+        'go on when no file of the data dir holds a table of the mapping set (nothing is migrated) instead of refusing',
+      ).default(false),
+    );
 }
 
 /** Data dir, target and source flags: what plan, migrate and verify all take. */
@@ -56,4 +79,11 @@ export function resolve(flags: CommonFlags): { config: ResolvedConfig; mappings:
   const loaded = loadMappingSet(config.mappingsDir);
   if (!loaded.ok) throw mappingErrorFrom(loaded);
   return { config, mappings: loaded.value };
+}
+
+/** commander's parser for flags that take a count: a whole number of at least 1. */
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
+  return n;
 }

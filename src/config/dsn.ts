@@ -48,7 +48,10 @@ export function parseDsn(dsn: string): TargetDsn {
     throw new ConfigError('CONFIG_DSN_INVALID', `the database URL is not a valid URL: ${maskDsn(dsn)}`);
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new ConfigError('CONFIG_DSN_INVALID', `the database URL must start with postgresql:// (got ${url.protocol}//)`);
+    throw new ConfigError(
+      'CONFIG_DSN_INVALID',
+      `the database URL must start with postgresql:// (got ${url.protocol}//)`,
+    );
   }
   const params = url.searchParams;
   const rawMode = (params.get('sslmode') ?? 'prefer').toLowerCase();
@@ -89,7 +92,10 @@ export function parseDsn(dsn: string): TargetDsn {
       ssl = { ...clientCert, rejectUnauthorized: false };
       break;
     case 'require':
-      ssl = rootCertPath !== null ? { ...clientCert, ...ca(), rejectUnauthorized: true, checkServerIdentity: () => undefined } : { ...clientCert, rejectUnauthorized: false };
+      ssl =
+        rootCertPath !== null
+          ? { ...clientCert, ...ca(), rejectUnauthorized: true, checkServerIdentity: () => undefined }
+          : { ...clientCert, rejectUnauthorized: false };
       break;
     case 'verify-ca':
       ssl = { ...clientCert, ...ca(), rejectUnauthorized: true, checkServerIdentity: () => undefined };

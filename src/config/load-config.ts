@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { DEFAULTS } from '../defaults.js';
 import { ConfigError } from '../errors.js';
 import { assertTimeZone } from '../tables/timestamp.js';
 import { parseDsn, type TargetDsn } from './dsn.js';
@@ -44,7 +45,11 @@ export interface ResolvedConfig {
 
 /** Where the data dir came from, for messages: the flag, or the variable that set it. */
 export function dataDirOrigin(config: ResolvedConfig): string {
-  return config.dataDirSource === 'flag' ? '--data-dir' : config.dataDirSource === 'default' ? 'the default, .nomic' : config.dataDirSource;
+  return config.dataDirSource === 'flag'
+    ? '--data-dir'
+    : config.dataDirSource === 'default'
+      ? 'the default, .nomic'
+      : config.dataDirSource;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -63,7 +68,7 @@ export function loadConfig(flags: CommonFlags, env: Env = process.env): Resolved
   else [dataDir, dataDirSource] = ['.nomic', 'default'];
 
   const dsn = nonEmpty(flags.databaseUrl) ?? nonEmpty(env.ARAGORA_POSTGRES_DSN) ?? nonEmpty(env.DATABASE_URL);
-  const sourceTimezone = flags.sourceTimezone ?? 'UTC';
+  const sourceTimezone = flags.sourceTimezone ?? DEFAULTS.sourceTimezone;
   try {
     assertTimeZone(sourceTimezone);
   } catch {
@@ -71,7 +76,7 @@ export function loadConfig(flags: CommonFlags, env: Env = process.env): Resolved
       hint: 'Use an IANA name such as UTC, Europe/Berlin or America/New_York.',
     });
   }
-  const schema = flags.schema ?? 'public';
+  const schema = flags.schema ?? DEFAULTS.schema;
   if (schema.length === 0 || schema.length > 63) {
     throw new ConfigError('CONFIG_INVALID', `--schema must be 1 to 63 characters (got "${schema}")`);
   }

@@ -33,7 +33,17 @@ export class FindingCollector {
     const id = JSON.stringify([f.file, f.table, f.column, f.kind, f.action]);
     let e = this.#entries.get(id);
     if (e === undefined) {
-      e = { file: f.file, table: f.table, column: f.column, kind: f.kind, action: f.action, count: 0, exampleKeys: [], message: f.message, ...(f.code !== undefined ? { code: f.code } : {}) };
+      e = {
+        file: f.file,
+        table: f.table,
+        column: f.column,
+        kind: f.kind,
+        action: f.action,
+        count: 0,
+        exampleKeys: [],
+        message: f.message,
+        ...(f.code !== undefined ? { code: f.code } : {}),
+      };
       this.#entries.set(id, e);
     }
     e.count += f.count ?? 1;

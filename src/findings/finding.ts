@@ -1,7 +1,7 @@
 /**
- * The `--json` report: a contract for operators' automation (DESIGN.md,
- * "Command contract"). Field names here are that contract; change them only
- * with a note in the README.
+ * The `--json` report: a contract for operators' automation
+ * (docs/json-report.md). Field names here are that contract; change them only
+ * with a note there.
  */
 
 export const FINDING_KINDS = [

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { ledgerTableExists } from './schema.js';
 
 /** One archived file of a run, as aragora_migrate.archives holds it. */
 export interface ArchiveRow {
@@ -13,11 +14,54 @@ export interface ArchiveRow {
 
 /** Every archives row of a run, restored ones included, by path. */
 export async function archiveRows(client: pg.Client, runId: string): Promise<ArchiveRow[]> {
-  const r = await client.query<{ path: string; backup_dir: string; size_bytes: string; sha256: string; archived_at: Date; restored_at: Date | null }>(
+  const r = await client.query<{
+    path: string;
+    backup_dir: string;
+    size_bytes: string;
+    sha256: string;
+    archived_at: Date;
+    restored_at: Date | null;
+  }>(
     'SELECT path, backup_dir, size_bytes, sha256, archived_at, restored_at FROM aragora_migrate.archives WHERE run_id = $1 ORDER BY path',
     [runId],
   );
-  return r.rows.map((x) => ({ path: x.path, backupDir: x.backup_dir, sizeBytes: Number(x.size_bytes), sha256: x.sha256, archivedAt: x.archived_at, restoredAt: x.restored_at }));
+  return r.rows.map((x) => ({
+    path: x.path,
+    backupDir: x.backup_dir,
+    sizeBytes: Number(x.size_bytes),
+    sha256: x.sha256,
+    archivedAt: x.archived_at,
+    restoredAt: x.restored_at,
+  }));
+}
+
+/** The archives rows of these runs, restored ones included, by path; none from a ledger older than the archives table. */
+export async function archiveRowsOfRuns(
+  client: pg.Client,
+  runIds: readonly string[],
+): Promise<(ArchiveRow & { readonly runId: string })[]> {
+  if (!(await ledgerTableExists(client, 'archives'))) return [];
+  const r = await client.query<{
+    run_id: string;
+    path: string;
+    backup_dir: string;
+    size_bytes: string;
+    sha256: string;
+    archived_at: Date;
+    restored_at: Date | null;
+  }>(
+    'SELECT run_id, path, backup_dir, size_bytes, sha256, archived_at, restored_at FROM aragora_migrate.archives WHERE run_id = ANY($1) ORDER BY path',
+    [runIds],
+  );
+  return r.rows.map((x) => ({
+    runId: x.run_id,
+    path: x.path,
+    backupDir: x.backup_dir,
+    sizeBytes: Number(x.size_bytes),
+    sha256: x.sha256,
+    archivedAt: x.archived_at,
+    restoredAt: x.restored_at,
+  }));
 }
 
 /**
@@ -25,7 +69,11 @@ export async function archiveRows(client: pg.Client, runId: string): Promise<Arc
  * checked, before the original is removed, so a file missing from the data
  * dir always has its row. A file archived again after a restore gets a fresh row.
  */
-export async function recordArchived(client: pg.Client, runId: string, f: { path: string; backupDir: string; sizeBytes: number; sha256: string }): Promise<void> {
+export async function recordArchived(
+  client: pg.Client,
+  runId: string,
+  f: { path: string; backupDir: string; sizeBytes: number; sha256: string },
+): Promise<void> {
   await client.query(
     `INSERT INTO aragora_migrate.archives (run_id, path, backup_dir, size_bytes, sha256)
      VALUES ($1, $2, $3, $4, $5)
@@ -36,11 +84,19 @@ export async function recordArchived(client: pg.Client, runId: string, f: { path
 }
 
 export async function markRestored(client: pg.Client, runId: string, path: string): Promise<void> {
-  await client.query('UPDATE aragora_migrate.archives SET restored_at = now() WHERE run_id = $1 AND path = $2 AND restored_at IS NULL', [runId, path]);
+  await client.query(
+    'UPDATE aragora_migrate.archives SET restored_at = now() WHERE run_id = $1 AND path = $2 AND restored_at IS NULL',
+    [runId, path],
+  );
 }
 
 /** Runs other than `runId` whose archived (not restored) file `path` lives in `backupDir`. */
-export async function otherClaims(client: pg.Client, runId: string, backupDir: string, path: string): Promise<string[]> {
+export async function otherClaims(
+  client: pg.Client,
+  runId: string,
+  backupDir: string,
+  path: string,
+): Promise<string[]> {
   const r = await client.query<{ run_id: string }>(
     'SELECT run_id FROM aragora_migrate.archives WHERE backup_dir = $1 AND path = $2 AND run_id <> $3 AND restored_at IS NULL ORDER BY run_id',
     [backupDir, path, runId],
@@ -49,13 +105,16 @@ export async function otherClaims(client: pg.Client, runId: string, backupDir: s
 }
 
 /**
- * Archive and restore of one run never run at once: a session-level advisory
- * lock, released by PostgreSQL when the holder's connection ends, so a killed
+ * Runs `work` while this session holds the lock on one run's files: archive
+ * and restore of one run never run at once. A session-level advisory lock,
+ * released by PostgreSQL when the holder's connection ends, so a killed
  * process does not leave it behind. Re-entrant within one session.
  */
-export async function lockRunFiles(client: pg.Client, runId: string): Promise<() => Promise<void>> {
+export async function withRunFilesLock<T>(client: pg.Client, runId: string, work: () => Promise<T>): Promise<T> {
   await client.query("SELECT pg_advisory_lock(hashtext('aragora_migrate:archive'), hashtext($1))", [runId]);
-  return async () => {
+  try {
+    return await work();
+  } finally {
     await client.query("SELECT pg_advisory_unlock(hashtext('aragora_migrate:archive'), hashtext($1))", [runId]);
-  };
+  }
 }

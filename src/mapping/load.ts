@@ -123,7 +123,10 @@ function loadFile(path: string, file: string, errors: MappingProblem[]): LoadedF
   const result = StoreMappingSchema.safeParse(json, { reportInput: true });
   if (!result.success) {
     for (const issue of flattenIssues(result.error.issues)) {
-      errors.push({ path: issue.path.length === 0 ? file : `${file}: ${formatPath(issue.path)}`, message: issue.message });
+      errors.push({
+        path: issue.path.length === 0 ? file : `${file}: ${formatPath(issue.path)}`,
+        message: issue.message,
+      });
     }
     return { store: undefined, tables: salvageTables(json, file) };
   }
@@ -155,7 +158,12 @@ function buildSet(dir: string, stores: readonly StoreMapping[]): MappingSet {
     deepFreeze(store);
     for (const table of store.tables) bySource.set(table.source, Object.freeze({ store, table }));
   }
-  return Object.freeze({ name: basename(resolve(dir)), dir: resolve(dir), stores: Object.freeze([...stores]), bySource });
+  return Object.freeze({
+    name: basename(resolve(dir)),
+    dir: resolve(dir),
+    stores: Object.freeze([...stores]),
+    bySource,
+  });
 }
 
 /** The directory of a shipped set, from `src/` (tsx, vitest) and from `dist/` alike. */
@@ -176,9 +184,13 @@ function packageRoot(): string {
     if (existsSync(candidate) && readPackageName(candidate) === 'aragora-migrate') return dir;
     const parent = dirname(dir);
     if (parent === dir) {
-      throw new MappingError('MAPPING_INVALID', 'cannot find the aragora-migrate package root to load shipped mappings', {
-        hint: 'Reinstall aragora-migrate; its package.json and mappings/ folder must ship together.',
-      });
+      throw new MappingError(
+        'MAPPING_INVALID',
+        'cannot find the aragora-migrate package root to load shipped mappings',
+        {
+          hint: 'Reinstall aragora-migrate; its package.json and mappings/ folder must ship together.',
+        },
+      );
     }
     dir = parent;
   }

@@ -108,7 +108,9 @@ export const indexesNameColumns: TableRule = (table, at) => {
       if (parsed === undefined) {
         problems.push(error(path, `"${entry}" is not of the form "column [ASC|DESC] [NULLS FIRST|LAST]"`));
       } else if (!columns.has(parsed)) {
-        problems.push(error(path, `index "${index.name}" names unknown column "${parsed}" (columns: ${listNames(table)})`));
+        problems.push(
+          error(path, `index "${index.name}" names unknown column "${parsed}" (columns: ${listNames(table)})`),
+        );
       }
     });
   });
@@ -203,22 +205,27 @@ function checkMergeRule(
   switch (name) {
     case 'sum':
     case 'weighted-mean':
-      if (!NUMERIC_TYPES.has(column.type)) problems.push(error(path, `${name} needs a numeric column; "${column.name}" is ${column.type}`));
+      if (!NUMERIC_TYPES.has(column.type))
+        problems.push(error(path, `${name} needs a numeric column; "${column.name}" is ${column.type}`));
       break;
     case 'min':
     case 'max':
-      if (!ORDERED_TYPES.has(column.type)) problems.push(error(path, `${name} needs an ordered column; "${column.name}" is ${column.type}`));
+      if (!ORDERED_TYPES.has(column.type))
+        problems.push(error(path, `${name} needs an ordered column; "${column.name}" is ${column.type}`));
       break;
     case 'union':
     case 'merge-keys':
-      if (column.type !== 'jsonb') problems.push(error(path, `${name} combines JSON; "${column.name}" is ${column.type}`));
+      if (column.type !== 'jsonb')
+        problems.push(error(path, `${name} combines JSON; "${column.name}" is ${column.type}`));
       break;
     case 'keep':
     case 'incoming':
       break;
   }
   if (name === 'weighted-mean' && weight === undefined) {
-    problems.push(error(path, 'weighted-mean needs a weight column: { "rule": "weighted-mean", "weight": "<column>" }'));
+    problems.push(
+      error(path, 'weighted-mean needs a weight column: { "rule": "weighted-mean", "weight": "<column>" }'),
+    );
   }
   if (weight !== undefined) {
     const weightColumn = columns.get(weight);
@@ -248,7 +255,10 @@ export const targetColumnsDistinct: TableRule = (table, at) => {
     const seenTarget = targets.get(target);
     if (seenTarget !== undefined && seenSource === undefined) {
       problems.push(
-        error(path, `target column "${target}" is already fed by columns[${seenTarget}]; one target column takes one source column`),
+        error(
+          path,
+          `target column "${target}" is already fed by columns[${seenTarget}]; one target column takes one source column`,
+        ),
       );
     } else if (seenTarget === undefined) {
       targets.set(target, i);
@@ -269,7 +279,12 @@ export const surrogateKeyIsInteger: TableRule = (table, at) => {
 export const verbatimOnlyOnText: TableRule = (table, at) =>
   table.columns.flatMap((column, i) =>
     column.convert === 'verbatim' && column.type !== 'text'
-      ? [error(`${at}.columns[${i}].convert`, `verbatim applies to text columns only; "${column.name}" is ${column.type}`)]
+      ? [
+          error(
+            `${at}.columns[${i}].convert`,
+            `verbatim applies to text columns only; "${column.name}" is ${column.type}`,
+          ),
+        ]
       : [],
   );
 
@@ -325,7 +340,12 @@ export const primaryKeyNotNullable: TableRule = (table, at) => {
   const pk = table.primaryKey ?? table.key;
   return table.columns.flatMap((column, i) =>
     pk.includes(column.name) && column.nullable
-      ? [error(`${at}.columns[${i}].nullable`, `"${column.name}" is part of the primary key and must be "nullable": false`)]
+      ? [
+          error(
+            `${at}.columns[${i}].nullable`,
+            `"${column.name}" is part of the primary key and must be "nullable": false`,
+          ),
+        ]
       : [],
   );
 };
@@ -353,11 +373,23 @@ export const fromJsonNamesJsonColumn: TableRule = (table, at) => {
     if (column.fromJson === undefined) return;
     const path = `${at}.columns[${i}].fromJson`;
     const source = columns.get(column.fromJson.column);
-    if (source === undefined) problems.push(error(`${path}.column`, `fromJson names unknown column "${column.fromJson.column}" (columns: ${listNames(table)})`));
-    else if (source.type !== 'jsonb' || source.targetOnly || source.fromJson !== undefined) problems.push(error(`${path}.column`, `fromJson needs a jsonb column read from SQLite; "${source.name}" is not one`));
-    if (column.targetOnly) problems.push(error(path, `"${column.name}" is targetOnly; a column filled from JSON is loaded`));
-    if (identity.has(column.name)) problems.push(error(path, `"${column.name}" identifies the row and cannot be filled from JSON`));
-    if (!FROM_JSON_TYPES.has(column.type)) problems.push(error(path, `a JSON value converts to text, boolean or a number, not ${column.type}`));
+    if (source === undefined)
+      problems.push(
+        error(
+          `${path}.column`,
+          `fromJson names unknown column "${column.fromJson.column}" (columns: ${listNames(table)})`,
+        ),
+      );
+    else if (source.type !== 'jsonb' || source.targetOnly || source.fromJson !== undefined)
+      problems.push(
+        error(`${path}.column`, `fromJson needs a jsonb column read from SQLite; "${source.name}" is not one`),
+      );
+    if (column.targetOnly)
+      problems.push(error(path, `"${column.name}" is targetOnly; a column filled from JSON is loaded`));
+    if (identity.has(column.name))
+      problems.push(error(path, `"${column.name}" identifies the row and cannot be filled from JSON`));
+    if (!FROM_JSON_TYPES.has(column.type))
+      problems.push(error(path, `a JSON value converts to text, boolean or a number, not ${column.type}`));
   });
   return problems;
 };
@@ -370,23 +402,46 @@ export const fromJsonNamesJsonColumn: TableRule = (table, at) => {
 export const targetFilledColumnsAreTargetOnly: TableRule = (table, at) => {
   const problems: RuleProblem[] = [];
   table.columns.forEach((column, i) => {
-    if (column.type === 'tsvector' && !column.targetOnly) problems.push(error(`${at}.columns[${i}].type`, `"${column.name}" is tsvector, which only the target fills: mark it targetOnly`));
-    if (column.verifyEquals !== undefined && !column.targetOnly) problems.push(error(`${at}.columns[${i}].verifyEquals`, `verifyEquals checks a column the target fills; "${column.name}" is loaded from SQLite`));
+    if (column.type === 'tsvector' && !column.targetOnly)
+      problems.push(
+        error(
+          `${at}.columns[${i}].type`,
+          `"${column.name}" is tsvector, which only the target fills: mark it targetOnly`,
+        ),
+      );
+    if (column.verifyEquals !== undefined && !column.targetOnly)
+      problems.push(
+        error(
+          `${at}.columns[${i}].verifyEquals`,
+          `verifyEquals checks a column the target fills; "${column.name}" is loaded from SQLite`,
+        ),
+      );
   });
   table.foreignKeys.forEach((fk, f) => {
-    if (fk.onDelete !== undefined && !fk.enforce) problems.push(error(`${at}.foreignKeys[${f}].onDelete`, 'onDelete applies to a key the tool creates: set "enforce": true'));
+    if (fk.onDelete !== undefined && !fk.enforce)
+      problems.push(
+        error(`${at}.foreignKeys[${f}].onDelete`, 'onDelete applies to a key the tool creates: set "enforce": true'),
+      );
   });
   // The body goes between these dollar quotes (src/pipeline/target-ddl.ts).
   table.triggers.forEach((t, i) => {
-    if (t.function.body.includes('$aragora_migrate$')) problems.push(error(`${at}.triggers[${i}].function.body`, 'the body may not contain $aragora_migrate$, which quotes it'));
+    if (t.function.body.includes('$aragora_migrate$'))
+      problems.push(
+        error(`${at}.triggers[${i}].function.body`, 'the body may not contain $aragora_migrate$, which quotes it'),
+      );
   });
   return problems;
 };
 
-/** `_schema_versions`, `sqlite_*` and `memory_fts*` are never copied (DESIGN.md, Pipeline). */
+/** `_schema_versions`, `sqlite_*` and `memory_fts*` are never copied: SQLite's bookkeeping and the FTS index, and `_schema_versions` rows would stop Aragora creating its PostgreSQL tables (src/source/inventory.ts). */
 export const sourceNeverCopied: TableRule = (table, at) =>
   NEVER_COPIED.some((re) => re.test(table.source))
-    ? [error(`${at}.source`, `"${table.source}" must never be copied (SQLite bookkeeping, _schema_versions or the FTS index)`)]
+    ? [
+        error(
+          `${at}.source`,
+          `"${table.source}" must never be copied (SQLite bookkeeping, _schema_versions or the FTS index)`,
+        ),
+      ]
     : [];
 
 export const TABLE_RULES: readonly TableRule[] = [
@@ -474,13 +529,17 @@ export const foreignKeysResolve: SetRule = (tables) => {
       const path = `${at.path}.foreignKeys[${f}].references`;
       const referenced = bySource.get(fk.references.table);
       if (referenced === undefined) {
-        problems.push(located(at, `${path}.table`, `references table "${fk.references.table}", which no mapping of the set has`));
+        problems.push(
+          located(at, `${path}.table`, `references table "${fk.references.table}", which no mapping of the set has`),
+        );
         return;
       }
       const names = new Set(referenced.table.columns.map((c) => c.name));
       fk.references.columns.forEach((name, i) => {
         if (!names.has(name)) {
-          problems.push(located(at, `${path}.columns[${i}]`, `references unknown column "${fk.references.table}.${name}"`));
+          problems.push(
+            located(at, `${path}.columns[${i}]`, `references unknown column "${fk.references.table}.${name}"`),
+          );
         }
       });
     });
@@ -499,7 +558,11 @@ export const indexNamesUnique: SetRule = (tables) => {
         first.set(index.name, at);
       } else {
         problems.push(
-          located(at, `${at.path}.indexes[${x}].name`, `index name "${index.name}" is already used by table "${seen.table.target}"`),
+          located(
+            at,
+            `${at.path}.indexes[${x}].name`,
+            `index name "${index.name}" is already used by table "${seen.table.target}"`,
+          ),
         );
       }
     });
@@ -515,7 +578,13 @@ export const storeNamesUnique: SetRule = (tables) => {
   for (const [file, store] of files) {
     const seen = fileOf.get(store);
     if (seen === undefined) fileOf.set(store, file);
-    else problems.push({ file, path: 'name', message: `store name "${store}" is already used by ${seen}`, severity: 'error' });
+    else
+      problems.push({
+        file,
+        path: 'name',
+        message: `store name "${store}" is already used by ${seen}`,
+        severity: 'error',
+      });
   }
   return problems;
 };

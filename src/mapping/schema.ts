@@ -52,7 +52,7 @@ export type ConverterName = (typeof CONVERTERS)[number];
 /** What happens to a value a policy covers: repaired (and recorded) or the row rejected. */
 const RepairOrReject = z.enum(['repair', 'reject']);
 
-/** Per-column overrides of DESIGN.md's default value policies, keyed by finding kind. */
+/** Per-column overrides of the default value policies (docs/aragora-schema.md, "Value policies"), keyed by finding kind. */
 export const ColumnPolicySchema = z
   .object({
     nul_byte: RepairOrReject.optional(),
@@ -70,7 +70,9 @@ const Identifier = z
   .min(1)
   // Characters: what JSON Schema can say (editors check it); bytes: what PostgreSQL counts.
   .max(MAX_IDENTIFIER_BYTES)
-  .refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_IDENTIFIER_BYTES, { message: `at most ${MAX_IDENTIFIER_BYTES} bytes in UTF-8: PostgreSQL cuts longer names` });
+  .refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_IDENTIFIER_BYTES, {
+    message: `at most ${MAX_IDENTIFIER_BYTES} bytes in UTF-8: PostgreSQL cuts longer names`,
+  });
 
 export const ColumnSpecSchema = z
   .object({
@@ -95,7 +97,10 @@ export const ColumnSpecSchema = z
      * JSON column of the same row (`dissent.reasoning` lives inside `data`). An
      * absent key gets `whenMissing`; a JSON null is NULL.
      */
-    fromJson: z.object({ column: Identifier, key: z.string().min(1) }).strict().optional(),
+    fromJson: z
+      .object({ column: Identifier, key: z.string().min(1) })
+      .strict()
+      .optional(),
     /** The column exists only in the target (app-only columns); it gets its default. */
     targetOnly: z.boolean().default(false),
     /**

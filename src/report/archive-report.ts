@@ -1,3 +1,5 @@
+import type { EXIT } from '../errors.js';
+
 /** archive's report: the files moved to the backup dir (`--json` shape, docs/json-report.md). */
 export interface ArchivedFileReport {
   readonly path: string;
@@ -11,7 +13,7 @@ export interface ArchiveReport {
   readonly command: 'archive';
   readonly runId: string;
   readonly instance: string;
-  readonly exitCode: 0;
+  readonly exitCode: typeof EXIT.OK;
   /** `noop`: the run was archived already, nothing moved. */
   readonly state: 'archived' | 'noop';
   readonly dataDir: string;

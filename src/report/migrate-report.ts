@@ -1,4 +1,5 @@
 import type { FileReport, TableReport } from './plan-report.js';
+import type { ExitCode } from '../errors.js';
 import type { Finding } from '../findings/finding.js';
 import type { VerifyReport } from './verify-report.js';
 
@@ -6,12 +7,12 @@ export interface MigrateTableReport extends TableReport {
   readonly seconds: number;
 }
 
-/** `migrate --json`: the contract of DESIGN.md plus what an operator needs to resume or undo. */
+/** `migrate --json` (docs/json-report.md): the plan report's contract plus what an operator needs to resume or undo. */
 export interface MigrateReport {
   readonly command: 'migrate';
   readonly runId: string;
   readonly instance: string;
-  readonly exitCode: number;
+  readonly exitCode: ExitCode;
   /** loaded, interrupted, failed; `noop` when an earlier run already did the work. */
   readonly state: 'loaded' | 'interrupted' | 'failed' | 'noop';
   readonly resumed: boolean;

@@ -1,4 +1,5 @@
 import type { FileStatus, Layout, SourceFile } from '../source/discover.js';
+import { EXIT } from '../errors.js';
 import type { MappingSet } from '../mapping/load.js';
 import type { ObjectType } from '../source/inventory.js';
 import type { Finding } from '../findings/finding.js';
@@ -20,7 +21,11 @@ export interface TableReport {
   readonly status: 'ready' | 'rejects' | 'blocked' | 'skipped' | 'unmapped';
   readonly reason: string | null;
   /** With a DSN: what the target already holds. */
-  readonly targetState: { readonly exists: boolean; readonly rows: number; readonly addColumns: readonly string[] } | null;
+  readonly targetState: {
+    readonly exists: boolean;
+    readonly rows: number;
+    readonly addColumns: readonly string[];
+  } | null;
 }
 
 export interface FileReport {
@@ -44,13 +49,19 @@ export interface FileReport {
 export interface PlanReport {
   readonly command: 'plan' | 'discover';
   readonly instance: string;
-  readonly exitCode: number;
+  readonly exitCode: PlanExitCode;
   readonly dataDir: string;
   readonly target: { readonly dsn: string; readonly schema: string; readonly serverVersion: string } | null;
   readonly tables: readonly TableReport[];
   readonly findings: readonly Finding[];
   readonly files: readonly FileReport[];
-  readonly estimate: { readonly rows: number; readonly bytes: number; readonly seconds: number; readonly verifySeconds: number; readonly basis: string } | null;
+  readonly estimate: {
+    readonly rows: number;
+    readonly bytes: number;
+    readonly seconds: number;
+    readonly verifySeconds: number;
+    readonly basis: string;
+  } | null;
   readonly runbook: readonly string[];
 }
 
@@ -68,13 +79,22 @@ export function toFileReport(f: SourceFile, mappings: MappingSet, schema: string
     walBytes: f.walBytes,
     status: f.status,
     integrity: f.integrity,
-    objects: f.objects.map((o) => ({ name: o.name, type: o.type, rows: o.rows, skipReason: o.skipReason, mappedTo: o.skipReason === null ? mappedTo(o.name) : null })),
+    objects: f.objects.map((o) => ({
+      name: o.name,
+      type: o.type,
+      rows: o.rows,
+      skipReason: o.skipReason,
+      mappedTo: o.skipReason === null ? mappedTo(o.name) : null,
+    })),
   };
 }
 
-/** DESIGN.md: 5 when a finding blocks, 3 when rows would be rejected, else 0. */
-export function planExitCode(findings: readonly Finding[]): 0 | 3 | 5 {
-  if (findings.some((f) => f.action === 'block')) return 5;
-  if (findings.some((f) => f.action === 'reject')) return 3;
-  return 0;
+/** plan: 0 go, 3 some rows would be rejected, 5 blocked; discover: 0, or 5 when a file could not be read. */
+export type PlanExitCode = typeof EXIT.OK | typeof EXIT.REJECTED_ROWS | typeof EXIT.REFUSED;
+
+/** 5 when a finding blocks, 3 when rows would be rejected, else 0: the exit code migrate would end with (docs/commands.md, `plan`). */
+export function planExitCode(findings: readonly Finding[]): PlanExitCode {
+  if (findings.some((f) => f.action === 'block')) return EXIT.REFUSED;
+  if (findings.some((f) => f.action === 'reject')) return EXIT.REJECTED_ROWS;
+  return EXIT.OK;
 }

@@ -1,3 +1,5 @@
+import type { EXIT } from '../errors.js';
+
 /** rollback's report: per target table, what was undone or kept (`--json` shape, docs/json-report.md). */
 export interface RollbackTable {
   readonly target: string;
@@ -18,7 +20,7 @@ export interface RollbackReport {
   readonly command: 'rollback';
   readonly runId: string;
   readonly instance: string;
-  readonly exitCode: 0 | 5;
+  readonly exitCode: typeof EXIT.OK | typeof EXIT.REFUSED;
   readonly state: 'rolled-back' | 'noop' | 'refused';
   readonly forced: boolean;
   readonly tables: readonly RollbackTable[];

@@ -1,4 +1,5 @@
 import type { RunState } from '../ledger/runs.js';
+import type { EXIT } from '../errors.js';
 export interface TableStatus {
   readonly source: { readonly file: string; readonly table: string };
   readonly target: string;
@@ -48,7 +49,7 @@ export interface StatusReport {
   readonly command: 'status';
   /** The DSN with its password masked. */
   readonly target: string;
-  readonly exitCode: 0;
+  readonly exitCode: typeof EXIT.OK;
   /** Whether the ledger (schema aragora_migrate) exists: false means nothing was ever migrated there. */
   readonly ledger: boolean;
   readonly runs: readonly RunStatus[];

@@ -1,3 +1,5 @@
+import type { EXIT } from '../errors.js';
+
 /** verify's report: per target table, what was compared and what differs (`--json` shape, docs/json-report.md). */
 export type MismatchKind = 'missing' | 'extra' | 'changed';
 
@@ -34,7 +36,7 @@ export interface VerifyReport {
   readonly command: 'verify';
   readonly runId: string;
   readonly instance: string;
-  readonly exitCode: 0 | 4;
+  readonly exitCode: typeof EXIT.OK | typeof EXIT.VERIFY_DIFFERENCES;
   readonly ok: boolean;
   readonly dataDir: string;
   /** Source files whose bytes changed since the run read them. */

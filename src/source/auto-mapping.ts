@@ -37,7 +37,17 @@ export function autoTable(obj: SourceObject): TableSpec {
   if (pk.length > 0) {
     // A primary key column is NOT NULL in PostgreSQL, whatever SQLite declared (an INTEGER PRIMARY KEY declares nothing).
     const cols = columns.map((c) => (c.pk > 0 ? { ...autoColumn(c), nullable: false } : autoColumn(c)));
-    return { source: obj.name, target: obj.name, key: pk.map((c) => c.name), unique: [], indexes: [], foreignKeys: [], triggers: [], conflict: { policy: 'fail' }, columns: cols };
+    return {
+      source: obj.name,
+      target: obj.name,
+      key: pk.map((c) => c.name),
+      unique: [],
+      indexes: [],
+      foreignKeys: [],
+      triggers: [],
+      conflict: { policy: 'fail' },
+      columns: cols,
+    };
   }
   // No primary key: two rows may be equal in every column, and both are kept.
   // Each is told apart by its SQLite rowid, loaded as the column sqlite_rowid
@@ -55,9 +65,19 @@ export function autoTable(obj: SourceObject): TableSpec {
     indexes: [],
     foreignKeys: [],
     triggers: [],
-    conflict: { policy: 'keep-both', reason: 'a table without a primary key: every row is its own, told apart by its SQLite rowid' },
+    conflict: {
+      policy: 'keep-both',
+      reason: 'a table without a primary key: every row is its own, told apart by its SQLite rowid',
+    },
     columns: [
-      { name: rowid, target, type: 'bigint', nullable: false, targetOnly: false, note: 'the SQLite rowid: the table has no primary key, and equal rows are all kept' },
+      {
+        name: rowid,
+        target,
+        type: 'bigint',
+        nullable: false,
+        targetOnly: false,
+        note: 'the SQLite rowid: the table has no primary key, and equal rows are all kept',
+      },
       ...columns.map(autoColumn),
     ],
   };

@@ -48,7 +48,9 @@ export interface DiscoverResult {
 /** Called while a file's snapshot is open, so later stages read the same image without a second copy. */
 export type SnapshotVisitor = (file: SourceFile, snapshot: Snapshot) => Promise<void>;
 
-function finding(f: Omit<Finding, 'exampleKeys' | 'column' | 'table'> & Partial<Pick<Finding, 'table' | 'column'>>): Finding {
+function finding(
+  f: Omit<Finding, 'exampleKeys' | 'column' | 'table'> & Partial<Pick<Finding, 'table' | 'column'>>,
+): Finding {
   return { table: null, column: null, exampleKeys: [], ...f };
 }
 
@@ -61,21 +63,56 @@ export async function discover(opts: DiscoverOptions, visit?: SnapshotVisitor): 
 
   const listing = walkDataDir(opts.dataDir);
   for (const u of listing.unreadable) {
-    findings.push(finding({ file: u.path, kind: 'source_unreadable', count: 1, action: 'block', code: 'SOURCE_UNREADABLE', message: `cannot be read (${u.error}): what it holds is unknown` }));
+    findings.push(
+      finding({
+        file: u.path,
+        kind: 'source_unreadable',
+        count: 1,
+        action: 'block',
+        code: 'SOURCE_UNREADABLE',
+        message: `cannot be read (${u.error}): what it holds is unknown`,
+      }),
+    );
   }
   for (const link of listing.links.filter((l) => DB_NAME.test(l))) {
-    findings.push(finding({ file: link, kind: 'symlink_skipped', count: 1, action: 'skip', message: 'a symbolic link: not followed (it could lead out of the data dir, or reach a file twice); put the file itself in the data dir to migrate it' }));
+    findings.push(
+      finding({
+        file: link,
+        kind: 'symlink_skipped',
+        count: 1,
+        action: 'skip',
+        message:
+          'a symbolic link: not followed (it could lead out of the data dir, or reach a file twice); put the file itself in the data dir to migrate it',
+      }),
+    );
   }
   for (const rel of listing.files) {
     const absPath = join(opts.dataDir, rel);
     const sniff = sniffFile(absPath);
     if (sniff.kind !== 'sqlite' && sniff.kind !== 'unreadable' && !DB_NAME.test(rel)) continue;
     const walBytes = sideFileBytes(`${absPath}-wal`);
-    const base = { path: rel, absPath, sizeBytes: sniff.sizeBytes, walBytes, walFrames: walFrames(walBytes, sniff.pageSize), sniff, holders: [] as FileHolder[] };
+    const base = {
+      path: rel,
+      absPath,
+      sizeBytes: sniff.sizeBytes,
+      walBytes,
+      walFrames: walFrames(walBytes, sniff.pageSize),
+      sniff,
+      holders: [] as FileHolder[],
+    };
 
     if (sniff.kind === 'unreadable') {
       files.push({ ...base, layout: 'none', stores: [], status: 'unreadable', integrity: null, objects: [] });
-      findings.push(finding({ file: rel, kind: 'source_unreadable', count: 1, action: 'block', code: 'SOURCE_UNREADABLE', message: `cannot be read (${sniff.error ?? 'unknown error'}): whether it holds an Aragora store is unknown` }));
+      findings.push(
+        finding({
+          file: rel,
+          kind: 'source_unreadable',
+          count: 1,
+          action: 'block',
+          code: 'SOURCE_UNREADABLE',
+          message: `cannot be read (${sniff.error ?? 'unknown error'}): whether it holds an Aragora store is unknown`,
+        }),
+      );
       continue;
     }
 
@@ -85,7 +122,17 @@ export async function discover(opts: DiscoverOptions, visit?: SnapshotVisitor): 
       const name = basename(rel);
       if (status === 'not_sqlite' && (legacyNames.has(name) || consolidatedNames.has(name))) {
         // A store's file whose header is gone would otherwise be skipped, and its rows lost without a word.
-        findings.push(finding({ file: rel, kind: 'corrupt_file', count: 1, action: 'block', code: 'SOURCE_CORRUPT', message: 'named as an Aragora store file, but not an SQLite database (a damaged header, or another kind of file): its rows cannot be read' }));
+        findings.push(
+          finding({
+            file: rel,
+            kind: 'corrupt_file',
+            count: 1,
+            action: 'block',
+            code: 'SOURCE_CORRUPT',
+            message:
+              'named as an Aragora store file, but not an SQLite database (a damaged header, or another kind of file): its rows cannot be read',
+          }),
+        );
         continue;
       }
       findings.push(
@@ -94,7 +141,10 @@ export async function discover(opts: DiscoverOptions, visit?: SnapshotVisitor): 
           kind: 'not_sqlite',
           count: 1,
           action: 'skip',
-          message: sniff.kind === 'empty' ? 'zero-byte file: no database in it, nothing to migrate' : 'not an SQLite database (wrong header): skipped',
+          message:
+            sniff.kind === 'empty'
+              ? 'zero-byte file: no database in it, nothing to migrate'
+              : 'not an SQLite database (wrong header): skipped',
         }),
       );
       continue;
@@ -131,8 +181,25 @@ export async function discover(opts: DiscoverOptions, visit?: SnapshotVisitor): 
     try {
       snapshot = openSnapshot(absPath, sniff, opts.tmpDir);
     } catch (err: unknown) {
-      files.push({ ...base, holders, layout: 'none', stores: [], status: 'corrupt', integrity: errorText(err), objects: [] });
-      findings.push(finding({ file: rel, kind: 'corrupt_file', count: 1, action: 'block', code: 'SOURCE_CORRUPT', message: `cannot be read: ${errorText(err)}` }));
+      files.push({
+        ...base,
+        holders,
+        layout: 'none',
+        stores: [],
+        status: 'corrupt',
+        integrity: errorText(err),
+        objects: [],
+      });
+      findings.push(
+        finding({
+          file: rel,
+          kind: 'corrupt_file',
+          count: 1,
+          action: 'block',
+          code: 'SOURCE_CORRUPT',
+          message: `cannot be read: ${errorText(err)}`,
+        }),
+      );
       continue;
     }
     try {
@@ -145,15 +212,51 @@ export async function discover(opts: DiscoverOptions, visit?: SnapshotVisitor): 
           integrity = rows.join('; ');
         }
       } catch (err: unknown) {
-        files.push({ ...base, holders, layout: 'none', stores: [], status: 'corrupt', integrity: errorText(err), objects: [] });
-        findings.push(finding({ file: rel, kind: 'corrupt_file', count: 1, action: 'block', code: 'SOURCE_CORRUPT', message: `cannot be read: ${errorText(err)}` }));
+        files.push({
+          ...base,
+          holders,
+          layout: 'none',
+          stores: [],
+          status: 'corrupt',
+          integrity: errorText(err),
+          objects: [],
+        });
+        findings.push(
+          finding({
+            file: rel,
+            kind: 'corrupt_file',
+            count: 1,
+            action: 'block',
+            code: 'SOURCE_CORRUPT',
+            message: `cannot be read: ${errorText(err)}`,
+          }),
+        );
         continue;
       }
       for (const t of snapshot.rowidsGiven) {
-        findings.push(finding({ file: rel, table: t, kind: 'without_rowid', count: 1, action: 'keep', message: 'a WITHOUT ROWID table: read in primary-key order through a private copy, where each row gets its position as rowid' }));
+        findings.push(
+          finding({
+            file: rel,
+            table: t,
+            kind: 'without_rowid',
+            count: 1,
+            action: 'keep',
+            message:
+              'a WITHOUT ROWID table: read in primary-key order through a private copy, where each row gets its position as rowid',
+          }),
+        );
       }
       if (integrity !== null && integrity !== 'ok') {
-        findings.push(finding({ file: rel, kind: 'corrupt_file', count: 1, action: 'block', code: 'SOURCE_CORRUPT', message: `integrity check failed: ${integrity.slice(0, 300)}` }));
+        findings.push(
+          finding({
+            file: rel,
+            kind: 'corrupt_file',
+            count: 1,
+            action: 'block',
+            code: 'SOURCE_CORRUPT',
+            message: `integrity check failed: ${integrity.slice(0, 300)}`,
+          }),
+        );
       }
       const stores = [
         ...new Set(
@@ -164,8 +267,15 @@ export async function discover(opts: DiscoverOptions, visit?: SnapshotVisitor): 
         ),
       ].sort();
       const name = basename(rel);
-      const layout: Layout = legacyNames.has(name) ? 'legacy' : consolidatedNames.has(name) ? 'consolidated' : stores.length > 0 ? 'unknown' : 'generic';
-      const status: FileStatus = integrity !== null && integrity !== 'ok' ? 'corrupt' : holders.length > 0 ? 'busy' : 'ok';
+      const layout: Layout = legacyNames.has(name)
+        ? 'legacy'
+        : consolidatedNames.has(name)
+          ? 'consolidated'
+          : stores.length > 0
+            ? 'unknown'
+            : 'generic';
+      const status: FileStatus =
+        integrity !== null && integrity !== 'ok' ? 'corrupt' : holders.length > 0 ? 'busy' : 'ok';
       const file: SourceFile = { ...base, holders, layout, stores, status, integrity, objects };
       files.push(file);
       if (visit !== undefined && status !== 'corrupt') await visit(file, snapshot);
@@ -182,7 +292,11 @@ export async function discover(opts: DiscoverOptions, visit?: SnapshotVisitor): 
  * only links or other files) migrates nothing: refused unless the operator
  * says it is meant (`--allow-empty`), so a wrong path never ends green.
  */
-export function noStoreFinding(scan: Pick<DiscoverResult, 'files'>, dataDir: string, allowEmpty: boolean): Finding | null {
+export function noStoreFinding(
+  scan: Pick<DiscoverResult, 'files'>,
+  dataDir: string,
+  allowEmpty: boolean,
+): Finding | null {
   if (scan.files.some((f) => f.stores.length > 0 && (f.status === 'ok' || f.status === 'busy'))) return null;
   return finding({
     file: null,

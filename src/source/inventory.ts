@@ -48,7 +48,8 @@ export function inventory(db: Database.Database): SourceObject[] {
   const virtuals = new Map<string, string>();
   for (const t of listed) {
     if (t.type === 'virtual') {
-      const row = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?").get(t.name) as { sql: string | null } | undefined;
+      const row = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?").get(t.name) as
+        { sql: string | null } | undefined;
       const using = /USING\s+(\w+)/i.exec(row?.sql ?? '');
       virtuals.set(t.name, using?.[1]?.toLowerCase() ?? 'virtual');
     }
@@ -75,7 +76,11 @@ function objectType(t: TableListRow, virtuals: ReadonlyMap<string, string>): Obj
   if (t.type === 'shadow') return 'shadow';
   // Older SQLite builds list FTS shadow tables as plain tables: recognise them by name.
   for (const [name, module] of virtuals) {
-    if (module.startsWith('fts') && /^(data|idx|content|docsize|config)$/.test(t.name.slice(name.length + 1)) && t.name.startsWith(`${name}_`)) {
+    if (
+      module.startsWith('fts')
+      && /^(data|idx|content|docsize|config)$/.test(t.name.slice(name.length + 1))
+      && t.name.startsWith(`${name}_`)
+    ) {
       return 'shadow';
     }
   }

@@ -43,7 +43,12 @@ export function findOrphans(
                   WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${q(fk.references.table)} p WHERE ${match}${live})`;
     let count = 0;
     const keys: string[] = [];
-    for (const row of db.prepare(sql).raw(true).iterate(...(rejected.length === 0 ? [] : [JSON.stringify(rejected.map(String))])) as IterableIterator<unknown[]>) {
+    for (const row of db
+      .prepare(sql)
+      .raw(true)
+      .iterate(...(rejected.length === 0 ? [] : [JSON.stringify(rejected.map(String))])) as IterableIterator<
+      unknown[]
+    >) {
       count++;
       if (keys.length < 5) keys.push(formatKey(row.slice(1), row[0] as bigint));
     }

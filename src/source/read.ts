@@ -33,11 +33,18 @@ function sizeOf(v: SourceValue): number {
  * plain number a checkpoint can store, and no page holds more than `maxRows`
  * rows or (about) `maxBytes` bytes.
  */
-export function* readPages(db: Database.Database, table: string, columns: readonly string[], opts: ReadOptions): Generator<Page> {
+export function* readPages(
+  db: Database.Database,
+  table: string,
+  columns: readonly string[],
+  opts: ReadOptions,
+): Generator<Page> {
   const cols = columns.map(quoteSqliteIdent).join(', ');
   const select = (lowerBound: boolean): Database.Statement =>
     db
-      .prepare(`SELECT rowid, ${cols.length > 0 ? cols : 'NULL'} FROM ${quoteSqliteIdent(table)} WHERE ${lowerBound ? 'rowid > ? AND ' : ''}rowid <= ? ORDER BY rowid LIMIT ?`)
+      .prepare(
+        `SELECT rowid, ${cols.length > 0 ? cols : 'NULL'} FROM ${quoteSqliteIdent(table)} WHERE ${lowerBound ? 'rowid > ? AND ' : ''}rowid <= ? ORDER BY rowid LIMIT ?`,
+      )
       .raw(true)
       .safeIntegers(true);
   // The first page has no lower bound: no "after" value lies below rowid -2^63.
@@ -48,7 +55,11 @@ export function* readPages(db: Database.Database, table: string, columns: readon
   for (;;) {
     const rows: SourceValue[][] = [];
     let bytes = 0;
-    const page = (after === null ? (first as Database.Statement).iterate(upTo, opts.maxRows) : next.iterate(after, upTo, opts.maxRows)) as IterableIterator<SourceValue[]>;
+    const page = (
+      after === null
+        ? (first as Database.Statement).iterate(upTo, opts.maxRows)
+        : next.iterate(after, upTo, opts.maxRows)
+    ) as IterableIterator<SourceValue[]>;
     for (const row of page) {
       rows.push(row);
       for (let i = 1; i < row.length; i++) bytes += sizeOf(row[i] as SourceValue);
@@ -67,7 +78,9 @@ export function rawTextReader(db: Database.Database, table: string): (column: st
   return (column, rowid) => {
     let stmt = cache.get(column);
     if (stmt === undefined) {
-      stmt = db.prepare(`SELECT CAST(${quoteSqliteIdent(column)} AS BLOB) FROM ${quoteSqliteIdent(table)} WHERE rowid = ?`).pluck();
+      stmt = db
+        .prepare(`SELECT CAST(${quoteSqliteIdent(column)} AS BLOB) FROM ${quoteSqliteIdent(table)} WHERE rowid = ?`)
+        .pluck();
       cache.set(column, stmt);
     }
     const v = stmt.get(rowid) as Buffer | null | undefined;
@@ -87,7 +100,11 @@ export interface RowidSlice {
  * about equal width, for readers working side by side.
  */
 export function rowidSlices(db: Database.Database, table: string, parts: number): RowidSlice[] {
-  const [min, max] = db.prepare(`SELECT min(rowid), max(rowid) FROM ${quoteSqliteIdent(table)}`).raw(true).safeIntegers(true).get() as [bigint | null, bigint | null];
+  const [min, max] = db
+    .prepare(`SELECT min(rowid), max(rowid) FROM ${quoteSqliteIdent(table)}`)
+    .raw(true)
+    .safeIntegers(true)
+    .get() as [bigint | null, bigint | null];
   const lo = min ?? 0n;
   const span = (max ?? 0n) - lo + 1n;
   // Never below lo, so every bound is a rowid SQLite can take.
@@ -95,5 +112,8 @@ export function rowidSlices(db: Database.Database, table: string, parts: number)
     const b = lo - 1n + (span * BigInt(k)) / BigInt(parts);
     return b < lo ? lo : b;
   };
-  return Array.from({ length: parts }, (_, k) => ({ after: k === 0 ? null : bound(k), upTo: k === parts - 1 ? null : bound(k + 1) }));
+  return Array.from({ length: parts }, (_, k) => ({
+    after: k === 0 ? null : bound(k),
+    upTo: k === parts - 1 ? null : bound(k + 1),
+  }));
 }

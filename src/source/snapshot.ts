@@ -84,10 +84,14 @@ export function openSnapshot(path: string, sniff: Sniff, tmpRoot: string = tmpdi
     };
   } catch (err: unknown) {
     if (dir !== null) rmSync(dir, { recursive: true, force: true });
-    throw new SourceError('SOURCE_UNREADABLE', `cannot open ${path} as SQLite: ${err instanceof Error ? err.message : String(err)}`, {
-      file: path,
-      cause: err,
-    });
+    throw new SourceError(
+      'SOURCE_UNREADABLE',
+      `cannot open ${path} as SQLite: ${err instanceof Error ? err.message : String(err)}`,
+      {
+        file: path,
+        cause: err,
+      },
+    );
   }
 }
 
@@ -104,7 +108,12 @@ function tryOpenImmutable(path: string): Snapshot | null {
 }
 
 function withoutRowidTables(db: Database.Database): string[] {
-  const rows = db.prepare('PRAGMA table_list').all() as { schema: string; name: string; type: string; wr: bigint | number }[];
+  const rows = db.prepare('PRAGMA table_list').all() as {
+    schema: string;
+    name: string;
+    type: string;
+    wr: bigint | number;
+  }[];
   return rows.filter((t) => t.schema === 'main' && t.type === 'table' && Number(t.wr) === 1).map((t) => t.name);
 }
 
@@ -130,7 +139,13 @@ function hasWithoutRowid(path: string): boolean {
  */
 function giveRowids(db: Database.Database, table: string): void {
   const q = (n: string): string => `"${n.replaceAll('"', '""')}"`;
-  const cols = db.prepare(`PRAGMA table_xinfo(${q(table)})`).all() as { name: string; type: string; notnull: bigint | number; pk: bigint | number; hidden: bigint | number }[];
+  const cols = db.prepare(`PRAGMA table_xinfo(${q(table)})`).all() as {
+    name: string;
+    type: string;
+    notnull: bigint | number;
+    pk: bigint | number;
+    hidden: bigint | number;
+  }[];
   const pk = cols.filter((c) => Number(c.pk) > 0).sort((a, b) => Number(a.pk) - Number(b.pk));
   const names = cols.map((c) => q(c.name)).join(', ');
   let tmp = `${table}__rowid`;
@@ -138,7 +153,9 @@ function giveRowids(db: Database.Database, table: string): void {
   const defs = cols.map((c) => `${q(c.name)} ${c.type}${Number(c.notnull) === 1 ? ' NOT NULL' : ''}`);
   db.transaction(() => {
     db.exec(`CREATE TABLE ${q(tmp)} (${defs.join(', ')}, PRIMARY KEY (${pk.map((c) => q(c.name)).join(', ')}))`);
-    db.exec(`INSERT INTO ${q(tmp)} (${names}) SELECT ${names} FROM ${q(table)} ORDER BY ${pk.map((c) => q(c.name)).join(', ')}`);
+    db.exec(
+      `INSERT INTO ${q(tmp)} (${names}) SELECT ${names} FROM ${q(table)} ORDER BY ${pk.map((c) => q(c.name)).join(', ')}`,
+    );
     db.exec(`DROP TABLE ${q(table)}`);
     // Views and triggers naming the table are left as they are (they are not migrated).
     db.pragma('legacy_alter_table = ON');

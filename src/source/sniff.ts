@@ -28,9 +28,16 @@ export function sniffFile(path: string): Sniff {
     }
   } catch (err: unknown) {
     const e = err as NodeJS.ErrnoException;
-    return { kind: 'unreadable', sizeBytes, walMode: false, pageSize: 0, error: e.code !== undefined ? `${e.code}: ${e.message}` : String(err) };
+    return {
+      kind: 'unreadable',
+      sizeBytes,
+      walMode: false,
+      pageSize: 0,
+      error: e.code !== undefined ? `${e.code}: ${e.message}` : String(err),
+    };
   }
-  if (read < 100 || !header.subarray(0, 16).equals(MAGIC)) return { kind: 'not_sqlite', sizeBytes, walMode: false, pageSize: 0 };
+  if (read < 100 || !header.subarray(0, 16).equals(MAGIC))
+    return { kind: 'not_sqlite', sizeBytes, walMode: false, pageSize: 0 };
   const rawPage = header.readUInt16BE(16);
   return {
     kind: 'sqlite',

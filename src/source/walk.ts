@@ -25,14 +25,22 @@ export function assertDataDir(dir: string, source = '--data-dir'): void {
   try {
     isDir = statSync(dir).isDirectory();
   } catch (err: unknown) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ConfigError('CONFIG_DATA_DIR_MISSING', `data dir ${dir} does not exist (taken from ${source})`);
-    throw new SourceError('SOURCE_UNREADABLE', `data dir ${dir} cannot be read: ${errorText(err)}`, { file: dir, cause: err });
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new ConfigError('CONFIG_DATA_DIR_MISSING', `data dir ${dir} does not exist (taken from ${source})`);
+    throw new SourceError('SOURCE_UNREADABLE', `data dir ${dir} cannot be read: ${errorText(err)}`, {
+      file: dir,
+      cause: err,
+    });
   }
-  if (!isDir) throw new ConfigError('CONFIG_DATA_DIR_NOT_DIR', `data dir ${dir} is a file, not a folder (taken from ${source})`);
+  if (!isDir)
+    throw new ConfigError('CONFIG_DATA_DIR_NOT_DIR', `data dir ${dir} is a file, not a folder (taken from ${source})`);
   try {
     readdirSync(dir);
   } catch (err: unknown) {
-    throw new SourceError('SOURCE_UNREADABLE', `data dir ${dir} cannot be listed: ${errorText(err)}`, { file: dir, cause: err });
+    throw new SourceError('SOURCE_UNREADABLE', `data dir ${dir} cannot be listed: ${errorText(err)}`, {
+      file: dir,
+      cause: err,
+    });
   }
 }
 

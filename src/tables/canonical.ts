@@ -14,7 +14,8 @@ import { float8Text, jsonbText, numericText, numericValueText, timestampText } f
  * The form follows the column's actual type, not the mapping's: an existing
  * target column of type text holds the loaded text as it was.
  */
-export type CanonicalForm = 'text' | 'jsonb' | 'float8' | 'float4' | 'numeric' | 'bytea' | 'timestamptz' | 'timestamp' | 'check';
+export type CanonicalForm =
+  'text' | 'jsonb' | 'float8' | 'float4' | 'numeric' | 'bytea' | 'timestamptz' | 'timestamp' | 'check';
 
 export interface ColumnCanon {
   readonly form: CanonicalForm;
@@ -41,7 +42,10 @@ export function columnCanon(column: string, type: string): ColumnCanon {
   if (t === 'real') return { form: 'float4', expr: `${c}::float8::text` };
   if (t === 'numeric' || t.startsWith('numeric(')) {
     // By value (see numericValueText): no trailing fractional zeros.
-    return { form: 'numeric', expr: `CASE WHEN strpos(${c}::text, '.') > 0 THEN rtrim(rtrim(${c}::text, '0'), '.') ELSE ${c}::text END` };
+    return {
+      form: 'numeric',
+      expr: `CASE WHEN strpos(${c}::text, '.') > 0 THEN rtrim(rtrim(${c}::text, '0'), '.') ELSE ${c}::text END`,
+    };
   }
   return { form: 'text', expr: `${c}::text` };
 }
@@ -53,7 +57,10 @@ export function columnCanon(column: string, type: string): ColumnCanon {
  * row, and `f` where it does not; every source row expects `t`.
  */
 export function checkCanon(column: string, expr: string): ColumnCanon {
-  return { form: 'check', expr: `CASE WHEN ${quoteIdent(column)} IS NOT DISTINCT FROM (${expr}) THEN 't' ELSE 'f' END` };
+  return {
+    form: 'check',
+    expr: `CASE WHEN ${quoteIdent(column)} IS NOT DISTINCT FROM (${expr}) THEN 't' ELSE 'f' END`,
+  };
 }
 
 /** What the target SELECT returns for a key column. */
@@ -110,7 +117,8 @@ export function rowHash(values: readonly (string | null)[]): string {
  * convert_to hashes its UTF-8 bytes whatever the server encoding.
  */
 export function rowHashExpr(exprs: readonly string[]): string {
-  const text = exprs.length === 0 ? `''` : `concat_ws(E'\\x01', ${exprs.map((e) => `coalesce('v' || (${e}), 'n')`).join(', ')})`;
+  const text =
+    exprs.length === 0 ? `''` : `concat_ws(E'\\x01', ${exprs.map((e) => `coalesce('v' || (${e}), 'n')`).join(', ')})`;
   return `encode(substring(sha256(convert_to(${text}, 'UTF8')) from 1 for 8), 'hex')`;
 }
 
@@ -168,7 +176,10 @@ export class SetDigest {
   merge(digest: string): void {
     const colon = digest.indexOf(':');
     this.#count += Number(digest.slice(0, colon));
-    this.#addHalves(parseInt(digest.slice(colon + 1, colon + 9), 16), parseInt(digest.slice(colon + 9, colon + 17), 16));
+    this.#addHalves(
+      parseInt(digest.slice(colon + 1, colon + 9), 16),
+      parseInt(digest.slice(colon + 9, colon + 17), 16),
+    );
   }
 
   get count(): number {

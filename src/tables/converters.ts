@@ -1,7 +1,14 @@
 import type { ColumnPolicy, ConverterName } from '../mapping/schema.js';
 import { checkJson } from './json-text.js';
 import { parseTimestamp, type OffsetFn } from './timestamp.js';
-import { REJECT, describeValue, type Converted, type IssueSink, type RawTextFetcher, type SourceValue } from './value.js';
+import {
+  REJECT,
+  describeValue,
+  type Converted,
+  type IssueSink,
+  type RawTextFetcher,
+  type SourceValue,
+} from './value.js';
 
 /**
  * Per-value converters, one per `convert` name of the mapping format. Each takes
@@ -37,7 +44,13 @@ function mismatch(sink: IssueSink, v: SourceValue, expected: string): typeof REJ
 }
 
 /** NUL and invalid UTF-8 handling shared by every converter that reads text. */
-function cleanText(v: string, rowid: bigint, sink: IssueSink, ctx: ConverterContext, verbatim: boolean): string | typeof REJECT {
+function cleanText(
+  v: string,
+  rowid: bigint,
+  sink: IssueSink,
+  ctx: ConverterContext,
+  verbatim: boolean,
+): string | typeof REJECT {
   let out = v;
   if (out.includes(REPLACEMENT)) {
     const raw = ctx.fetchRaw(ctx.column, rowid);
@@ -108,7 +121,8 @@ export function makeConverter(name: ConverterName, ctx: ConverterContext): Value
         // the other side of a halfway point.
         const f = Math.fround(d);
         if (Number.isFinite(d) && !Number.isFinite(f)) return mismatch(sink, v, "a float within real's range");
-        if (f !== d && !Number.isNaN(d)) sink.repair('precision_loss', "rounded to the target's real (float4) column", v);
+        if (f !== d && !Number.isNaN(d))
+          sink.repair('precision_loss', "rounded to the target's real (float4) column", v);
         return String(f);
       };
     case 'numeric':
@@ -171,7 +185,8 @@ export function makeConverter(name: ConverterName, ctx: ConverterContext): Value
         if (Buffer.isBuffer(v)) return v;
         // web2py and others store text in BLOB-declared columns; its bytes are the value,
         // read raw when decoding may have replaced some of them.
-        if (typeof v === 'string') return (v.includes(REPLACEMENT) ? ctx.fetchRaw(ctx.column, rowid) : null) ?? Buffer.from(v, 'utf8');
+        if (typeof v === 'string')
+          return (v.includes(REPLACEMENT) ? ctx.fetchRaw(ctx.column, rowid) : null) ?? Buffer.from(v, 'utf8');
         return mismatch(sink, v, 'bytes');
       };
   }

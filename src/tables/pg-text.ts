@@ -36,7 +36,12 @@ export function numericText(text: string): string | null {
   const zero = first === digits.length;
   if (zero) return scale === 0 ? '0' : `0.${'0'.repeat(scale)}`;
   if (point - first > MAX_WHOLE_DIGITS) return null;
-  const whole = point <= first ? '0' : point >= digits.length ? digits.slice(first) + '0'.repeat(point - digits.length) : digits.slice(first, point);
+  const whole =
+    point <= first
+      ? '0'
+      : point >= digits.length
+        ? digits.slice(first) + '0'.repeat(point - digits.length)
+        : digits.slice(first, point);
   // The digits after the point are exactly `scale` long: frac.length - exp of them.
   const fraction = scale === 0 ? '' : point < 0 ? '0'.repeat(-point) + digits : digits.slice(point);
   return `${sign === '-' ? '-' : ''}${whole}${scale === 0 ? '' : `.${fraction}`}`;
@@ -72,7 +77,8 @@ export function float8Text(value: number, shortest?: string): string {
   let exp = value.toExponential();
   // Only above 2^54 can a halfway point have as few digits as a shortest form.
   if (a >= 2 ** 54) {
-    for (let digits = mantissaDigits(exp).length + 1; onHalfway(exp, a) && digits <= 17; digits++) exp = value.toExponential(digits - 1);
+    for (let digits = mantissaDigits(exp).length + 1; onHalfway(exp, a) && digits <= 17; digits++)
+      exp = value.toExponential(digits - 1);
   }
   const e = exp.indexOf('e');
   const n = exp.slice(e + 2);
@@ -144,7 +150,11 @@ class JsonbPrinter {
     if (c === 102) return this.#literal('false');
     if (c === 110) return this.#literal('null');
     let j = this.#i;
-    for (let d = s.charCodeAt(j); (d >= 48 && d <= 57) || d === 45 || d === 43 || d === 46 || d === 101 || d === 69; d = s.charCodeAt(++j));
+    for (
+      let d = s.charCodeAt(j);
+      (d >= 48 && d <= 57) || d === 45 || d === 43 || d === 46 || d === 101 || d === 69;
+      d = s.charCodeAt(++j)
+    );
     const token = s.slice(this.#i, j);
     this.#i = j;
     return numericText(token) ?? `\u0000bad number ${token}`;
@@ -218,7 +228,10 @@ class JsonbPrinter {
     const order = keys.map((_, i) => i);
     // jsonb's order: shorter UTF-8 first, then bytewise. Equal keys stay in
     // input order, so the last of them is the one kept.
-    order.sort((a, b) => (sizes[a] as number) - (sizes[b] as number) || compareCodePoints(keys[a] as string, keys[b] as string) || a - b);
+    order.sort(
+      (a, b) =>
+        (sizes[a] as number) - (sizes[b] as number) || compareCodePoints(keys[a] as string, keys[b] as string) || a - b,
+    );
     let out = '{';
     let first = true;
     for (let n = 0; n < order.length; n++) {
@@ -242,7 +255,8 @@ function compareCodePoints(a: string, b: string): number {
   for (let i = 0; i < n; i++) {
     const ca = a.charCodeAt(i);
     const cb = b.charCodeAt(i);
-    if (ca !== cb) return (ca >= 0xd800 && ca <= 0xdfff ? ca + 0x10000 : ca) - (cb >= 0xd800 && cb <= 0xdfff ? cb + 0x10000 : cb);
+    if (ca !== cb)
+      return (ca >= 0xd800 && ca <= 0xdfff ? ca + 0x10000 : ca) - (cb >= 0xd800 && cb <= 0xdfff ? cb + 0x10000 : cb);
   }
   return a.length - b.length;
 }

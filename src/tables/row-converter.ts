@@ -101,10 +101,15 @@ const ROWID_ALIASES = ['rowid', '_rowid_', 'oid'];
  * primary key, src/mapping/auto.ts). Only then: a mapped column that happens
  * to be called `oid` and is missing from an older file stays missing.
  */
-export function selectableColumns(sourceColumns: readonly string[], spec: Pick<TableSpec, 'surrogateKey'>): Set<string> {
+export function selectableColumns(
+  sourceColumns: readonly string[],
+  spec: Pick<TableSpec, 'surrogateKey'>,
+): Set<string> {
   const own = new Set(sourceColumns.map((c) => c.toLowerCase()));
   const rowid = spec.surrogateKey;
-  return new Set(rowid !== undefined && ROWID_ALIASES.includes(rowid) && !own.has(rowid) ? [...sourceColumns, rowid] : sourceColumns);
+  return new Set(
+    rowid !== undefined && ROWID_ALIASES.includes(rowid) && !own.has(rowid) ? [...sourceColumns, rowid] : sourceColumns,
+  );
 }
 
 /**
@@ -112,7 +117,12 @@ export function selectableColumns(sourceColumns: readonly string[], spec: Pick<T
  * says what a missing one gets (a constant, or a key of a JSON column read).
  */
 export function columnSatisfied(col: ColumnSpec, present: ReadonlySet<string>): boolean {
-  return col.targetOnly || present.has(col.name) || col.whenMissing !== undefined || (col.fromJson !== undefined && present.has(col.fromJson.column));
+  return (
+    col.targetOnly
+    || present.has(col.name)
+    || col.whenMissing !== undefined
+    || (col.fromJson !== undefined && present.has(col.fromJson.column))
+  );
 }
 
 /** A JSON scalar in the target text form of `col`'s type; undefined when the type does not take it. */
@@ -124,7 +134,9 @@ function jsonScalar(x: unknown, col: ColumnSpec): TargetValue | undefined {
       return typeof x === 'boolean' ? (x ? 't' : 'f') : undefined;
     case 'bigint':
     case 'integer':
-      return typeof x === 'number' && Number.isSafeInteger(x) && (col.type === 'bigint' || Math.abs(x) <= 2147483647) ? String(x) : undefined;
+      return typeof x === 'number' && Number.isSafeInteger(x) && (col.type === 'bigint' || Math.abs(x) <= 2147483647)
+        ? String(x)
+        : undefined;
     case 'double precision':
     case 'numeric':
       return typeof x === 'number' ? String(x) : undefined;
@@ -139,8 +151,11 @@ export function compileTable(spec: TableSpec, sourceColumns: readonly string[], 
   const present = selectableColumns(sourceColumns, spec);
   const mapped = spec.columns.filter((c) => !c.targetOnly);
   const selectColumns = mapped.filter((c) => present.has(c.name)).map((c) => c.name);
-  const derivedFromJson = (c: ColumnSpec): boolean => !present.has(c.name) && c.fromJson !== undefined && present.has(c.fromJson.column);
-  const missingColumns = mapped.filter((c) => !present.has(c.name) && !derivedFromJson(c) && c.whenMissing !== undefined);
+  const derivedFromJson = (c: ColumnSpec): boolean =>
+    !present.has(c.name) && c.fromJson !== undefined && present.has(c.fromJson.column);
+  const missingColumns = mapped.filter(
+    (c) => !present.has(c.name) && !derivedFromJson(c) && c.whenMissing !== undefined,
+  );
   const unsatisfiedColumns = mapped.filter((c) => !columnSatisfied(c, present));
   const mappedNames = new Set(mapped.map((c) => c.name));
   const unmappedColumns = sourceColumns.filter((c) => !mappedNames.has(c));
@@ -161,7 +176,8 @@ export function compileTable(spec: TableSpec, sourceColumns: readonly string[], 
     const target = col.target ?? col.name;
     const idx = indexOf.get(col.name);
     if (idx === undefined) {
-      if (col.whenMissing !== undefined && !derivedFromJson(col)) slots.push({ target, column: col.name, constant: literal(col.whenMissing) });
+      if (col.whenMissing !== undefined && !derivedFromJson(col))
+        slots.push({ target, column: col.name, constant: literal(col.whenMissing) });
       continue;
     }
     const convert = makeConverter(col.convert ?? DEFAULT_CONVERTER[col.type], {
@@ -177,11 +193,20 @@ export function compileTable(spec: TableSpec, sourceColumns: readonly string[], 
   // Filled from a JSON column once that column's value is converted (repaired JSON included).
   for (const col of mapped.filter(derivedFromJson)) {
     const json = slots.findIndex((s) => 'idx' in s && s.column === col.fromJson?.column);
-    slots.push({ target: col.target ?? col.name, column: col.name, json, key: col.fromJson?.key ?? '', spec: col, otherwise: col.whenMissing === undefined ? null : literal(col.whenMissing) });
+    slots.push({
+      target: col.target ?? col.name,
+      column: col.name,
+      json,
+      key: col.fromJson?.key ?? '',
+      spec: col,
+      otherwise: col.whenMissing === undefined ? null : literal(col.whenMissing),
+    });
   }
   const slotOf = new Map(slots.map((s, i) => [s.target, i] as const));
   // NOT NULL columns other than the primary key (checked first, as null_key).
-  const notNull = slots.map((s, i) => ({ s, i })).filter(({ s }) => !pk.includes(s.column) && spec.columns.find((c) => c.name === s.column)?.nullable === false);
+  const notNull = slots
+    .map((s, i) => ({ s, i }))
+    .filter(({ s }) => !pk.includes(s.column) && spec.columns.find((c) => c.name === s.column)?.nullable === false);
   const orphanChecks = (opts.orphans ?? [])
     .map((o) => ({ ...o, idx: o.columns.map((c) => slotOf.get(c) ?? -1), set: new Set(o.missing) }))
     .filter((o) => o.set.size > 0 && o.idx.every((i) => i >= 0));
@@ -223,7 +248,11 @@ export function compileTable(spec: TableSpec, sourceColumns: readonly string[], 
       reject = null;
       for (const i of pkIdx) {
         if (i < 0 || raw[i] === null) {
-          return { values: [], repairs: [], reject: { column: pk.join(', '), kind: 'null_key', message: 'NULL in a primary key column' } };
+          return {
+            values: [],
+            repairs: [],
+            reject: { column: pk.join(', '), kind: 'null_key', message: 'NULL in a primary key column' },
+          };
         }
       }
       const rowid = raw[0] as bigint;
@@ -244,14 +273,27 @@ export function compileTable(spec: TableSpec, sourceColumns: readonly string[], 
         values[s] = out;
       }
       for (const { s, i } of notNull) {
-        if (values[i] === null) return { values: [], repairs: [], reject: { column: s.column, kind: 'null_value', message: 'NULL where the target column is NOT NULL' } };
+        if (values[i] === null)
+          return {
+            values: [],
+            repairs: [],
+            reject: { column: s.column, kind: 'null_value', message: 'NULL where the target column is NOT NULL' },
+          };
       }
       for (const o of orphanChecks) {
         const parts = o.idx.map((i) => values[i] ?? null);
         if (parts.some((p) => p === null)) continue;
         const key = parts.length === 1 ? String(parts[0]) : JSON.stringify(parts.map(String));
         if (o.set.has(key)) {
-          return { values: [], repairs: [], reject: { column: o.columns.join(', '), kind: 'fk_orphan', message: `points to no ${o.parent} row, and the target's foreign key ${o.constraint} refuses such a row` } };
+          return {
+            values: [],
+            repairs: [],
+            reject: {
+              column: o.columns.join(', '),
+              kind: 'fk_orphan',
+              message: `points to no ${o.parent} row, and the target's foreign key ${o.constraint} refuses such a row`,
+            },
+          };
         }
       }
       return { values, repairs, reject: null };
@@ -266,7 +308,11 @@ export function compileTable(spec: TableSpec, sourceColumns: readonly string[], 
  * JSON type also gets `otherwise`, a repair recorded with the value, since
  * the whole JSON is loaded anyway.
  */
-function fromJson(json: TargetValue, slot: { key: string; spec: ColumnSpec; otherwise: TargetValue }, sink: IssueSink): TargetValue {
+function fromJson(
+  json: TargetValue,
+  slot: { key: string; spec: ColumnSpec; otherwise: TargetValue },
+  sink: IssueSink,
+): TargetValue {
   if (typeof json !== 'string') return slot.otherwise;
   let parsed: unknown;
   try {
@@ -274,11 +320,16 @@ function fromJson(json: TargetValue, slot: { key: string; spec: ColumnSpec; othe
   } catch {
     return slot.otherwise;
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || !Object.hasOwn(parsed, slot.key)) return slot.otherwise;
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || !Object.hasOwn(parsed, slot.key))
+    return slot.otherwise;
   const x = (parsed as Record<string, unknown>)[slot.key];
   if (x === null) return null;
   const value = jsonScalar(x, slot.spec);
   if (value !== undefined) return value;
-  sink.repair('type_mismatch', `the JSON key "${slot.key}" holds no ${slot.spec.type}; the column gets ${JSON.stringify(slot.otherwise)}`, JSON.stringify(x));
+  sink.repair(
+    'type_mismatch',
+    `the JSON key "${slot.key}" holds no ${slot.spec.type}; the column gets ${JSON.stringify(slot.otherwise)}`,
+    JSON.stringify(x),
+  );
   return slot.otherwise;
 }

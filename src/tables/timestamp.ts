@@ -10,7 +10,8 @@
 const TIMESTAMP_RE =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?$/;
 
-export type TimestampResult = { readonly ok: true; readonly value: string } | { readonly ok: false; readonly reason: string };
+export type TimestampResult =
+  { readonly ok: true; readonly value: string } | { readonly ok: false; readonly reason: string };
 
 /** Returns the offset of `timeZone` from UTC, in minutes, at the given UTC instant. */
 export type OffsetFn = (utcMillis: number) => number;
@@ -32,7 +33,14 @@ export function timeZoneOffsetFn(timeZone: string): OffsetFn {
     for (const p of fmt.formatToParts(new Date(instant))) {
       if (p.type !== 'literal') parts[p.type] = Number(p.value);
     }
-    const asUtc = utcMillis({ year: parts.year ?? 0, month: parts.month ?? 1, day: parts.day ?? 1, hour: parts.hour ?? 0, minute: parts.minute ?? 0, second: parts.second ?? 0 });
+    const asUtc = utcMillis({
+      year: parts.year ?? 0,
+      month: parts.month ?? 1,
+      day: parts.day ?? 1,
+      hour: parts.hour ?? 0,
+      minute: parts.minute ?? 0,
+      second: parts.second ?? 0,
+    });
     return Math.round((asUtc - Math.floor(instant / 1000) * 1000) / 60000);
   };
 }
@@ -73,12 +81,15 @@ export function parseTimestamp(text: string, offsetOf: OffsetFn): TimestampResul
   }
   if (offsetMinutes === 0) {
     if (f.written !== null) return { ok: true, value: `${f.written}.${f.micros}+00` };
-    return { ok: true, value: `${pad(f.year, 4)}-${pad(f.month)}-${pad(f.day)} ${pad(f.hour)}:${pad(f.minute)}:${pad(f.second)}.${f.micros}+00` };
+    return {
+      ok: true,
+      value: `${pad(f.year, 4)}-${pad(f.month)}-${pad(f.day)} ${pad(f.hour)}:${pad(f.minute)}:${pad(f.second)}.${f.micros}+00`,
+    };
   }
   const utc = new Date(wallMillis - offsetMinutes * 60000);
   const value =
-    `${pad(utc.getUTCFullYear(), 4)}-${pad(utc.getUTCMonth() + 1)}-${pad(utc.getUTCDate())} ` +
-    `${pad(utc.getUTCHours())}:${pad(utc.getUTCMinutes())}:${pad(utc.getUTCSeconds())}.${f.micros}+00`;
+    `${pad(utc.getUTCFullYear(), 4)}-${pad(utc.getUTCMonth() + 1)}-${pad(utc.getUTCDate())} `
+    + `${pad(utc.getUTCHours())}:${pad(utc.getUTCMinutes())}:${pad(utc.getUTCSeconds())}.${f.micros}+00`;
   return { ok: true, value };
 }
 
@@ -96,7 +107,17 @@ function generalFields(text: string): Fields | TimestampResult {
     // PostgreSQL keeps microseconds; rounding nanoseconds away would change the value silently.
     return { ok: false, reason: `more than microsecond precision: ${JSON.stringify(text)}` };
   }
-  const f = { year: Number(ys), month: Number(mos), day: Number(ds), hour: Number(hs), minute: Number(mis), second: Number(ss), micros: frac.padEnd(6, '0'), zone, written: null };
+  const f = {
+    year: Number(ys),
+    month: Number(mos),
+    day: Number(ds),
+    hour: Number(hs),
+    minute: Number(mis),
+    second: Number(ss),
+    micros: frac.padEnd(6, '0'),
+    zone,
+    written: null,
+  };
   return validDateTime(f) ? f : { ok: false, reason: `no such date or time: ${JSON.stringify(text)}` };
 }
 
@@ -117,7 +138,14 @@ function isoNaiveFields(text: string): Fields | null {
   const n = text.length;
   if (n !== 19 && (n < 21 || n > 26)) return null;
   const sep = text.charCodeAt(10);
-  if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || (sep !== 84 && sep !== 32) || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return null;
+  if (
+    text.charCodeAt(4) !== 45
+    || text.charCodeAt(7) !== 45
+    || (sep !== 84 && sep !== 32)
+    || text.charCodeAt(13) !== 58
+    || text.charCodeAt(16) !== 58
+  )
+    return null;
   if (n > 19 && text.charCodeAt(19) !== 46) return null;
   for (let i = 20; i < n; i++) {
     const c = text.charCodeAt(i);
@@ -146,7 +174,16 @@ function parseZone(zone: string): number {
 }
 
 function validDateTime(f: Fields): boolean {
-  return f.year >= 1 && f.month >= 1 && f.month <= 12 && f.day >= 1 && f.day <= daysInMonth(f.year, f.month) && f.hour <= 23 && f.minute <= 59 && f.second <= 59;
+  return (
+    f.year >= 1
+    && f.month >= 1
+    && f.month <= 12
+    && f.day >= 1
+    && f.day <= daysInMonth(f.year, f.month)
+    && f.hour <= 23
+    && f.minute <= 59
+    && f.second <= 59
+  );
 }
 
 /** Proleptic Gregorian, as Date.UTC and PostgreSQL count. */

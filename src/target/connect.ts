@@ -31,7 +31,8 @@ function explain(err: unknown, dsn: TargetDsn, ms: number): string {
       return `${where} cannot be reached from this machine (${raw})`;
   }
   // A host that never answers ends in the driver's timeout, which it reports as an SSL or timeout error.
-  if (ms >= CONNECT_TIMEOUT_MS - 500) return `no answer from ${where} within ${CONNECT_TIMEOUT_MS / 1000} s: is the host reachable from here and the port open? (${raw})`;
+  if (ms >= CONNECT_TIMEOUT_MS - 500)
+    return `no answer from ${where} within ${CONNECT_TIMEOUT_MS / 1000} s: is the host reachable from here and the port open? (${raw})`;
   if (/error establishing an SSL connection|Connection terminated unexpectedly/i.test(raw)) {
     return `something at ${where} took the connection but did not answer as PostgreSQL does: is the host reachable from here (a proxy or firewall may answer for it), and is PostgreSQL listening on that port? (${raw})`;
   }
@@ -75,13 +76,18 @@ export async function connectTarget(dsn: TargetDsn, applicationName = 'aragora-m
     }
     return await attempt(dsn.ssl);
   } catch (err: unknown) {
-    throw new TargetError('TARGET_UNREACHABLE', `cannot connect to ${dsn.display}: ${explain(err, dsn, Date.now() - started)}`, { cause: err });
+    throw new TargetError(
+      'TARGET_UNREACHABLE',
+      `cannot connect to ${dsn.display}: ${explain(err, dsn, Date.now() - started)}`,
+      { cause: err },
+    );
   }
 }
 
 /** SQLSTATE classes and driver messages of a connection the server or the network ended. */
 const LOST_SQLSTATE = /^(57P0[123]|08\w{3})$/;
-const LOST_MESSAGE = /Connection terminated|connection error and is not queryable|Client was closed and is not queryable|terminating connection|server closed the connection/i;
+const LOST_MESSAGE =
+  /Connection terminated|connection error and is not queryable|Client was closed and is not queryable|terminating connection|server closed the connection/i;
 const LOST_ERRNO = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED']);
 
 /**
@@ -92,7 +98,13 @@ const LOST_ERRNO = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED'])
 export function connectionLost(err: unknown): TargetError | null {
   if (err instanceof TargetError) return err.code === 'TARGET_CONNECTION_LOST' ? err : null;
   const e = err as { code?: string; message?: string };
-  const lost = (e.code !== undefined && (LOST_SQLSTATE.test(e.code) || LOST_ERRNO.has(e.code))) || LOST_MESSAGE.test(e.message ?? '');
+  const lost =
+    (e.code !== undefined && (LOST_SQLSTATE.test(e.code) || LOST_ERRNO.has(e.code)))
+    || LOST_MESSAGE.test(e.message ?? '');
   if (!lost) return null;
-  return new TargetError('TARGET_CONNECTION_LOST', `the connection to the target was lost: ${e.message ?? String(err)}`, { cause: err });
+  return new TargetError(
+    'TARGET_CONNECTION_LOST',
+    `the connection to the target was lost: ${e.message ?? String(err)}`,
+    { cause: err },
+  );
 }

@@ -31,8 +31,8 @@ type Utf8Write = (this: Buffer, text: string, offset: number) => number;
  * looked up once and `buf.write` stands in where it is missing.
  */
 const utf8Write: Utf8Write =
-  (Buffer.prototype as unknown as { utf8Write?: Utf8Write }).utf8Write ??
-  function (this: Buffer, text: string, offset: number): number {
+  (Buffer.prototype as unknown as { utf8Write?: Utf8Write }).utf8Write
+  ?? function (this: Buffer, text: string, offset: number): number {
     return this.write(text, offset, 'utf8');
   };
 

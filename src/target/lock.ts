@@ -41,7 +41,12 @@ export async function runLockHeld(client: pg.Client): Promise<boolean> {
 }
 
 async function lockHolder(client: pg.Client): Promise<string | null> {
-  const r = await client.query<{ pid: number; application_name: string; client_addr: string | null; backend_start: Date }>(
+  const r = await client.query<{
+    pid: number;
+    application_name: string;
+    client_addr: string | null;
+    backend_start: Date;
+  }>(
     `SELECT a.pid, a.application_name, a.client_addr::text AS client_addr, a.backend_start
        FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
       WHERE l.locktype = 'advisory' AND l.granted AND l.objid = (${LOCK_SQL_KEY})::oid AND l.pid <> pg_backend_pid()

@@ -1,5 +1,5 @@
 import type { Conflict, MergeRule, TableSpec } from '../mapping/schema.js';
-import { quoteIdent, quoteLiteral } from '../util/quote.js';
+import { quoteIdent } from '../util/quote.js';
 
 /**
  * SQL for rows whose key already exists in the target, one statement per step,
@@ -65,12 +65,27 @@ export function mergeExpression(c: string, rule: MergeRule): string {
  * re-assign instead. Null for every other table.
  */
 export function rekeyedTextKey(spec: TableSpec): string | null {
-  return spec.conflict.policy === 'keep-both' && spec.surrogateKey === undefined && spec.key.length === 1 ? (spec.key[0] as string) : null;
+  return spec.conflict.policy === 'keep-both' && spec.surrogateKey === undefined && spec.key.length === 1
+    ? (spec.key[0] as string)
+    : null;
+}
+
+/**
+ * Rows of the stage whose key exists, as the ledger records them
+ * (recordConflicts in src/ledger/conflicts.ts): each with the row before and
+ * the incoming row, under the policy's name and the outcome it had.
+ */
+export interface Collisions {
+  /** The policy as the ledger names it (`newest:<column>` for newest). */
+  readonly policy: string;
+  /** SQL expression over `t` (the target row) and `s` (the staged row): what the policy did. */
+  readonly outcome: string;
+  /** `FROM stage AS s JOIN target AS t ON key`: the colliding pairs. */
+  readonly from: string;
 }
 
 export interface ConflictSql {
-  /** Rows of the stage whose key exists: recorded with the row before and the incoming row. */
-  readonly record: string;
+  readonly collisions: Collisions;
   /** The update the policy makes to existing rows, or null when it keeps them. */
   readonly update: string | null;
   /** Removes the resolved rows from the stage; its row count is rowsMerged. */
@@ -82,7 +97,14 @@ export interface ConflictSql {
  * in the stage; `key` the target names of the natural key. Parameters: $1 run
  * id, $2 source file, $3 source table, $4 target table name.
  */
-export function conflictSql(spec: TableSpec, conflict: Conflict, target: string, stage: string, columns: readonly string[], key: readonly string[]): ConflictSql {
+export function conflictSql(
+  spec: TableSpec,
+  conflict: Conflict,
+  target: string,
+  stage: string,
+  columns: readonly string[],
+  key: readonly string[],
+): ConflictSql {
   const on = key.map((k) => `${col('t', k)} = ${col('s', k)}`).join(' AND ');
   const nonKey = columns.filter((c) => !key.includes(c) && c !== spec.surrogateKey);
   let outcome = `'kept-existing'`;
@@ -90,13 +112,19 @@ export function conflictSql(spec: TableSpec, conflict: Conflict, target: string,
   switch (conflict.policy) {
     case 'overwrite':
       outcome = `'overwritten'`;
-      update = nonKey.length === 0 ? null : `UPDATE ${target} AS t SET ${nonKey.map((c) => `${quoteIdent(c)} = ${col('s', c)}`).join(', ')} FROM ${stage} AS s WHERE ${on}`;
+      update =
+        nonKey.length === 0
+          ? null
+          : `UPDATE ${target} AS t SET ${nonKey.map((c) => `${quoteIdent(c)} = ${col('s', c)}`).join(', ')} FROM ${stage} AS s WHERE ${on}`;
       break;
     case 'newest': {
       const n = conflict.column;
       const wins = `((${col('t', n)} IS NULL AND ${col('s', n)} IS NOT NULL) OR ${col('s', n)} > ${col('t', n)})`;
       outcome = `CASE WHEN ${wins} THEN 'incoming-newer' ELSE 'kept-existing' END`;
-      update = nonKey.length === 0 ? null : `UPDATE ${target} AS t SET ${nonKey.map((c) => `${quoteIdent(c)} = ${col('s', c)}`).join(', ')} FROM ${stage} AS s WHERE ${on} AND ${wins}`;
+      update =
+        nonKey.length === 0
+          ? null
+          : `UPDATE ${target} AS t SET ${nonKey.map((c) => `${quoteIdent(c)} = ${col('s', c)}`).join(', ')} FROM ${stage} AS s WHERE ${on} AND ${wins}`;
       break;
     }
     case 'merge': {
@@ -123,10 +151,11 @@ export function conflictSql(spec: TableSpec, conflict: Conflict, target: string,
     case 'fail':
       break;
   }
-  const record = `INSERT INTO aragora_migrate.conflicts (run_id, source_file, source_table, source_rowid, target_table, row_key, policy, outcome, before_row, incoming_row)
-    SELECT $1, $2, $3, s.__rowid, $4, s.__key, ${quoteLiteral(conflict.policy === 'newest' ? `newest:${conflict.column}` : conflict.policy)}, ${outcome},
-           to_jsonb(t.*), to_jsonb(s.*) - '__rowid' - '__key'
-      FROM ${stage} AS s JOIN ${target} AS t ON ${on}`;
+  const collisions = {
+    policy: conflict.policy === 'newest' ? `newest:${conflict.column}` : conflict.policy,
+    outcome,
+    from: `FROM ${stage} AS s JOIN ${target} AS t ON ${on}`,
+  };
   const discard = `DELETE FROM ${stage} AS s USING ${target} AS t WHERE ${on}`;
-  return { record, update, discard };
+  return { collisions, update, discard };
 }

@@ -18,13 +18,19 @@ export function createTableSql(schema: string, spec: TableSpec): string {
   const cols = spec.columns.map((c) => {
     // An autoincrement id is a serial, as in the app's DDL (bigserial: SQLite's are 64-bit):
     // the app inserts without an id, the tool with the source's.
-    if (spec.surrogateKey === c.name) return `${quoteIdent(targetName(c))} ${c.type === 'integer' ? 'serial' : 'bigserial'}`;
+    if (spec.surrogateKey === c.name)
+      return `${quoteIdent(targetName(c))} ${c.type === 'integer' ? 'serial' : 'bigserial'}`;
     const parts = [quoteIdent(targetName(c)), pgTypeName(c.type)];
     if (c.default !== undefined) parts.push(`DEFAULT ${c.default}`);
     if (!c.nullable) parts.push('NOT NULL');
     return parts.join(' ');
   });
-  const byName = (n: string): string => quoteIdent(targetName(spec.columns.find((c) => c.name === n) ?? { name: n, type: 'text', nullable: true, targetOnly: false }));
+  const byName = (n: string): string =>
+    quoteIdent(
+      targetName(
+        spec.columns.find((c) => c.name === n) ?? { name: n, type: 'text', nullable: true, targetOnly: false },
+      ),
+    );
   const pk = spec.primaryKey ?? spec.key;
   cols.push(`PRIMARY KEY (${pk.map(byName).join(', ')})`);
   for (const u of spec.unique) {
@@ -76,7 +82,13 @@ export interface PreparedTarget {
  * table lacks is created. What refuses the run was judged before
  * (target-fit.ts), for every table at once.
  */
-export async function prepareTargetTable(client: pg.Client, schema: string, spec: TableSpec, state: TargetTableState, widen: readonly ColumnWidening[]): Promise<PreparedTarget> {
+export async function prepareTargetTable(
+  client: pg.Client,
+  schema: string,
+  spec: TableSpec,
+  state: TargetTableState,
+  widen: readonly ColumnWidening[],
+): Promise<PreparedTarget> {
   const table = qualified(schema, spec.target);
   if (!state.exists) {
     await client.query(createTableSql(schema, spec));
@@ -87,11 +99,18 @@ export async function prepareTargetTable(client: pg.Client, schema: string, spec
   const add = spec.columns.filter((c) => !state.columns.has(targetName(c)));
   for (const c of add) {
     const def = c.default !== undefined ? ` DEFAULT ${c.default}` : '';
-    await client.query(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${quoteIdent(targetName(c))} ${pgTypeName(c.type)}${def}`);
+    await client.query(
+      `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${quoteIdent(targetName(c))} ${pgTypeName(c.type)}${def}`,
+    );
   }
   const triggers = spec.triggers.filter((t) => !state.triggers.has(t.name));
   for (const t of triggers) for (const sql of triggerSql(schema, spec.target, t)) await client.query(sql);
-  return { created: false, addedColumns: add.map(targetName), widened: widen, addedTriggers: triggers.map((t) => t.name) };
+  return {
+    created: false,
+    addedColumns: add.map(targetName),
+    widened: widen,
+    addedTriggers: triggers.map((t) => t.name),
+  };
 }
 
 /** A foreign key of the application's schema, in target names. */
@@ -109,12 +128,16 @@ export interface AppForeignKey {
  * names (mappings reference source tables), named as PostgreSQL names an
  * inline REFERENCES: `<table>_<columns>_fkey`.
  */
-export function appForeignKeys(spec: TableSpec, bySource: ReadonlyMap<string, { readonly table: TableSpec }>): AppForeignKey[] {
+export function appForeignKeys(
+  spec: TableSpec,
+  bySource: ReadonlyMap<string, { readonly table: TableSpec }>,
+): AppForeignKey[] {
   const out: AppForeignKey[] = [];
   for (const fk of spec.foreignKeys) {
     const parent = bySource.get(fk.references.table)?.table;
     if (!fk.enforce || parent === undefined) continue;
-    const col = (t: TableSpec, n: string): string => targetName(t.columns.find((c) => c.name === n) ?? { name: n, type: 'text', nullable: true, targetOnly: false });
+    const col = (t: TableSpec, n: string): string =>
+      targetName(t.columns.find((c) => c.name === n) ?? { name: n, type: 'text', nullable: true, targetOnly: false });
     const columns = fk.columns.map((c) => col(spec, c));
     out.push({
       name: `${spec.target}_${columns.join('_')}_fkey`.slice(0, 63),
@@ -145,7 +168,11 @@ export interface AddedForeignKey {
  * key added by an earlier, killed process is validated when it can be. Null
  * when the table holds the key already, or the referenced table is absent.
  */
-export async function ensureForeignKey(client: pg.Client, schema: string, fk: AppForeignKey): Promise<AddedForeignKey | null> {
+export async function ensureForeignKey(
+  client: pg.Client,
+  schema: string,
+  fk: AppForeignKey,
+): Promise<AddedForeignKey | null> {
   const table = qualified(schema, fk.table);
   const parent = qualified(schema, fk.parent);
   const parentExists = await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [parent]);
@@ -159,9 +186,15 @@ export async function ensureForeignKey(client: pg.Client, schema: string, fk: Ap
   const found = existing.rows[0];
   if (found?.validated === true) return null;
   const cols = fk.columns.map((c) => `c.${quoteIdent(c)}`);
-  const match = fk.parentColumns.map((p, i) => `p.${quoteIdent(p)} = c.${quoteIdent(fk.columns[i] as string)}`).join(' AND ');
+  const match = fk.parentColumns
+    .map((p, i) => `p.${quoteIdent(p)} = c.${quoteIdent(fk.columns[i] as string)}`)
+    .join(' AND ');
   const orphans = Number(
-    (await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} AS c WHERE ${cols.map((c) => `${c} IS NOT NULL`).join(' AND ')} AND NOT EXISTS (SELECT 1 FROM ${parent} AS p WHERE ${match})`)).rows[0]?.n ?? 0,
+    (
+      await client.query<{ n: string }>(
+        `SELECT count(*) AS n FROM ${table} AS c WHERE ${cols.map((c) => `${c} IS NOT NULL`).join(' AND ')} AND NOT EXISTS (SELECT 1 FROM ${parent} AS p WHERE ${match})`,
+      )
+    ).rows[0]?.n ?? 0,
   );
   const name = found?.name ?? fk.name;
   if (found === undefined) {

@@ -32,10 +32,23 @@ export interface TargetTableState {
 }
 
 /** The state of a table that does not exist. */
-export const MISSING_TABLE: TargetTableState = { exists: false, columns: new Map(), notNull: new Set(), selfFilled: new Set(), foreignKeys: [], triggers: new Set(), rows: 0, bytes: 0 };
+export const MISSING_TABLE: TargetTableState = {
+  exists: false,
+  columns: new Map(),
+  notNull: new Set(),
+  selfFilled: new Set(),
+  foreignKeys: [],
+  triggers: new Set(),
+  rows: 0,
+  bytes: 0,
+};
 
 /** Reads which target tables exist, their columns, keys, triggers and sizes. Reads only. */
-export async function inspectTarget(client: pg.Client, schema: string, tables: readonly string[]): Promise<Map<string, TargetTableState>> {
+export async function inspectTarget(
+  client: pg.Client,
+  schema: string,
+  tables: readonly string[],
+): Promise<Map<string, TargetTableState>> {
   const res = await client.query<{ table: string; column: string; type: string; notnull: boolean; filled: boolean }>(
     `SELECT c.relname AS table, a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS notnull,
             a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '' AS filled
@@ -48,7 +61,11 @@ export async function inspectTarget(client: pg.Client, schema: string, tables: r
   );
   const columns = new Map<string, { types: Map<string, string>; notNull: Set<string>; selfFilled: Set<string> }>();
   for (const r of res.rows) {
-    const m = columns.get(r.table) ?? { types: new Map<string, string>(), notNull: new Set<string>(), selfFilled: new Set<string>() };
+    const m = columns.get(r.table) ?? {
+      types: new Map<string, string>(),
+      notNull: new Set<string>(),
+      selfFilled: new Set<string>(),
+    };
     m.types.set(r.column, r.type);
     if (r.notnull) m.notNull.add(r.column);
     if (r.filled) m.selfFilled.add(r.column);
@@ -62,8 +79,18 @@ export async function inspectTarget(client: pg.Client, schema: string, tables: r
       continue;
     }
     const table = qualified(schema, t);
-    const count = await client.query<{ n: string; bytes: string }>(`SELECT count(*) AS n, pg_total_relation_size($1::regclass) AS bytes FROM ${table}`, [table]);
-    const fks = await client.query<{ name: string; columns: string[]; parent: string; parent_schema: string; parent_columns: string[]; validated: boolean }>(
+    const count = await client.query<{ n: string; bytes: string }>(
+      `SELECT count(*) AS n, pg_total_relation_size($1::regclass) AS bytes FROM ${table}`,
+      [table],
+    );
+    const fks = await client.query<{
+      name: string;
+      columns: string[];
+      parent: string;
+      parent_schema: string;
+      parent_columns: string[];
+      validated: boolean;
+    }>(
       `SELECT k.conname AS name, k.convalidated AS validated, p.relname AS parent, pn.nspname AS parent_schema,
               ARRAY(SELECT a.attname FROM unnest(k.conkey) WITH ORDINALITY AS x(n, o) JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = x.n ORDER BY x.o)::text[] AS columns,
               ARRAY(SELECT a.attname FROM unnest(k.confkey) WITH ORDINALITY AS x(n, o) JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = x.n ORDER BY x.o)::text[] AS parent_columns
@@ -71,13 +98,23 @@ export async function inspectTarget(client: pg.Client, schema: string, tables: r
         WHERE k.conrelid = $1::regclass AND k.contype = 'f' ORDER BY k.conname`,
       [table],
     );
-    const triggers = await client.query<{ name: string }>('SELECT tgname AS name FROM pg_trigger WHERE tgrelid = $1::regclass AND NOT tgisinternal', [table]);
+    const triggers = await client.query<{ name: string }>(
+      'SELECT tgname AS name FROM pg_trigger WHERE tgrelid = $1::regclass AND NOT tgisinternal',
+      [table],
+    );
     out.set(t, {
       exists: true,
       columns: cols.types,
       notNull: cols.notNull,
       selfFilled: cols.selfFilled,
-      foreignKeys: fks.rows.map((k) => ({ name: k.name, columns: k.columns, parent: k.parent, parentSchema: k.parent_schema, parentColumns: k.parent_columns, validated: k.validated })),
+      foreignKeys: fks.rows.map((k) => ({
+        name: k.name,
+        columns: k.columns,
+        parent: k.parent,
+        parentSchema: k.parent_schema,
+        parentColumns: k.parent_columns,
+        validated: k.validated,
+      })),
       triggers: new Set(triggers.rows.map((x) => x.name)),
       rows: Number(count.rows[0]?.n ?? 0),
       bytes: Number(count.rows[0]?.bytes ?? 0),
@@ -90,10 +127,31 @@ export async function inspectTarget(client: pg.Client, schema: string, tables: r
  * The target schema (`--schema`) must exist: the tool creates tables, not
  * schemas. A finding for plan; migrate refuses with the same code.
  */
-export async function schemaMissing(client: pg.Client, schema: string): Promise<{ file: null; table: null; column: null; kind: 'schema_missing'; action: 'block'; code: 'TARGET_SCHEMA_MISSING'; count: 1; message: string } | null> {
+export async function schemaMissing(
+  client: pg.Client,
+  schema: string,
+): Promise<{
+  file: null;
+  table: null;
+  column: null;
+  kind: 'schema_missing';
+  action: 'block';
+  code: 'TARGET_SCHEMA_MISSING';
+  count: 1;
+  message: string;
+} | null> {
   const r = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
   if ((r.rowCount ?? 0) > 0) return null;
-  return { file: null, table: null, column: null, kind: 'schema_missing', action: 'block', code: 'TARGET_SCHEMA_MISSING', count: 1, message: `the target has no schema ${schema} (--schema): create it (CREATE SCHEMA ${quoteIdent(schema)}), or name one that exists` };
+  return {
+    file: null,
+    table: null,
+    column: null,
+    kind: 'schema_missing',
+    action: 'block',
+    code: 'TARGET_SCHEMA_MISSING',
+    count: 1,
+    message: `the target has no schema ${schema} (--schema): create it (CREATE SCHEMA ${quoteIdent(schema)}), or name one that exists`,
+  };
 }
 
 /**
@@ -161,6 +219,9 @@ export async function existingKeys(
   });
   const unnest = `unnest(${types.map((t, i) => `$${i + 1}::${t}`).join(', ')}) AS u(${cols.join(', ')})`;
   const on = keyColumns.map((k, j) => `t.${quoteIdent(k.name)} = u.k${j}::${k.type}`).join(' AND ');
-  const res = await client.query<{ i: number }>(`SELECT u.i FROM ${unnest} JOIN ${qualified(schema, table)} t ON ${on}`, params);
+  const res = await client.query<{ i: number }>(
+    `SELECT u.i FROM ${unnest} JOIN ${qualified(schema, table)} t ON ${on}`,
+    params,
+  );
   return res.rows.map((r) => r.i);
 }

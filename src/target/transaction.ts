@@ -10,7 +10,11 @@ export type TransactionMode = '' | 'READ ONLY' | 'ISOLATION LEVEL REPEATABLE REA
  * ROLLBACK fails on a connection already lost). Every multi-statement change
  * of the target and the ledger goes through here, so none can be half-applied.
  */
-export async function withTransaction<T>(client: pg.Client, work: (tx: pg.Client) => Promise<T>, mode: TransactionMode = ''): Promise<T> {
+export async function withTransaction<T>(
+  client: pg.Client,
+  work: (tx: pg.Client) => Promise<T>,
+  mode: TransactionMode = '',
+): Promise<T> {
   await client.query(mode === '' ? 'BEGIN' : `BEGIN ${mode}`);
   let result: T;
   try {
@@ -28,7 +32,12 @@ export async function withTransaction<T>(client: pg.Client, work: (tx: pg.Client
  * and releases it however `work` ends. A lost connection releases a session
  * lock on the server by itself, so a failed release is not an error.
  */
-export async function withRunLock<T>(client: pg.Client, timeoutSeconds: number, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+export async function withRunLock<T>(
+  client: pg.Client,
+  timeoutSeconds: number,
+  work: () => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
   await acquireRunLock(client, timeoutSeconds, signal);
   try {
     return await work();

@@ -1,5 +1,16 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -51,7 +62,11 @@ export interface PartialCopy {
  * crash leaves at most the partial file, which the next copy to the same name
  * replaces. A copy, not a rename of the source, so it works across file systems.
  */
-export async function copyToPartial(from: string, to: string, onBytes?: (done: number, total: number) => void): Promise<PartialCopy> {
+export async function copyToPartial(
+  from: string,
+  to: string,
+  onBytes?: (done: number, total: number) => void,
+): Promise<PartialCopy> {
   const partial = partialPathFor(to);
   rmSync(partial, { force: true });
   const hash = createHash('sha256');

@@ -4,7 +4,11 @@
  * is ignored, and so is the edge that closes a cycle: items that depend on
  * each other in a circle keep their own order.
  */
-export function dependenciesFirst<T>(items: readonly T[], keyOf: (item: T) => string, dependsOn: (item: T) => Iterable<string>): T[] {
+export function dependenciesFirst<T>(
+  items: readonly T[],
+  keyOf: (item: T) => string,
+  dependsOn: (item: T) => Iterable<string>,
+): T[] {
   const byKey = new Map(items.map((i) => [keyOf(i), i] as const));
   const out: T[] = [];
   const placed = new Set<string>();

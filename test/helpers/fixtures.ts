@@ -44,7 +44,10 @@ export function naturalKey(dir: string, mappings: MappingSet, file: string, tabl
       .sort((a, b) => Number(a.pk) - Number(b.pk))
       .map((c) => c.name);
     if (pk.length !== 1 || spec.key.join() === pk.join()) return pkKey;
-    const row = db.prepare(`SELECT rowid, ${spec.key.map((k) => `"${k}"`).join(', ')} FROM "${table}" WHERE "${pk[0] ?? ''}" = ?`).raw(true).get(pkKey) as unknown[] | undefined;
+    const row = db
+      .prepare(`SELECT rowid, ${spec.key.map((k) => `"${k}"`).join(', ')} FROM "${table}" WHERE "${pk[0] ?? ''}" = ?`)
+      .raw(true)
+      .get(pkKey) as unknown[] | undefined;
     return row === undefined ? pkKey : formatKey(row.slice(1), row[0] as bigint);
   });
 }

@@ -10,9 +10,29 @@ import { tempDir } from './files.js';
 export const mappings = loadBuiltinMappingSet();
 
 /** Runs a migration in-process with the CLI's defaults. */
-export async function migrate(dataDir: string, url: string, extra: { instance?: string; sourceTimezone?: string; batchRows?: number; verify?: boolean; mappings?: MappingSet; widenColumns?: boolean } = {}): Promise<MigrateReport> {
+export async function migrate(
+  dataDir: string,
+  url: string,
+  extra: {
+    instance?: string;
+    sourceTimezone?: string;
+    batchRows?: number;
+    verify?: boolean;
+    mappings?: MappingSet;
+    widenColumns?: boolean;
+  } = {},
+): Promise<MigrateReport> {
   return runMigration({
-    config: loadConfig({ dataDir, databaseUrl: url, instance: extra.instance ?? 'test-a', widenColumns: extra.widenColumns ?? false, ...(extra.sourceTimezone !== undefined ? { sourceTimezone: extra.sourceTimezone } : {}) }, {}),
+    config: loadConfig(
+      {
+        dataDir,
+        databaseUrl: url,
+        instance: extra.instance ?? 'test-a',
+        widenColumns: extra.widenColumns ?? false,
+        ...(extra.sourceTimezone !== undefined ? { sourceTimezone: extra.sourceTimezone } : {}),
+      },
+      {},
+    ),
     mappings: extra.mappings ?? mappings,
     reporter: silentReporter,
     signal: new AbortController().signal,
@@ -42,10 +62,15 @@ export async function withPg<T>(url: string, fn: (c: pg.Client) => Promise<T>): 
  */
 export async function tableDigests(url: string, schema = 'public'): Promise<Record<string, string>> {
   return withPg(url, async (c) => {
-    const tables = await c.query<{ t: string }>(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' ORDER BY 1`, [schema]);
+    const tables = await c.query<{ t: string }>(
+      `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' ORDER BY 1`,
+      [schema],
+    );
     const out: Record<string, string> = {};
     for (const { t } of tables.rows) {
-      const r = await c.query<{ n: string; d: string | null }>(`SELECT count(*) AS n, md5(string_agg(md5(x::text), '' ORDER BY md5(x::text))) AS d FROM "${schema}"."${t}" x`);
+      const r = await c.query<{ n: string; d: string | null }>(
+        `SELECT count(*) AS n, md5(string_agg(md5(x::text), '' ORDER BY md5(x::text))) AS d FROM "${schema}"."${t}" x`,
+      );
       out[t] = `${r.rows[0]?.n ?? 0}:${r.rows[0]?.d ?? ''}`;
     }
     return out;

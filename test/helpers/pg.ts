@@ -36,9 +36,7 @@ export function maskDsn(url: string): string {
     return parsed.toString();
   } catch {
     // Not a URL: fall back to patterns so nothing secret is ever logged.
-    return url
-      .replace(/(\/\/[^:/@\s]*:)[^@\s]*@/, '$1***@')
-      .replace(/(password\s*=\s*)('[^']*'|\S+)/gi, '$1***');
+    return url.replace(/(\/\/[^:/@\s]*:)[^@\s]*@/, '$1***@').replace(/(password\s*=\s*)('[^']*'|\S+)/gi, '$1***');
   }
 }
 

@@ -32,9 +32,17 @@ async function planThenMigrate(m: FixtureManifest, url: string, instance: string
   expect([0, 3], run.message).toContain(run.exitCode);
   expect(run.exitCode, 'plan predicts migrate').toBe(plan.exitCode);
   const rejected = (tables: readonly { source: { file: string; table: string }; rowsRejected: number }[]): string[] =>
-    tables.filter((t) => t.rowsRejected > 0).map((t) => `${t.source.file} ${t.source.table}: ${t.rowsRejected}`).sort();
+    tables
+      .filter((t) => t.rowsRejected > 0)
+      .map((t) => `${t.source.file} ${t.source.table}: ${t.rowsRejected}`)
+      .sort();
   expect(rejected(run.tables), 'rows rejected, per table').toEqual(rejected(plan.tables));
-  expect(run.verification?.ok, JSON.stringify(run.verification?.tables.filter((t) => t.mismatches.length > 0).map((t) => [t.target, t.mismatches.slice(0, 3)]))).toBe(true);
+  expect(
+    run.verification?.ok,
+    JSON.stringify(
+      run.verification?.tables.filter((t) => t.mismatches.length > 0).map((t) => [t.target, t.mismatches.slice(0, 3)]),
+    ),
+  ).toBe(true);
 }
 
 /** PostgresStore.initialize() of every store, as the app runs it at start: it must not fail. */
@@ -73,14 +81,20 @@ async function appWorksOnMigratedRows(url: string, label: string): Promise<void>
     const match = statement('elo', 'save_match');
     const saved = await c.query<{ id: number }>(match.sql, [`contract-${label}`, ...match.params.slice(1)]);
     expect(Number(saved.rows[0]?.id)).toBeGreaterThan(maxMatch);
-    const agent = (await one<{ a: string }>(c, 'SELECT agent_name AS a FROM elo_ratings ORDER BY agent_name LIMIT 1')).a;
+    const agent = (await one<{ a: string }>(c, 'SELECT agent_name AS a FROM elo_ratings ORDER BY agent_name LIMIT 1'))
+      .a;
     const update = statement('elo', 'update_elo');
     expect((await c.query(update.sql, [agent, 1600.25, ['security'], 1610.5])).rowCount).toBe(1);
     const history = statement('elo', 'save_elo_history');
     await c.query(history.sql, [agent, ...history.params.slice(1)]);
 
     // Consensus: store a dissent on a migrated consensus, acknowledge a migrated dissent.
-    const consensus = (await one<{ id: string }>(c, 'SELECT c.id FROM consensus c WHERE EXISTS (SELECT 1 FROM dissent d WHERE d.debate_id = c.id) ORDER BY c.id LIMIT 1')).id;
+    const consensus = (
+      await one<{ id: string }>(
+        c,
+        'SELECT c.id FROM consensus c WHERE EXISTS (SELECT 1 FROM dissent d WHERE d.debate_id = c.id) ORDER BY c.id LIMIT 1',
+      )
+    ).id;
     const store = statement('consensus', 'store_dissent');
     const newDissent = `contract-dissent-${label}`;
     await c.query(store.sql, [newDissent, consensus, ...store.params.slice(2)]);
@@ -95,16 +109,26 @@ async function appWorksOnMigratedRows(url: string, label: string): Promise<void>
     expect(migrated.reasoning).toBe(migrated.data_reasoning);
     const ack = statement('consensus', 'acknowledge_dissent');
     expect((await c.query(ack.sql, ['Seen and answered', '"Seen and answered"', migrated.id])).rowCount).toBe(1);
-    expect(await one(c, 'SELECT acknowledged, rebuttal FROM dissent WHERE id = $1', [migrated.id])).toEqual({ acknowledged: true, rebuttal: 'Seen and answered' });
+    expect(await one(c, 'SELECT acknowledged, rebuttal FROM dissent WHERE id = $1', [migrated.id])).toEqual({
+      acknowledged: true,
+      rebuttal: 'Seen and answered',
+    });
 
     // Continuum: promote a migrated memory, in the app's transaction.
-    const memory = (await one<{ id: string }>(c, "SELECT id FROM continuum_memory m WHERE tier = 'slow' AND NOT EXISTS (SELECT 1 FROM continuum_memory_archive a WHERE a.id = m.id) ORDER BY id LIMIT 1")).id;
+    const memory = (
+      await one<{ id: string }>(
+        c,
+        "SELECT id FROM continuum_memory m WHERE tier = 'slow' AND NOT EXISTS (SELECT 1 FROM continuum_memory_archive a WHERE a.id = m.id) ORDER BY id LIMIT 1",
+      )
+    ).id;
     await c.query('BEGIN');
     await c.query(statement('continuum', 'promote', 0).sql, [memory]);
     await c.query(statement('continuum', 'promote', 1).sql, ['medium', new Date(), memory]);
     await c.query(statement('continuum', 'promote', 2).sql, [memory, 'slow', 'medium', 0.9]);
     await c.query('COMMIT');
-    expect((await one<{ tier: string }>(c, 'SELECT tier FROM continuum_memory WHERE id = $1', [memory])).tier).toBe('medium');
+    expect((await one<{ tier: string }>(c, 'SELECT tier FROM continuum_memory WHERE id = $1', [memory])).tier).toBe(
+      'medium',
+    );
 
     // Insights: the app's full-text search finds migrated insights by a word of their title.
     const insight = await one<{ id: string; word: string }>(
@@ -112,24 +136,55 @@ async function appWorksOnMigratedRows(url: string, label: string): Promise<void>
       `SELECT id, (regexp_match(title, '([A-Za-z]{6,})'))[1] AS word FROM insights WHERE title ~ '[A-Za-z]{6,}' AND id NOT LIKE 'debate-%' ORDER BY id LIMIT 1`,
     );
     const search = statement('insights', 'search');
-    const sql = search.sql.replace(' AND type = $2 AND agents_involved @> $3::jsonb ORDER BY created_at DESC LIMIT $4', ' ORDER BY created_at DESC LIMIT $2');
+    const sql = search.sql.replace(
+      ' AND type = $2 AND agents_involved @> $3::jsonb ORDER BY created_at DESC LIMIT $4',
+      ' ORDER BY created_at DESC LIMIT $2',
+    );
     const found = await c.query<{ id: string }>(sql, [insight.word, 1000]);
     expect(found.rows.map((r) => r.id)).toContain(insight.id);
 
     // Cascades from migrated parents: their migrated children go with them.
-    const kids = Number((await one<{ n: string }>(c, 'SELECT count(*) AS n FROM dissent WHERE debate_id = $1', [consensus])).n);
+    const kids = Number(
+      (await one<{ n: string }>(c, 'SELECT count(*) AS n FROM dissent WHERE debate_id = $1', [consensus])).n,
+    );
     expect(kids).toBeGreaterThan(1);
     expect((await c.query('DELETE FROM consensus WHERE id = $1', [consensus])).rowCount).toBe(1);
-    expect((await one<{ n: string }>(c, 'SELECT count(*) AS n FROM dissent WHERE debate_id = $1', [consensus])).n).toBe('0');
-    const summary = (await one<{ id: string }>(c, 'SELECT s.debate_id AS id FROM debate_summaries s WHERE EXISTS (SELECT 1 FROM agent_performance_history h WHERE h.debate_id = s.debate_id) ORDER BY 1 LIMIT 1')).id;
+    expect((await one<{ n: string }>(c, 'SELECT count(*) AS n FROM dissent WHERE debate_id = $1', [consensus])).n).toBe(
+      '0',
+    );
+    const summary = (
+      await one<{ id: string }>(
+        c,
+        'SELECT s.debate_id AS id FROM debate_summaries s WHERE EXISTS (SELECT 1 FROM agent_performance_history h WHERE h.debate_id = s.debate_id) ORDER BY 1 LIMIT 1',
+      )
+    ).id;
     await c.query('DELETE FROM debate_summaries WHERE debate_id = $1', [summary]);
-    expect((await one<{ n: string }>(c, 'SELECT count(*) AS n FROM agent_performance_history WHERE debate_id = $1', [summary])).n).toBe('0');
-    const withTransitions = (await one<{ id: string }>(c, 'SELECT memory_id AS id FROM tier_transitions t WHERE EXISTS (SELECT 1 FROM continuum_memory m WHERE m.id = t.memory_id) ORDER BY 1 LIMIT 1')).id;
+    expect(
+      (
+        await one<{ n: string }>(c, 'SELECT count(*) AS n FROM agent_performance_history WHERE debate_id = $1', [
+          summary,
+        ])
+      ).n,
+    ).toBe('0');
+    const withTransitions = (
+      await one<{ id: string }>(
+        c,
+        'SELECT memory_id AS id FROM tier_transitions t WHERE EXISTS (SELECT 1 FROM continuum_memory m WHERE m.id = t.memory_id) ORDER BY 1 LIMIT 1',
+      )
+    ).id;
     await c.query(statement('continuum', 'delete', 2).sql, [withTransitions]);
-    expect((await one<{ n: string }>(c, 'SELECT count(*) AS n FROM tier_transitions WHERE memory_id = $1', [withTransitions])).n).toBe('0');
+    expect(
+      (
+        await one<{ n: string }>(c, 'SELECT count(*) AS n FROM tier_transitions WHERE memory_id = $1', [
+          withTransitions,
+        ])
+      ).n,
+    ).toBe('0');
 
     // A new row with a key the app enforces and no parent is refused, as in the app's own schema.
-    await expect(c.query(store.sql, [`contract-orphan-${label}`, 'no-such-consensus', ...store.params.slice(2)])).rejects.toMatchObject({ code: '23503' });
+    await expect(
+      c.query(store.sql, [`contract-orphan-${label}`, 'no-such-consensus', ...store.params.slice(2)]),
+    ).rejects.toMatchObject({ code: '23503' });
   });
 }
 
@@ -144,24 +199,32 @@ async function everyStatementRuns(url: string): Promise<void> {
   });
 }
 
-/** The rows of the README's table of differences from Aragora's DDL (README.md, "Differences from Aragora's own DDL"). */
+/** The rows of the documented table of differences from Aragora's DDL (docs/aragora-schema.md, "Differences from Aragora's own DDL"). */
 function documentedDifferences(): Map<string, { real: string[]; bigint: string[]; added: string[] }> {
-  const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf("### Differences from Aragora's own DDL"));
+  const readme = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'aragora-schema.md'), 'utf8');
+  const section = readme.slice(readme.indexOf("## Differences from Aragora's own DDL"));
   const out = new Map<string, { real: string[]; bigint: string[]; added: string[] }>();
-  const list = (cell: string | undefined): string[] => (cell ?? '').split(',').map((x) => x.replaceAll('`', '').trim()).filter((x) => x !== '' && x !== '—');
+  const list = (cell: string | undefined): string[] =>
+    (cell ?? '')
+      .split(',')
+      .map((x) => x.replaceAll('`', '').trim())
+      .filter((x) => x !== '' && x !== '—');
   for (const line of section.split('\n').slice(1)) {
     if (line.startsWith('#')) break;
     const cells = line.split('|').map((x) => x.trim());
     if (cells.length < 6 || !/^`\w+`$/.test(cells[1] ?? '')) continue;
-    out.set((cells[1] as string).replaceAll('`', ''), { real: list(cells[2]), bigint: list(cells[3]), added: list(cells[4]) });
+    out.set((cells[1] as string).replaceAll('`', ''), {
+      real: list(cells[2]),
+      bigint: list(cells[3]),
+      added: list(cells[4]),
+    });
   }
   return out;
 }
 
 /**
  * The tool's tables against the app's, as the app's own DDL creates them in
- * an empty database: every difference is one the README lists (a widened
+ * an empty database: every difference is one docs/aragora-schema.md lists (a widened
  * type, a SQLite column the app lacks), or a foreign key added NOT VALID over
  * orphans the run kept.
  */
@@ -183,23 +246,35 @@ async function expectOnlyDocumentedDifferences(url: string): Promise<void> {
       }),
     );
     const found = new Map<string, { real: string[]; bigint: string[]; added: string[] }>();
-    const entry = (t: string): { real: string[]; bigint: string[]; added: string[] } => found.get(t) ?? (found.set(t, { real: [], bigint: [], added: [] }).get(t) as { real: string[]; bigint: string[]; added: string[] });
+    const entry = (t: string): { real: string[]; bigint: string[]; added: string[] } =>
+      found.get(t)
+      ?? (found.set(t, { real: [], bigint: [], added: [] }).get(t) as {
+        real: string[];
+        bigint: string[];
+        added: string[];
+      });
     const notValid: string[] = [];
     const other: ShapeDifference[] = [];
     for (const d of differences) {
-      if (d.app.startsWith('real') && d.tool === d.app.replace(/^real/, 'double precision')) entry(d.table).real.push(d.object);
-      else if (d.app.startsWith('integer') && d.tool === d.app.replace(/^integer/, 'bigint')) entry(d.table).bigint.push(d.object);
+      if (d.app.startsWith('real') && d.tool === d.app.replace(/^real/, 'double precision'))
+        entry(d.table).real.push(d.object);
+      else if (d.app.startsWith('integer') && d.tool === d.app.replace(/^integer/, 'bigint'))
+        entry(d.table).bigint.push(d.object);
       else if (d.app === '(none)' && !/fkey|pkey|key$|^idx_/.test(d.object)) entry(d.table).added.push(d.object);
       else if (d.tool === `${d.app} NOT VALID`) notValid.push(d.object);
       else other.push(d);
     }
-    expect(other, 'differences the README does not list').toEqual([]);
+    expect(other, 'differences docs/aragora-schema.md does not list').toEqual([]);
     const sorted = (m: Map<string, { real: string[]; bigint: string[]; added: string[] }>): unknown =>
       [...m].map(([t, v]) => [t, [...v.real].sort(), [...v.bigint].sort(), [...v.added].sort()]).sort();
     expect(sorted(found)).toEqual(sorted(documentedDifferences()));
     // A key is NOT VALID only where the run kept orphans, and it said so.
     const kept = await withPg(url, async (c) =>
-      (await c.query<{ object: string }>("SELECT object FROM aragora_migrate.schema_changes WHERE kind = 'add_foreign_key' AND (detail->>'orphans')::int > 0")).rows.map((r) => r.object),
+      (
+        await c.query<{ object: string }>(
+          "SELECT object FROM aragora_migrate.schema_changes WHERE kind = 'add_foreign_key' AND (detail->>'orphans')::int > 0",
+        )
+      ).rows.map((r) => r.object),
     );
     expect(notValid.sort()).toEqual(kept.sort());
   } finally {
@@ -210,7 +285,7 @@ async function expectOnlyDocumentedDifferences(url: string): Promise<void> {
 describe('the tool first, then the app', () => {
   const db = useTestDatabase('contract_tool_first');
 
-  it('instance a: plan predicts migrate, verify passes, the tables are the app\'s but for the documented differences', async () => {
+  it("instance a: plan predicts migrate, verify passes, the tables are the app's but for the documented differences", async () => {
     await planThenMigrate(A, db.url, 'inst-a');
     await expectOnlyDocumentedDifferences(db.url);
   });
@@ -239,7 +314,7 @@ describe('the app first, then the tool', () => {
     await appWorksOnMigratedRows(db.url, 'a');
   });
 
-  it('instance b into the app\'s tables with a loaded and live on them: the same', async () => {
+  it("instance b into the app's tables with a loaded and live on them: the same", async () => {
     await withPg(db.url, async (c) => {
       // The live app writes meanwhile.
       const s = statement('consensus', 'store_consensus');

@@ -41,7 +41,10 @@ describe('an existing integer column the values do not fit', () => {
     try {
       const dir = bigCounters();
       await withPg(db.url, (c) => initializeLikeApp(c, ELO_APP));
-      const plan = await runPlan({ config: loadConfig({ dataDir: dir, databaseUrl: db.url, instance: 'big' }, {}), mappings });
+      const plan = await runPlan({
+        config: loadConfig({ dataDir: dir, databaseUrl: db.url, instance: 'big' }, {}),
+        mappings,
+      });
       expect(plan.exitCode).toBe(5);
       const blocks = plan.findings.filter((f) => f.action === 'block');
       expect(blocks.map((f) => [f.column, f.code, f.exampleKeys])).toEqual([
@@ -49,23 +52,42 @@ describe('an existing integer column the values do not fit', () => {
         ['losses', 'TARGET_COLUMN_TOO_NARROW', ['gpt4']],
       ]);
 
-      const refused = (await migrate(dir, db.url, { instance: 'big' }).catch((e: unknown) => e)) as { code?: string; exitCode?: number; message: string };
+      const refused = (await migrate(dir, db.url, { instance: 'big' }).catch((e: unknown) => e)) as {
+        code?: string;
+        exitCode?: number;
+        message: string;
+      };
       expect(refused).toMatchObject({ code: 'TARGET_COLUMN_TOO_NARROW', exitCode: 5 });
-      expect(refused.message).toMatch(/elo_ratings\.wins is integer; 1 source value\(s\) do not fit in it \(e\.g\. claude\)/);
+      expect(refused.message).toMatch(
+        /elo_ratings\.wins is integer; 1 source value\(s\) do not fit in it \(e\.g\. claude\)/,
+      );
       expect(refused.message).toMatch(/elo_ratings\.losses is integer/);
       await withPg(db.url, async (c) => {
         expect((await c.query('SELECT 1 FROM aragora_migrate.runs')).rowCount).toBe(0);
         expect((await c.query('SELECT 1 FROM elo_ratings')).rowCount).toBe(0);
       });
 
-      const widenPlan = await runPlan({ config: loadConfig({ dataDir: dir, databaseUrl: db.url, instance: 'big', widenColumns: true }, {}), mappings });
+      const widenPlan = await runPlan({
+        config: loadConfig({ dataDir: dir, databaseUrl: db.url, instance: 'big', widenColumns: true }, {}),
+        mappings,
+      });
       expect(widenPlan.exitCode).toBe(0);
-      expect(widenPlan.findings.filter((f) => f.kind === 'column_widened').map((f) => f.column).sort()).toEqual(['elo', 'losses', 'wins']);
+      expect(
+        widenPlan.findings
+          .filter((f) => f.kind === 'column_widened')
+          .map((f) => f.column)
+          .sort(),
+      ).toEqual(['elo', 'losses', 'wins']);
 
       const run = await migrate(dir, db.url, { instance: 'big', widenColumns: true });
       expect(run.exitCode).toBe(0);
       expect(run.verification?.ok).toBe(true);
-      expect(run.findings.filter((f) => f.kind === 'column_widened').map((f) => f.column).sort()).toEqual(['elo', 'losses', 'wins']);
+      expect(
+        run.findings
+          .filter((f) => f.kind === 'column_widened')
+          .map((f) => f.column)
+          .sort(),
+      ).toEqual(['elo', 'losses', 'wins']);
       await withPg(db.url, async (c) => {
         const types = await c.query<{ c: string; t: string }>(
           "SELECT column_name AS c, data_type AS t FROM information_schema.columns WHERE table_name = 'elo_ratings' AND column_name IN ('elo', 'wins', 'losses', 'draws') ORDER BY 1",
@@ -76,9 +98,17 @@ describe('an existing integer column the values do not fit', () => {
           { c: 'losses', t: 'bigint' },
           { c: 'wins', t: 'bigint' },
         ]);
-        expect((await c.query("SELECT wins::text, elo::text FROM elo_ratings WHERE agent_name = 'claude'")).rows).toEqual([{ wins: '3000000000', elo: '1523.456789012' }]);
-        const changes = await c.query<{ object: string; detail: { from: string; to: string } }>("SELECT object, detail FROM aragora_migrate.schema_changes WHERE kind = 'widen_column' ORDER BY object");
-        expect(changes.rows.map((r) => `${r.object}: ${r.detail.from} -> ${r.detail.to}`)).toEqual(['elo: real -> double precision', 'losses: integer -> bigint', 'wins: integer -> bigint']);
+        expect(
+          (await c.query("SELECT wins::text, elo::text FROM elo_ratings WHERE agent_name = 'claude'")).rows,
+        ).toEqual([{ wins: '3000000000', elo: '1523.456789012' }]);
+        const changes = await c.query<{ object: string; detail: { from: string; to: string } }>(
+          "SELECT object, detail FROM aragora_migrate.schema_changes WHERE kind = 'widen_column' ORDER BY object",
+        );
+        expect(changes.rows.map((r) => `${r.object}: ${r.detail.from} -> ${r.detail.to}`)).toEqual([
+          'elo: real -> double precision',
+          'losses: integer -> bigint',
+          'wins: integer -> bigint',
+        ]);
         // The app still starts on the widened table.
         expect(await initializeLikeApp(c, ELO_APP)).toMatchObject({ action: 'unchanged' });
       });
@@ -99,12 +129,18 @@ describe('an existing integer column the values do not fit', () => {
       expect(run.exitCode).toBe(0);
       expect(run.verification?.ok).toBe(true);
       await withPg(db.url, async (c) => {
-        expect((await c.query("SELECT elo::float8::text AS elo FROM elo_ratings WHERE agent_name = 'claude'")).rows).toEqual([{ elo: String(Math.fround(1523.456789012)) }]);
-        const repairs = await c.query<{ row_key: string; original: unknown }>("SELECT row_key, original FROM aragora_migrate.repairs WHERE kind = 'precision_loss' ORDER BY row_key");
-        expect(repairs.rows).toEqual([
-          { row_key: 'claude', original: { real: '1523.456789012' } },
-          { row_key: 'gpt4', original: { real: '1490.5' } },
-        ].filter((r) => Math.fround(Number(r.original.real)) !== Number(r.original.real)));
+        expect(
+          (await c.query("SELECT elo::float8::text AS elo FROM elo_ratings WHERE agent_name = 'claude'")).rows,
+        ).toEqual([{ elo: String(Math.fround(1523.456789012)) }]);
+        const repairs = await c.query<{ row_key: string; original: unknown }>(
+          "SELECT row_key, original FROM aragora_migrate.repairs WHERE kind = 'precision_loss' ORDER BY row_key",
+        );
+        expect(repairs.rows).toEqual(
+          [
+            { row_key: 'claude', original: { real: '1523.456789012' } },
+            { row_key: 'gpt4', original: { real: '1490.5' } },
+          ].filter((r) => Math.fround(Number(r.original.real)) !== Number(r.original.real)),
+        );
       });
     } finally {
       await db.drop();
@@ -121,19 +157,33 @@ describe('rollback on tables the application uses', () => {
       expect(run.state).toBe('loaded');
       const consensus = await withPg(db.url, async (c) => {
         for (const store of APP_STORES) await initializeLikeApp(c, store);
-        const parent = (await c.query<{ id: string }>('SELECT id FROM consensus ORDER BY id LIMIT 1')).rows[0]?.id as string;
-        const store = ALL_APP_STATEMENTS.find((s) => s.store === 'consensus' && s.method === 'store_dissent') as { sql: string; params: unknown[] };
+        const parent = (await c.query<{ id: string }>('SELECT id FROM consensus ORDER BY id LIMIT 1')).rows[0]
+          ?.id as string;
+        const store = ALL_APP_STATEMENTS.find((s) => s.store === 'consensus' && s.method === 'store_dissent') as {
+          sql: string;
+          params: unknown[];
+        };
         await c.query(store.sql, ['written-by-the-app', parent, ...store.params.slice(2)]);
         return parent;
       });
-      const opts = { config: loadConfig({ databaseUrl: db.url }, {}), mappings, runId: run.runId, lockTimeoutSeconds: 30, maxKeys: 20 };
+      const opts = {
+        config: loadConfig({ databaseUrl: db.url }, {}),
+        mappings,
+        runId: run.runId,
+        lockTimeoutSeconds: 30,
+        maxKeys: 20,
+      };
 
       const refused = await runRollback({ ...opts, force: false });
       expect(refused.exitCode).toBe(5);
       const tables = refused.tables.filter((t) => t.changed > 0);
       expect(tables.map((t) => t.target)).toEqual(['consensus']);
-      expect(tables[0]?.changedKeys).toEqual([`${consensus} (referenced by rows of "public"."dissent" the run did not write: ON DELETE CASCADE would delete them)`]);
-      await withPg(db.url, async (c) => expect((await c.query("SELECT 1 FROM dissent WHERE id = 'written-by-the-app'")).rowCount).toBe(1));
+      expect(tables[0]?.changedKeys).toEqual([
+        `${consensus} (referenced by rows of "public"."dissent" the run did not write: ON DELETE CASCADE would delete them)`,
+      ]);
+      await withPg(db.url, async (c) =>
+        expect((await c.query("SELECT 1 FROM dissent WHERE id = 'written-by-the-app'")).rowCount).toBe(1),
+      );
 
       const forced = await runRollback({ ...opts, force: true });
       expect(forced.state).toBe('rolled-back');
@@ -142,7 +192,9 @@ describe('rollback on tables the application uses', () => {
       expect(order.indexOf('dissent')).toBeLessThan(order.indexOf('consensus'));
       expect(order.indexOf('tier_transitions')).toBeLessThan(order.indexOf('continuum_memory'));
       expect(order.indexOf('agent_performance_history')).toBeLessThan(order.indexOf('debate_summaries'));
-      for (const t of forced.tables.filter((x) => ['consensus', 'insights', 'elo_ratings', 'continuum_memory'].includes(x.target))) {
+      for (const t of forced.tables.filter((x) =>
+        ['consensus', 'insights', 'elo_ratings', 'continuum_memory'].includes(x.target),
+      )) {
         expect(t.dropped, t.target).toBe(false);
         expect(t.keptBecause, t.target).toMatch(/recorded module .* in "public"\."_schema_versions"|referenced by/);
       }
@@ -151,8 +203,12 @@ describe('rollback on tables the application uses', () => {
       await withPg(db.url, async (c) => {
         expect((await c.query('SELECT 1 FROM consensus')).rowCount).toBe(0);
         // The app starts again on what is left, and works.
-        for (const store of APP_STORES) expect(await initializeLikeApp(c, store)).toMatchObject({ action: 'unchanged' });
-        const s = ALL_APP_STATEMENTS.find((x) => x.store === 'consensus' && x.method === 'store_consensus') as { sql: string; params: unknown[] };
+        for (const store of APP_STORES)
+          expect(await initializeLikeApp(c, store)).toMatchObject({ action: 'unchanged' });
+        const s = ALL_APP_STATEMENTS.find((x) => x.store === 'consensus' && x.method === 'store_consensus') as {
+          sql: string;
+          params: unknown[];
+        };
         await c.query(s.sql, s.params);
       });
     } finally {

@@ -1,5 +1,18 @@
 import Database from 'better-sqlite3';
-import { chmodSync, closeSync, copyFileSync, mkdirSync, openSync, readdirSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -35,9 +48,24 @@ function cli(args: readonly string[], opts: { asNobody?: boolean } = {}): CliRes
 const errorCode = (r: CliResult): string | undefined => /error ([A-Z_]+):/.exec(r.stderr)?.[1];
 
 /** plan, then migrate, on the same data dir: the same exit code, and the error code migrate gives. */
-function planThenMigrate(dataDir: string, url: string, extra: readonly string[] = []): { plan: CliResult; migrate: CliResult } {
+function planThenMigrate(
+  dataDir: string,
+  url: string,
+  extra: readonly string[] = [],
+): { plan: CliResult; migrate: CliResult } {
   const plan = cli(['plan', '--data-dir', dataDir, '--database-url', url, '--instance', 'faults', ...extra]);
-  const migrate = cli(['migrate', '--data-dir', dataDir, '--database-url', url, '--instance', 'faults', '--reject-dir', tempDir('rej'), ...extra]);
+  const migrate = cli([
+    'migrate',
+    '--data-dir',
+    dataDir,
+    '--database-url',
+    url,
+    '--instance',
+    'faults',
+    '--reject-dir',
+    tempDir('rej'),
+    ...extra,
+  ]);
   expect(migrate.code, `plan predicts migrate\n${plan.stdout}\n${migrate.stderr}`).toBe(plan.code);
   return { plan, migrate };
 }
@@ -49,7 +77,9 @@ async function count(url: string, sql: string): Promise<number> {
 async function runsIn(url: string): Promise<number> {
   return withPg(url, async (c) => {
     const exists = await c.query<{ ok: boolean }>("SELECT to_regclass('aragora_migrate.runs') IS NOT NULL AS ok");
-    return exists.rows[0]?.ok === true ? Number((await c.query<{ n: string }>('SELECT count(*) AS n FROM aragora_migrate.runs')).rows[0]?.n) : 0;
+    return exists.rows[0]?.ok === true
+      ? Number((await c.query<{ n: string }>('SELECT count(*) AS n FROM aragora_migrate.runs')).rows[0]?.n)
+      : 0;
   });
 }
 
@@ -64,7 +94,12 @@ function pages(file: string, name: string, type: 'leaf' | 'internal'): { pages: 
   copyFileSync(file, join(dir, 'f.db'));
   const d = new Database(join(dir, 'f.db'), { readonly: true });
   try {
-    const found = (d.prepare('SELECT pageno FROM dbstat WHERE name = ? AND pagetype = ? ORDER BY pageno').pluck().all(name, type) as number[]).map(Number);
+    const found = (
+      d
+        .prepare('SELECT pageno FROM dbstat WHERE name = ? AND pagetype = ? ORDER BY pageno')
+        .pluck()
+        .all(name, type) as number[]
+    ).map(Number);
     return { pages: found, pageSize: Number(d.pragma('page_size', { simple: true })) };
   } finally {
     d.close();
@@ -91,8 +126,13 @@ function genericSource(name: string, sql: string): { dataDir: string; mappings: 
   d.close();
   const mappings = tempDir('generic-map');
   // A mapping names the tables and their keys; other columns are carried over as found.
-  const specs = tables.map(autoTable).map((t) => ({ ...t, columns: t.columns.filter((c) => Buffer.byteLength(c.name) <= 63) }));
-  writeFileSync(join(mappings, 'generic.json'), JSON.stringify({ name: 'generic', files: { legacy: [name] }, tables: specs }));
+  const specs = tables
+    .map(autoTable)
+    .map((t) => ({ ...t, columns: t.columns.filter((c) => Buffer.byteLength(c.name) <= 63) }));
+  writeFileSync(
+    join(mappings, 'generic.json'),
+    JSON.stringify({ name: 'generic', files: { legacy: [name] }, tables: specs }),
+  );
   return { dataDir, mappings };
 }
 
@@ -169,12 +209,25 @@ describe('paths and permissions: coded errors, no hang', () => {
   it('verify with no data dir and no run: exit 2, no hang; verify --run alone finds the run and its files', async () => {
     const url = (await createTestDatabase('faults_verify')).url;
     const dir = instance();
-    const m = cli(['migrate', '--data-dir', dir, '--database-url', url, '--instance', 'v', '--reject-dir', tempDir('rej')]);
+    const m = cli([
+      'migrate',
+      '--data-dir',
+      dir,
+      '--database-url',
+      url,
+      '--instance',
+      'v',
+      '--reject-dir',
+      tempDir('rej'),
+    ]);
     expect(m.code).toBe(3);
     const missing = cli(['verify', '--database-url', url, '--instance', 'v'], {});
     expect(missing.code).toBe(2);
     expect(errorCode(missing)).toBe('VERIFY_NO_RUN');
-    const runId = await withPg(url, async (c) => (await c.query<{ run_id: string }>('SELECT run_id FROM aragora_migrate.runs')).rows[0]?.run_id ?? '');
+    const runId = await withPg(
+      url,
+      async (c) => (await c.query<{ run_id: string }>('SELECT run_id FROM aragora_migrate.runs')).rows[0]?.run_id ?? '',
+    );
     const byRun = cli(['verify', '--run', runId, '--database-url', url]);
     expect(byRun.code, byRun.stderr).toBe(0);
   });
@@ -184,14 +237,24 @@ describe('paths and permissions: coded errors, no hang', () => {
     const run = (args: string[]): CliResult => cli(args, { asNobody: asRoot });
     const open = (dir: string): void => {
       // The suite's temp dirs are private; the unprivileged user must reach into them.
-      for (let d = dir; d.startsWith(tempDir('x').replace(/am-x-.*$/, '')) && d.length > 5; d = join(d, '..')) chmodSync(d, 0o755);
+      for (let d = dir; d.startsWith(tempDir('x').replace(/am-x-.*$/, '')) && d.length > 5; d = join(d, '..'))
+        chmodSync(d, 0o755);
     };
     const dir = instance();
     open(dir);
     for (const f of readdirSync(dir)) chmodSync(join(dir, f), 0o644);
     const rej = tempDir('rej');
     chmodSync(rej, 0o777);
-    const args = (cmd: string): string[] => [cmd, '--data-dir', dir, '--database-url', db.url, '--instance', 'perm', ...(cmd === 'migrate' ? ['--reject-dir', rej] : [])];
+    const args = (cmd: string): string[] => [
+      cmd,
+      '--data-dir',
+      dir,
+      '--database-url',
+      db.url,
+      '--instance',
+      'perm',
+      ...(cmd === 'migrate' ? ['--reject-dir', rej] : []),
+    ];
 
     chmodSync(join(dir, 'genesis.db'), 0o000);
     for (const cmd of ['plan', 'migrate']) {
@@ -219,8 +282,13 @@ describe('paths and permissions: coded errors, no hang', () => {
     const url = (await createTestDatabase('faults_archive_verify')).url;
     const dir = instance();
     const backup = join(tempDir('backup'), 'b');
-    expect(cli(['migrate', '--data-dir', dir, '--database-url', url, '--instance', 'arch', '--reject-dir', tempDir('rej')]).code).toBe(3);
-    expect(cli(['archive', '--data-dir', dir, '--database-url', url, '--instance', 'arch', '--backup-dir', backup]).code).toBe(0);
+    expect(
+      cli(['migrate', '--data-dir', dir, '--database-url', url, '--instance', 'arch', '--reject-dir', tempDir('rej')])
+        .code,
+    ).toBe(3);
+    expect(
+      cli(['archive', '--data-dir', dir, '--database-url', url, '--instance', 'arch', '--backup-dir', backup]).code,
+    ).toBe(0);
     expect(readdirSync(dir).filter((f) => f.endsWith('.db') && f !== 'empty.db' && f !== 'notes.db')).toEqual([]);
     const verified = cli(['verify', '--data-dir', dir, '--database-url', url, '--instance', 'arch']);
     expect(verified.code, verified.stderr).toBe(0);
@@ -247,7 +315,15 @@ describe('paths and permissions: coded errors, no hang', () => {
 
   it('--json into a folder that does not exist: exit 2 before any data moves', async () => {
     const url = (await createTestDatabase('faults_json')).url;
-    const r = cli(['migrate', '--data-dir', instance(), '--database-url', url, '--json', '/no/such/folder/report.json']);
+    const r = cli([
+      'migrate',
+      '--data-dir',
+      instance(),
+      '--database-url',
+      url,
+      '--json',
+      '/no/such/folder/report.json',
+    ]);
     expect(r.code).toBe(2);
     expect(errorCode(r)).toBe('OUTPUT_UNWRITABLE');
     expect(await runsIn(url)).toBe(0);
@@ -267,7 +343,8 @@ describe('paths and permissions: coded errors, no hang', () => {
     expect(r.code).toBe(3);
     const [runDir] = readdirSync(rej);
     expect(statSync(join(rej, runDir as string)).mode & 0o777).toBe(0o700);
-    for (const f of readdirSync(join(rej, runDir as string))) expect(statSync(join(rej, runDir as string, f)).mode & 0o777, f).toBe(0o600);
+    for (const f of readdirSync(join(rej, runDir as string)))
+      expect(statSync(join(rej, runDir as string, f)).mode & 0o777, f).toBe(0o600);
   });
 });
 
@@ -275,7 +352,10 @@ describe('shapes SQLite allows', () => {
   it('identifiers PostgreSQL would cut at 63 bytes (ASCII with one prefix, or multi-byte): plan and migrate refuse alike', async () => {
     const long = 'x'.repeat(63);
     const wide = 'ü'.repeat(33);
-    const { dataDir, mappings } = genericSource('long.db', `CREATE TABLE t (id INTEGER PRIMARY KEY, "${long}_a" TEXT, "${long}_b" TEXT, "${wide}" TEXT); INSERT INTO t VALUES (1, 'a', 'b', 'c');`);
+    const { dataDir, mappings } = genericSource(
+      'long.db',
+      `CREATE TABLE t (id INTEGER PRIMARY KEY, "${long}_a" TEXT, "${long}_b" TEXT, "${wide}" TEXT); INSERT INTO t VALUES (1, 'a', 'b', 'c');`,
+    );
     const { plan, migrate } = planThenMigrate(dataDir, db.url, ['--mappings', mappings]);
     expect(plan.code, plan.stderr).toBe(5);
     expect(plan.stdout.match(/identifier_too_long/g)?.length).toBe(3);
@@ -314,13 +394,28 @@ describe('faults while running', () => {
   it('killed during its own verify: the rerun verifies the run instead of calling it done', async () => {
     const url = (await createTestDatabase('faults_kill_verify')).url;
     const dir = instance();
-    const args = ['migrate', '--data-dir', dir, '--database-url', url, '--instance', 'kv', '--quiet', '--reject-dir', tempDir('rej')];
+    const args = [
+      'migrate',
+      '--data-dir',
+      dir,
+      '--database-url',
+      url,
+      '--instance',
+      'kv',
+      '--quiet',
+      '--reject-dir',
+      tempDir('rej'),
+    ];
     const child = startCli(args);
     // Wait for the load to finish (the run is `loaded`), then kill during the verify.
     for (let i = 0; i < 600; i++) {
       const state = await withPg(url, async (c) => {
-        const ok = (await c.query<{ ok: boolean }>("SELECT to_regclass('aragora_migrate.runs') IS NOT NULL AS ok")).rows[0]?.ok === true;
-        return ok ? ((await c.query<{ state: string }>('SELECT state FROM aragora_migrate.runs')).rows[0]?.state ?? '') : '';
+        const ok =
+          (await c.query<{ ok: boolean }>("SELECT to_regclass('aragora_migrate.runs') IS NOT NULL AS ok")).rows[0]?.ok
+          === true;
+        return ok
+          ? ((await c.query<{ state: string }>('SELECT state FROM aragora_migrate.runs')).rows[0]?.state ?? '')
+          : '';
       });
       if (state === 'loaded' || state === 'verified') break;
       await new Promise((r) => setTimeout(r, 100));
@@ -330,35 +425,81 @@ describe('faults while running', () => {
     const rerun = cli(args);
     expect(rerun.code).toBe(3);
     expect(rerun.stdout).toMatch(/verified/);
-    expect(await withPg(url, async (c) => (await c.query<{ state: string }>('SELECT state FROM aragora_migrate.runs')).rows[0]?.state)).toBe('verified');
+    expect(
+      await withPg(
+        url,
+        async (c) => (await c.query<{ state: string }>('SELECT state FROM aragora_migrate.runs')).rows[0]?.state,
+      ),
+    ).toBe('verified');
   });
 
   it('killed -9 while loading: status calls the run interrupted, not running forever', async () => {
     const url = (await createTestDatabase('faults_kill_status')).url;
-    const child = startCli(['migrate', '--data-dir', makeInstance({ layout: 'legacy', instance: 'a', scale: 4 }).dir, '--database-url', url, '--instance', 'k9', '--batch-rows', '100', '--quiet', '--reject-dir', tempDir('rej')]);
-    for (let i = 0; i < 600 && (await count(url, "SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'aragora_migrate' AND tablename = 'batches'")) === 0; i++) await new Promise((r) => setTimeout(r, 50));
-    for (let i = 0; i < 600 && (await count(url, 'SELECT count(*) AS n FROM aragora_migrate.batches')) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    const child = startCli([
+      'migrate',
+      '--data-dir',
+      makeInstance({ layout: 'legacy', instance: 'a', scale: 4 }).dir,
+      '--database-url',
+      url,
+      '--instance',
+      'k9',
+      '--batch-rows',
+      '100',
+      '--quiet',
+      '--reject-dir',
+      tempDir('rej'),
+    ]);
+    for (
+      let i = 0;
+      i < 600
+      && (await count(
+        url,
+        "SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'aragora_migrate' AND tablename = 'batches'",
+      )) === 0;
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 600 && (await count(url, 'SELECT count(*) AS n FROM aragora_migrate.batches')) === 0; i++)
+      await new Promise((r) => setTimeout(r, 50));
     child.kill('SIGKILL');
     await child.done;
     const status = cli(['status', '--database-url', url, '--json', '-']);
     expect(status.code).toBe(0);
-    expect((JSON.parse(status.stdout) as { runs: { state: string }[] }).runs.map((r) => r.state)).toEqual(['interrupted']);
+    expect((JSON.parse(status.stdout) as { runs: { state: string }[] }).runs.map((r) => r.state)).toEqual([
+      'interrupted',
+    ]);
   });
 
-  it('the server ends the tool\'s connections mid-COPY: TARGET_CONNECTION_LOST (exit 5), and the rerun resumes to the same end state', async () => {
+  it("the server ends the tool's connections mid-COPY: TARGET_CONNECTION_LOST (exit 5), and the rerun resumes to the same end state", async () => {
     const clean = await createTestDatabase('faults_conn_clean');
     const url = (await createTestDatabase('faults_conn')).url;
     const dir = makeInstance({ layout: 'legacy', instance: 'a', scale: 4 }).dir;
-    const args = ['migrate', '--data-dir', dir, '--database-url', url, '--instance', 'conn', '--batch-rows', '200', '--reject-dir', tempDir('rej')];
+    const args = [
+      'migrate',
+      '--data-dir',
+      dir,
+      '--database-url',
+      url,
+      '--instance',
+      'conn',
+      '--batch-rows',
+      '200',
+      '--reject-dir',
+      tempDir('rej'),
+    ];
     expect(cli([...args.slice(0, 4), clean.url, ...args.slice(5)]).code).toBe(3);
     const child = startCli([...args, '--quiet']);
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
     try {
       for (let i = 0; i < 600; i++) {
-        const r = await admin.query("SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'aragora-migrate migrate conn worker%' AND query ILIKE 'COPY%'");
+        const r = await admin.query(
+          "SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'aragora-migrate migrate conn worker%' AND query ILIKE 'COPY%'",
+        );
         if ((r.rowCount ?? 0) > 0) {
-          await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'aragora-migrate migrate conn%'");
+          await admin.query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'aragora-migrate migrate conn%'",
+          );
           break;
         }
         await new Promise((res) => setTimeout(res, 20));
@@ -371,11 +512,19 @@ describe('faults while running', () => {
     expect(stopped.code, stopped.stderr + stopped.stdout).toBe(5);
     expect(`${stopped.stderr}${stopped.stdout}`).toMatch(/TARGET_CONNECTION_LOST|connection to the target was lost/);
     // The run says how it stopped.
-    expect(await withPg(url, async (c) => (await c.query<{ state: string; error: string }>('SELECT state, error FROM aragora_migrate.runs')).rows[0])).toMatchObject({ state: 'failed', error: expect.stringMatching(/connection/) as unknown });
+    expect(
+      await withPg(
+        url,
+        async (c) =>
+          (await c.query<{ state: string; error: string }>('SELECT state, error FROM aragora_migrate.runs')).rows[0],
+      ),
+    ).toMatchObject({ state: 'failed', error: expect.stringMatching(/connection/) as unknown });
     const rerun = cli(args);
     expect(rerun.code).toBe(3);
     for (const t of ['elo_ratings', 'continuum_memory', 'positions', 'consensus']) {
-      expect(await count(url, `SELECT count(*) AS n FROM ${t}`), t).toBe(await count(clean.url, `SELECT count(*) AS n FROM ${t}`));
+      expect(await count(url, `SELECT count(*) AS n FROM ${t}`), t).toBe(
+        await count(clean.url, `SELECT count(*) AS n FROM ${t}`),
+      );
     }
     await clean.drop();
   });

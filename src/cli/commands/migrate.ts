@@ -1,15 +1,12 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { resolve as resolvePath } from 'node:path';
-import { dataDirOrigin } from '../../config/load-config.js';
-import { assertDataDir } from '../../source/walk.js';
-import { ConfigError } from '../../errors.js';
-import { runMigration } from '../../pipeline/migrate/migrate.js';
-import { EXIT_CODE_HELP } from '../exit-codes.js';
+import { assertDataDir, ConfigError, dataDirOrigin, DEFAULTS, runMigration, type MigrateReport } from '../../index.js';
+import { EXIT_CODE_HELP, type Done } from '../exit-codes.js';
 import { checkOutputPath, toJson, writeOutput } from '../output.js';
 import { renderMigrateText } from '../render/migrate-text.js';
 import { renderVerifyText } from '../render/verify-text.js';
 import { progressReporter } from '../render/progress.js';
-import { addLoadFlags, addSourceTargetFlags, resolve, type SourceTargetFlags } from '../shared-flags.js';
+import { addLoadFlags, addSourceTargetFlags, positiveInt, resolve, type SourceTargetFlags } from '../shared-flags.js';
 
 interface MigrateFlags extends SourceTargetFlags {
   jobs: number;
@@ -22,32 +19,36 @@ interface MigrateFlags extends SourceTargetFlags {
   quiet?: boolean;
 }
 
-export function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
-  return n;
-}
-
-export function migrateCommand(): Command {
+export function migrateCommand(done: Done): Command {
   const cmd = new Command('migrate')
-    .description('Stream every mapped table into PostgreSQL through COPY, in batches that commit with their checkpoint. Killed at any point, the same command resumes.')
-    .option('--jobs <n>', 'tables loaded at once', positiveInt, 2)
-    .option('--batch-rows <n>', 'rows per batch (one transaction each)', positiveInt, 2000)
-    .option('--lock-timeout <seconds>', 'how long to wait for another migrate to finish', positiveInt, 30)
-    .option('--reject-dir <dir>', 'where reject files go, one folder per run', 'aragora-migrate-rejects')
+    .description(
+      'Stream every mapped table into PostgreSQL through COPY, in batches that commit with their checkpoint. Killed at any point, the same command resumes.',
+    )
+    .option('--jobs <n>', 'tables loaded at once', positiveInt, DEFAULTS.jobs)
+    .option('--batch-rows <n>', 'rows per batch (one transaction each)', positiveInt, DEFAULTS.batchRows)
+    .option(
+      '--lock-timeout <seconds>',
+      'how long to wait for another migrate to finish',
+      positiveInt,
+      DEFAULTS.lockTimeoutSeconds,
+    )
+    .option('--reject-dir <dir>', 'where reject files go, one folder per run', DEFAULTS.rejectDir)
     .option('--no-verify', 'skip the verification at the end (run verify later)')
-    .option('--max-keys <n>', 'differing keys listed per table by the verification', positiveInt, 20)
+    .option('--max-keys <n>', 'differing keys listed per table by the verification', positiveInt, DEFAULTS.maxKeys)
     .option('--json <file>', 'write the run report as JSON to a file, or - for stdout')
     .option('-q, --quiet', 'no progress on stderr', false);
   addLoadFlags(addSourceTargetFlags(cmd));
-  cmd.addHelpText('after', `${EXIT_CODE_HELP}\nCtrl-C stops after the current batch; run the same command again to resume.\n\nExample:\n  $ aragora-migrate migrate --data-dir /app/data --database-url "$ARAGORA_POSTGRES_DSN" --instance web-1\n`);
+  cmd.addHelpText(
+    'after',
+    `${EXIT_CODE_HELP}\nCtrl-C stops after the current batch; run the same command again to resume.\n\nExample:\n  $ aragora-migrate migrate --data-dir /app/data --database-url "$ARAGORA_POSTGRES_DSN" --instance web-1\n`,
+  );
   cmd.action(async (flags: MigrateFlags) => {
-    cmd.setOptionValue('exitCode', await migrate(flags));
+    done(await migrate(flags));
   });
   return cmd;
 }
 
-async function migrate(flags: MigrateFlags): Promise<number> {
+async function migrate(flags: MigrateFlags): Promise<MigrateReport> {
   const { config, mappings } = resolve(flags);
   assertDataDir(config.dataDir, dataDirOrigin(config));
   if (config.target === null) throw new ConfigError('CONFIG_DSN_MISSING', 'migrate needs the target PostgreSQL');
@@ -57,7 +58,9 @@ async function migrate(flags: MigrateFlags): Promise<number> {
   const onSignal = (sig: NodeJS.Signals): void => {
     signals++;
     if (signals === 1) {
-      process.stderr.write(`\n${sig}: stopping after the current batch (every committed batch is kept; press Ctrl-C again to stop at once)\n`);
+      process.stderr.write(
+        `\n${sig}: stopping after the current batch (every committed batch is kept; press Ctrl-C again to stop at once)\n`,
+      );
       controller.abort();
     } else {
       // The open transaction is rolled back by the server when the connection drops.
@@ -76,7 +79,7 @@ async function migrate(flags: MigrateFlags): Promise<number> {
       signal: controller.signal,
       jobs: flags.jobs,
       batchRows: flags.batchRows,
-      batchBytes: 32 * 1024 * 1024,
+      batchBytes: DEFAULTS.batchBytes,
       lockTimeoutSeconds: flags.lockTimeout,
       rejectDir: resolvePath(flags.rejectDir),
       verify: flags.verify,
@@ -86,9 +89,10 @@ async function migrate(flags: MigrateFlags): Promise<number> {
     if (flags.json !== undefined) writeOutput(flags.json, toJson(report));
     if (flags.json !== '-') {
       process.stdout.write(renderMigrateText(report));
-      if (report.verification !== undefined && report.verification !== null) process.stdout.write(`\n${renderVerifyText(report.verification)}`);
+      if (report.verification !== undefined && report.verification !== null)
+        process.stdout.write(`\n${renderVerifyText(report.verification)}`);
     }
-    return report.exitCode;
+    return report;
   } finally {
     progress.stop();
     process.off('SIGINT', onSignal);

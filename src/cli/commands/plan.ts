@@ -1,8 +1,6 @@
 import { Command } from 'commander';
-import { dataDirOrigin } from '../../config/load-config.js';
-import { assertDataDir } from '../../source/walk.js';
-import { runPlan } from '../../pipeline/plan/plan.js';
-import { EXIT_CODE_HELP } from '../exit-codes.js';
+import { assertDataDir, dataDirOrigin, runPlan, type PlanReport } from '../../index.js';
+import { EXIT_CODE_HELP, type Done } from '../exit-codes.js';
 import { checkOutputPath, toJson, writeOutput } from '../output.js';
 import { renderPlanMarkdown, renderPlanText } from '../render/plan-text.js';
 import { progressReporter } from '../render/progress.js';
@@ -14,7 +12,7 @@ interface PlanFlags extends SourceTargetFlags {
   quiet?: boolean;
 }
 
-export function planCommand(): Command {
+export function planCommand(done: Done): Command {
   const cmd = new Command('plan')
     .description(
       'Dry run: find the SQLite files, profile every table against its conversion, check the target, say go or no-go. Writes nothing anywhere.',
@@ -23,14 +21,21 @@ export function planCommand(): Command {
     .option('--markdown <file>', 'write the report as Markdown')
     .option('-q, --quiet', 'no progress on stderr', false);
   addLoadFlags(addSourceTargetFlags(cmd));
-  cmd.addHelpText('after', `${EXIT_CODE_HELP}\nExample:\n  $ aragora-migrate plan --data-dir /app/data --database-url "$ARAGORA_POSTGRES_DSN" --json plan.json\n`);
+  cmd.addHelpText(
+    'after',
+    `${EXIT_CODE_HELP}\nExample:\n  $ aragora-migrate plan --data-dir /app/data --database-url "$ARAGORA_POSTGRES_DSN" --json plan.json\n`,
+  );
   cmd.action(async (flags: PlanFlags) => {
-    cmd.setOptionValue('exitCode', await plan(flags));
+    done(await planOrDiscover(flags, false));
   });
   return cmd;
 }
 
-export async function plan(flags: PlanFlags, inventoryOnly = false): Promise<number> {
+/**
+ * plan, or with `inventoryOnly` discover (the same report without profiling
+ * or the target): both list the files the same way, so they share this.
+ */
+export async function planOrDiscover(flags: PlanFlags, inventoryOnly: boolean): Promise<PlanReport> {
   const { config, mappings } = resolve(flags);
   assertDataDir(config.dataDir, dataDirOrigin(config));
   checkOutputPath(flags.json);
@@ -45,5 +50,5 @@ export async function plan(flags: PlanFlags, inventoryOnly = false): Promise<num
   if (flags.json !== undefined) writeOutput(flags.json, toJson(report));
   if (flags.markdown !== undefined) writeOutput(flags.markdown, renderPlanMarkdown(report));
   if (flags.json !== '-') process.stdout.write(renderPlanText(report));
-  return report.exitCode;
+  return report;
 }

@@ -1,8 +1,6 @@
 import { Command } from 'commander';
-import { loadConfig } from '../../config/load-config.js';
-import { ConfigError } from '../../errors.js';
-import { runStatus } from '../../pipeline/status/status.js';
-import { EXIT_CODE_HELP } from '../exit-codes.js';
+import { ConfigError, loadConfig, runStatus } from '../../index.js';
+import { EXIT_CODE_HELP, type Done } from '../exit-codes.js';
 import { checkOutputPath, toJson, writeOutput } from '../output.js';
 import { renderStatusText } from '../render/status-text.js';
 
@@ -13,23 +11,36 @@ interface StatusFlags {
   json?: string;
 }
 
-export function statusCommand(): Command {
+export function statusCommand(done: Done): Command {
   const cmd = new Command('status')
-    .description('List the runs the ledger in the target holds: state, tables and row counts, and whether each run is verified, archived or rolled back. Reads only; needs only the DSN.')
+    .description(
+      'List the runs the ledger in the target holds: state, tables and row counts, and whether each run is verified, archived or rolled back. Reads only; needs only the DSN.',
+    )
     .option('--run <id>', 'show this run in detail')
-    .option('--database-url <dsn>', 'target PostgreSQL (default: $ARAGORA_POSTGRES_DSN, then $DATABASE_URL); sslmode as in libpq')
+    .option(
+      '--database-url <dsn>',
+      'target PostgreSQL (default: $ARAGORA_POSTGRES_DSN, then $DATABASE_URL); sslmode as in libpq',
+    )
     .option('--schema <name>', 'only runs into this target schema (default: every schema)')
     .option('--json <file>', 'write the report as JSON to a file, or - for stdout');
-  cmd.addHelpText('after', `${EXIT_CODE_HELP}\nExample:\n  $ aragora-migrate status --database-url "$ARAGORA_POSTGRES_DSN"\n`);
+  cmd.addHelpText(
+    'after',
+    `${EXIT_CODE_HELP}\nExample:\n  $ aragora-migrate status --database-url "$ARAGORA_POSTGRES_DSN"\n`,
+  );
   cmd.action(async (flags: StatusFlags) => {
     checkOutputPath(flags.json);
     // The data dir and instance play no part: the ledger lists every instance's runs.
     const config = loadConfig({ ...(flags.databaseUrl !== undefined ? { databaseUrl: flags.databaseUrl } : {}) });
-    if (config.target === null) throw new ConfigError('CONFIG_DSN_MISSING', 'status reads the ledger in the target PostgreSQL');
-    const report = await runStatus({ target: config.target, ...(flags.run !== undefined ? { runId: flags.run } : {}), ...(flags.schema !== undefined ? { schema: flags.schema } : {}) });
+    if (config.target === null)
+      throw new ConfigError('CONFIG_DSN_MISSING', 'status reads the ledger in the target PostgreSQL');
+    const report = await runStatus({
+      target: config.target,
+      ...(flags.run !== undefined ? { runId: flags.run } : {}),
+      ...(flags.schema !== undefined ? { schema: flags.schema } : {}),
+    });
     if (flags.json !== undefined) writeOutput(flags.json, toJson(report));
     if (flags.json !== '-') process.stdout.write(renderStatusText(report, flags.run !== undefined));
-    cmd.setOptionValue('exitCode', report.exitCode);
+    done(report);
   });
   return cmd;
 }

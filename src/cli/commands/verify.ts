@@ -1,11 +1,10 @@
 import { Command } from 'commander';
-import { runVerify } from '../../pipeline/verify/verify.js';
-import { EXIT_CODE_HELP } from '../exit-codes.js';
+import { DEFAULTS, runVerify } from '../../index.js';
+import { EXIT_CODE_HELP, type Done } from '../exit-codes.js';
 import { checkOutputPath, toJson, writeOutput } from '../output.js';
 import { progressReporter } from '../render/progress.js';
 import { renderVerifyText } from '../render/verify-text.js';
-import { addSourceTargetFlags, resolve, type SourceTargetFlags } from '../shared-flags.js';
-import { positiveInt } from './migrate.js';
+import { addSourceTargetFlags, positiveInt, resolve, type SourceTargetFlags } from '../shared-flags.js';
 
 interface VerifyFlags extends SourceTargetFlags {
   run?: string;
@@ -14,25 +13,36 @@ interface VerifyFlags extends SourceTargetFlags {
   quiet?: boolean;
 }
 
-export function verifyCommand(): Command {
+export function verifyCommand(done: Done): Command {
   const cmd = new Command('verify')
-    .description('Re-check the target against the source on its own: every table read back and compared row by row with the source converted again; names every key that differs.')
+    .description(
+      'Re-check the target against the source on its own: every table read back and compared row by row with the source converted again; names every key that differs.',
+    )
     .option('--run <id>', 'the run to verify (default: this instance’s latest run from this data dir)')
-    .option('--max-keys <n>', 'differing keys listed per table', positiveInt, 20)
+    .option('--max-keys <n>', 'differing keys listed per table', positiveInt, DEFAULTS.maxKeys)
     .option('--json <file>', 'write the report as JSON to a file, or - for stdout')
     .option('-q, --quiet', 'no progress on stderr', false);
   addSourceTargetFlags(cmd);
-  cmd.addHelpText('after', `${EXIT_CODE_HELP}\nExample:\n  $ aragora-migrate verify --data-dir /app/data --database-url "$ARAGORA_POSTGRES_DSN" --instance web-1\n`);
+  cmd.addHelpText(
+    'after',
+    `${EXIT_CODE_HELP}\nExample:\n  $ aragora-migrate verify --data-dir /app/data --database-url "$ARAGORA_POSTGRES_DSN" --instance web-1\n`,
+  );
   cmd.action(async (flags: VerifyFlags) => {
     const { config, mappings } = resolve(flags);
     checkOutputPath(flags.json);
     const progress = progressReporter({ quiet: flags.quiet === true || flags.json === '-', verb: 'verifying' });
     try {
-      const report = await runVerify({ config, mappings, reporter: progress, maxKeys: flags.maxKeys, ...(flags.run !== undefined ? { runId: flags.run } : {}) });
+      const report = await runVerify({
+        config,
+        mappings,
+        reporter: progress,
+        maxKeys: flags.maxKeys,
+        ...(flags.run !== undefined ? { runId: flags.run } : {}),
+      });
       progress.stop();
       if (flags.json !== undefined) writeOutput(flags.json, toJson(report));
       if (flags.json !== '-') process.stdout.write(renderVerifyText(report));
-      cmd.setOptionValue('exitCode', report.exitCode);
+      done(report);
     } finally {
       progress.stop();
     }

@@ -1,4 +1,4 @@
-import type { ArchiveProgress, ArchiveReport } from '../../pipeline/archive/archive.js';
+import { type ArchiveProgress, type ArchiveReport } from '../../index.js';
 import { formatBytes, textTable } from './format.js';
 
 /** What archive did, file by file, then where the manifest is. */
@@ -19,7 +19,11 @@ const BIG_FILE = 16 * 1024 * 1024;
  * Bytes copied of big files, on stderr: one line rewritten in place on a
  * terminal, a line every few seconds otherwise (a pipe, CI), nothing when quiet.
  */
-export function archiveProgress(opts: { quiet: boolean; stream?: NodeJS.WriteStream; intervalSeconds?: number }): (p: ArchiveProgress) => void {
+export function archiveProgress(opts: {
+  quiet: boolean;
+  stream?: NodeJS.WriteStream;
+  intervalSeconds?: number;
+}): (p: ArchiveProgress) => void {
   const stream = opts.stream ?? process.stderr;
   if (opts.quiet) return () => undefined;
   const tty = stream.isTTY === true;

@@ -1,9 +1,8 @@
-import type { TableReport } from '../../report/plan-report.js';
-import type { Finding } from '../../findings/finding.js';
+import { type Finding, type TableReport } from '../../index.js';
 
 /** Small text helpers for terminal and Markdown output. */
 
-export { formatBytes } from '../../util/bytes.js';
+export { formatBytes } from '../../index.js';
 
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
@@ -16,7 +15,11 @@ export function formatDuration(seconds: number): string {
 }
 
 /** Left-aligned text columns, right-aligned numbers; the widths fit the content. */
-export function textTable(header: readonly string[], rows: readonly (readonly string[])[], numeric: ReadonlySet<number> = new Set()): string {
+export function textTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  numeric: ReadonlySet<number> = new Set(),
+): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string =>
     cells
@@ -28,7 +31,11 @@ export function textTable(header: readonly string[], rows: readonly (readonly st
 
 export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const esc = (s: string): string => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
-  return [`| ${header.map(esc).join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+  return [
+    `| ${header.map(esc).join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`),
+  ].join('\n');
 }
 
 /** The cells every per-table report starts with: source, target, and where each row went. */
@@ -46,7 +53,9 @@ export function tableCountCells(t: TableReport): string[] {
 
 /** One finding on one line: action, place, kind, count, what, example keys. */
 export function findingLine(f: Finding): string {
-  const where = [f.file, f.table === null ? null : f.column === null ? f.table : `${f.table}.${f.column}`].filter((x) => x !== null).join(' ');
+  const where = [f.file, f.table === null ? null : f.column === null ? f.table : `${f.table}.${f.column}`]
+    .filter((x) => x !== null)
+    .join(' ');
   const eg = f.exampleKeys.length > 0 ? `  e.g. ${f.exampleKeys.join(', ')}` : '';
   const code = f.code === undefined ? '' : ` (migrate refuses: ${f.code})`;
   return `  ${f.action.toUpperCase().padEnd(6)} ${where}: ${f.kind} x${formatCount(f.count)}: ${f.message}${code}${eg}`;

@@ -1,10 +1,12 @@
-import type { MigrateReport } from '../../report/migrate-report.js';
+import { type MigrateReport } from '../../index.js';
 import { findingLine, formatBytes, formatCount, tableCountCells, textTable } from './format.js';
 
 /** The end-of-run summary, in the spirit of pgloader's: one line per table, then totals. */
 export function renderMigrateText(report: MigrateReport): string {
   const out: string[] = [];
-  out.push(`aragora-migrate migrate: run ${report.runId}, instance ${report.instance}${report.resumed ? ' (resumed)' : ''}`);
+  out.push(
+    `aragora-migrate migrate: run ${report.runId}, instance ${report.instance}${report.resumed ? ' (resumed)' : ''}`,
+  );
   out.push(`Target: ${report.target.dsn}, schema ${report.target.schema}`, '');
   const rows = report.tables.map((t) => [
     ...tableCountCells(t),
@@ -13,7 +15,8 @@ export function renderMigrateText(report: MigrateReport): string {
     t.seconds > 0 ? formatCount(Math.round(t.rowsRead / t.seconds)) : '-',
     t.reason ?? 'done',
   ]);
-  const sum = (f: (t: MigrateReport['tables'][number]) => number): number => report.tables.reduce((n, t) => n + f(t), 0);
+  const sum = (f: (t: MigrateReport['tables'][number]) => number): number =>
+    report.tables.reduce((n, t) => n + f(t), 0);
   rows.push([
     'total',
     '',
@@ -27,13 +30,22 @@ export function renderMigrateText(report: MigrateReport): string {
     report.seconds > 0 ? formatCount(Math.round(sum((t) => t.rowsRead) / report.seconds)) : '-',
     '',
   ]);
-  out.push(textTable(['table', 'target', 'read', 'loaded', 'rejected', 'merged', 'repaired', 'MB', 'seconds', 'rows/s', 'state'], rows, new Set([2, 3, 4, 5, 6, 7, 8, 9])));
+  out.push(
+    textTable(
+      ['table', 'target', 'read', 'loaded', 'rejected', 'merged', 'repaired', 'MB', 'seconds', 'rows/s', 'state'],
+      rows,
+      new Set([2, 3, 4, 5, 6, 7, 8, 9]),
+    ),
+  );
   const notable = report.findings.filter((f) => f.action !== 'skip' || f.kind === 'key_conflict');
   if (notable.length > 0) {
     out.push('', 'Findings');
     for (const f of notable) out.push(findingLine(f));
   }
   if (report.rejectFiles.length > 0) out.push('', 'Reject files', ...report.rejectFiles.map((f) => `  ${f}`));
-  out.push('', `${report.message} (${formatBytes(sum((t) => t.bytes))} in ${report.seconds.toFixed(1)} s, exit ${report.exitCode})`);
+  out.push(
+    '',
+    `${report.message} (${formatBytes(sum((t) => t.bytes))} in ${report.seconds.toFixed(1)} s, exit ${report.exitCode})`,
+  );
   return `${out.join('\n')}\n`;
 }

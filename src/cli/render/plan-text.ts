@@ -1,12 +1,20 @@
-import type { PlanReport } from '../../report/plan-report.js';
-import type { Finding, FindingAction } from '../../findings/finding.js';
-import { findingLine, formatBytes, formatCount, formatDuration, markdownTable, tableCountCells, textTable } from './format.js';
+import { type Finding, type FindingAction, type PlanReport } from '../../index.js';
+import {
+  findingLine,
+  formatBytes,
+  formatCount,
+  formatDuration,
+  markdownTable,
+  tableCountCells,
+  textTable,
+} from './format.js';
 
 const ACTION_ORDER: readonly FindingAction[] = ['block', 'reject', 'merge', 'repair', 'keep', 'skip'];
 
 export function verdict(exitCode: number): string {
   if (exitCode === 5) return 'NO-GO: the migration cannot proceed (exit 5)';
-  if (exitCode === 3) return 'GO WITH REJECTS: every other row would load; the rejected ones go to the reject file (exit 3)';
+  if (exitCode === 3)
+    return 'GO WITH REJECTS: every other row would load; the rejected ones go to the reject file (exit 3)';
   return 'GO: every row would load (exit 0)';
 }
 
@@ -16,15 +24,27 @@ function describeObject(o: PlanReport['files'][number]['objects'][number]): stri
 }
 
 function sortFindings(findings: readonly Finding[]): Finding[] {
-  return [...findings].sort((a, b) => ACTION_ORDER.indexOf(a.action) - ACTION_ORDER.indexOf(b.action) || (a.file ?? '').localeCompare(b.file ?? ''));
+  return [...findings].sort(
+    (a, b) =>
+      ACTION_ORDER.indexOf(a.action) - ACTION_ORDER.indexOf(b.action) || (a.file ?? '').localeCompare(b.file ?? ''),
+  );
 }
 
 function where(f: Finding): string {
-  return [f.file, f.table === null ? null : f.column === null ? f.table : `${f.table}.${f.column}`].filter((x) => x !== null).join(' ');
+  return [f.file, f.table === null ? null : f.column === null ? f.table : `${f.table}.${f.column}`]
+    .filter((x) => x !== null)
+    .join(' ');
 }
 
 function fileRows(report: PlanReport): string[][] {
-  return report.files.map((f) => [f.path, f.layout, f.stores.join(',') || '-', formatBytes(f.sizeBytes), f.walBytes > 0 ? formatBytes(f.walBytes) : '-', f.status]);
+  return report.files.map((f) => [
+    f.path,
+    f.layout,
+    f.stores.join(',') || '-',
+    formatBytes(f.sizeBytes),
+    f.walBytes > 0 ? formatBytes(f.walBytes) : '-',
+    f.status,
+  ]);
 }
 
 function tableRows(report: PlanReport): string[][] {
@@ -32,7 +52,11 @@ function tableRows(report: PlanReport): string[][] {
     .filter((t) => t.target !== null)
     .map((t) => [
       ...tableCountCells(t),
-      t.targetState === null ? '' : t.targetState.exists ? `exists, ${formatCount(t.targetState.rows)} rows` : 'created',
+      t.targetState === null
+        ? ''
+        : t.targetState.exists
+          ? `exists, ${formatCount(t.targetState.rows)} rows`
+          : 'created',
       t.status,
     ]);
 }
@@ -44,13 +68,23 @@ export function renderPlanText(report: PlanReport): string {
   const out: string[] = [];
   out.push(`aragora-migrate ${report.command}: instance ${report.instance}, data dir ${report.dataDir}`);
   if (report.command === 'plan') {
-    out.push(report.target === null ? 'Target: not checked (no DSN given)' : `Target: ${report.target.dsn} (PostgreSQL ${report.target.serverVersion}), schema ${report.target.schema}`);
+    out.push(
+      report.target === null
+        ? 'Target: not checked (no DSN given)'
+        : `Target: ${report.target.dsn} (PostgreSQL ${report.target.serverVersion}), schema ${report.target.schema}`,
+    );
   }
-  out.push('', `Files (${report.files.length})`, textTable(['file', 'layout', 'stores', 'size', 'wal', 'status'], fileRows(report)));
+  out.push(
+    '',
+    `Files (${report.files.length})`,
+    textTable(['file', 'layout', 'stores', 'size', 'wal', 'status'], fileRows(report)),
+  );
 
   if (report.command === 'discover') {
     out.push('', 'Tables');
-    const rows = report.files.flatMap((f) => f.objects.map((o) => [f.path, o.name, o.type, o.rows === null ? '' : formatCount(o.rows), describeObject(o)]));
+    const rows = report.files.flatMap((f) =>
+      f.objects.map((o) => [f.path, o.name, o.type, o.rows === null ? '' : formatCount(o.rows), describeObject(o)]),
+    );
     out.push(textTable(['file', 'name', 'type', 'rows', ''], rows, new Set([3])));
   } else {
     out.push('', 'Tables', textTable(TABLE_HEADER, tableRows(report), new Set([2, 3, 4, 5, 6])));
@@ -65,7 +99,10 @@ export function renderPlanText(report: PlanReport): string {
   out.push('', findings.length === 0 ? 'Findings: none' : `Findings (${findings.length})`);
   for (const f of findings) out.push(findingLine(f));
   if (report.estimate !== null) {
-    out.push('', `Estimate: ${formatCount(report.estimate.rows)} rows, ${formatBytes(report.estimate.bytes)}: loading about ${formatDuration(report.estimate.seconds)}, then verifying about ${formatDuration(report.estimate.verifySeconds)} (${report.estimate.basis})`);
+    out.push(
+      '',
+      `Estimate: ${formatCount(report.estimate.rows)} rows, ${formatBytes(report.estimate.bytes)}: loading about ${formatDuration(report.estimate.seconds)}, then verifying about ${formatDuration(report.estimate.verifySeconds)} (${report.estimate.basis})`,
+    );
   }
   if (report.runbook.length > 0) {
     out.push('', 'Runbook');
@@ -80,12 +117,23 @@ export function renderPlanMarkdown(report: PlanReport): string {
   out.push(`# aragora-migrate plan: instance ${report.instance}`, '');
   out.push(`**Verdict:** ${verdict(report.exitCode)}`, '');
   out.push(`- Data dir: \`${report.dataDir}\``);
-  out.push(`- Target: ${report.target === null ? 'not checked (no DSN given)' : `\`${report.target.dsn}\` (PostgreSQL ${report.target.serverVersion}), schema \`${report.target.schema}\``}`);
-  if (report.estimate !== null) out.push(`- Estimate: ${formatCount(report.estimate.rows)} rows, ${formatBytes(report.estimate.bytes)}: loading about ${formatDuration(report.estimate.seconds)}, then verifying about ${formatDuration(report.estimate.verifySeconds)} (${report.estimate.basis})`);
+  out.push(
+    `- Target: ${report.target === null ? 'not checked (no DSN given)' : `\`${report.target.dsn}\` (PostgreSQL ${report.target.serverVersion}), schema \`${report.target.schema}\``}`,
+  );
+  if (report.estimate !== null)
+    out.push(
+      `- Estimate: ${formatCount(report.estimate.rows)} rows, ${formatBytes(report.estimate.bytes)}: loading about ${formatDuration(report.estimate.seconds)}, then verifying about ${formatDuration(report.estimate.verifySeconds)} (${report.estimate.basis})`,
+    );
   out.push('', '## Files', '', markdownTable(['file', 'layout', 'stores', 'size', 'wal', 'status'], fileRows(report)));
   out.push('', '## Tables', '', markdownTable(TABLE_HEADER, tableRows(report)));
   const skipped = report.tables.filter((t) => t.target === null);
-  if (skipped.length > 0) out.push('', '## Not migrated', '', ...skipped.map((t) => `- \`${t.source.file}\` \`${t.source.table}\`: ${t.reason ?? t.status}`));
+  if (skipped.length > 0)
+    out.push(
+      '',
+      '## Not migrated',
+      '',
+      ...skipped.map((t) => `- \`${t.source.file}\` \`${t.source.table}\`: ${t.reason ?? t.status}`),
+    );
   out.push('', '## Findings', '');
   const findings = sortFindings(report.findings);
   out.push(

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { PipelineEventMap, Reporter } from '../../report/events.js';
+import { type PipelineEventMap, type Reporter } from '../../index.js';
 import { formatBytes, formatCount } from './format.js';
 
 export interface ProgressOptions {
@@ -40,11 +40,17 @@ export function progressReporter(opts: ProgressOptions): Reporter & { stop(): vo
       emit(event, payload) {
         if (event === 'table:start') {
           const p = payload as PipelineEventMap['table:start'];
-          bars.set(`${p.file}:${p.table}`, { bar: multi.create(Math.max(p.rows, 1), 0, { name: `${p.file} ${p.table}`, speed: '0' }), started: Date.now() });
+          bars.set(`${p.file}:${p.table}`, {
+            bar: multi.create(Math.max(p.rows, 1), 0, { name: `${p.file} ${p.table}`, speed: '0' }),
+            started: Date.now(),
+          });
         } else if (event === 'table:rows') {
           const p = payload as PipelineEventMap['table:rows'];
           const b = bars.get(`${p.file}:${p.table}`);
-          if (b !== undefined) b.bar.update(p.done, { speed: formatCount(Math.round(p.done / Math.max((Date.now() - b.started) / 1000, 0.001))) });
+          if (b !== undefined)
+            b.bar.update(p.done, {
+              speed: formatCount(Math.round(p.done / Math.max((Date.now() - b.started) / 1000, 0.001))),
+            });
         } else if (event === 'table:done') {
           const p = payload as PipelineEventMap['table:done'];
           const b = bars.get(`${p.file}:${p.table}`);
@@ -77,7 +83,9 @@ export function progressReporter(opts: ProgressOptions): Reporter & { stop(): vo
         if (now - last < intervalMs) return;
         last = now;
         const total = totals.get(`${p.file}:${p.table}`) ?? 0;
-        stream.write(`${verb} ${p.file} ${p.table}: ${formatCount(p.done)}/${formatCount(total)} rows, ${formatBytes(p.bytes)}\n`);
+        stream.write(
+          `${verb} ${p.file} ${p.table}: ${formatCount(p.done)}/${formatCount(total)} rows, ${formatBytes(p.bytes)}\n`,
+        );
       } else if (event === 'warn') {
         warn(payload as PipelineEventMap['warn']);
       }

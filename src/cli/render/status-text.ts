@@ -1,4 +1,4 @@
-import type { RunStatus, StatusReport } from '../../pipeline/status/status.js';
+import { type RunStatus, type StatusReport } from '../../index.js';
 import { formatBytes, formatCount, textTable } from './format.js';
 
 /** Without --run: every run on one line with a compact table block; with --run: that run in detail. */
@@ -22,7 +22,13 @@ function when(iso: string | null): string {
 }
 
 function flags(run: RunStatus): string {
-  return [run.verified ? 'verified' : 'not verified', run.archived ? 'archived' : null, run.rolledBack ? 'rolled back' : null].filter((x) => x !== null).join(', ');
+  return [
+    run.verified ? 'verified' : 'not verified',
+    run.archived ? 'archived' : null,
+    run.rolledBack ? 'rolled back' : null,
+  ]
+    .filter((x) => x !== null)
+    .join(', ');
 }
 
 function runLine(run: RunStatus): string {
@@ -45,7 +51,16 @@ function tableBlock(run: RunStatus, full: boolean): string {
     ...(full ? [formatCount(t.rowsRepaired)] : []),
     t.state,
   ]);
-  const header = ['target', 'source', ...(full ? ['source rows', 'read'] : []), 'loaded', 'rejected', 'merged', ...(full ? ['repaired'] : []), 'state'];
+  const header = [
+    'target',
+    'source',
+    ...(full ? ['source rows', 'read'] : []),
+    'loaded',
+    'rejected',
+    'merged',
+    ...(full ? ['repaired'] : []),
+    'state',
+  ];
   const numeric = new Set(header.map((_, i) => i).filter((i) => i >= 2 && i < header.length - 1));
   return textTable(header, rows, numeric);
 }
@@ -64,8 +79,16 @@ function runDetail(run: RunStatus): string[] {
     ['finished', when(run.finishedAt)],
     ['exit code', run.exitCode === null ? '-' : String(run.exitCode)],
     ...(run.error === null ? [] : [['error', run.error] as [string, string]]),
-    ['verified', `${run.verified ? 'yes' : 'no'}${lastCheck === undefined ? '' : ` (latest check ${when(lastCheck.verifiedAt)}: ${lastCheck.ok ? 'no difference' : 'differences'}; ${run.verifications.length} check(s))`}`],
-    ['archived', live.length === 0 ? 'no' : `yes: ${live.length} file(s), ${formatBytes(live.reduce((n, a) => n + a.sizeBytes, 0))} in ${[...new Set(live.map((a) => a.backupDir))].join(', ')}`],
+    [
+      'verified',
+      `${run.verified ? 'yes' : 'no'}${lastCheck === undefined ? '' : ` (latest check ${when(lastCheck.verifiedAt)}: ${lastCheck.ok ? 'no difference' : 'differences'}; ${run.verifications.length} check(s))`}`,
+    ],
+    [
+      'archived',
+      live.length === 0
+        ? 'no'
+        : `yes: ${live.length} file(s), ${formatBytes(live.reduce((n, a) => n + a.sizeBytes, 0))} in ${[...new Set(live.map((a) => a.backupDir))].join(', ')}`,
+    ],
     ['rolled back', run.rolledBack ? 'yes' : 'no'],
   ];
   const width = Math.max(...fields.map(([k]) => k.length));
@@ -73,7 +96,13 @@ function runDetail(run: RunStatus): string[] {
   out.push('', 'Tables', ...indent(tableBlock(run, true)));
   if (run.archives.length > 0) {
     out.push('', 'Archived files');
-    const rows = run.archives.map((a) => [a.path, formatBytes(a.sizeBytes), a.sha256, when(a.archivedAt), a.restoredAt === null ? '-' : when(a.restoredAt)]);
+    const rows = run.archives.map((a) => [
+      a.path,
+      formatBytes(a.sizeBytes),
+      a.sha256,
+      when(a.archivedAt),
+      a.restoredAt === null ? '-' : when(a.restoredAt),
+    ]);
     out.push(...indent(textTable(['file', 'size', 'sha256', 'archived', 'restored'], rows, new Set([1]))));
   }
   return out;

@@ -1,11 +1,12 @@
-import type { VerifyReport } from '../../pipeline/verify/verify.js';
+import { type VerifyReport } from '../../index.js';
 import { formatCount, textTable } from './format.js';
 
 /** Per target table: rows on each side, digest match, and the keys that differ. */
 export function renderVerifyText(report: VerifyReport): string {
   const out: string[] = [];
   out.push(`aragora-migrate verify: run ${report.runId}, instance ${report.instance}`);
-  if (report.changedFiles.length > 0) out.push(`note: these source files changed since the run read them: ${report.changedFiles.join(', ')}`);
+  if (report.changedFiles.length > 0)
+    out.push(`note: these source files changed since the run read them: ${report.changedFiles.join(', ')}`);
   out.push('');
   const rows = report.tables.map((t) => [
     t.target,
@@ -19,14 +20,35 @@ export function renderVerifyText(report: VerifyReport): string {
     formatCount(t.accountedResolved),
     formatCount(t.otherRuns),
   ]);
-  out.push(textTable(['target', 'source rows', 'target rows', 'digest', 'missing', 'changed', 'extra', 'rejected', 'resolved', 'other runs'], rows, new Set([1, 2, 4, 5, 6, 7, 8, 9])));
+  out.push(
+    textTable(
+      [
+        'target',
+        'source rows',
+        'target rows',
+        'digest',
+        'missing',
+        'changed',
+        'extra',
+        'rejected',
+        'resolved',
+        'other runs',
+      ],
+      rows,
+      new Set([1, 2, 4, 5, 6, 7, 8, 9]),
+    ),
+  );
   const listed = report.tables.filter((t) => t.mismatches.length > 0);
   if (listed.length > 0) {
     out.push('', 'Differences');
     for (const t of listed) {
-      for (const m of t.mismatches) out.push(`  ${t.target} ${m.kind.padEnd(7)} ${m.key}${m.columns !== undefined && m.columns.length > 0 ? `  (${m.columns.join(', ')})` : ''}`);
+      for (const m of t.mismatches)
+        out.push(
+          `  ${t.target} ${m.kind.padEnd(7)} ${m.key}${m.columns !== undefined && m.columns.length > 0 ? `  (${m.columns.join(', ')})` : ''}`,
+        );
       const total = t.missing + t.changed + t.extra;
-      if (total > t.mismatches.length) out.push(`  ${t.target}: ${total - t.mismatches.length} more (raise --max-keys to list them)`);
+      if (total > t.mismatches.length)
+        out.push(`  ${t.target}: ${total - t.mismatches.length} more (raise --max-keys to list them)`);
     }
   }
   out.push('', `${report.message} (${report.seconds.toFixed(1)} s, exit ${report.exitCode})`);

@@ -53,16 +53,26 @@ export async function planArchive(client: pg.Client, input: ArchivePlanInput): P
   refuseBackupInsideDataDir(dataDir, backupDir);
   const elsewhere = input.archived.find((r) => r.backupDir !== backupDir);
   if (elsewhere !== undefined) {
-    throw new MigrateError('ARCHIVE_BACKUP_MISMATCH', `run ${input.runId} is archived (at least ${elsewhere.path}) in ${elsewhere.backupDir}, not ${backupDir}`, {
-      hint: `Run archive again with --backup-dir ${elsewhere.backupDir} to finish it there.`,
-    });
+    throw new MigrateError(
+      'ARCHIVE_BACKUP_MISMATCH',
+      `run ${input.runId} is archived (at least ${elsewhere.path}) in ${elsewhere.backupDir}, not ${backupDir}`,
+      {
+        hint: `Run archive again with --backup-dir ${elsewhere.backupDir} to finish it there.`,
+      },
+    );
   }
   const rows = new Map(input.archived.map((r) => [r.path, r] as const));
   const dataRoot = existsSync(dataDir) ? realpathSync(dataDir) : dataDir;
 
   // Which files: each .db the run read, with its -wal and -shm when present in
   // either place. Cheap checks first, so a refusal costs no hashing.
-  const candidates: { path: string; kind: ArchiveFileKind; expected: string | null; source: string; inPlace: boolean }[] = [];
+  const candidates: {
+    path: string;
+    kind: ArchiveFileKind;
+    expected: string | null;
+    source: string;
+    inPlace: boolean;
+  }[] = [];
   for (const f of input.files) {
     refuseUnsafeRelative(f.path);
     for (const kind of ['db', 'wal', 'shm'] as const) {
@@ -77,11 +87,18 @@ export async function planArchive(client: pg.Client, input: ArchivePlanInput): P
   }
 
   const present = candidates.filter((c) => c.inPlace);
-  const holders = findHolders(present.map((c) => c.source), { anyHandle: true });
+  const holders = findHolders(
+    present.map((c) => c.source),
+    { anyHandle: true },
+  );
   if (holders.length > 0) {
-    throw new MigrateError('ARCHIVE_FILE_BUSY', `files of run ${input.runId} are open in another process: ${holders.map((h) => `pid ${h.pid} (${h.command})`).join(', ')}; nothing was moved`, {
-      file: present[0]?.path,
-    });
+    throw new MigrateError(
+      'ARCHIVE_FILE_BUSY',
+      `files of run ${input.runId} are open in another process: ${holders.map((h) => `pid ${h.pid} (${h.command})`).join(', ')}; nothing was moved`,
+      {
+        file: present[0]?.path,
+      },
+    );
   }
 
   const items: ArchiveItem[] = [];
@@ -90,33 +107,82 @@ export async function planArchive(client: pg.Client, input: ArchivePlanInput): P
     const backup = join(backupDir, c.path);
     if (c.inPlace) {
       if (c.kind === 'wal' && c.expected === null) {
-        throw new MigrateError('ARCHIVE_SOURCE_CHANGED', `${c.path} appeared after run ${input.runId} read its database: the database was written since; nothing was moved`, { file: c.path });
+        throw new MigrateError(
+          'ARCHIVE_SOURCE_CHANGED',
+          `${c.path} appeared after run ${input.runId} read its database: the database was written since; nothing was moved`,
+          { file: c.path },
+        );
       }
       const st = statSync(c.source);
       const now = await sha256File(c.source);
       if (c.expected !== null && now !== c.expected) {
-        throw new MigrateError('ARCHIVE_SOURCE_CHANGED', `${c.path} changed after run ${input.runId} read and verified it (sha256 ${short(now)}, the run read ${short(c.expected)}); nothing was moved`, { file: c.path });
+        throw new MigrateError(
+          'ARCHIVE_SOURCE_CHANGED',
+          `${c.path} changed after run ${input.runId} read and verified it (sha256 ${short(now)}, the run read ${short(c.expected)}); nothing was moved`,
+          { file: c.path },
+        );
       }
       const backedUp = existsSync(backup) && (await sha256File(backup)) === now;
       if (existsSync(backup) && !backedUp) await refuseForeignBackup(client, input.runId, backupDir, c.path, c.kind);
-      items.push({ path: c.path, kind: c.kind, source: c.source, backup, sha256: now, sizeBytes: st.size, mtimeMs: st.mtimeMs, inPlace: true, backedUp, recorded: row?.sha256 === now });
+      items.push({
+        path: c.path,
+        kind: c.kind,
+        source: c.source,
+        backup,
+        sha256: now,
+        sizeBytes: st.size,
+        mtimeMs: st.mtimeMs,
+        inPlace: true,
+        backedUp,
+        recorded: row?.sha256 === now,
+      });
       continue;
     }
     if (row !== undefined) {
       // Recorded and gone from the data dir: archived. Size, not a hash, keeps a
       // rerun of a finished archive quick; rollback checks the hash when it restores.
       if (!existsSync(backup) || statSync(backup).size !== row.sizeBytes) {
-        throw new MigrateError('ARCHIVE_BACKUP_MISMATCH', `the ledger says ${c.path} of run ${input.runId} is archived in ${backupDir}, but ${existsSync(backup) ? 'the file there has another size' : 'it is not there'}`, { file: c.path });
+        throw new MigrateError(
+          'ARCHIVE_BACKUP_MISMATCH',
+          `the ledger says ${c.path} of run ${input.runId} is archived in ${backupDir}, but ${existsSync(backup) ? 'the file there has another size' : 'it is not there'}`,
+          { file: c.path },
+        );
       }
-      items.push({ path: c.path, kind: c.kind, source: c.source, backup, sha256: row.sha256, sizeBytes: row.sizeBytes, mtimeMs: 0, inPlace: false, backedUp: true, recorded: true });
+      items.push({
+        path: c.path,
+        kind: c.kind,
+        source: c.source,
+        backup,
+        sha256: row.sha256,
+        sizeBytes: row.sizeBytes,
+        mtimeMs: 0,
+        inPlace: false,
+        backedUp: true,
+        recorded: true,
+      });
       continue;
     }
     // Gone from the data dir and not recorded: only a complete copy with the run's hash counts as archived.
     const copy = existsSync(backup) ? await sha256File(backup) : null;
     if (c.expected === null || copy !== c.expected) {
-      throw new MigrateError('ARCHIVE_SOURCE_CHANGED', `${c.path}, read by run ${input.runId}, is no longer in the data dir ${dataDir}${copy === null ? '' : ', and the file of that name in the backup dir is another one'}`, { file: c.path });
+      throw new MigrateError(
+        'ARCHIVE_SOURCE_CHANGED',
+        `${c.path}, read by run ${input.runId}, is no longer in the data dir ${dataDir}${copy === null ? '' : ', and the file of that name in the backup dir is another one'}`,
+        { file: c.path },
+      );
     }
-    items.push({ path: c.path, kind: c.kind, source: c.source, backup, sha256: copy, sizeBytes: statSync(backup).size, mtimeMs: 0, inPlace: false, backedUp: true, recorded: false });
+    items.push({
+      path: c.path,
+      kind: c.kind,
+      source: c.source,
+      backup,
+      sha256: copy,
+      sizeBytes: statSync(backup).size,
+      mtimeMs: 0,
+      inPlace: false,
+      backedUp: true,
+      recorded: false,
+    });
   }
   return items;
 }
@@ -137,7 +203,9 @@ function lexists(path: string): boolean {
 /** Ledger paths come from a database several instances share: only plain relative paths are used. */
 export function refuseUnsafeRelative(path: string): void {
   if (isAbsolute(path) || path.split(/[\\/]/).includes('..')) {
-    throw new MigrateError('ARCHIVE_UNSAFE_PATH', `the run lists ${path}, which is not a path inside the data dir`, { file: path });
+    throw new MigrateError('ARCHIVE_UNSAFE_PATH', `the run lists ${path}, which is not a path inside the data dir`, {
+      file: path,
+    });
   }
 }
 
@@ -146,10 +214,18 @@ function refuseUnsafeFile(dataRoot: string, source: string, path: string): void 
   const st = lstatSync(source);
   const real = realpathSync(source);
   if (!real.startsWith(`${dataRoot}${sep}`)) {
-    throw new MigrateError('ARCHIVE_UNSAFE_PATH', `${path} resolves to ${real}, outside the data dir ${dataRoot}; nothing was moved`, { file: path });
+    throw new MigrateError(
+      'ARCHIVE_UNSAFE_PATH',
+      `${path} resolves to ${real}, outside the data dir ${dataRoot}; nothing was moved`,
+      { file: path },
+    );
   }
   if (st.isSymbolicLink() || !st.isFile()) {
-    throw new MigrateError('ARCHIVE_UNSAFE_PATH', `${path} is ${st.isSymbolicLink() ? `a symbolic link (to ${real})` : 'not a regular file'}; nothing was moved`, { file: path });
+    throw new MigrateError(
+      'ARCHIVE_UNSAFE_PATH',
+      `${path} is ${st.isSymbolicLink() ? `a symbolic link (to ${real})` : 'not a regular file'}; nothing was moved`,
+      { file: path },
+    );
   }
 }
 
@@ -159,7 +235,9 @@ function refuseBackupInsideDataDir(dataDir: string, backupDir: string): void {
   const backup = realpathLoose(backupDir);
   const rel = relative(data, backup);
   if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) {
-    throw new MigrateError('ARCHIVE_UNSAFE_PATH', `the backup dir ${backupDir} is inside the data dir ${dataDir}`, { hint: 'Choose a --backup-dir outside the data dir.' });
+    throw new MigrateError('ARCHIVE_UNSAFE_PATH', `the backup dir ${backupDir} is inside the data dir ${dataDir}`, {
+      hint: 'Choose a --backup-dir outside the data dir.',
+    });
   }
 }
 
@@ -175,7 +253,13 @@ function realpathLoose(path: string): string {
  * data (SQLite rebuilds it), so a stale one of ours is replaced; anything
  * else, or a file another run archived there, is refused.
  */
-async function refuseForeignBackup(client: pg.Client, runId: string, backupDir: string, path: string, kind: ArchiveFileKind): Promise<void> {
+async function refuseForeignBackup(
+  client: pg.Client,
+  runId: string,
+  backupDir: string,
+  path: string,
+  kind: ArchiveFileKind,
+): Promise<void> {
   const claims = await otherClaims(client, runId, backupDir, path);
   if (kind === 'shm' && claims.length === 0) return;
   throw new MigrateError(

@@ -3,11 +3,18 @@ import { dirname, join, resolve } from 'node:path';
 import type pg from 'pg';
 import type { ResolvedConfig } from '../../config/load-config.js';
 import { findHolders } from '../../source/holders.js';
-import { ConfigError, MigrateError } from '../../errors.js';
-import { archiveRows, lockRunFiles, markRestored, recordArchived, type ArchiveRow } from '../../ledger/archives.js';
+import { ConfigError, MigrateError, EXIT } from '../../errors.js';
+import { archiveRows, markRestored, recordArchived, withRunFilesLock, type ArchiveRow } from '../../ledger/archives.js';
 import { latestRun, runById, runFiles, type RunRow } from '../../ledger/runs.js';
 import { ensureLedger, ledgerExists } from '../../ledger/schema.js';
-import { commitPartial, copyToPartial, ensureDirDurably, partialPathFor, removeDurably } from '../../util/durable-file.js';
+import { latestVerificationOk } from '../../ledger/verifications.js';
+import {
+  commitPartial,
+  copyToPartial,
+  ensureDirDurably,
+  partialPathFor,
+  removeDurably,
+} from '../../util/durable-file.js';
 import { sha256File } from '../../util/sha256.js';
 import { VERSION } from '../../version.js';
 import { manifestPath, readManifest, sameFiles, writeManifest, type ArchiveManifest } from './archive-manifest.js';
@@ -30,8 +37,6 @@ export interface ArchiveOptions {
   readonly onProgress?: (p: ArchiveProgress) => void;
 }
 
-
-
 /** Backups hold the instance's whole state: readable by the operator only. */
 const BACKUP_MODE = 0o700;
 
@@ -47,83 +52,155 @@ const BACKUP_MODE = 0o700;
  */
 export async function runArchive(opts: ArchiveOptions): Promise<ArchiveReport> {
   const { config } = opts;
-  if (config.target === null) throw new ConfigError('CONFIG_DSN_MISSING', 'archive needs the target PostgreSQL: the ledger there says which run was verified');
+  if (config.target === null)
+    throw new ConfigError(
+      'CONFIG_DSN_MISSING',
+      'archive needs the target PostgreSQL: the ledger there says which run was verified',
+    );
   const started = Date.now();
   const backupDir = resolve(opts.backupDir);
   const client = await connectTarget(config.target, `aragora-migrate archive ${config.instance}`.slice(0, 63));
   try {
-    if (!(await ledgerExists(client))) throw new ConfigError('ARCHIVE_NO_RUN', `no migration ledger in ${config.target.display}: nothing was migrated there`);
+    if (!(await ledgerExists(client)))
+      throw new ConfigError(
+        'ARCHIVE_NO_RUN',
+        `no migration ledger in ${config.target.display}: nothing was migrated there`,
+      );
     // Ledgers written before archive existed lack its table.
     await ensureLedger(client);
     const run = await findRun(client, opts.runId, config);
-    const unlock = await lockRunFiles(client, run.run_id);
-    try {
-      await refuseUnverified(client, run);
-      const live = (await archiveRows(client, run.run_id)).filter((r) => r.restoredAt === null);
-      const items = await planArchive(client, { runId: run.run_id, dataDir: run.data_dir, backupDir, files: await runFiles(client, run.run_id), archived: live });
-      const work = items.filter((i) => i.inPlace || !i.recorded);
-      if (work.length > 0) ensureDirDurably(backupDir, BACKUP_MODE);
-      let bytes = 0;
-      for (const item of work) {
-        if (item.inPlace && !item.backedUp) bytes += await copyToBackup(item, run.run_id, opts.onProgress);
-        if (!item.recorded) await recordArchived(client, run.run_id, { path: item.path, backupDir, sizeBytes: item.sizeBytes, sha256: item.sha256 });
-      }
-      const manifest = manifestPath(backupDir, run.run_id);
-      const manifestWritten = ensureManifest(manifest, run, backupDir, items);
-      // Only now, with every copy checked and recorded and the manifest written, do originals go.
-      removeOriginals(run, items.filter((i) => i.inPlace));
-      const files = items.map((i): ArchivedFileReport => ({ path: i.path, sizeBytes: i.sizeBytes, sha256: i.sha256, outcome: work.includes(i) ? 'archived' : 'already-archived' }));
-      const noop = work.length === 0;
-      const message = noop
-        ? `run ${run.run_id} is already archived in ${backupDir}: nothing to do${manifestWritten ? ' (its missing manifest was written again)' : ''}`
-        : `run ${run.run_id}: ${work.length} file(s) archived to ${backupDir}${work.length < items.length ? ` (${items.length - work.length} already were)` : ''}; manifest ${manifest}`;
-      return { command: 'archive', runId: run.run_id, instance: run.instance, exitCode: 0, state: noop ? 'noop' : 'archived', dataDir: run.data_dir, backupDir, manifest, files, bytes, seconds: (Date.now() - started) / 1000, message };
-    } finally {
-      await unlock();
-    }
+    return await withRunFilesLock(client, run.run_id, () => archiveRun(client, run, backupDir, opts, started));
   } finally {
     await client.end().catch(() => undefined);
   }
 }
 
+/** The archive of one run, under its files lock: plan every file, copy and record each, write the manifest, then remove the originals. */
+async function archiveRun(
+  client: pg.Client,
+  run: RunRow,
+  backupDir: string,
+  opts: ArchiveOptions,
+  started: number,
+): Promise<ArchiveReport> {
+  await refuseUnverified(client, run);
+  const live = (await archiveRows(client, run.run_id)).filter((r) => r.restoredAt === null);
+  const items = await planArchive(client, {
+    runId: run.run_id,
+    dataDir: run.data_dir,
+    backupDir,
+    files: await runFiles(client, run.run_id),
+    archived: live,
+  });
+  const work = items.filter((i) => i.inPlace || !i.recorded);
+  if (work.length > 0) ensureDirDurably(backupDir, BACKUP_MODE);
+  let bytes = 0;
+  for (const item of work) {
+    if (item.inPlace && !item.backedUp) bytes += await copyToBackup(item, run.run_id, opts.onProgress);
+    if (!item.recorded)
+      await recordArchived(client, run.run_id, {
+        path: item.path,
+        backupDir,
+        sizeBytes: item.sizeBytes,
+        sha256: item.sha256,
+      });
+  }
+  const manifest = manifestPath(backupDir, run.run_id);
+  const manifestWritten = ensureManifest(manifest, run, backupDir, items);
+  // Only now, with every copy checked and recorded and the manifest written, do originals go.
+  removeOriginals(
+    run,
+    items.filter((i) => i.inPlace),
+  );
+  const files = items.map((i): ArchivedFileReport => ({
+    path: i.path,
+    sizeBytes: i.sizeBytes,
+    sha256: i.sha256,
+    outcome: work.includes(i) ? 'archived' : 'already-archived',
+  }));
+  const noop = work.length === 0;
+  const message = noop
+    ? `run ${run.run_id} is already archived in ${backupDir}: nothing to do${manifestWritten ? ' (its missing manifest was written again)' : ''}`
+    : `run ${run.run_id}: ${work.length} file(s) archived to ${backupDir}${work.length < items.length ? ` (${items.length - work.length} already were)` : ''}; manifest ${manifest}`;
+  return {
+    command: 'archive',
+    runId: run.run_id,
+    instance: run.instance,
+    exitCode: EXIT.OK,
+    state: noop ? 'noop' : 'archived',
+    dataDir: run.data_dir,
+    backupDir,
+    manifest,
+    files,
+    bytes,
+    seconds: (Date.now() - started) / 1000,
+    message,
+  };
+}
+
 async function findRun(client: pg.Client, runId: string | undefined, config: ResolvedConfig): Promise<RunRow> {
   if (runId === undefined) {
     const latest = await latestRun(client, config.instance, config.dataDir, config.schema);
-    if (latest === null) throw new ConfigError('ARCHIVE_NO_RUN', `instance ${config.instance} has no run from ${config.dataDir} into schema ${config.schema} in the ledger`);
+    if (latest === null)
+      throw new ConfigError(
+        'ARCHIVE_NO_RUN',
+        `instance ${config.instance} has no run from ${config.dataDir} into schema ${config.schema} in the ledger`,
+      );
     return latest;
   }
   const row = await runById(client, runId);
   if (row === null) throw new ConfigError('ARCHIVE_NO_RUN', `no run ${runId} in the ledger`);
   // The run says where its files are; a --data-dir that says otherwise is a mistake, not an override.
   if (config.dataDirSource === 'flag' && config.dataDir !== row.data_dir) {
-    throw new ConfigError('CONFIG_INVALID', `run ${runId} read its files from ${row.data_dir}, not ${config.dataDir}`, { hint: 'Leave out --data-dir (the run knows its data dir), or name the run of this data dir.' });
+    throw new ConfigError('CONFIG_INVALID', `run ${runId} read its files from ${row.data_dir}, not ${config.dataDir}`, {
+      hint: 'Leave out --data-dir (the run knows its data dir), or name the run of this data dir.',
+    });
   }
   return row;
 }
 
 async function refuseUnverified(client: pg.Client, run: RunRow): Promise<void> {
   if (run.state !== 'verified') {
-    throw new MigrateError('ARCHIVE_NOT_VERIFIED', `run ${run.run_id} is ${run.state}, not verified: its files stay where they are`);
+    throw new MigrateError(
+      'ARCHIVE_NOT_VERIFIED',
+      `run ${run.run_id} is ${run.state}, not verified: its files stay where they are`,
+    );
   }
-  const r = await client.query<{ ok: boolean }>('SELECT ok FROM aragora_migrate.verifications WHERE run_id = $1 ORDER BY verified_at DESC LIMIT 1', [run.run_id]);
-  if (r.rows[0]?.ok === false) {
-    throw new MigrateError('ARCHIVE_NOT_VERIFIED', `the latest verification of run ${run.run_id} found differences: its files stay where they are`);
+  if ((await latestVerificationOk(client, run.run_id)) === false) {
+    throw new MigrateError(
+      'ARCHIVE_NOT_VERIFIED',
+      `the latest verification of run ${run.run_id} found differences: its files stay where they are`,
+    );
   }
 }
 
 /** Copies one file into the backup dir and proves the copy; returns the bytes copied. */
-async function copyToBackup(item: ArchiveItem, runId: string, onProgress: ArchiveOptions['onProgress']): Promise<number> {
+async function copyToBackup(
+  item: ArchiveItem,
+  runId: string,
+  onProgress: ArchiveOptions['onProgress'],
+): Promise<number> {
   ensureDirDurably(dirname(item.backup), BACKUP_MODE);
-  const copy = await copyToPartial(item.source, item.backup, (done, total) => onProgress?.({ file: item.path, done, total }));
+  const copy = await copyToPartial(item.source, item.backup, (done, total) =>
+    onProgress?.({ file: item.path, done, total }),
+  );
   if (copy.sha256 !== item.sha256) {
     rmSync(copy.partial, { force: true });
-    throw new MigrateError('ARCHIVE_SOURCE_CHANGED', `${item.path} was written while run ${runId} was being archived; it was kept in the data dir`, { file: item.path });
+    throw new MigrateError(
+      'ARCHIVE_SOURCE_CHANGED',
+      `${item.path} was written while run ${runId} was being archived; it was kept in the data dir`,
+      { file: item.path },
+    );
   }
   commitPartial(copy, item.backup);
   // Read back what the disk holds, not what was handed to it.
   if ((await sha256File(item.backup)) !== item.sha256) {
     removeDurably(item.backup);
-    throw new MigrateError('ARCHIVE_COPY_MISMATCH', `the copy of ${item.path} in ${dirname(item.backup)} does not read back as written`, { file: item.path });
+    throw new MigrateError(
+      'ARCHIVE_COPY_MISMATCH',
+      `the copy of ${item.path} in ${dirname(item.backup)} does not read back as written`,
+      { file: item.path },
+    );
   }
   return copy.bytes;
 }
@@ -155,14 +232,24 @@ function ensureManifest(path: string, run: RunRow, backupDir: string, items: rea
  * its -wal would open without the rows still in the -wal.
  */
 function removeOriginals(run: RunRow, items: readonly ArchiveItem[]): void {
-  const holders = findHolders(items.map((i) => i.source), { anyHandle: true });
+  const holders = findHolders(
+    items.map((i) => i.source),
+    { anyHandle: true },
+  );
   if (holders.length > 0) {
-    throw new MigrateError('ARCHIVE_FILE_BUSY', `files of run ${run.run_id} were opened while being archived, by ${holders.map((h) => `pid ${h.pid} (${h.command})`).join(', ')}; the originals were kept`);
+    throw new MigrateError(
+      'ARCHIVE_FILE_BUSY',
+      `files of run ${run.run_id} were opened while being archived, by ${holders.map((h) => `pid ${h.pid} (${h.command})`).join(', ')}; the originals were kept`,
+    );
   }
   for (const item of items) {
     const st = statSync(item.source);
     if (st.size !== item.sizeBytes || st.mtimeMs !== item.mtimeMs) {
-      throw new MigrateError('ARCHIVE_SOURCE_CHANGED', `${item.path} was written while run ${run.run_id} was being archived; it was kept in the data dir`, { file: item.path });
+      throw new MigrateError(
+        'ARCHIVE_SOURCE_CHANGED',
+        `${item.path} was written while run ${run.run_id} was being archived; it was kept in the data dir`,
+        { file: item.path },
+      );
     }
     removeDurably(item.source);
   }
@@ -177,45 +264,21 @@ function removeOriginals(run: RunRow, items: readonly ArchiveItem[]): void {
  * at any instant is finished by calling it again; a file already back (same
  * sha256) only has its backup copy removed.
  */
-export async function restoreArchivedFiles(client: pg.Client, runId: string, dataDir: string): Promise<{ restored: string[]; alreadyInPlace: string[] }> {
-  const unlock = await lockRunFiles(client, runId);
-  try {
+export async function restoreArchivedFiles(
+  client: pg.Client,
+  runId: string,
+  dataDir: string,
+): Promise<{ restored: string[]; alreadyInPlace: string[] }> {
+  return withRunFilesLock(client, runId, async () => {
     const all = await archiveRows(client, runId);
-    const rows = all.filter((r) => r.restoredAt === null).sort((a, b) => restoreRank(a) - restoreRank(b) || a.path.localeCompare(b.path));
-    // Every file is checked before any moves, so a missing or conflicting one stops the whole restore.
-    const plan: { row: ArchiveRow; original: string; backup: string; inPlace: boolean }[] = [];
-    for (const row of rows) {
-      refuseUnsafeRelative(row.path);
-      const original = join(dataDir, row.path);
-      const backup = join(row.backupDir, row.path);
-      rmSync(partialPathFor(original), { force: true });
-      if (existsSync(original)) {
-        if ((await sha256File(original)) !== row.sha256) {
-          throw new MigrateError('ROLLBACK_ARCHIVE_CONFLICT', `${original} exists and is not the file archived from there (sha256 differs); nothing was moved back`, { file: row.path });
-        }
-        plan.push({ row, original, backup, inPlace: true });
-      } else if (existsSync(backup)) {
-        plan.push({ row, original, backup, inPlace: false });
-      } else {
-        throw new MigrateError('ROLLBACK_ARCHIVE_MISSING', `archived file ${row.path} of run ${runId} is neither in ${row.backupDir} nor in ${dataDir}; nothing was moved back`, { file: row.path });
-      }
-    }
+    const rows = all
+      .filter((r) => r.restoredAt === null)
+      .sort((a, b) => restoreRank(a) - restoreRank(b) || a.path.localeCompare(b.path));
+    const plan = await planRestore(runId, dataDir, rows);
     const restored: string[] = [];
     const alreadyInPlace: string[] = [];
     for (const p of plan) {
-      if (!p.inPlace) {
-        ensureDirDurably(dirname(p.original), BACKUP_MODE);
-        const copy = await copyToPartial(p.backup, p.original);
-        if (copy.sha256 !== p.row.sha256) {
-          rmSync(copy.partial, { force: true });
-          throw new MigrateError('ROLLBACK_ARCHIVE_CORRUPT', `${p.backup} does not hash to the sha256 recorded when it was archived (${p.row.sha256.slice(0, 12)}…)`, { file: p.row.path });
-        }
-        commitPartial(copy, p.original);
-        if ((await sha256File(p.original)) !== p.row.sha256) {
-          removeDurably(p.original);
-          throw new MigrateError('ROLLBACK_ARCHIVE_CORRUPT', `${p.original} does not read back as written; the archived copy was kept`, { file: p.row.path });
-        }
-      }
+      if (!p.inPlace) await copyBack(p);
       removeDurably(p.backup);
       await markRestored(client, runId, p.row.path);
       (p.inPlace ? alreadyInPlace : restored).push(p.row.path);
@@ -223,8 +286,67 @@ export async function restoreArchivedFiles(client: pg.Client, runId: string, dat
     // A manifest describes files in the backup dir; with none of the run's left there, it goes too.
     for (const dir of new Set(all.map((r) => r.backupDir))) removeDurably(manifestPath(dir, runId));
     return { restored, alreadyInPlace };
-  } finally {
-    await unlock();
+  });
+}
+
+/** One archived file to put back: from `backup` to `original`, unless it is already there (`inPlace`, same sha256). */
+interface RestoreItem {
+  readonly row: ArchiveRow;
+  readonly original: string;
+  readonly backup: string;
+  readonly inPlace: boolean;
+}
+
+/** Every file is checked before any moves, so a missing or conflicting one stops the whole restore. */
+async function planRestore(runId: string, dataDir: string, rows: readonly ArchiveRow[]): Promise<RestoreItem[]> {
+  const plan: RestoreItem[] = [];
+  for (const row of rows) {
+    refuseUnsafeRelative(row.path);
+    const original = join(dataDir, row.path);
+    const backup = join(row.backupDir, row.path);
+    rmSync(partialPathFor(original), { force: true });
+    if (existsSync(original)) {
+      if ((await sha256File(original)) !== row.sha256) {
+        throw new MigrateError(
+          'ROLLBACK_ARCHIVE_CONFLICT',
+          `${original} exists and is not the file archived from there (sha256 differs); nothing was moved back`,
+          { file: row.path },
+        );
+      }
+      plan.push({ row, original, backup, inPlace: true });
+    } else if (existsSync(backup)) {
+      plan.push({ row, original, backup, inPlace: false });
+    } else {
+      throw new MigrateError(
+        'ROLLBACK_ARCHIVE_MISSING',
+        `archived file ${row.path} of run ${runId} is neither in ${row.backupDir} nor in ${dataDir}; nothing was moved back`,
+        { file: row.path },
+      );
+    }
+  }
+  return plan;
+}
+
+/** Copies one archived file back to its place and proves the copy against the sha256 the ledger recorded. */
+async function copyBack(p: RestoreItem): Promise<void> {
+  ensureDirDurably(dirname(p.original), BACKUP_MODE);
+  const copy = await copyToPartial(p.backup, p.original);
+  if (copy.sha256 !== p.row.sha256) {
+    rmSync(copy.partial, { force: true });
+    throw new MigrateError(
+      'ROLLBACK_ARCHIVE_CORRUPT',
+      `${p.backup} does not hash to the sha256 recorded when it was archived (${p.row.sha256.slice(0, 12)}…)`,
+      { file: p.row.path },
+    );
+  }
+  commitPartial(copy, p.original);
+  if ((await sha256File(p.original)) !== p.row.sha256) {
+    removeDurably(p.original);
+    throw new MigrateError(
+      'ROLLBACK_ARCHIVE_CORRUPT',
+      `${p.original} does not read back as written; the archived copy was kept`,
+      { file: p.row.path },
+    );
   }
 }
 

@@ -1,8 +1,11 @@
 import type pg from 'pg';
+import type { ExitCode } from '../../errors.js';
 import type { ResolvedConfig } from '../../config/load-config.js';
 import type { DiscoverResult } from '../../source/discover.js';
 import type { MappingSet } from '../../mapping/load.js';
 import { issueSummary, tableProgress } from '../../ledger/runs.js';
+import { conflictOutcomes } from '../../ledger/conflicts.js';
+import { reportedSchemaChanges } from '../../ledger/schema-changes.js';
 import { FindingCollector } from '../../findings/collector.js';
 import type { MigrateReport, MigrateTableReport } from '../../report/migrate-report.js';
 import { toFileReport, type FileReport } from '../../report/plan-report.js';
@@ -15,12 +18,11 @@ export interface SummaryInput {
   readonly mappings: MappingSet;
   readonly state: MigrateReport['state'];
   readonly resumed: boolean;
-  readonly exitCode: number;
+  readonly exitCode: ExitCode;
   readonly rejectFiles: readonly string[];
   readonly seconds: number;
   readonly message: string;
 }
-
 
 /** The report of a run, read back from the ledger so a resumed run reports all its batches, not only this process's. */
 export async function buildMigrateReport(client: pg.Client, input: SummaryInput): Promise<MigrateReport> {
@@ -35,7 +37,14 @@ export async function buildMigrateReport(client: pg.Client, input: SummaryInput)
     rowsMerged: Number(p.rows_merged),
     rowsRepaired: Number(p.rows_repaired),
     bytes: Number(p.bytes_read),
-    status: p.state === 'loaded' ? (Number(p.rows_rejected) > 0 ? 'rejects' : 'ready') : p.state === 'failed' ? 'blocked' : 'skipped',
+    status:
+      p.state === 'loaded'
+        ? Number(p.rows_rejected) > 0
+          ? 'rejects'
+          : 'ready'
+        : p.state === 'failed'
+          ? 'blocked'
+          : 'skipped',
     reason: p.state === 'loaded' ? null : p.state,
     targetState: null,
     seconds: p.seconds,
@@ -51,15 +60,13 @@ export async function buildMigrateReport(client: pg.Client, input: SummaryInput)
       action: s.action,
       count: Number(s.n),
       keys: s.keys,
-      message: s.action === 'reject' ? `rejected: ${s.reason}` : `repaired under the ${s.kind} policy; originals in the ledger (aragora_migrate.repairs)`,
+      message:
+        s.action === 'reject'
+          ? `rejected: ${s.reason}`
+          : `repaired under the ${s.kind} policy; originals in the ledger (aragora_migrate.repairs)`,
     });
   }
-  const conflicts = await client.query<{ source_file: string; source_table: string; policy: string; outcome: string; n: string; keys: string[] }>(
-    `SELECT source_file, source_table, policy, outcome, count(*) AS n, (array_agg(row_key ORDER BY source_rowid))[1:5] AS keys
-       FROM aragora_migrate.conflicts WHERE run_id = $1 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
-    [input.runId],
-  );
-  for (const c of conflicts.rows) {
+  for (const c of await conflictOutcomes(client, input.runId)) {
     findings.add({
       file: c.source_file,
       table: c.source_table,
@@ -77,13 +84,17 @@ export async function buildMigrateReport(client: pg.Client, input: SummaryInput)
     });
   }
   // What the run changed in tables it did not create, and keys it added with orphans kept.
-  const changes = await client.query<{ target_table: string; kind: string; object: string; detail: { from?: string; to?: string; rows?: number; bytes?: number; parent?: string; orphans?: number } }>(
-    `SELECT target_table, kind, object, detail FROM aragora_migrate.schema_changes WHERE run_id = $1 AND kind IN ('widen_column', 'add_foreign_key') ORDER BY changed_at, target_table, object`,
-    [input.runId],
-  );
-  for (const c of changes.rows) {
+  for (const c of await reportedSchemaChanges(client, input.runId)) {
     if (c.kind === 'widen_column') {
-      findings.add({ file: null, table: c.target_table, column: c.object, kind: 'column_widened', action: 'keep', count: 1, message: `widened from ${c.detail.from ?? '?'} to ${c.detail.to ?? '?'} (--widen-columns; recorded in aragora_migrate.schema_changes)` });
+      findings.add({
+        file: null,
+        table: c.target_table,
+        column: c.object,
+        kind: 'column_widened',
+        action: 'keep',
+        count: 1,
+        message: `widened from ${c.detail.from ?? '?'} to ${c.detail.to ?? '?'} (--widen-columns; recorded in aragora_migrate.schema_changes)`,
+      });
     } else if ((c.detail.orphans ?? 0) > 0) {
       findings.add({
         file: null,

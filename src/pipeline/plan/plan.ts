@@ -1,4 +1,6 @@
 import type pg from 'pg';
+import { EXIT } from '../../errors.js';
+import { DEFAULTS } from '../../defaults.js';
 import type { ResolvedConfig } from '../../config/load-config.js';
 import { discover, noStoreFinding, type SourceFile } from '../../source/discover.js';
 import { assertDataDir } from '../../source/walk.js';
@@ -9,7 +11,13 @@ import { ESTIMATE_BASIS, estimateSeconds } from '../../report/estimate.js';
 import { FindingCollector } from '../../findings/collector.js';
 import { formatBytes } from '../../util/bytes.js';
 import { dependenciesFirst } from '../../util/order.js';
-import { planExitCode, toFileReport, type FileReport, type PlanReport, type TableReport } from '../../report/plan-report.js';
+import {
+  planExitCode,
+  toFileReport,
+  type FileReport,
+  type PlanReport,
+  type TableReport,
+} from '../../report/plan-report.js';
 import { buildRunbook } from './runbook.js';
 import type { FindingAction } from '../../findings/finding.js';
 import { compileTable, type OrphanFilter } from '../../tables/row-converter.js';
@@ -23,7 +31,13 @@ import { findOrphans } from '../../source/orphans.js';
 import { profileTable, type ConvertedPage } from './profile.js';
 import { rawTextReader } from '../../source/read.js';
 import { sourceDamage } from '../shared/integrity.js';
-import { existingKeys, inspectTarget, schemaMissing, type TargetForeignKey, type TargetTableState } from '../../target/target-state.js';
+import {
+  existingKeys,
+  inspectTarget,
+  schemaMissing,
+  type TargetForeignKey,
+  type TargetTableState,
+} from '../../target/target-state.js';
 import { fitSpec, judgeColumns, narrowColumnValues, widened } from '../shared/target-fit.js';
 import { missingParents, sourceParent, type SourceParent } from '../shared/fk-orphans.js';
 
@@ -73,7 +87,8 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
   try {
     if (config.target !== null && opts.inventoryOnly !== true) {
       client = await connectTarget(config.target, 'aragora-migrate plan');
-      serverVersion = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '';
+      serverVersion =
+        (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '';
       const targets = [...new Set(mappings.stores.flatMap((s) => s.tables.map((t) => t.target)))];
       targetStates = await inspectTarget(client, config.schema, targets);
       const missing = await schemaMissing(client, config.schema);
@@ -89,7 +104,15 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
         if (obj.type !== 'table' || obj.skipReason !== null) continue;
         const mapped = mappings.bySource.get(obj.name);
         if (mapped === undefined) {
-          findings.add({ file: file.path, table: obj.name, column: null, kind: 'unmapped_table', action: 'skip', count: obj.rows ?? 0, message: 'no mapping names this table: it is not migrated' });
+          findings.add({
+            file: file.path,
+            table: obj.name,
+            column: null,
+            kind: 'unmapped_table',
+            action: 'skip',
+            count: obj.rows ?? 0,
+            message: 'no mapping names this table: it is not migrated',
+          });
           tables.push(emptyTable(file, obj, 'unmapped', 'no mapping names this table'));
           continue;
         }
@@ -98,13 +121,37 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
         const present = new Set(obj.columns.filter((c) => !c.hidden).map((c) => c.name));
         const state = targetStates.get(spec0.target) ?? null;
         // An existing table is judged by the values it is to hold, as migrate does (target-fit.ts).
-        const judged = state === null ? null : judgeColumns(spec0, state, narrowColumnValues(snapshot.db, spec0, state, present), config.widenColumns, present);
+        const judged =
+          state === null
+            ? null
+            : judgeColumns(
+                spec0,
+                state,
+                narrowColumnValues(snapshot.db, spec0, state, present),
+                config.widenColumns,
+                present,
+              );
         for (const p of judged?.problems ?? []) {
-          findings.add({ file: file.path, table: obj.name, column: p.column, kind: p.code === 'TARGET_INCOMPATIBLE' ? 'type_mismatch' : 'precision_loss', action: 'block', count: p.count, keys: p.keys, code: p.code, message: p.message });
+          findings.add({
+            file: file.path,
+            table: obj.name,
+            column: p.column,
+            kind: p.code === 'TARGET_INCOMPATIBLE' ? 'type_mismatch' : 'precision_loss',
+            action: 'block',
+            count: p.count,
+            keys: p.keys,
+            code: p.code,
+            message: p.message,
+          });
         }
         for (const w of judged?.widen ?? []) {
           findings.add({
-            file: file.path, table: obj.name, column: w.column, kind: 'column_widened', action: 'keep', count: 1,
+            file: file.path,
+            table: obj.name,
+            column: w.column,
+            kind: 'column_widened',
+            action: 'keep',
+            count: 1,
             message: `--widen-columns: ALTER TABLE ${spec0.target} ALTER COLUMN ${w.column} TYPE ${w.to} (from ${w.from}) rewrites the table (${state?.rows ?? 0} rows, ${formatBytes(state?.bytes ?? 0)}) under an exclusive lock: the application, and the other instance, wait on ${spec0.target} until it is done`,
           });
         }
@@ -116,20 +163,57 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
         if (client !== null && state !== null && state.exists) {
           const plain = compileTable(spec, sourceColumns, { offsetOf, fetchRaw });
           for (const fk of state.foreignKeys) {
-            const filter = await missingParents(client, snapshot.db, spec, plain, fk, sourceParentOf(file, fk, mappings, rejectedRowids));
+            const filter = await missingParents(
+              client,
+              snapshot.db,
+              spec,
+              plain,
+              fk,
+              sourceParentOf(file, fk, mappings, rejectedRowids),
+            );
             if (filter !== null && filter.missing.length > 0) orphans.push(filter);
           }
         }
         const compiled = compileTable(spec, sourceColumns, { offsetOf, fetchRaw, orphans });
         for (const c of compiled.missingColumns) {
-          findings.add({ file: file.path, table: obj.name, column: c.name, kind: 'missing_column', action: 'repair', count: obj.rows ?? 0, message: `the source table has no column ${c.name} (an older schema): every row gets ${JSON.stringify(c.whenMissing)}` });
+          findings.add({
+            file: file.path,
+            table: obj.name,
+            column: c.name,
+            kind: 'missing_column',
+            action: 'repair',
+            count: obj.rows ?? 0,
+            message: `the source table has no column ${c.name} (an older schema): every row gets ${JSON.stringify(c.whenMissing)}`,
+          });
         }
         for (const c of compiled.unsatisfiedColumns) {
-          findings.add({ file: file.path, table: obj.name, column: c.name, kind: 'missing_column', action: 'block', count: obj.rows ?? 0, code: 'PLAN_BLOCKED', message: `the source table has no column ${c.name} and the mapping gives no whenMissing value` });
+          findings.add({
+            file: file.path,
+            table: obj.name,
+            column: c.name,
+            kind: 'missing_column',
+            action: 'block',
+            count: obj.rows ?? 0,
+            code: 'PLAN_BLOCKED',
+            message: `the source table has no column ${c.name} and the mapping gives no whenMissing value`,
+          });
         }
         const blockedByTarget = (judged?.problems.length ?? 0) > 0;
         const conflicts = { count: 0 };
-        const onPage = client !== null && state !== null && state.exists && state.rows > 0 ? conflictChecker(client, config.schema, spec, state, compiled.targetColumns, file.path, findings, conflicts, config.instance) : undefined;
+        const onPage =
+          client !== null && state !== null && state.exists && state.rows > 0
+            ? conflictChecker(
+                client,
+                config.schema,
+                spec,
+                state,
+                compiled.targetColumns,
+                file.path,
+                findings,
+                conflicts,
+                config.instance,
+              )
+            : undefined;
 
         reporter.emit('table:start', { file: file.path, table: obj.name, rows: obj.rows ?? 0 });
         let profile: Awaited<ReturnType<typeof profileTable>>;
@@ -137,7 +221,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
           profile = await profileTable(snapshot.db, compiled, {
             file: file.path,
             pageRows: opts.pageRows ?? 5000,
-            pageBytes: opts.pageBytes ?? 32 * 1024 * 1024,
+            pageBytes: opts.pageBytes ?? DEFAULTS.batchBytes,
             reporter,
             findings,
             ...(onPage !== undefined ? { onPage } : {}),
@@ -146,16 +230,37 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
           // A page SQLite cannot read: the file is damaged, as migrate would find.
           const damage = sourceDamage(err, file.path);
           if (damage === null) throw err;
-          findings.add({ file: file.path, table: obj.name, column: null, kind: 'corrupt_file', action: 'block', code: damage.code, message: damage.message });
+          findings.add({
+            file: file.path,
+            table: obj.name,
+            column: null,
+            kind: 'corrupt_file',
+            action: 'block',
+            code: damage.code,
+            message: damage.message,
+          });
           tables.push({ ...emptyTable(file, obj, 'skipped', damage.message), status: 'blocked' });
           continue;
         }
         reporter.emit('table:done', { file: file.path, table: obj.name, rows: profile.rowsRead, ms: profile.ms });
         rejectedRowids.set(obj.name, profile.rejectedRowids);
-        findOrphans(snapshot.db, spec, file, findings, (fk) => state !== null && state.foreignKeys.some((k) => k.columns.join() === fk.columns.map((c) => spec.columns.find((x) => x.name === c)?.target ?? c).join()), rejectedRowids);
+        findOrphans(
+          snapshot.db,
+          spec,
+          file,
+          findings,
+          (fk) =>
+            state !== null
+            && state.foreignKeys.some(
+              (k) =>
+                k.columns.join() === fk.columns.map((c) => spec.columns.find((x) => x.name === c)?.target ?? c).join(),
+            ),
+          rejectedRowids,
+        );
 
         const merged = spec.conflict.policy === 'keep-both' ? 0 : conflicts.count;
-        const blocked = blockedByTarget || compiled.unsatisfiedColumns.length > 0 || (merged > 0 && spec.conflict.policy === 'fail');
+        const blocked =
+          blockedByTarget || compiled.unsatisfiedColumns.length > 0 || (merged > 0 && spec.conflict.policy === 'fail');
         tables.push({
           source: { file: file.path, table: obj.name },
           target: `${config.schema}.${spec.target}`,
@@ -171,32 +276,46 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
           targetState:
             state === null
               ? null
-              : { exists: state.exists, rows: state.rows, addColumns: state.exists ? spec.columns.map((c) => c.target ?? c.name).filter((c) => !state.columns.has(c)) : [] },
+              : {
+                  exists: state.exists,
+                  rows: state.rows,
+                  addColumns: state.exists
+                    ? spec.columns.map((c) => c.target ?? c.name).filter((c) => !state.columns.has(c))
+                    : [],
+                },
         });
       }
       const position = new Map(file.objects.map((o, i) => [o.name, i] as const));
-      tables.push(...tables.splice(first).sort((a, b) => (position.get(a.source.table) ?? 0) - (position.get(b.source.table) ?? 0)));
+      tables.push(
+        ...tables
+          .splice(first)
+          .sort((a, b) => (position.get(a.source.table) ?? 0) - (position.get(b.source.table) ?? 0)),
+      );
       for (const obj of file.objects) {
-        if (obj.skipReason !== null && obj.type !== 'internal') tables.push(emptyTable(file, obj, 'skipped', obj.skipReason));
+        if (obj.skipReason !== null && obj.type !== 'internal')
+          tables.push(emptyTable(file, obj, 'skipped', obj.skipReason));
       }
     };
 
     const result = await discover({ dataDir: config.dataDir, mappings, allowLive: config.allowLive }, visit);
     const empty = opts.inventoryOnly === true ? null : noStoreFinding(result, config.dataDir, config.allowEmpty);
     const all = [...result.findings, ...findings.toArray(), ...(empty === null ? [] : [empty])];
-    const files: FileReport[] = result.files.map((f) =>
-      toFileReport(f, mappings, config.schema),
-    );
+    const files: FileReport[] = result.files.map((f) => toFileReport(f, mappings, config.schema));
     const migrating = tables.filter((t) => t.target !== null);
     const rows = migrating.reduce((n, t) => n + t.rowsRead, 0);
     const bytes = migrating.reduce((n, t) => n + t.bytes, 0);
-    const exitCode = planExitCode(all);
+    // discover lists; only a file it could not read (a blocking finding) makes it fail.
+    const planned = planExitCode(all);
+    const exitCode = opts.inventoryOnly === true && planned !== EXIT.REFUSED ? EXIT.OK : planned;
     return {
       command: opts.inventoryOnly === true ? 'discover' : 'plan',
       instance: config.instance,
       exitCode,
       dataDir: config.dataDir,
-      target: config.target === null || client === null ? null : { dsn: config.target.display, schema: config.schema, serverVersion },
+      target:
+        config.target === null || client === null
+          ? null
+          : { dsn: config.target.display, schema: config.schema, serverVersion },
       tables,
       findings: all,
       files,
@@ -231,13 +350,35 @@ function emptyTable(file: SourceFile, obj: SourceObject, status: 'skipped' | 'un
 }
 
 /** Source columns the mapping does not name are carried over with a derived type, never dropped. */
-function withUnmappedColumns(mapped: TableSpec, obj: SourceObject, file: string, findings: FindingCollector): TableSpec {
+function withUnmappedColumns(
+  mapped: TableSpec,
+  obj: SourceObject,
+  file: string,
+  findings: FindingCollector,
+): TableSpec {
   const { spec, extra } = effectiveSpec(mapped, obj);
   for (const c of extra) {
-    findings.add({ file, table: obj.name, column: c.name, kind: 'unmapped_column', action: 'keep', count: obj.rows ?? 0, message: `not in the mapping: carried over as ${c.type} (${c.note ?? ''})` });
+    findings.add({
+      file,
+      table: obj.name,
+      column: c.name,
+      kind: 'unmapped_column',
+      action: 'keep',
+      count: obj.rows ?? 0,
+      message: `not in the mapping: carried over as ${c.type} (${c.note ?? ''})`,
+    });
   }
   for (const name of tooLongNames(spec)) {
-    findings.add({ file, table: obj.name, column: name, kind: 'identifier_too_long', action: 'block', count: 1, code: 'TARGET_IDENTIFIER_TOO_LONG', message: `${Buffer.byteLength(name, 'utf8')} bytes: PostgreSQL would cut the name at 63 and could merge it with another column` });
+    findings.add({
+      file,
+      table: obj.name,
+      column: name,
+      kind: 'identifier_too_long',
+      action: 'block',
+      count: 1,
+      code: 'TARGET_IDENTIFIER_TOO_LONG',
+      message: `${Buffer.byteLength(name, 'utf8')} bytes: PostgreSQL would cut the name at 63 and could merge it with another column`,
+    });
   }
   return spec;
 }
@@ -247,7 +388,12 @@ function withUnmappedColumns(mapped: TableSpec, obj: SourceObject, file: string,
  * from, with its columns in the key's order: its rows will be loaded before
  * the referencing ones.
  */
-function sourceParentOf(file: SourceFile, fk: TargetForeignKey, mappings: MappingSet, rejected: ReadonlyMap<string, readonly bigint[]>): SourceParent | undefined {
+function sourceParentOf(
+  file: SourceFile,
+  fk: TargetForeignKey,
+  mappings: MappingSet,
+  rejected: ReadonlyMap<string, readonly bigint[]>,
+): SourceParent | undefined {
   for (const obj of file.objects) {
     const spec = mappings.bySource.get(obj.name)?.table;
     if (obj.skipReason !== null || spec === undefined || spec.target !== fk.parent) continue;
@@ -261,7 +407,11 @@ function sourceParentOf(file: SourceFile, fk: TargetForeignKey, mappings: Mappin
  * foreign key of the mapping, or one the existing target table declares);
  * otherwise in their own order.
  */
-function parentsFirst(file: SourceFile, mappings: MappingSet, states: ReadonlyMap<string, TargetTableState>): SourceObject[] {
+function parentsFirst(
+  file: SourceFile,
+  mappings: MappingSet,
+  states: ReadonlyMap<string, TargetTableState>,
+): SourceObject[] {
   const sourceOf = new Map<string, string>();
   for (const o of file.objects) {
     const spec = mappings.bySource.get(o.name)?.table;
@@ -304,10 +454,25 @@ function conflictChecker(
         : `key already in the target: resolved by the ${spec.conflict.policy} policy${spec.conflict.reason !== undefined ? ` (${spec.conflict.reason})` : ''}`;
   return async (page) => {
     const rows = page.outcomes.map((o) => keyCols.map((k) => o.values[k.index] as string | null));
-    const hits = await existingKeys(client, schema, spec.target, keyCols.map((k) => ({ name: k.name, type: k.type as string })), rows);
+    const hits = await existingKeys(
+      client,
+      schema,
+      spec.target,
+      keyCols.map((k) => ({ name: k.name, type: k.type as string })),
+      rows,
+    );
     counter.count += hits.length;
     for (const i of hits) {
-      findings.add({ file, table: spec.source, column: null, kind: 'key_conflict', action, message, key: page.keys[i] ?? null, ...(action === 'block' ? { code: 'TARGET_CONFLICT' } : {}) });
+      findings.add({
+        file,
+        table: spec.source,
+        column: null,
+        kind: 'key_conflict',
+        action,
+        message,
+        key: page.keys[i] ?? null,
+        ...(action === 'block' ? { code: 'TARGET_CONFLICT' } : {}),
+      });
     }
   };
 }

@@ -34,7 +34,11 @@ export interface ProfileOptions {
  * Runs every row of a table through the converters `migrate` uses, without
  * writing anything, and counts what would be repaired or rejected.
  */
-export async function profileTable(db: Database.Database, compiled: CompiledTable, opts: ProfileOptions): Promise<TableProfile> {
+export async function profileTable(
+  db: Database.Database,
+  compiled: CompiledTable,
+  opts: ProfileOptions,
+): Promise<TableProfile> {
   const started = Date.now();
   const table = compiled.spec.source;
   let rowsRead = 0;
@@ -42,7 +46,10 @@ export async function profileTable(db: Database.Database, compiled: CompiledTabl
   let rowsRepaired = 0;
   let bytesRead = 0;
   const rejectedRowids: bigint[] = [];
-  for (const page of readPages(db, table, compiled.selectColumns, { maxRows: opts.pageRows, maxBytes: opts.pageBytes })) {
+  for (const page of readPages(db, table, compiled.selectColumns, {
+    maxRows: opts.pageRows,
+    maxBytes: opts.pageBytes,
+  })) {
     const keys: string[] = [];
     const outcomes: RowOutcome[] = [];
     for (const raw of page.rows) {
@@ -52,13 +59,29 @@ export async function profileTable(db: Database.Database, compiled: CompiledTabl
       if (out.reject !== null) {
         rowsRejected++;
         rejectedRowids.push(raw[0] as bigint);
-        opts.findings.add({ file: opts.file, table, column: out.reject.column, kind: out.reject.kind, action: 'reject', message: out.reject.message, key });
+        opts.findings.add({
+          file: opts.file,
+          table,
+          column: out.reject.column,
+          kind: out.reject.kind,
+          action: 'reject',
+          message: out.reject.message,
+          key,
+        });
         continue;
       }
       if (out.repairs.length > 0) {
         rowsRepaired++;
         for (const r of out.repairs) {
-          opts.findings.add({ file: opts.file, table, column: r.column, kind: r.kind, action: 'repair', message: r.message, key });
+          opts.findings.add({
+            file: opts.file,
+            table,
+            column: r.column,
+            kind: r.kind,
+            action: 'repair',
+            message: r.message,
+            key,
+          });
         }
       }
       if (opts.onPage !== undefined) {

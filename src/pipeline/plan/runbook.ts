@@ -1,21 +1,28 @@
 import type { ResolvedConfig } from '../../config/load-config.js';
 
-/** The operator's steps for this instance (DESIGN.md, "The operator's job it serves"), with this run's values filled in. */
+/** The operator's steps for this instance (README.md, "The operator's runbook"), with this run's values filled in. */
 export function buildRunbook(config: ResolvedConfig, exitCode: number): string[] {
   const dir = shellQuote(config.dataDir);
   const inst = shellQuote(config.instance);
   const dsn = config.target === null ? '"$ARAGORA_POSTGRES_DSN"' : '"$ARAGORA_POSTGRES_DSN"  # or --database-url';
   const steps: string[] = [];
-  if (exitCode === 5) steps.push('Resolve every finding with action "block" above, then run plan again; migrate refuses until then.');
-  if (exitCode === 3) steps.push('Read the findings with action "reject": those rows will go to the reject file, not to PostgreSQL. Fix them in SQLite first if they matter.');
-  if (config.target === null) steps.push(`Run plan again with the target DSN to check the target tables, column types and key conflicts: aragora-migrate plan --data-dir ${dir} --database-url ${dsn}`);
+  if (exitCode === 5)
+    steps.push('Resolve every finding with action "block" above, then run plan again; migrate refuses until then.');
+  if (exitCode === 3)
+    steps.push(
+      'Read the findings with action "reject": those rows will go to the reject file, not to PostgreSQL. Fix them in SQLite first if they matter.',
+    );
+  if (config.target === null)
+    steps.push(
+      `Run plan again with the target DSN to check the target tables, column types and key conflicts: aragora-migrate plan --data-dir ${dir} --database-url ${dsn}`,
+    );
   steps.push(
     `Drain instance ${config.instance} from the load balancer and stop its aragora service (no process may hold the .db files).`,
     `aragora-migrate migrate --data-dir ${dir} --instance ${inst}${config.widenColumns ? ' --widen-columns' : ''} --database-url ${dsn}   (killed at any point, the same command resumes)`,
     `aragora-migrate verify --data-dir ${dir} --instance ${inst} --database-url ${dsn}   (exit 0 = every table matches)`,
     `aragora-migrate archive --data-dir ${dir} --instance ${inst} --backup-dir <backup folder outside the data dir> --database-url ${dsn}   (moves the verified run's files with -wal/-shm, writes a sha256 manifest; refuses files changed since the run or still open)`,
     'Point this instance at PostgreSQL, restart it, put it back behind the load balancer.',
-    'Repeat on the next instance: its rows merge into the same tables under each table\'s conflict policy.',
+    "Repeat on the next instance: its rows merge into the same tables under each table's conflict policy.",
     'If anything is wrong: aragora-migrate rollback --run <run id from migrate> undoes the run in PostgreSQL and moves its archived files back (a later instance merged on top is rolled back first).',
   );
   return steps;

@@ -1,14 +1,21 @@
 import type pg from 'pg';
 import type { ResolvedConfig } from '../../config/load-config.js';
-import { ConfigError, MigrateError } from '../../errors.js';
-import { runById } from '../../ledger/runs.js';
+import { ConfigError, MigrateError, EXIT } from '../../errors.js';
+import {
+  laterRunsOnItsTables,
+  otherRunsWroteTable,
+  recordRollbackOfTable,
+  runTargetTables,
+  stageRunChanges,
+} from '../../ledger/rollbacks.js';
+import { runById, setRunState, type RunRow } from '../../ledger/runs.js';
 import { ledgerExists } from '../../ledger/schema.js';
 import type { MappingSet } from '../../mapping/load.js';
 import { dependenciesFirst } from '../../util/order.js';
 import { qualified, quoteIdent, quoteLiteral } from '../../util/quote.js';
 import { restoreArchivedFiles } from '../archive/archive.js';
 import { connectTarget } from '../../target/connect.js';
-import { acquireRunLock, releaseRunLock } from '../../target/lock.js';
+import { withRunLock, withTransaction } from '../../target/transaction.js';
 import type { RollbackReport, RollbackTable } from '../../report/rollback-report.js';
 
 export interface RollbackOptions {
@@ -22,8 +29,6 @@ export interface RollbackOptions {
   readonly signal?: AbortSignal;
 }
 
-
-
 /** What the run did to one target table, as the ledger knows it. */
 interface TableWork {
   readonly target: string;
@@ -33,8 +38,6 @@ interface TableWork {
   /** The `_schema_versions` module of the application store that owns the table, if any. */
   readonly appModule: string | null;
 }
-
-const XID_MASK = '4294967295';
 
 /**
  * Undoes one run in PostgreSQL and puts its archived files back. Per target
@@ -52,99 +55,155 @@ export async function runRollback(opts: RollbackOptions): Promise<RollbackReport
   if (config.target === null) throw new ConfigError('CONFIG_DSN_MISSING', 'rollback needs the target PostgreSQL');
   const started = Date.now();
   const client = await connectTarget(config.target, `aragora-migrate rollback ${opts.runId}`.slice(0, 63));
-  let locked = false;
   try {
-    if (!(await ledgerExists(client))) throw new ConfigError('ROLLBACK_NO_RUN', `no migration ledger in ${config.target.display}: nothing was migrated there`);
+    if (!(await ledgerExists(client)))
+      throw new ConfigError(
+        'ROLLBACK_NO_RUN',
+        `no migration ledger in ${config.target.display}: nothing was migrated there`,
+      );
     const run = await runById(client, opts.runId);
     if (run === null) throw new ConfigError('ROLLBACK_NO_RUN', `no run ${opts.runId} in the ledger`);
-    const report = (state: RollbackReport['state'], tables: RollbackTable[], files: { restored: string[]; alreadyInPlace: string[] }, message: string): RollbackReport => ({
-      command: 'rollback',
-      runId: run.run_id,
-      instance: run.instance,
-      exitCode: state === 'refused' ? 5 : 0,
-      state,
-      forced: opts.force,
-      tables,
-      filesRestored: files.restored,
-      filesAlreadyInPlace: files.alreadyInPlace,
-      seconds: (Date.now() - started) / 1000,
-      message,
-    });
-    if (run.state === 'rolled-back') return report('noop', [], { restored: [], alreadyInPlace: [] }, `nothing to do: run ${run.run_id} is already rolled back`);
-
+    const report = reportOf(run, opts, started);
+    if (run.state === 'rolled-back')
+      return report('noop', [], noFiles(), `nothing to do: run ${run.run_id} is already rolled back`);
     // The migration lock: no migrate (and no other rollback) writes meanwhile,
     // and a run that is still loading cannot be rolled back under its feet.
-    await acquireRunLock(client, opts.lockTimeoutSeconds, opts.signal);
-    locked = true;
-
-    const dependents = await client.query<{ run_id: string; instance: string; tables: string[] }>(
-      `SELECT r.run_id, r.instance, array_agg(DISTINCT t.target_table ORDER BY t.target_table) AS tables
-         FROM aragora_migrate.runs r JOIN aragora_migrate.run_tables t USING (run_id)
-        WHERE r.run_id <> $1 AND r.state <> 'rolled-back' AND (r.started_at, r.run_id) > ($2::timestamptz, $1)
-          AND t.target_table IN (SELECT target_table FROM aragora_migrate.run_tables WHERE run_id = $1)
-        GROUP BY r.run_id, r.instance, r.started_at ORDER BY r.started_at DESC`,
-      [run.run_id, run.started_at],
-    );
-    if (dependents.rows.length > 0) {
-      throw new MigrateError(
-        'ROLLBACK_DEPENDENT_RUNS',
-        `later runs wrote into the tables of run ${run.run_id}; roll them back first, newest first: ${dependents.rows.map((d) => `${d.run_id} (instance ${d.instance}: ${d.tables.join(', ')})`).join('; ')}`,
-      );
-    }
-
-    const schema = run.target_schema;
-    const work = await childrenFirst(client, schema, await tablesOf(client, run.run_id, opts.mappings));
-    // Check every table first, so a refusal changes nothing anywhere.
-    const checks = new Map<string, { changed: number; keys: string[] }>();
-    for (const w of work.filter((x) => !x.done)) checks.set(w.target, await changedRows(client, run.run_id, schema, w, opts.maxKeys));
-    const changedTotal = [...checks.values()].reduce((n, c) => n + c.changed, 0);
-    if (changedTotal > 0 && !opts.force) {
-      const tables = work.map((w) => ({ target: w.target, rowsDeleted: 0, rowsRestored: 0, changed: checks.get(w.target)?.changed ?? 0, changedKeys: checks.get(w.target)?.keys ?? [], alreadyDone: w.done, dropped: false, keptBecause: null }));
-      const listed = tables.filter((t) => t.changed > 0).map((t) => `${t.target}: ${t.changedKeys.join(', ')}${t.changed > t.changedKeys.length ? ` (+${t.changed - t.changedKeys.length} more)` : ''}`);
-      return report('refused', tables, { restored: [], alreadyInPlace: [] }, `refused: ${changedTotal} row(s) written by run ${run.run_id} changed since (${listed.join('; ')}); nothing was rolled back. Check them; --force rolls them back too`);
-    }
-
-    await client.query("UPDATE aragora_migrate.runs SET state = 'rolling-back' WHERE run_id = $1", [run.run_id]);
-    const tables: RollbackTable[] = [];
-    for (const w of work) {
-      if (w.done) {
-        tables.push({ target: w.target, rowsDeleted: 0, rowsRestored: 0, changed: 0, changedKeys: [], alreadyDone: true, dropped: false, keptBecause: null });
-        continue;
-      }
-      tables.push(await rollbackTable(client, run.run_id, schema, w, opts));
-    }
-    const files = await restoreArchivedFiles(client, run.run_id, run.data_dir);
-    await client.query("UPDATE aragora_migrate.runs SET state = 'rolled-back' WHERE run_id = $1", [run.run_id]);
-    const deleted = tables.reduce((n, t) => n + t.rowsDeleted, 0);
-    const restored = tables.reduce((n, t) => n + t.rowsRestored, 0);
-    const forced = tables.reduce((n, t) => n + t.changed, 0);
-    return report(
-      'rolled-back',
-      tables,
-      files,
-      `run ${run.run_id} rolled back: ${deleted} row(s) deleted, ${restored} restored to their state before the run${forced > 0 ? `, ${forced} changed since the run rolled back anyway (--force)` : ''}${files.restored.length > 0 ? `; ${files.restored.length} archived file(s) moved back` : ''}`,
+    return await withRunLock(
+      client,
+      opts.lockTimeoutSeconds,
+      () => rollbackRun(client, run, opts, report),
+      opts.signal,
     );
   } finally {
-    if (locked) await releaseRunLock(client).catch(() => undefined);
     await client.end().catch(() => undefined);
   }
 }
 
-async function tablesOf(client: pg.Client, runId: string, mappings: MappingSet): Promise<TableWork[]> {
-  const r = await client.query<{ target_table: string; source_table: string; done: boolean; created: boolean }>(
-    `SELECT t.target_table, min(t.source_table) AS source_table,
-            EXISTS (SELECT 1 FROM aragora_migrate.rollbacks b WHERE b.run_id = $1 AND b.target_table = t.target_table) AS done,
-            EXISTS (SELECT 1 FROM aragora_migrate.created_tables c WHERE c.run_id = $1 AND c.target_table = t.target_table) AS created
-       FROM aragora_migrate.run_tables t WHERE t.run_id = $1 GROUP BY t.target_table ORDER BY t.target_table`,
-    [runId],
+type ReportOf = (
+  state: RollbackReport['state'],
+  tables: RollbackTable[],
+  files: { restored: string[]; alreadyInPlace: string[] },
+  message: string,
+) => RollbackReport;
+
+/** No archived file moved back (a noop, a refusal). */
+const noFiles = (): { restored: string[]; alreadyInPlace: string[] } => ({ restored: [], alreadyInPlace: [] });
+
+function reportOf(run: RunRow, opts: RollbackOptions, started: number): ReportOf {
+  return (state, tables, files, message) => ({
+    command: 'rollback',
+    runId: run.run_id,
+    instance: run.instance,
+    exitCode: state === 'refused' ? EXIT.REFUSED : EXIT.OK,
+    state,
+    forced: opts.force,
+    tables,
+    filesRestored: files.restored,
+    filesAlreadyInPlace: files.alreadyInPlace,
+    seconds: (Date.now() - started) / 1000,
+    message,
+  });
+}
+
+/** The rollback of one run, under the migration lock: refuse if later runs or changed rows stand in the way, then undo table by table, then put the files back. */
+async function rollbackRun(
+  client: pg.Client,
+  run: RunRow,
+  opts: RollbackOptions,
+  report: ReportOf,
+): Promise<RollbackReport> {
+  await refuseLaterRuns(client, run);
+  const schema = run.target_schema;
+  const work = await childrenFirst(client, schema, await tablesOf(client, run.run_id, opts.mappings));
+  // Check every table first, so a refusal changes nothing anywhere.
+  const checks = new Map<string, { changed: number; keys: string[] }>();
+  for (const w of work.filter((x) => !x.done))
+    checks.set(w.target, await changedRows(client, run.run_id, schema, w, opts.maxKeys));
+  const changedTotal = [...checks.values()].reduce((n, c) => n + c.changed, 0);
+  if (changedTotal > 0 && !opts.force) {
+    const tables = work.map((w) => ({
+      target: w.target,
+      rowsDeleted: 0,
+      rowsRestored: 0,
+      changed: checks.get(w.target)?.changed ?? 0,
+      changedKeys: checks.get(w.target)?.keys ?? [],
+      alreadyDone: w.done,
+      dropped: false,
+      keptBecause: null,
+    }));
+    const listed = tables
+      .filter((t) => t.changed > 0)
+      .map(
+        (t) =>
+          `${t.target}: ${t.changedKeys.join(', ')}${t.changed > t.changedKeys.length ? ` (+${t.changed - t.changedKeys.length} more)` : ''}`,
+      );
+    return report(
+      'refused',
+      tables,
+      noFiles(),
+      `refused: ${changedTotal} row(s) written by run ${run.run_id} changed since (${listed.join('; ')}); nothing was rolled back. Check them; --force rolls them back too`,
+    );
+  }
+
+  await setRunState(client, run.run_id, 'rolling-back', 'unchanged');
+  const tables: RollbackTable[] = [];
+  for (const w of work) {
+    if (w.done) {
+      tables.push({
+        target: w.target,
+        rowsDeleted: 0,
+        rowsRestored: 0,
+        changed: 0,
+        changedKeys: [],
+        alreadyDone: true,
+        dropped: false,
+        keptBecause: null,
+      });
+      continue;
+    }
+    tables.push(await rollbackTable(client, run.run_id, schema, w, opts));
+  }
+  const files = await restoreArchivedFiles(client, run.run_id, run.data_dir);
+  await setRunState(client, run.run_id, 'rolled-back', 'unchanged');
+  const deleted = tables.reduce((n, t) => n + t.rowsDeleted, 0);
+  const restored = tables.reduce((n, t) => n + t.rowsRestored, 0);
+  const forced = tables.reduce((n, t) => n + t.changed, 0);
+  return report(
+    'rolled-back',
+    tables,
+    files,
+    `run ${run.run_id} rolled back: ${deleted} row(s) deleted, ${restored} restored to their state before the run${forced > 0 ? `, ${forced} changed since the run rolled back anyway (--force)` : ''}${files.restored.length > 0 ? `; ${files.restored.length} archived file(s) moved back` : ''}`,
   );
-  return r.rows.map((x) => {
-    const spec = mappings.bySource.get(x.source_table)?.table;
+}
+
+/** Runs after this one wrote into its tables: their rows sit on top of its rows, so they go first. */
+async function refuseLaterRuns(client: pg.Client, run: RunRow): Promise<void> {
+  const dependents = await laterRunsOnItsTables(client, run);
+  if (dependents.length > 0) {
+    throw new MigrateError(
+      'ROLLBACK_DEPENDENT_RUNS',
+      `later runs wrote into the tables of run ${run.run_id}; roll them back first, newest first: ${dependents.map((d) => `${d.runId} (instance ${d.instance}: ${d.tables.join(', ')})`).join('; ')}`,
+    );
+  }
+}
+
+async function tablesOf(client: pg.Client, runId: string, mappings: MappingSet): Promise<TableWork[]> {
+  return (await runTargetTables(client, runId)).map((x) => {
+    const spec = mappings.bySource.get(x.sourceTable)?.table;
     if (spec === undefined) {
-      throw new ConfigError('ROLLBACK_NO_MAPPING', `run ${runId} loaded ${x.target_table} from ${x.source_table}, which the mapping set in use does not map`);
+      throw new ConfigError(
+        'ROLLBACK_NO_MAPPING',
+        `run ${runId} loaded ${x.target} from ${x.sourceTable}, which the mapping set in use does not map`,
+      );
     }
     const keyColumns = spec.key.map((k) => spec.columns.find((c) => c.name === k)?.target ?? k);
-    return { target: x.target_table, keyColumns, done: x.done, created: x.created, appModule: mappings.bySource.get(x.source_table)?.store.appModule ?? null };
+    return {
+      target: x.target,
+      keyColumns,
+      done: x.done,
+      created: x.created,
+      appModule: mappings.bySource.get(x.sourceTable)?.store.appModule ?? null,
+    };
   });
 }
 
@@ -160,7 +219,14 @@ interface ReferencingKey {
 }
 
 async function referencingKeys(client: pg.Client, schema: string, target: string): Promise<ReferencingKey[]> {
-  const r = await client.query<{ name: string; child_schema: string; child: string; columns: string[]; parent_columns: string[]; on_delete: string }>(
+  const r = await client.query<{
+    name: string;
+    child_schema: string;
+    child: string;
+    columns: string[];
+    parent_columns: string[];
+    on_delete: string;
+  }>(
     `SELECT k.conname AS name, cn.nspname AS child_schema, c.relname AS child, k.confdeltype::text AS on_delete,
             ARRAY(SELECT a.attname FROM unnest(k.conkey) WITH ORDINALITY AS x(n, o) JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = x.n ORDER BY x.o)::text[] AS columns,
             ARRAY(SELECT a.attname FROM unnest(k.confkey) WITH ORDINALITY AS x(n, o) JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = x.n ORDER BY x.o)::text[] AS parent_columns
@@ -168,7 +234,13 @@ async function referencingKeys(client: pg.Client, schema: string, target: string
       WHERE k.contype = 'f' AND k.confrelid = to_regclass($1) AND k.conrelid <> k.confrelid ORDER BY k.conname`,
     [qualified(schema, target)],
   );
-  return r.rows.map((x) => ({ name: x.name, child: qualified(x.child_schema, x.child), columns: x.columns, parentColumns: x.parent_columns, onDelete: x.on_delete }));
+  return r.rows.map((x) => ({
+    name: x.name,
+    child: qualified(x.child_schema, x.child),
+    columns: x.columns,
+    parentColumns: x.parent_columns,
+    onDelete: x.on_delete,
+  }));
 }
 
 /**
@@ -178,8 +250,16 @@ async function referencingKeys(client: pg.Client, schema: string, target: string
  */
 async function childrenFirst(client: pg.Client, schema: string, work: readonly TableWork[]): Promise<TableWork[]> {
   const children = new Map<string, string[]>();
-  for (const w of work) children.set(w.target, (await referencingKeys(client, schema, w.target)).map((k) => k.child));
-  return dependenciesFirst(work, (w) => qualified(schema, w.target), (w) => children.get(w.target) ?? []);
+  for (const w of work)
+    children.set(
+      w.target,
+      (await referencingKeys(client, schema, w.target)).map((k) => k.child),
+    );
+  return dependenciesFirst(
+    work,
+    (w) => qualified(schema, w.target),
+    (w) => children.get(w.target) ?? [],
+  );
 }
 
 /**
@@ -187,17 +267,24 @@ async function childrenFirst(client: pg.Client, schema: string, work: readonly T
  * did not write (the application's, another run's): deleting the run's rows
  * would delete them too (ON DELETE CASCADE) or fail. Counted like changed rows.
  */
-async function dependentRows(client: pg.Client, schema: string, w: TableWork): Promise<{ k: string; deleted: boolean }[]> {
+async function dependentRows(
+  client: pg.Client,
+  schema: string,
+  w: TableWork,
+): Promise<{ k: string; deleted: boolean }[]> {
   const out: { k: string; deleted: boolean }[] = [];
   for (const fk of await referencingKeys(client, schema, w.target)) {
-    const on = fk.columns.map((c, i) => `c.${quoteIdent(c)} = t.${quoteIdent(fk.parentColumns[i] as string)}`).join(' AND ');
+    const on = fk.columns
+      .map((c, i) => `c.${quoteIdent(c)} = t.${quoteIdent(fk.parentColumns[i] as string)}`)
+      .join(' AND ');
     const r = await client.query<{ k: string }>(
       `SELECT DISTINCT x.k FROM rb_ins AS x JOIN ${qualified(schema, w.target)} AS t ON ${keyMatch(w.keyColumns, 'x.k')}
          JOIN ${fk.child} AS c ON ${on}
         WHERE c.xmin::text NOT IN (SELECT x FROM rb_xid) ORDER BY x.k`,
     );
     const how = fk.onDelete === 'c' ? 'ON DELETE CASCADE would delete them' : 'they would stop the delete';
-    for (const row of r.rows) out.push({ k: `${row.k} (referenced by rows of ${fk.child} the run did not write: ${how})`, deleted: false });
+    for (const row of r.rows)
+      out.push({ k: `${row.k} (referenced by rows of ${fk.child} the run did not write: ${how})`, deleted: false });
   }
   return out;
 }
@@ -211,43 +298,14 @@ function keyMatch(keyColumns: readonly string[], keyExpr: string): string {
 }
 
 /**
- * Temp tables for one target: the keys the run inserted, the rows it changed
- * with their state before (the first resolution of each key), and the
- * transactions whose writes are the tool's own.
- */
-async function stageLedger(client: pg.Client, runId: string, target: string): Promise<void> {
-  await client.query('DROP TABLE IF EXISTS pg_temp.rb_ins, pg_temp.rb_res, pg_temp.rb_xid');
-  await client.query(
-    `CREATE TEMP TABLE rb_ins AS
-       SELECT DISTINCT k.k FROM aragora_migrate.batches b
-         JOIN aragora_migrate.run_tables t USING (run_id, source_file, source_table)
-         CROSS JOIN LATERAL unnest(b.loaded_keys) AS k(k)
-        WHERE b.run_id = $1 AND t.target_table = $2`,
-    [runId, target],
-  );
-  await client.query(
-    `CREATE TEMP TABLE rb_res AS
-       SELECT DISTINCT ON (c.row_key) c.row_key, c.before_row FROM aragora_migrate.conflicts c
-        WHERE c.run_id = $1 AND c.target_table = $2 AND c.outcome NOT LIKE 'kept-%'
-          AND NOT EXISTS (SELECT 1 FROM rb_ins i WHERE i.k = c.row_key)
-        ORDER BY c.row_key, c.xid, c.source_rowid`,
-    [runId, target],
-  );
-  // xmin is the low 32 bits of txid_current().
-  await client.query(
-    `CREATE TEMP TABLE rb_xid AS
-       SELECT DISTINCT (xid & ${XID_MASK})::text AS x FROM aragora_migrate.batches WHERE run_id = $1 AND xid IS NOT NULL
-       UNION SELECT DISTINCT (xid & ${XID_MASK})::text FROM aragora_migrate.rollbacks`,
-    [runId],
-  );
-  await client.query('ANALYZE rb_ins; ANALYZE rb_res; ANALYZE rb_xid');
-}
-
-/**
- * Rows the run wrote (inserted or resolved, staged by stageLedger) that
+ * Rows the run wrote (inserted or resolved, staged by stageRunChanges in src/ledger/rollbacks.ts) that
  * someone changed or deleted since: their xmin is none of the tool's own.
  */
-async function queryChanged(client: pg.Client, table: string, keyColumns: readonly string[]): Promise<{ k: string; deleted: boolean }[]> {
+async function queryChanged(
+  client: pg.Client,
+  table: string,
+  keyColumns: readonly string[],
+): Promise<{ k: string; deleted: boolean }[]> {
   const r = await client.query<{ k: string; deleted: boolean }>(
     `SELECT x.k, t.xmin IS NULL AS deleted
        FROM (SELECT k FROM rb_ins UNION ALL SELECT row_key FROM rb_res) AS x
@@ -258,16 +316,26 @@ async function queryChanged(client: pg.Client, table: string, keyColumns: readon
   return r.rows;
 }
 
-/** The check before anything changes, in a transaction that is rolled back. */
-async function changedRows(client: pg.Client, runId: string, schema: string, w: TableWork, maxKeys: number): Promise<{ changed: number; keys: string[] }> {
-  await client.query('BEGIN');
-  try {
-    await stageLedger(client, runId, w.target);
-    const rows = [...(await queryChanged(client, qualified(schema, w.target), w.keyColumns)), ...(await dependentRows(client, schema, w))];
+/**
+ * The check before anything changes. Its transaction writes only the staged
+ * temp tables, which go when it ends (src/ledger/rollbacks.ts), so it leaves
+ * nothing behind.
+ */
+async function changedRows(
+  client: pg.Client,
+  runId: string,
+  schema: string,
+  w: TableWork,
+  maxKeys: number,
+): Promise<{ changed: number; keys: string[] }> {
+  return withTransaction(client, async (tx) => {
+    await stageRunChanges(tx, runId, w.target);
+    const rows = [
+      ...(await queryChanged(tx, qualified(schema, w.target), w.keyColumns)),
+      ...(await dependentRows(tx, schema, w)),
+    ];
     return { changed: rows.length, keys: rows.slice(0, maxKeys).map((x) => (x.deleted ? `${x.k} (deleted)` : x.k)) };
-  } finally {
-    await client.query('ROLLBACK').catch(() => undefined);
-  }
+  });
 }
 
 /**
@@ -284,59 +352,103 @@ async function keepReason(client: pg.Client, schema: string, w: TableWork): Prom
   const exists = await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [versions]);
   if (exists.rows[0]?.ok !== true) return null;
   const recorded = await client.query(`SELECT 1 FROM ${versions} WHERE module = $1`, [w.appModule]);
-  return recorded.rowCount === 0 ? null : `the application recorded module ${w.appModule} in ${versions}: it would not create the table again`;
+  return recorded.rowCount === 0
+    ? null
+    : `the application recorded module ${w.appModule} in ${versions}: it would not create the table again`;
 }
 
-async function rollbackTable(client: pg.Client, runId: string, schema: string, w: TableWork, opts: RollbackOptions): Promise<RollbackTable> {
+/**
+ * One target table, in one transaction: re-check, delete what the run
+ * inserted, restore what it changed, drop the table if the run created it and
+ * it is left empty, and record it as done.
+ */
+async function rollbackTable(
+  client: pg.Client,
+  runId: string,
+  schema: string,
+  w: TableWork,
+  opts: RollbackOptions,
+): Promise<RollbackTable> {
   const table = qualified(schema, w.target);
-  await client.query('BEGIN');
-  try {
+  return withTransaction(client, async (tx) => {
     // Re-checked inside the transaction: the application may have written since the check.
-    await client.query(`LOCK TABLE ${table} IN SHARE ROW EXCLUSIVE MODE`);
-    await stageLedger(client, runId, w.target);
-    const changed = [...(await queryChanged(client, table, w.keyColumns)), ...(await dependentRows(client, schema, w))];
+    await tx.query(`LOCK TABLE ${table} IN SHARE ROW EXCLUSIVE MODE`);
+    await stageRunChanges(tx, runId, w.target);
+    const changed = [...(await queryChanged(tx, table, w.keyColumns)), ...(await dependentRows(tx, schema, w))];
     if (changed.length > 0 && !opts.force) {
-      throw new MigrateError('ROLLBACK_ROWS_CHANGED', `${changed.length} row(s) of ${w.target} written by run ${runId} changed while the rollback ran: ${changed.slice(0, opts.maxKeys).map((x) => x.k).join(', ')}`);
-    }
-    const deleted = (await client.query(`DELETE FROM ${table} AS t USING rb_ins AS x WHERE ${keyMatch(w.keyColumns, 'x.k')}`)).rowCount ?? 0;
-    const cols = (
-      await client.query<{ c: string }>(
-        `SELECT attname AS c FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
-        [table],
-      )
-    ).rows
-      .map((x) => x.c)
-      .filter((c) => !w.keyColumns.includes(c));
-    let restored = 0;
-    if (cols.length > 0) {
-      // A column added after the run is missing from the row before: it keeps its value.
-      const sets = cols.map((c) => `${quoteIdent(c)} = CASE WHEN r.before_row ? ${quoteLiteral(c)} THEN (jsonb_populate_record(NULL::${table}, r.before_row)).${quoteIdent(c)} ELSE t.${quoteIdent(c)} END`);
-      restored = (await client.query(`UPDATE ${table} AS t SET ${sets.join(', ')} FROM rb_res AS r WHERE ${keyMatch(w.keyColumns, 'r.row_key')}`)).rowCount ?? 0;
-    }
-    let dropped = false;
-    let keptBecause: string | null = null;
-    if (w.created) {
-      const left = await client.query(`SELECT 1 FROM ${table} LIMIT 1`);
-      const usedByOthers = await client.query(
-        `SELECT 1 FROM aragora_migrate.run_tables t JOIN aragora_migrate.runs r USING (run_id) WHERE t.target_table = $1 AND t.run_id <> $2 AND r.state <> 'rolled-back' LIMIT 1`,
-        [w.target, runId],
+      throw new MigrateError(
+        'ROLLBACK_ROWS_CHANGED',
+        `${changed.length} row(s) of ${w.target} written by run ${runId} changed while the rollback ran: ${changed
+          .slice(0, opts.maxKeys)
+          .map((x) => x.k)
+          .join(', ')}`,
       );
-      if (left.rowCount === 0 && usedByOthers.rowCount === 0) {
-        keptBecause = await keepReason(client, schema, w);
-        if (keptBecause === null) {
-          await client.query(`DROP TABLE ${table}`);
-          dropped = true;
-        }
-      }
     }
-    await client.query(
-      'INSERT INTO aragora_migrate.rollbacks (run_id, target_table, rows_deleted, rows_restored, forced_keys) VALUES ($1, $2, $3, $4, $5)',
-      [runId, w.target, deleted, restored, changed.map((x) => x.k)],
-    );
-    await client.query('COMMIT');
-    return { target: w.target, rowsDeleted: deleted, rowsRestored: restored, changed: changed.length, changedKeys: changed.slice(0, opts.maxKeys).map((x) => x.k), alreadyDone: false, dropped, keptBecause };
-  } catch (err: unknown) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
+    const deleted =
+      (await tx.query(`DELETE FROM ${table} AS t USING rb_ins AS x WHERE ${keyMatch(w.keyColumns, 'x.k')}`)).rowCount
+      ?? 0;
+    const restored = await restoreChangedRows(tx, table, w);
+    const { dropped, keptBecause } = w.created
+      ? await dropIfEmpty(tx, runId, schema, w)
+      : { dropped: false, keptBecause: null };
+    await recordRollbackOfTable(tx, {
+      runId,
+      target: w.target,
+      rowsDeleted: deleted,
+      rowsRestored: restored,
+      forcedKeys: changed.map((x) => x.k),
+    });
+    return {
+      target: w.target,
+      rowsDeleted: deleted,
+      rowsRestored: restored,
+      changed: changed.length,
+      changedKeys: changed.slice(0, opts.maxKeys).map((x) => x.k),
+      alreadyDone: false,
+      dropped,
+      keptBecause,
+    };
+  });
+}
+
+/** The rows the run changed (staged in rb_res) get their values from before the run back; returns how many. */
+async function restoreChangedRows(tx: pg.Client, table: string, w: TableWork): Promise<number> {
+  const cols = (
+    await tx.query<{ c: string }>(
+      `SELECT attname AS c FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+      [table],
+    )
+  ).rows
+    .map((x) => x.c)
+    .filter((c) => !w.keyColumns.includes(c));
+  if (cols.length === 0) return 0;
+  // A column added after the run is missing from the row before: it keeps its value.
+  const sets = cols.map(
+    (c) =>
+      `${quoteIdent(c)} = CASE WHEN r.before_row ? ${quoteLiteral(c)} THEN (jsonb_populate_record(NULL::${table}, r.before_row)).${quoteIdent(c)} ELSE t.${quoteIdent(c)} END`,
+  );
+  return (
+    (
+      await tx.query(
+        `UPDATE ${table} AS t SET ${sets.join(', ')} FROM rb_res AS r WHERE ${keyMatch(w.keyColumns, 'r.row_key')}`,
+      )
+    ).rowCount ?? 0
+  );
+}
+
+/** A table the run created goes again once empty, unless another run wrote into it or keepReason says why it stays. */
+async function dropIfEmpty(
+  tx: pg.Client,
+  runId: string,
+  schema: string,
+  w: TableWork,
+): Promise<{ dropped: boolean; keptBecause: string | null }> {
+  const table = qualified(schema, w.target);
+  const left = await tx.query(`SELECT 1 FROM ${table} LIMIT 1`);
+  const usedByOthers = await otherRunsWroteTable(tx, w.target, runId);
+  if (left.rowCount !== 0 || usedByOthers) return { dropped: false, keptBecause: null };
+  const keptBecause = await keepReason(tx, schema, w);
+  if (keptBecause !== null) return { dropped: false, keptBecause };
+  await tx.query(`DROP TABLE ${table}`);
+  return { dropped: true, keptBecause: null };
 }

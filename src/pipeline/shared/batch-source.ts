@@ -24,9 +24,16 @@ export const WORKER_MIN_ROWS = 10_000;
  * for small tables, where starting a worker (tens of milliseconds, more under
  * tsx) costs more than the conversion itself.
  */
-export function localBatchSource(db: Database.Database, data: Omit<ConvertWorkerData, 'credits' | 'dbPath'>): BatchSource {
+export function localBatchSource(
+  db: Database.Database,
+  data: Omit<ConvertWorkerData, 'credits' | 'dbPath'>,
+): BatchSource {
   const fetchRaw = rawTextReader(db, data.spec.source);
-  const compiled = compileTable(data.spec, data.sourceColumns, { offsetOf: timeZoneOffsetFn(data.sourceTimezone), fetchRaw, orphans: data.orphans });
+  const compiled = compileTable(data.spec, data.sourceColumns, {
+    offsetOf: timeZoneOffsetFn(data.sourceTimezone),
+    fetchRaw,
+    orphans: data.orphans,
+  });
   const pages = readPages(db, data.spec.source, compiled.selectColumns, {
     maxRows: data.batchRows,
     maxBytes: data.batchBytes,
@@ -92,7 +99,10 @@ export function startBatchSource(data: Omit<ConvertWorkerData, 'credits'>): Batc
         if (m.type === 'done') return;
         if (m.type === 'error') throw Object.assign(new Error(m.message), { stack: m.stack, code: m.code });
         const { type: _type, ...batch } = m;
-        yield { ...batch, payload: Buffer.from(batch.payload.buffer, batch.payload.byteOffset, batch.payload.byteLength) };
+        yield {
+          ...batch,
+          payload: Buffer.from(batch.payload.buffer, batch.payload.byteOffset, batch.payload.byteLength),
+        };
       }
     },
   };

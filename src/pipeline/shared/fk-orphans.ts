@@ -14,8 +14,17 @@ const CHUNK = 5000;
  * `fk`'s referenced table as the SQLite table `source` it is loaded from,
  * with `parentSpec` (that table's mapping) naming its columns.
  */
-export function sourceParent(source: string, parentSpec: TableSpec, fk: TargetForeignKey, rejectedRowids: readonly bigint[] = []): SourceParent {
-  return { table: source, columns: fk.parentColumns.map((c) => parentSpec.columns.find((x) => (x.target ?? x.name) === c)?.name ?? c), rejectedRowids };
+export function sourceParent(
+  source: string,
+  parentSpec: TableSpec,
+  fk: TargetForeignKey,
+  rejectedRowids: readonly bigint[] = [],
+): SourceParent {
+  return {
+    table: source,
+    columns: fk.parentColumns.map((c) => parentSpec.columns.find((x) => (x.target ?? x.name) === c)?.name ?? c),
+    rejectedRowids,
+  };
 }
 
 export interface SourceParent {
@@ -47,7 +56,9 @@ export async function missingParents(
   fk: TargetForeignKey,
   sourceParent?: SourceParent,
 ): Promise<OrphanFilter | null> {
-  const sourceNames = fk.columns.map((t) => spec.columns.find((c) => (c.target ?? c.name) === t && compiled.selectColumns.includes(c.name))?.name);
+  const sourceNames = fk.columns.map(
+    (t) => spec.columns.find((c) => (c.target ?? c.name) === t && compiled.selectColumns.includes(c.name))?.name,
+  );
   if (sourceNames.some((n) => n === undefined)) return null;
   const cols = sourceNames as string[];
   const q = quoteSqliteIdent;
@@ -81,7 +92,10 @@ export async function missingParents(
   };
   const sql = `SELECT DISTINCT ${own.join(', ')} FROM ${q(spec.source)} AS c WHERE ${own.map((c) => `${c} IS NOT NULL`).join(' AND ')}${notInFile}`;
   const params = notInFile !== '' && rejected.length > 0 ? [JSON.stringify(rejected.map(String))] : [];
-  for (const row of db.prepare(sql).raw(true).iterate(...params) as IterableIterator<SourceValue[]>) {
+  for (const row of db
+    .prepare(sql)
+    .raw(true)
+    .iterate(...params) as IterableIterator<SourceValue[]>) {
     const tuple = row.map((v, j) => compiled.convertValue(fk.columns[j] as string, v));
     // A value that does not convert rejects its row anyway.
     if (tuple.some((v) => v === undefined || v === null || typeof v !== 'string')) continue;

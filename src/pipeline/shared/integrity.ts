@@ -29,6 +29,12 @@ export function quickCheck(readPath: string): Promise<string> {
 /** Files up to this size are checked before a row moves; bigger ones while the load runs. */
 export const CHECK_BEFORE_LOAD_BYTES = 64 * 1024 * 1024;
 
+/** A file SQLite's own check finds damaged stops the run (SOURCE_CORRUPT, exit 5). */
+export function assertIntact(path: string, result: string): void {
+  if (result !== 'ok')
+    throw new SourceError('SOURCE_CORRUPT', `${path} is damaged: ${result.slice(0, 300)}`, { file: path });
+}
+
 /** SQLite's result codes for a file it cannot read as a database. */
 const DAMAGE = /^SQLITE_(CORRUPT|NOTADB|IOERR|FORMAT)/;
 
@@ -36,5 +42,9 @@ const DAMAGE = /^SQLITE_(CORRUPT|NOTADB|IOERR|FORMAT)/;
 export function sourceDamage(err: unknown, file: string): SourceError | null {
   const code = (err as { code?: unknown }).code;
   if (typeof code !== 'string' || !DAMAGE.test(code)) return null;
-  return new SourceError('SOURCE_CORRUPT', `${file} cannot be read: ${err instanceof Error ? err.message : String(err)} (${code})`, { file, cause: err });
+  return new SourceError(
+    'SOURCE_CORRUPT',
+    `${file} cannot be read: ${err instanceof Error ? err.message : String(err)} (${code})`,
+    { file, cause: err },
+  );
 }

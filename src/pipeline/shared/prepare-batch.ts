@@ -30,7 +30,12 @@ export interface PreparedBatch {
  * payload, or becomes a reject (the original values, losslessly, with the
  * reason); repaired values are listed with their originals.
  */
-export function prepareBatch(page: Page, compiled: CompiledTable, direct: boolean, fetchRaw: (column: string, rowid: bigint) => Buffer | null): PreparedBatch {
+export function prepareBatch(
+  page: Page,
+  compiled: CompiledTable,
+  direct: boolean,
+  fetchRaw: (column: string, rowid: bigint) => Buffer | null,
+): PreparedBatch {
   const out = new CopyBuffer(Math.ceil(page.bytes * 1.2) + page.rows.length * 48);
   let loadable = 0;
   let repairedRows = 0;
@@ -40,14 +45,23 @@ export function prepareBatch(page: Page, compiled: CompiledTable, direct: boolea
   for (const raw of page.rows) {
     const row = compiled.convertRow(raw);
     if (row.reject !== null) {
-      rejects.push({ rowid: String(raw[0]), key: compiled.keyOf(raw), col: row.reject.column, kind: row.reject.kind, reason: row.reject.message, original: losslessRow(compiled, raw, fetchRaw) });
+      rejects.push({
+        rowid: String(raw[0]),
+        key: compiled.keyOf(raw),
+        col: row.reject.column,
+        kind: row.reject.kind,
+        reason: row.reject.message,
+        original: losslessRow(compiled, raw, fetchRaw),
+      });
       continue;
     }
     if (row.repairs.length > 0) {
       repairedRows++;
       const key = compiled.keyOf(raw);
       for (const r of row.repairs) {
-        const original = Buffer.isBuffer(r.original) ? { text_base64: r.original.toString('base64') } : toLossless(r.original);
+        const original = Buffer.isBuffer(r.original)
+          ? { text_base64: r.original.toString('base64') }
+          : toLossless(r.original);
         repairs.push({ rowid: String(raw[0]), key, col: r.column, kind: r.kind, original });
       }
     }
@@ -74,7 +88,11 @@ export function prepareBatch(page: Page, compiled: CompiledTable, direct: boolea
   };
 }
 
-function losslessRow(compiled: CompiledTable, raw: readonly SourceValue[], fetchRaw: (column: string, rowid: bigint) => Buffer | null): Record<string, unknown> {
+function losslessRow(
+  compiled: CompiledTable,
+  raw: readonly SourceValue[],
+  fetchRaw: (column: string, rowid: bigint) => Buffer | null,
+): Record<string, unknown> {
   const row: Record<string, unknown> = {};
   compiled.selectColumns.forEach((name, i) => {
     const v = raw[i + 1] as SourceValue;

@@ -24,7 +24,6 @@ export interface ValuesOutOfReach {
   readonly keys: readonly string[];
 }
 
-
 /** What refuses the run against this table: the same code in plan's findings and in migrate's error. */
 export interface TargetProblem {
   readonly code: Extract<ErrorCode, 'TARGET_INCOMPATIBLE' | 'TARGET_COLUMN_TOO_NARROW'>;
@@ -59,7 +58,12 @@ export interface NarrowColumnValues {
  * One pass of SQLite over the table, whatever the number of columns; none at
  * all when no column is narrow.
  */
-export function narrowColumnValues(db: Database.Database, spec: TableSpec, state: TargetTableState, sourceColumns: ReadonlySet<string>): NarrowColumnValues {
+export function narrowColumnValues(
+  db: Database.Database,
+  spec: TableSpec,
+  state: TargetTableState,
+  sourceColumns: ReadonlySet<string>,
+): NarrowColumnValues {
   const outOfReach = new Map<string, ValuesOutOfReach>();
   const valued = new Set<string>();
   if (!state.exists) return { outOfReach, valued };
@@ -69,20 +73,41 @@ export function narrowColumnValues(db: Database.Database, spec: TableSpec, state
     const theirs = state.columns.get(targetName(c));
     if (c.targetOnly || theirs === undefined || !sourceColumns.has(c.name)) continue;
     const fit = columnFit(c.type, theirs);
-    if (fit === 'int4') checks.push({ column: c.name, float4: false, cond: `(typeof(${q(c.name)}) = 'integer' AND (${q(c.name)} > 2147483647 OR ${q(c.name)} < -2147483648))` });
+    if (fit === 'int4')
+      checks.push({
+        column: c.name,
+        float4: false,
+        cond: `(typeof(${q(c.name)}) = 'integer' AND (${q(c.name)} > 2147483647 OR ${q(c.name)} < -2147483648))`,
+      });
     // An infinite REAL stays Infinity, which float4 holds too.
-    if (fit === 'float4') checks.push({ column: c.name, float4: true, cond: `(typeof(${q(c.name)}) = 'real' AND abs(${q(c.name)}) >= ${FLOAT4_OVERFLOW} AND abs(${q(c.name)}) < 9e999)` });
+    if (fit === 'float4')
+      checks.push({
+        column: c.name,
+        float4: true,
+        cond: `(typeof(${q(c.name)}) = 'real' AND abs(${q(c.name)}) >= ${FLOAT4_OVERFLOW} AND abs(${q(c.name)}) < 9e999)`,
+      });
   }
   if (checks.length === 0) return { outOfReach, valued };
   const aggregates = checks.flatMap((c) => [`sum(${c.cond})`, `count(${q(c.column)})`]);
-  const counts = db.prepare(`SELECT ${aggregates.join(', ')} FROM ${q(spec.source)}`).raw(true).get() as (bigint | number | null)[];
+  const counts = db
+    .prepare(`SELECT ${aggregates.join(', ')} FROM ${q(spec.source)}`)
+    .raw(true)
+    .get() as (bigint | number | null)[];
   const keyColumns = spec.key.filter((k) => sourceColumns.has(k));
   checks.forEach((check, i) => {
     if (check.float4 && Number(counts[2 * i + 1] ?? 0) > 0) valued.add(check.column);
     const count = Number(counts[2 * i] ?? 0);
     if (count === 0) return;
-    const rows = db.prepare(`SELECT rowid, ${keyColumns.map(q).join(', ') || 'NULL'} FROM ${q(spec.source)} WHERE ${check.cond} LIMIT 5`).raw(true).all() as unknown[][];
-    outOfReach.set(check.column, { count, keys: rows.map((r) => formatKey(keyColumns.length === 0 ? [] : r.slice(1), r[0] as bigint)) });
+    const rows = db
+      .prepare(
+        `SELECT rowid, ${keyColumns.map(q).join(', ') || 'NULL'} FROM ${q(spec.source)} WHERE ${check.cond} LIMIT 5`,
+      )
+      .raw(true)
+      .all() as unknown[][];
+    outOfReach.set(check.column, {
+      count,
+      keys: rows.map((r) => formatKey(keyColumns.length === 0 ? [] : r.slice(1), r[0] as bigint)),
+    });
   });
   return { outOfReach, valued };
 }
@@ -93,7 +118,13 @@ export function narrowColumnValues(db: Database.Database, spec: TableSpec, state
  * added, never judged; a column the mapping does not load (targetOnly, an
  * application column with no source) keeps its type and its default.
  */
-export function judgeColumns(spec: TableSpec, state: TargetTableState, values: NarrowColumnValues, widen: boolean, sourceColumns: ReadonlySet<string>): ColumnJudgement {
+export function judgeColumns(
+  spec: TableSpec,
+  state: TargetTableState,
+  values: NarrowColumnValues,
+  widen: boolean,
+  sourceColumns: ReadonlySet<string>,
+): ColumnJudgement {
   const widenings: ColumnWidening[] = [];
   const problems: TargetProblem[] = [];
   const rounded: string[] = [];
@@ -101,20 +132,42 @@ export function judgeColumns(spec: TableSpec, state: TargetTableState, values: N
   for (const c of spec.columns) {
     const name = targetName(c);
     const theirs = state.columns.get(name);
-    const loaded = !c.targetOnly && (sourceColumns.has(c.name) || c.whenMissing !== undefined || c.fromJson !== undefined);
+    const loaded =
+      !c.targetOnly && (sourceColumns.has(c.name) || c.whenMissing !== undefined || c.fromJson !== undefined);
     if (theirs === undefined || !loaded) continue;
     const fit = columnFit(c.type, theirs);
     const reach = values.outOfReach.get(c.name);
     const where = `${spec.target}.${name}`;
     if (fit === 'incompatible') {
-      problems.push({ code: 'TARGET_INCOMPATIBLE', column: c.name, count: 1, keys: [], message: `${where} is ${theirs}; the mapping writes ${c.type}` });
+      problems.push({
+        code: 'TARGET_INCOMPATIBLE',
+        column: c.name,
+        count: 1,
+        keys: [],
+        message: `${where} is ${theirs}; the mapping writes ${c.type}`,
+      });
     } else if (fit === 'int4' && reach !== undefined) {
       if (widen) widenings.push({ table: spec.target, column: name, from: theirs, to: 'bigint' });
-      else problems.push({ code: 'TARGET_COLUMN_TOO_NARROW', column: c.name, count: reach.count, keys: reach.keys, message: `${where} is integer; ${reach.count} source value(s) do not fit in it` });
+      else
+        problems.push({
+          code: 'TARGET_COLUMN_TOO_NARROW',
+          column: c.name,
+          count: reach.count,
+          keys: reach.keys,
+          message: `${where} is integer; ${reach.count} source value(s) do not fit in it`,
+        });
     } else if (fit === 'float4') {
       // With --widen-columns every real column that takes source values is widened: no digit is rounded.
-      if (widen && values.valued.has(c.name)) widenings.push({ table: spec.target, column: name, from: theirs, to: 'double precision' });
-      else if (reach !== undefined) problems.push({ code: 'TARGET_COLUMN_TOO_NARROW', column: c.name, count: reach.count, keys: reach.keys, message: `${where} is real (float4); ${reach.count} source value(s) are beyond its range` });
+      if (widen && values.valued.has(c.name))
+        widenings.push({ table: spec.target, column: name, from: theirs, to: 'double precision' });
+      else if (reach !== undefined)
+        problems.push({
+          code: 'TARGET_COLUMN_TOO_NARROW',
+          column: c.name,
+          count: reach.count,
+          keys: reach.keys,
+          message: `${where} is real (float4); ${reach.count} source value(s) are beyond its range`,
+        });
       else if (sourceColumns.has(c.name)) rounded.push(c.name);
     }
   }
@@ -122,7 +175,13 @@ export function judgeColumns(spec: TableSpec, state: TargetTableState, values: N
   const written = new Set(spec.columns.filter((c) => !c.targetOnly).map(targetName));
   for (const [name, theirs] of state.columns) {
     if (written.has(name) || !state.notNull.has(name) || state.selfFilled.has(name)) continue;
-    problems.push({ code: 'TARGET_INCOMPATIBLE', column: name, count: 1, keys: [], message: `${spec.target}.${name} (${theirs}) is NOT NULL with no default, and the source has no value for it` });
+    problems.push({
+      code: 'TARGET_INCOMPATIBLE',
+      column: name,
+      count: 1,
+      keys: [],
+      message: `${spec.target}.${name} (${theirs}) is NOT NULL with no default, and the source has no value for it`,
+    });
   }
   return { widen: widenings, problems, rounded };
 }
@@ -159,7 +218,18 @@ export function widened(state: TargetTableState, widenings: readonly ColumnWiden
 }
 
 /** The tasks feeding one target table, judged together: the table is widened once for all of them. */
-export function judgeGroup(tasks: readonly { readonly spec: TableSpec; readonly snapshot: { readonly db: Database.Database }; readonly file: { readonly objects: readonly { readonly name: string; readonly columns: readonly { readonly name: string }[] }[] } }[], union: TableSpec, state: TargetTableState, widen: boolean): ColumnJudgement {
+export function judgeGroup(
+  tasks: readonly {
+    readonly spec: TableSpec;
+    readonly snapshot: { readonly db: Database.Database };
+    readonly file: {
+      readonly objects: readonly { readonly name: string; readonly columns: readonly { readonly name: string }[] }[];
+    };
+  }[],
+  union: TableSpec,
+  state: TargetTableState,
+  widen: boolean,
+): ColumnJudgement {
   const outOfReach = new Map<string, ValuesOutOfReach>();
   const valued = new Set<string>();
   const present = new Set<string>();
@@ -170,7 +240,10 @@ export function judgeGroup(tasks: readonly { readonly spec: TableSpec; readonly 
     for (const c of found.valued) valued.add(c);
     for (const [column, r] of found.outOfReach) {
       const seen = outOfReach.get(column);
-      outOfReach.set(column, seen === undefined ? r : { count: seen.count + r.count, keys: [...seen.keys, ...r.keys].slice(0, 5) });
+      outOfReach.set(
+        column,
+        seen === undefined ? r : { count: seen.count + r.count, keys: [...seen.keys, ...r.keys].slice(0, 5) },
+      );
     }
   }
   return judgeColumns(union, state, { outOfReach, valued }, widen, present);

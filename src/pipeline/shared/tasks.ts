@@ -15,7 +15,11 @@ export interface Task {
 }
 
 /** Every mapped table of every readable file; a table the mapping cannot satisfy stops the run. */
-export function collectTasks(files: readonly SourceFile[], snapshots: ReadonlyMap<string, Snapshot>, mappings: MappingSet): Task[] {
+export function collectTasks(
+  files: readonly SourceFile[],
+  snapshots: ReadonlyMap<string, Snapshot>,
+  mappings: MappingSet,
+): Task[] {
   const tasks: Task[] = [];
   for (const file of files) {
     const snapshot = snapshots.get(file.path);
@@ -25,10 +29,16 @@ export function collectTasks(files: readonly SourceFile[], snapshots: ReadonlyMa
       const mapped = mappings.bySource.get(obj.name);
       if (mapped === undefined) continue;
       const { spec } = effectiveSpec(mapped.table, obj);
-      const present = selectableColumns(obj.columns.map((c) => c.name), spec);
+      const present = selectableColumns(
+        obj.columns.map((c) => c.name),
+        spec,
+      );
       const unsatisfied = spec.columns.filter((c) => !columnSatisfied(c, present));
       if (unsatisfied.length > 0) {
-        throw new MigrateError('PLAN_BLOCKED', `${file.path} ${obj.name} lacks column(s) ${unsatisfied.map((c) => c.name).join(', ')} and the mapping gives no whenMissing value`);
+        throw new MigrateError(
+          'PLAN_BLOCKED',
+          `${file.path} ${obj.name} lacks column(s) ${unsatisfied.map((c) => c.name).join(', ')} and the mapping gives no whenMissing value`,
+        );
       }
       tasks.push({ file, snapshot, spec, rows: obj.rows ?? 0 });
     }
@@ -57,7 +67,9 @@ export function parentTables(
   const out = new Map<string, Set<string>>();
   for (const [target, group] of byTarget) {
     const parents = new Set<string>();
-    for (const t of group) for (const fk of foreignKeysOf(target, t.spec)) if (fk.parent !== target && byTarget.has(fk.parent)) parents.add(fk.parent);
+    for (const t of group)
+      for (const fk of foreignKeysOf(target, t.spec))
+        if (fk.parent !== target && byTarget.has(fk.parent)) parents.add(fk.parent);
     out.set(target, parents);
   }
   return out;

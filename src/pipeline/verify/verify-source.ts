@@ -47,7 +47,10 @@ export interface ExpectedResult {
  * key hash in a scratch SQLite file (bounded memory). Runs on a worker thread
  * while the main thread reads the target.
  */
-export function computeExpected(input: ExpectedInput, onRows: (done: number) => void = () => undefined): ExpectedResult {
+export function computeExpected(
+  input: ExpectedInput,
+  onRows: (done: number) => void = () => undefined,
+): ExpectedResult {
   const scratch = input.scratchPath === null ? null : new Database(input.scratchPath);
   let addExp: Database.Statement | null = null;
   if (scratch !== null) {
@@ -56,7 +59,9 @@ export function computeExpected(input: ExpectedInput, onRows: (done: number) => 
     // Keys arrive in source order, not key order: this cache keeps the random
     // B-tree inserts of a million-row table off the disk and still bounds memory.
     scratch.pragma('cache_size = -65536');
-    scratch.exec('CREATE TABLE exp (kh INTEGER PRIMARY KEY, hash TEXT NOT NULL, task INTEGER NOT NULL, rowid_ INTEGER NOT NULL)');
+    scratch.exec(
+      'CREATE TABLE exp (kh INTEGER PRIMARY KEY, hash TEXT NOT NULL, task INTEGER NOT NULL, rowid_ INTEGER NOT NULL)',
+    );
     addExp = scratch.prepare('INSERT OR REPLACE INTO exp (kh, hash, task, rowid_) VALUES (?, ?, ?, ?)');
   }
   const inTransaction = (fn: () => void): void => (scratch === null ? fn() : scratch.transaction(fn)());
@@ -71,7 +76,10 @@ export function computeExpected(input: ExpectedInput, onRows: (done: number) => 
       const db = new Database(src.dbPath, { readonly: true, fileMustExist: true });
       db.defaultSafeIntegers(true);
       try {
-        const compiled = compileTable(src.spec, src.sourceColumns, { offsetOf, fetchRaw: rawTextReader(db, src.spec.source) });
+        const compiled = compileTable(src.spec, src.sourceColumns, {
+          offsetOf,
+          fetchRaw: rawTextReader(db, src.spec.source),
+        });
         const rejected = new Set(src.rejected);
         const notLoaded = new Set(src.notLoaded);
         const idMap = new Map(src.idMap);
@@ -81,8 +89,18 @@ export function computeExpected(input: ExpectedInput, onRows: (done: number) => 
         const needKey = addExp !== null || resolvedKeys.size > 0;
         const forms = input.comparedForms;
         const printed = new Array<string | null>(idx.length);
-        const surrogateIdx = input.surrogate === null ? -1 : compiled.targetColumns.indexOf(src.spec.columns.find((c) => c.name === input.surrogate)?.target ?? input.surrogate);
-        for (const page of readPages(db, src.spec.source, compiled.selectColumns, { maxRows: 1000, maxBytes: 16 * 1024 * 1024, afterRowid: src.rowids?.after ?? undefined, upToRowid: src.rowids?.upTo ?? undefined })) {
+        const surrogateIdx =
+          input.surrogate === null
+            ? -1
+            : compiled.targetColumns.indexOf(
+                src.spec.columns.find((c) => c.name === input.surrogate)?.target ?? input.surrogate,
+              );
+        for (const page of readPages(db, src.spec.source, compiled.selectColumns, {
+          maxRows: 1000,
+          maxBytes: 16 * 1024 * 1024,
+          afterRowid: src.rowids?.after ?? undefined,
+          upToRowid: src.rowids?.upTo ?? undefined,
+        })) {
           inTransaction(() => {
             for (const raw of page.rows) {
               if (checkRowids) {
@@ -114,7 +132,8 @@ export function computeExpected(input: ExpectedInput, onRows: (done: number) => 
               // A row that no longer converts (changed in SQLite after the run) expects nothing it can match.
               let hash: string;
               if (out.reject === null) {
-                for (let j = 0; j < idx.length; j++) printed[j] = canonical(values[idx[j] as number], forms[j] as CanonicalForm);
+                for (let j = 0; j < idx.length; j++)
+                  printed[j] = canonical(values[idx[j] as number], forms[j] as CanonicalForm);
                 hash = rowHash(printed);
               } else {
                 hash = `unconvertible:${out.reject.kind}`;

@@ -8,9 +8,10 @@ import { assertDataDir } from '../../source/walk.js';
 import { archiveRows } from '../../ledger/archives.js';
 import type { Finding } from '../../findings/finding.js';
 import type { Snapshot } from '../../source/snapshot.js';
-import { ConfigError, MigrateError, SourceError } from '../../errors.js';
-import { latestRun, runById, runFiles, type RunRow } from '../../ledger/runs.js';
+import { ConfigError, MigrateError, SourceError, EXIT } from '../../errors.js';
+import { latestRun, runById, runFiles, setRunState, type RunRow } from '../../ledger/runs.js';
 import { ensureLedger, ledgerExists } from '../../ledger/schema.js';
+import { recordVerification } from '../../ledger/verifications.js';
 import type { MappingSet } from '../../mapping/load.js';
 import { timeZoneOffsetFn } from '../../tables/timestamp.js';
 import { connectTarget } from '../../target/connect.js';
@@ -38,7 +39,6 @@ export interface VerifyOptions {
   readonly source?: { readonly scan: DiscoverResult; readonly hashes: readonly FileHash[] };
 }
 
-
 /**
  * Proves the target holds what the source holds: each target table read back
  * and compared, row by row, with the source converted again. Records the
@@ -48,11 +48,16 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   const { config, mappings } = opts;
   if (config.target === null) throw new ConfigError('CONFIG_DSN_MISSING', 'verify needs the target PostgreSQL');
   const started = Date.now();
-  const client = opts.client ?? (await connectTarget(config.target, `aragora-migrate verify ${config.instance}`.slice(0, 63)));
+  const client =
+    opts.client ?? (await connectTarget(config.target, `aragora-migrate verify ${config.instance}`.slice(0, 63)));
   const opened: DiscoverResult[] = [];
   let tmp: string | null = null;
   try {
-    if (!(await ledgerExists(client))) throw new ConfigError('VERIFY_NO_RUN', `no migration ledger in ${config.target.display}: nothing was migrated there`);
+    if (!(await ledgerExists(client)))
+      throw new ConfigError(
+        'VERIFY_NO_RUN',
+        `no migration ledger in ${config.target.display}: nothing was migrated there`,
+      );
     // A run recorded by an older version of the tool: its ledger gets the columns this one reads.
     await ensureLedger(client);
     const run = await findRun(client, opts.runId, config);
@@ -61,13 +66,30 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     tmp = mkdtempSync(join(tmpdir(), 'aragora-migrate-verify-'));
     const given = new Map((opts.source?.hashes ?? []).map((h) => [h.path, h] as const));
     // Hashed while the tables are compared, which leaves a core idle now and then.
-    const hashing = Promise.all(scan.files.filter((x) => scan.snapshots.has(x.path)).map(async (f) => given.get(f.path) ?? (await hashSourceFile(f.absPath, f.path, recorded.get(f.path)))));
+    const hashing = Promise.all(
+      scan.files
+        .filter((x) => scan.snapshots.has(x.path))
+        .map(async (f) => given.get(f.path) ?? (await hashSourceFile(f.absPath, f.path, recorded.get(f.path)))),
+    );
     hashing.catch(() => undefined);
     const byTarget = groupByTarget(collectTasks(scan.files, scan.snapshots, mappings));
     const offsetOf = timeZoneOffsetFn(config.sourceTimezone);
     const tables: VerifyTableResult[] = [];
     for (const [target, tasks] of [...byTarget].sort((a, b) => a[0].localeCompare(b[0]))) {
-      tables.push(await verifyTable({ client, runId: run.run_id, schema: run.target_schema, target, tasks, offsetOf, sourceTimezone: config.sourceTimezone, maxKeys: opts.maxKeys, tmpDir: tmp, reporter: opts.reporter }));
+      tables.push(
+        await verifyTable({
+          client,
+          runId: run.run_id,
+          schema: run.target_schema,
+          target,
+          tasks,
+          offsetOf,
+          sourceTimezone: config.sourceTimezone,
+          maxKeys: opts.maxKeys,
+          tmpDir: tmp,
+          reporter: opts.reporter,
+        }),
+      );
     }
     const changedFiles = (await hashing)
       .filter((now) => {
@@ -81,13 +103,28 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     const ok = bad.length === 0;
     const extra = tables.reduce((n, t) => n + t.extra, 0);
     const seconds = (Date.now() - started) / 1000;
-    const others = extra === 0 ? '' : `; ${extra} row(s) in its tables were written by no run (the application, or by hand), listed as extra`;
+    const others =
+      extra === 0
+        ? ''
+        : `; ${extra} row(s) in its tables were written by no run (the application, or by hand), listed as extra`;
     const message = ok
       ? `run ${run.run_id} verified: every table holds exactly the source rows${others}`
       : `run ${run.run_id} differs in ${bad.length} table(s): ${bad.map((t) => `${t.target} (${t.missing} missing, ${t.changed} changed)`).join(', ')}${others}`;
-    const report: VerifyReport = { command: 'verify', runId: run.run_id, instance: run.instance, exitCode: ok ? 0 : 4, ok, dataDir: run.data_dir, changedFiles, tables, seconds, message };
-    await client.query('INSERT INTO aragora_migrate.verifications (run_id, ok, report) VALUES ($1, $2, $3)', [run.run_id, ok, JSON.stringify(report)]);
-    if (ok) await client.query("UPDATE aragora_migrate.runs SET state = 'verified' WHERE run_id = $1 AND state = 'loaded'", [run.run_id]);
+    const report: VerifyReport = {
+      command: 'verify',
+      runId: run.run_id,
+      instance: run.instance,
+      exitCode: ok ? EXIT.OK : EXIT.VERIFY_DIFFERENCES,
+      ok,
+      dataDir: run.data_dir,
+      changedFiles,
+      tables,
+      seconds,
+      message,
+    };
+    await recordVerification(client, run.run_id, ok, report);
+    // Only a loaded run becomes verified: one rolled back (or loading again) meanwhile keeps its state.
+    if (ok) await setRunState(client, run.run_id, 'verified', 'unchanged', null, 'loaded');
     return report;
   } finally {
     if (tmp !== null) rmSync(tmp, { recursive: true, force: true });
@@ -102,9 +139,20 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
  * ledger names, under the same relative paths. Every one of them must be
  * found: verify never reports success over files it could not read.
  */
-async function runSources(client: pg.Client, run: RunRow, config: ResolvedConfig, mappings: MappingSet, paths: readonly string[], opened: DiscoverResult[]): Promise<DiscoverResult> {
+async function runSources(
+  client: pg.Client,
+  run: RunRow,
+  config: ResolvedConfig,
+  mappings: MappingSet,
+  paths: readonly string[],
+  opened: DiscoverResult[],
+): Promise<DiscoverResult> {
   const dataDir = config.dataDirSource === 'default' ? run.data_dir : config.dataDir;
-  const archived = new Map((await archiveRows(client, run.run_id)).filter((a) => a.restoredAt === null).map((a) => [a.path, a.backupDir] as const));
+  const archived = new Map(
+    (await archiveRows(client, run.run_id))
+      .filter((a) => a.restoredAt === null)
+      .map((a) => [a.path, a.backupDir] as const),
+  );
   const dirs = new Map<string, string[]>();
   for (const p of paths) {
     const dir = archived.get(p) ?? dataDir;
@@ -119,9 +167,19 @@ async function runSources(client: pg.Client, run: RunRow, config: ResolvedConfig
       assertDataDir(dir);
     } catch (err: unknown) {
       if (!(err instanceof MigrateError)) throw err;
-      throw new SourceError('VERIFY_SOURCE_MISSING', `run ${run.run_id} read ${wanted.length} file(s) that would be in ${dir}, which cannot be read: ${err.message}`, { file: dir, cause: err });
+      throw new SourceError(
+        'VERIFY_SOURCE_MISSING',
+        `run ${run.run_id} read ${wanted.length} file(s) that would be in ${dir}, which cannot be read: ${err.message}`,
+        { file: dir, cause: err },
+      );
     }
-    const scan = await discover({ dataDir: dir, mappings, allowLive: config.allowLive, keepSnapshots: true, integrity: false });
+    const scan = await discover({
+      dataDir: dir,
+      mappings,
+      allowLive: config.allowLive,
+      keepSnapshots: true,
+      integrity: false,
+    });
     opened.push(scan);
     findings.push(...scan.findings);
     for (const p of wanted) {
@@ -135,7 +193,10 @@ async function runSources(client: pg.Client, run: RunRow, config: ResolvedConfig
     }
   }
   if (missing.length > 0) {
-    throw new SourceError('VERIFY_SOURCE_MISSING', `run ${run.run_id} read files that cannot be found or read now: ${missing.join(', ')}`);
+    throw new SourceError(
+      'VERIFY_SOURCE_MISSING',
+      `run ${run.run_id} read files that cannot be found or read now: ${missing.join(', ')}`,
+    );
   }
   return { files, snapshots, findings };
 }
@@ -147,6 +208,10 @@ async function findRun(client: pg.Client, runId: string | undefined, config: Res
     return row;
   }
   const latest = await latestRun(client, config.instance, config.dataDir, config.schema);
-  if (latest === null) throw new ConfigError('VERIFY_NO_RUN', `instance ${config.instance} has no run from ${config.dataDir} in the ledger`);
+  if (latest === null)
+    throw new ConfigError(
+      'VERIFY_NO_RUN',
+      `instance ${config.instance} has no run from ${config.dataDir} in the ledger`,
+    );
   return latest;
 }

@@ -28,7 +28,12 @@ export interface ConvertWorkerData {
 export type ConvertWorkerMessage =
   | ({ readonly type: 'batch' } & import('../shared/prepare-batch.js').PreparedBatch)
   | { readonly type: 'done' }
-  | { readonly type: 'error'; readonly message: string; readonly stack: string | undefined; readonly code: string | undefined };
+  | {
+      readonly type: 'error';
+      readonly message: string;
+      readonly stack: string | undefined;
+      readonly code: string | undefined;
+    };
 
 const data = workerData as ConvertWorkerData;
 const port = parentPort;
@@ -39,7 +44,11 @@ try {
   const db = new Database(data.dbPath, { readonly: true, fileMustExist: true });
   db.defaultSafeIntegers(true);
   const fetchRaw = rawTextReader(db, data.spec.source);
-  const compiled = compileTable(data.spec, data.sourceColumns, { offsetOf: timeZoneOffsetFn(data.sourceTimezone), fetchRaw, orphans: data.orphans });
+  const compiled = compileTable(data.spec, data.sourceColumns, {
+    offsetOf: timeZoneOffsetFn(data.sourceTimezone),
+    fetchRaw,
+    orphans: data.orphans,
+  });
   for (const page of readPages(db, data.spec.source, compiled.selectColumns, {
     maxRows: data.batchRows,
     maxBytes: data.batchBytes,

@@ -11,5 +11,8 @@ export function workerScript(name: string): { script: string | URL; eval: boolea
   const js = new URL(`./${name}.js`, import.meta.url);
   if (existsSync(fileURLToPath(js))) return { script: js, eval: false };
   const ts = new URL(`./${name}.ts`, import.meta.url).href;
-  return { script: `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(ts)}); })`, eval: true };
+  return {
+    script: `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(ts)}); })`,
+    eval: true,
+  };
 }

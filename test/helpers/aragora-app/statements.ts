@@ -123,9 +123,7 @@ export const ELO_STATEMENTS: readonly AppStatement[] = [
     inTransaction: false,
     sql: `SELECT * FROM elo_ratings WHERE agent_name = $1`,
     params: ['claude'],
-    note:
-      'Python returns dict(row); domain_elos comes back as a JSON string under asyncpg (no codec '
-      + 'registered).',
+    note: 'Python returns dict(row); domain_elos comes back as a JSON string under asyncpg (no codec ' + 'registered).',
   },
   {
     store: 'elo',
@@ -148,9 +146,7 @@ export const ELO_STATEMENTS: readonly AppStatement[] = [
     note:
       'Branch taken when `domain and domain_elo is not None`. $3 is the Python list [domain], bound '
       + 'as text[] (jsonb_set path); $4 is a float wrapped by to_jsonb($4::float).',
-    refs: [
-      { index: 0, references: 'elo_ratings.agent_name', onMissing: 'no-op' },
-    ],
+    refs: [{ index: 0, references: 'elo_ratings.agent_name', onMissing: 'no-op' }],
   },
   {
     store: 'elo',
@@ -165,9 +161,7 @@ export const ELO_STATEMENTS: readonly AppStatement[] = [
                     `,
     params: ['claude', 1525.0],
     note: 'Branch taken when no domain (or domain_elo is None).',
-    refs: [
-      { index: 0, references: 'elo_ratings.agent_name', onMissing: 'no-op' },
-    ],
+    refs: [{ index: 0, references: 'elo_ratings.agent_name', onMissing: 'no-op' }],
   },
   {
     store: 'elo',
@@ -188,9 +182,7 @@ export const ELO_STATEMENTS: readonly AppStatement[] = [
                 `,
     params: ['claude', 1, 0, 0, 1, 1, 2],
     note: 'Increments; the keyword argument `debates` binds $5 (debates_count).',
-    refs: [
-      { index: 0, references: 'elo_ratings.agent_name', onMissing: 'no-op' },
-    ],
+    refs: [{ index: 0, references: 'elo_ratings.agent_name', onMissing: 'no-op' }],
   },
   {
     store: 'elo',
@@ -450,9 +442,7 @@ export const ELO_STATEMENTS: readonly AppStatement[] = [
     inTransaction: false,
     sql: `SELECT COUNT(*) as count FROM elo_ratings`,
     params: [],
-    note:
-      'COUNT(*) is bigint: asyncpg returns int, node-postgres returns a string unless an int8 '
-      + 'parser is set.',
+    note: 'COUNT(*) is bigint: asyncpg returns int, node-postgres returns a string unless an int8 ' + 'parser is set.',
   },
   {
     store: 'elo',
@@ -472,10 +462,8 @@ export const ELO_STATEMENTS: readonly AppStatement[] = [
     inTransaction: false,
     sql: `DELETE FROM elo_ratings WHERE agent_name = $1`,
     params: ['claude'],
-    note: 'Python returns `\'DELETE 1\' in result` (command tag).',
-    refs: [
-      { index: 0, references: 'elo_ratings.agent_name', onMissing: 'no-op' },
-    ],
+    note: "Python returns `'DELETE 1' in result` (command tag).",
+    refs: [{ index: 0, references: 'elo_ratings.agent_name', onMissing: 'no-op' }],
   },
 ];
 
@@ -555,7 +543,7 @@ export const INSIGHTS_STATEMENTS: readonly AppStatement[] = [
     failsInApp:
       'asyncpg refuses a str for a TIMESTAMPTZ parameter and raises asyncpg.exceptions.DataError '
       + 'client-side ("invalid input for query argument $9 in element #0 of executemany() sequence: '
-      + '\'2026-03-01T12:00:00\' (expected a datetime.date or datetime.datetime instance, got \'str\')"). '
+      + "'2026-03-01T12:00:00' (expected a datetime.date or datetime.datetime instance, got 'str')\"). "
       + 'That DataError is a PostgresError, not a ValueError, so the surrounding `except (OSError, '
       + 'ValueError, TypeError)` does not catch it: the whole transaction, including the '
       + 'debate_summaries upsert, rolls back, and the caller gets RuntimeError("generator didn\'t stop '
@@ -583,9 +571,7 @@ export const INSIGHTS_STATEMENTS: readonly AppStatement[] = [
       + 'store_debate_insights transaction. Plain INSERT: storing the same debate again duplicates '
       + 'rows. In the app under asyncpg this is reached only when the debate produced no insights, '
       + 'because otherwise the insights executemany before it raises.',
-    refs: [
-      { index: 1, references: 'debate_summaries.debate_id', onMissing: 'fk-violation' },
-    ],
+    refs: [{ index: 1, references: 'debate_summaries.debate_id', onMissing: 'fk-violation' }],
   },
   {
     store: 'insights',
@@ -615,13 +601,7 @@ export const INSIGHTS_STATEMENTS: readonly AppStatement[] = [
                         debate_ids = pattern_clusters.debate_ids || EXCLUDED.debate_ids,
                         last_seen = EXCLUDED.last_seen
                     `,
-    params: [
-      ['security'],
-      ['Recurring Security Issues'],
-      [0.6],
-      '["debate-1"]',
-      new Date('2026-03-01T12:00:01Z'),
-    ],
+    params: [['security'], ['Recurring Security Issues'], [0.6], '["debate-1"]', new Date('2026-03-01T12:00:01Z')],
     note:
       'Batch upsert through UNNEST, inside the store_debate_insights transaction; runs only when '
       + 'insights.pattern_insights is non-empty. $1 = [metadata.get("category", "general")], $2 = '
@@ -658,7 +638,7 @@ export const INSIGHTS_STATEMENTS: readonly AppStatement[] = [
     params: ['token bucket', 'consensus', '["claude"]', 20],
     note:
       'Built dynamically. Base: `SELECT ... FROM insights WHERE 1=1`, then in this order, each only '
-      + 'if its argument is set: ` AND search_vector @@ plainto_tsquery(\'english\', $n)` (query), ` '
+      + "if its argument is set: ` AND search_vector @@ plainto_tsquery('english', $n)` (query), ` "
       + 'AND type = $n` (insight_type.value), ` AND agents_involved @> $n::jsonb` '
       + '(json.dumps([agent])); then ` ORDER BY created_at DESC LIMIT $n`. Placeholders are numbered '
       + 'in the order the clauses are added. Shown for the case where all three filters are set. '
@@ -801,12 +781,8 @@ export const INSIGHTS_STATEMENTS: readonly AppStatement[] = [
     inTransaction: false,
     sql: `UPDATE wisdom_submissions SET used = TRUE WHERE id = $1`,
     params: [1],
-    note:
-      '$1 is a wisdom_submissions.id (SERIAL), as returned by add_wisdom_submission (1 on a fresh '
-      + 'table).',
-    refs: [
-      { index: 0, references: 'wisdom_submissions.id', onMissing: 'no-op' },
-    ],
+    note: '$1 is a wisdom_submissions.id (SERIAL), as returned by add_wisdom_submission (1 on a fresh ' + 'table).',
+    refs: [{ index: 0, references: 'wisdom_submissions.id', onMissing: 'no-op' }],
   },
   {
     store: 'insights',
@@ -863,9 +839,7 @@ export const INSIGHTS_STATEMENTS: readonly AppStatement[] = [
                 `,
     params: [0.05, 'debate-1_consensus'],
     note: 'Second statement of the record_insight_usage transaction. $1 = 0.05 if was_successful else -0.03.',
-    refs: [
-      { index: 1, references: 'insights.id', onMissing: 'no-op' },
-    ],
+    refs: [{ index: 1, references: 'insights.id', onMissing: 'no-op' }],
   },
   {
     store: 'insights',
@@ -959,9 +933,7 @@ export const CONTINUUM_STATEMENTS: readonly AppStatement[] = [
       + 'then always `updated_at = $n` (datetime.now()); the id is the last placeholder. With no '
       + 'optional field given Python returns False and runs no SQL. Shown with all five fields. '
       + 'Python returns `result == "UPDATE 1"`.',
-    refs: [
-      { index: 6, references: 'continuum_memory.id', onMissing: 'no-op' },
-    ],
+    refs: [{ index: 6, references: 'continuum_memory.id', onMissing: 'no-op' }],
   },
   {
     store: 'continuum',
@@ -1029,9 +1001,7 @@ export const CONTINUUM_STATEMENTS: readonly AppStatement[] = [
       + 'memory has been promoted, last_promotion_at comes back as a datetime and '
       + 'TierManager.should_promote() calls datetime.fromisoformat() on it, so a second promote() of '
       + 'the same memory raises TypeError (seen as RuntimeError from acquire_connection_resilient).',
-    refs: [
-      { index: 0, references: 'continuum_memory.id', onMissing: 'no-op' },
-    ],
+    refs: [{ index: 0, references: 'continuum_memory.id', onMissing: 'no-op' }],
   },
   {
     store: 'continuum',
@@ -1048,9 +1018,7 @@ export const CONTINUUM_STATEMENTS: readonly AppStatement[] = [
     note:
       'promote, same transaction: $1 = next faster tier, $2 = datetime.now() for last_promotion_at '
       + 'and updated_at.',
-    refs: [
-      { index: 2, references: 'continuum_memory.id', onMissing: 'no-op' },
-    ],
+    refs: [{ index: 2, references: 'continuum_memory.id', onMissing: 'no-op' }],
   },
   {
     store: 'continuum',
@@ -1064,11 +1032,9 @@ export const CONTINUUM_STATEMENTS: readonly AppStatement[] = [
                 `,
     params: ['mem-1', 'slow', 'medium', 0.8999999761581421],
     note:
-      'promote, same transaction. The reason is the literal \'high_surprise\'; $4 is surprise_score '
+      "promote, same transaction. The reason is the literal 'high_surprise'; $4 is surprise_score "
       + 'as read back from the REAL column (float32 precision).',
-    refs: [
-      { index: 0, references: 'continuum_memory.id', onMissing: 'fk-violation' },
-    ],
+    refs: [{ index: 0, references: 'continuum_memory.id', onMissing: 'fk-violation' }],
   },
   {
     store: 'continuum',
@@ -1084,9 +1050,7 @@ export const CONTINUUM_STATEMENTS: readonly AppStatement[] = [
                 `,
     params: ['mem-1'],
     note: 'First statement of the update_outcome transaction (row lock).',
-    refs: [
-      { index: 0, references: 'continuum_memory.id', onMissing: 'no-op' },
-    ],
+    refs: [{ index: 0, references: 'continuum_memory.id', onMissing: 'no-op' }],
   },
   {
     store: 'continuum',
@@ -1107,9 +1071,7 @@ export const CONTINUUM_STATEMENTS: readonly AppStatement[] = [
     note:
       'update_outcome, success branch, same transaction. $1/$2 (new surprise and consolidation '
       + 'scores) are computed in Python; $3 = datetime.now().',
-    refs: [
-      { index: 3, references: 'continuum_memory.id', onMissing: 'no-op' },
-    ],
+    refs: [{ index: 3, references: 'continuum_memory.id', onMissing: 'no-op' }],
   },
   {
     store: 'continuum',
@@ -1128,9 +1090,7 @@ export const CONTINUUM_STATEMENTS: readonly AppStatement[] = [
                     `,
     params: [0.5745000083446502, 0.23856062735983122, new Date('2026-03-01T12:00:07Z'), 'mem-1'],
     note: 'update_outcome, failure branch, same transaction. $1/$2 computed in Python; $3 = datetime.now().',
-    refs: [
-      { index: 3, references: 'continuum_memory.id', onMissing: 'no-op' },
-    ],
+    refs: [{ index: 3, references: 'continuum_memory.id', onMissing: 'no-op' }],
   },
   {
     store: 'continuum',
@@ -1146,9 +1106,7 @@ export const CONTINUUM_STATEMENTS: readonly AppStatement[] = [
                 `,
     params: ['mem-1'],
     note: 'First statement of the demote transaction (row lock).',
-    refs: [
-      { index: 0, references: 'continuum_memory.id', onMissing: 'no-op' },
-    ],
+    refs: [{ index: 0, references: 'continuum_memory.id', onMissing: 'no-op' }],
   },
   {
     store: 'continuum',
@@ -1163,9 +1121,7 @@ export const CONTINUUM_STATEMENTS: readonly AppStatement[] = [
                 `,
     params: ['slow', new Date('2026-03-01T12:00:08Z'), 'mem-1'],
     note: 'demote, same transaction: $1 = next slower tier, $2 = datetime.now().',
-    refs: [
-      { index: 2, references: 'continuum_memory.id', onMissing: 'no-op' },
-    ],
+    refs: [{ index: 2, references: 'continuum_memory.id', onMissing: 'no-op' }],
   },
   {
     store: 'continuum',
@@ -1178,10 +1134,8 @@ export const CONTINUUM_STATEMENTS: readonly AppStatement[] = [
                 VALUES ($1, $2, $3, 'high_stability', $4)
                 `,
     params: ['mem-1', 'medium', 'slow', 0.5745000243186951],
-    note: 'demote, same transaction. The reason is the literal \'high_stability\'.',
-    refs: [
-      { index: 0, references: 'continuum_memory.id', onMissing: 'fk-violation' },
-    ],
+    note: "demote, same transaction. The reason is the literal 'high_stability'.",
+    refs: [{ index: 0, references: 'continuum_memory.id', onMissing: 'fk-violation' }],
   },
   {
     store: 'continuum',
@@ -1198,9 +1152,7 @@ export const CONTINUUM_STATEMENTS: readonly AppStatement[] = [
     note:
       'Also reached through demote_entry(). No transaction and no tier_transitions row. Python '
       + 'returns `result == "UPDATE 1"`.',
-    refs: [
-      { index: 2, references: 'continuum_memory.id', onMissing: 'no-op' },
-    ],
+    refs: [{ index: 2, references: 'continuum_memory.id', onMissing: 'no-op' }],
   },
   {
     store: 'continuum',
@@ -1228,9 +1180,7 @@ export const CONTINUUM_STATEMENTS: readonly AppStatement[] = [
     note:
       'mark_red_line branch taken when promote_to_glacial and the current tier is not "glacial". $2 '
       + '= "glacial", $3 = datetime.now().',
-    refs: [
-      { index: 3, references: 'continuum_memory.id', onMissing: 'no-op' },
-    ],
+    refs: [{ index: 3, references: 'continuum_memory.id', onMissing: 'no-op' }],
   },
   {
     store: 'continuum',
@@ -1245,9 +1195,7 @@ export const CONTINUUM_STATEMENTS: readonly AppStatement[] = [
                     `,
     params: ['safety-critical', new Date('2026-03-01T12:00:11Z'), 'mem-1'],
     note: 'mark_red_line branch taken otherwise (promote_to_glacial=False or already glacial).',
-    refs: [
-      { index: 2, references: 'continuum_memory.id', onMissing: 'no-op' },
-    ],
+    refs: [{ index: 2, references: 'continuum_memory.id', onMissing: 'no-op' }],
   },
   {
     store: 'continuum',
@@ -1326,8 +1274,7 @@ export const CONTINUUM_STATEMENTS: readonly AppStatement[] = [
                 `,
     params: [],
     note:
-      'consolidate(): promotion candidates. consolidate() then calls promote() for each id '
-      + '(statements above).',
+      'consolidate(): promotion candidates. consolidate() then calls promote() for each id ' + '(statements above).',
   },
   {
     store: 'continuum',
@@ -1345,9 +1292,7 @@ export const CONTINUUM_STATEMENTS: readonly AppStatement[] = [
                 LIMIT 100
                 `,
     params: [],
-    note:
-      'consolidate(): demotion candidates. consolidate() then calls demote() for each id '
-      + '(statements above).',
+    note: 'consolidate(): demotion candidates. consolidate() then calls demote() for each id ' + '(statements above).',
   },
   {
     store: 'continuum',
@@ -1388,15 +1333,13 @@ export const CONTINUUM_STATEMENTS: readonly AppStatement[] = [
     params: [['mem-3']],
     note:
       'cleanup_expired_memories, same transaction, when archive=True and some ids expired. $1 = '
-      + 'list of expired ids (text[] via = ANY); \'mem-3\' was a second memory (tier fast) that the '
+      + "list of expired ids (text[] via = ANY); 'mem-3' was a second memory (tier fast) that the "
       + 'recorded run added with another add() call, so on a plain replay of this array it does not '
       + 'exist and this statement and the DELETE after it touch 0 rows (substitute an expired, '
       + 'non-red-line fast memory). continuum_memory_archive.id is a PRIMARY KEY and there is no ON '
       + 'CONFLICT: archiving an id that is already in the archive (a memory re-added under the same '
-      + 'id after being archived) raises unique_violation and rolls the tier\'s cleanup back.',
-    refs: [
-      { index: 0, references: 'continuum_memory.id (array)', onMissing: 'no-op' },
-    ],
+      + "id after being archived) raises unique_violation and rolls the tier's cleanup back.",
+    refs: [{ index: 0, references: 'continuum_memory.id (array)', onMissing: 'no-op' }],
   },
   {
     store: 'continuum',
@@ -1407,9 +1350,7 @@ export const CONTINUUM_STATEMENTS: readonly AppStatement[] = [
     sql: `DELETE FROM continuum_memory WHERE id = ANY($1)`,
     params: [['mem-3']],
     note: 'cleanup_expired_memories, same transaction. tier_transitions rows cascade.',
-    refs: [
-      { index: 0, references: 'continuum_memory.id (array)', onMissing: 'no-op' },
-    ],
+    refs: [{ index: 0, references: 'continuum_memory.id (array)', onMissing: 'no-op' }],
   },
   {
     store: 'continuum',
@@ -1488,9 +1429,7 @@ export const CONTINUUM_STATEMENTS: readonly AppStatement[] = [
     note:
       'First statement of the delete transaction. Python stops here if the row is missing, or if '
       + 'red_line is set and force=False.',
-    refs: [
-      { index: 0, references: 'continuum_memory.id', onMissing: 'no-op' },
-    ],
+    refs: [{ index: 0, references: 'continuum_memory.id', onMissing: 'no-op' }],
   },
   {
     store: 'continuum',
@@ -1513,9 +1452,7 @@ export const CONTINUUM_STATEMENTS: readonly AppStatement[] = [
     note:
       'delete, same transaction, when archive=True. $2 = reason. Same archive PRIMARY KEY caveat as '
       + 'in cleanup_expired_memories.',
-    refs: [
-      { index: 0, references: 'continuum_memory.id', onMissing: 'no-op' },
-    ],
+    refs: [{ index: 0, references: 'continuum_memory.id', onMissing: 'no-op' }],
   },
   {
     store: 'continuum',
@@ -1526,9 +1463,7 @@ export const CONTINUUM_STATEMENTS: readonly AppStatement[] = [
     sql: `DELETE FROM continuum_memory WHERE id = $1`,
     params: ['mem-1'],
     note: 'delete, same transaction. tier_transitions rows cascade.',
-    refs: [
-      { index: 0, references: 'continuum_memory.id', onMissing: 'no-op' },
-    ],
+    refs: [{ index: 0, references: 'continuum_memory.id', onMissing: 'no-op' }],
   },
 ];
 
@@ -1582,9 +1517,7 @@ export const CONSENSUS_STATEMENTS: readonly AppStatement[] = [
       'store_consensus, only when supersedes is given; same connection, no transaction. $1 = '
       + 'json.dumps(new record id), i.e. a JSON string; $2 = supersedes (the old consensus id). The '
       + 'params come from a second store_consensus call whose new id is ...0002.',
-    refs: [
-      { index: 1, references: 'consensus.id', onMissing: 'no-op' },
-    ],
+    refs: [{ index: 1, references: 'consensus.id', onMissing: 'no-op' }],
   },
   {
     store: 'consensus',
@@ -1724,9 +1657,7 @@ export const CONSENSUS_STATEMENTS: readonly AppStatement[] = [
       + 'json.dumps(data) where data holds id, debate_id, agent_id, dissent_type, content, reasoning, '
       + 'confidence, acknowledged, rebuttal, timestamp, metadata. The column is named debate_id but '
       + 'its foreign key points at consensus(id), so $2 must be a consensus record id.',
-    refs: [
-      { index: 1, references: 'consensus.id', onMissing: 'fk-violation' },
-    ],
+    refs: [{ index: 1, references: 'consensus.id', onMissing: 'fk-violation' }],
   },
   {
     store: 'consensus',
@@ -1747,9 +1678,7 @@ export const CONSENSUS_STATEMENTS: readonly AppStatement[] = [
     note:
       'store_dissent, same connection, no transaction (so a failure here leaves the dissent row '
       + 'without the back-reference). $1 = json.dumps([dissent_id]), appended to data.dissent_ids.',
-    refs: [
-      { index: 1, references: 'consensus.id', onMissing: 'no-op' },
-    ],
+    refs: [{ index: 1, references: 'consensus.id', onMissing: 'no-op' }],
   },
   {
     store: 'consensus',
@@ -1821,9 +1750,7 @@ export const CONSENSUS_STATEMENTS: readonly AppStatement[] = [
     note:
       '$1 = rebuttal (text column), $2 = json.dumps(rebuttal) (a JSON string for data.rebuttal); '
       + 'the \'true\' literal becomes jsonb. Python returns `result == "UPDATE 1"`.',
-    refs: [
-      { index: 2, references: 'dissent.id', onMissing: 'no-op' },
-    ],
+    refs: [{ index: 2, references: 'dissent.id', onMissing: 'no-op' }],
   },
   {
     store: 'consensus',
@@ -1856,9 +1783,7 @@ export const CONSENSUS_STATEMENTS: readonly AppStatement[] = [
     note:
       'No transaction. $1 = str(uuid.uuid4()) (placeholder), $12 = datetime.now(), $13 = '
       + 'json.dumps(data); None values are bound as NULL.',
-    refs: [
-      { index: 1, references: 'consensus.id', onMissing: 'fk-violation' },
-    ],
+    refs: [{ index: 1, references: 'consensus.id', onMissing: 'fk-violation' }],
   },
   {
     store: 'consensus',

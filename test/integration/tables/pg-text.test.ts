@@ -25,9 +25,67 @@ function rng(seed: number): () => number {
   };
 }
 
-const KEYS = ['a', 'b', 'B', 'aa', 'ab', 'tenant_id', 'é', '\\u00e9', 'ﬀ', '😀', '\\ud83d\\ude00', '\u007f', '', 'a b', 'q\\"', 'x\\/y', 'Z'];
-const STRINGS = ['', 'plain', 'é', '\\u00e9', 'line\\nbreak', 'tab\\t', 'quote\\"', 'back\\\\slash', '\\/', '\\u0001', '\\ud83d\\ude00', '😀', 'ﬀ', '\\b\\f\\r', 'caf\\u00E9', '\u2028'];
-const NUMBERS = ['0', '-0', '1', '-1', '1.50', '0.000', '1e2', '1E+2', '1.5e-7', '-0.0', '0e5', '10e-1', '123.456e1', '12345678901234567890', '-1.5e1', '5e-1', '1e-30', '3.14159265358979323846', '-0e-3', '9007199254740993', '1e21', '0.1e1'];
+const KEYS = [
+  'a',
+  'b',
+  'B',
+  'aa',
+  'ab',
+  'tenant_id',
+  'é',
+  '\\u00e9',
+  'ﬀ',
+  '😀',
+  '\\ud83d\\ude00',
+  '\u007f',
+  '',
+  'a b',
+  'q\\"',
+  'x\\/y',
+  'Z',
+];
+const STRINGS = [
+  '',
+  'plain',
+  'é',
+  '\\u00e9',
+  'line\\nbreak',
+  'tab\\t',
+  'quote\\"',
+  'back\\\\slash',
+  '\\/',
+  '\\u0001',
+  '\\ud83d\\ude00',
+  '😀',
+  'ﬀ',
+  '\\b\\f\\r',
+  'caf\\u00E9',
+  '\u2028',
+];
+const NUMBERS = [
+  '0',
+  '-0',
+  '1',
+  '-1',
+  '1.50',
+  '0.000',
+  '1e2',
+  '1E+2',
+  '1.5e-7',
+  '-0.0',
+  '0e5',
+  '10e-1',
+  '123.456e1',
+  '12345678901234567890',
+  '-1.5e1',
+  '5e-1',
+  '1e-30',
+  '3.14159265358979323846',
+  '-0e-3',
+  '9007199254740993',
+  '1e21',
+  '0.1e1',
+];
 
 function randomJson(r: () => number, depth: number): string {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
@@ -57,7 +115,10 @@ function randomJson(r: () => number, depth: number): string {
 async function serverText(values: readonly string[], type: string): Promise<string[]> {
   return withPg(db.url, async (c) => {
     await c.query(CANONICAL_SESSION_SQL);
-    const res = await c.query<{ t: string }>(`SELECT x::${type}::text AS t FROM unnest($1::text[]) WITH ORDINALITY AS u(x, n) ORDER BY n`, [values]);
+    const res = await c.query<{ t: string }>(
+      `SELECT x::${type}::text AS t FROM unnest($1::text[]) WITH ORDINALITY AS u(x, n) ORDER BY n`,
+      [values],
+    );
     return res.rows.map((row) => row.t);
   });
 }
@@ -66,13 +127,25 @@ describe("PostgreSQL's text output, computed without the server", () => {
   it('jsonbText prints what jsonb prints: key order, duplicate keys, escapes, numbers, whitespace', async () => {
     const r = rng(7);
     const docs = Array.from({ length: 4000 }, () => randomJson(r, 3));
-    docs.push('{"a":1,"a":2}', '{"\\u00e9":1,"é":2}', '{"😀":1,"ﬀ":2}', '  [ 1 , { "x" : [ ] } ]  ', '"x"', 'null', '{}', '[]', '-0.00e3', '123e-5');
+    docs.push(
+      '{"a":1,"a":2}',
+      '{"\\u00e9":1,"é":2}',
+      '{"😀":1,"ﬀ":2}',
+      '  [ 1 , { "x" : [ ] } ]  ',
+      '"x"',
+      'null',
+      '{}',
+      '[]',
+      '-0.00e3',
+      '123e-5',
+    );
     const want = await serverText(docs, 'jsonb');
     const got = docs.map(jsonbText);
     const wrong = docs.map((d, i) => ({ d, want: want[i], got: got[i] })).filter((x) => x.want !== x.got);
     expect(wrong.slice(0, 5)).toEqual([]);
     // What is not JSON never matches a value the server printed, and never hangs.
-    for (const bad of ['{"a": 1', '[1, 2', '"open', '{"a"', '', '{"a": [}']) expect(jsonbText(bad).startsWith('\u0000')).toBe(true);
+    for (const bad of ['{"a": 1', '[1, 2', '"open', '{"a"', '', '{"a": [}'])
+      expect(jsonbText(bad).startsWith('\u0000')).toBe(true);
   });
 
   it('numericText prints what numeric prints, and refuses what numeric_in refuses', async () => {
@@ -83,7 +156,8 @@ describe("PostgreSQL's text output, computed without the server", () => {
       const sign = ['', '-', '+'][Math.floor(r() * 3)] as string;
       const int = r() < 0.2 ? '' : digits(1 + Math.floor(r() * 12));
       const frac = r() < 0.4 ? '' : `.${digits(Math.floor(r() * 10))}`;
-      const exp = r() < 0.5 ? '' : `${r() < 0.5 ? 'e' : 'E'}${['', '+', '-'][Math.floor(r() * 3)]}${Math.floor(r() * 40)}`;
+      const exp =
+        r() < 0.5 ? '' : `${r() < 0.5 ? 'e' : 'E'}${['', '+', '-'][Math.floor(r() * 3)]}${Math.floor(r() * 40)}`;
       const v = `${sign}${int}${frac}${exp}`;
       if (/\d/.test(int + frac)) values.push(v);
     }
@@ -96,7 +170,9 @@ describe("PostgreSQL's text output, computed without the server", () => {
     const scaled = await withPg(db.url, async (c) => {
       await c.query('CREATE TEMP TABLE scaled (n numeric(14,4))');
       await c.query('INSERT INTO scaled (n) SELECT unnest($1::text[])::numeric', [fitting]);
-      return (await c.query<{ t: string }>(`SELECT ${columnCanon('n', 'numeric(14,4)').expr} AS t FROM scaled`)).rows.map((row) => row.t);
+      return (
+        await c.query<{ t: string }>(`SELECT ${columnCanon('n', 'numeric(14,4)').expr} AS t FROM scaled`)
+      ).rows.map((row) => row.t);
     });
     expect(fitting.length).toBeGreaterThan(100);
     expect(scaled.sort()).toEqual(fitting.map((v) => canonical(v, 'numeric')).sort());
@@ -113,7 +189,27 @@ describe("PostgreSQL's text output, computed without the server", () => {
   it('float8Text prints what float8 prints (extra_float_digits = 1) for random doubles and the edges', async () => {
     const r = rng(13);
     const buf = Buffer.alloc(8);
-    const doubles = [0, 1e15, 1e15 - 0.5, 999999999999999.9, 1e-4, 0.00009999999999999999, 1e-5, 1.5e-7, 5e-324, Number.MAX_VALUE, -Number.MAX_VALUE, 0.1, 100, 1e21, 1e22, 123456789012345680, -1.25e-5, Infinity, -Infinity];
+    const doubles = [
+      0,
+      1e15,
+      1e15 - 0.5,
+      999999999999999.9,
+      1e-4,
+      0.00009999999999999999,
+      1e-5,
+      1.5e-7,
+      5e-324,
+      Number.MAX_VALUE,
+      -Number.MAX_VALUE,
+      0.1,
+      100,
+      1e21,
+      1e22,
+      123456789012345680,
+      -1.25e-5,
+      Infinity,
+      -Infinity,
+    ];
     for (let i = 0; i < 3000; i++) {
       buf.writeUInt32LE(Math.floor(r() * 2 ** 32), 0);
       buf.writeUInt32LE(Math.floor(r() * 2 ** 32), 4);
@@ -124,7 +220,9 @@ describe("PostgreSQL's text output, computed without the server", () => {
     }
     const texts = doubles.map(String);
     const want = await serverText(texts, 'float8');
-    const wrong = doubles.map((d, i) => ({ d, want: want[i], got: float8Text(d), given: float8Text(d, String(d)) })).filter((x) => x.want !== x.got || x.want !== x.given);
+    const wrong = doubles
+      .map((d, i) => ({ d, want: want[i], got: float8Text(d), given: float8Text(d, String(d)) }))
+      .filter((x) => x.want !== x.got || x.want !== x.given);
     expect(wrong.slice(0, 5)).toEqual([]);
   });
 
@@ -132,10 +230,25 @@ describe("PostgreSQL's text output, computed without the server", () => {
     const r = rng(17);
     const utc = timeZoneOffsetFn('UTC');
     const p2 = (n: number): string => String(n).padStart(2, '0');
-    const texts = ['0001-01-01T00:00:00', '0050-06-01 12:00:00.5', '9999-12-31T23:59:59.999999', '2024-02-29T00:00:00.000001', '2026-01-15 10:23:45.120000'];
+    const texts = [
+      '0001-01-01T00:00:00',
+      '0050-06-01 12:00:00.5',
+      '9999-12-31T23:59:59.999999',
+      '2024-02-29T00:00:00.000001',
+      '2026-01-15 10:23:45.120000',
+    ];
     for (let i = 0; i < 2000; i++) {
-      const frac = ['', '.0', '.000000', `.${String(Math.floor(r() * 1e6)).padStart(6, '0')}`, `.${Math.floor(r() * 10)}`][Math.floor(r() * 5)];
-      texts.push(`${1 + Math.floor(r() * 9999)}`.padStart(4, '0') + `-${p2(1 + Math.floor(r() * 12))}-${p2(1 + Math.floor(r() * 28))}T${p2(Math.floor(r() * 24))}:${p2(Math.floor(r() * 60))}:${p2(Math.floor(r() * 60))}${frac}`);
+      const frac = [
+        '',
+        '.0',
+        '.000000',
+        `.${String(Math.floor(r() * 1e6)).padStart(6, '0')}`,
+        `.${Math.floor(r() * 10)}`,
+      ][Math.floor(r() * 5)];
+      texts.push(
+        `${1 + Math.floor(r() * 9999)}`.padStart(4, '0')
+          + `-${p2(1 + Math.floor(r() * 12))}-${p2(1 + Math.floor(r() * 28))}T${p2(Math.floor(r() * 24))}:${p2(Math.floor(r() * 60))}:${p2(Math.floor(r() * 60))}${frac}`,
+      );
     }
     const loaded = texts.map((t) => {
       const parsed = parseTimestamp(t, utc);
@@ -144,16 +257,33 @@ describe("PostgreSQL's text output, computed without the server", () => {
     });
     const withZone = await serverText(loaded, 'timestamptz');
     const without = await serverText(loaded, 'timestamp');
-    const wrong = loaded.map((v, i) => ({ v, want: [withZone[i], without[i]], got: [timestampText(v, true), timestampText(v, false)] })).filter((x) => x.want.join() !== x.got.join());
+    const wrong = loaded
+      .map((v, i) => ({ v, want: [withZone[i], without[i]], got: [timestampText(v, true), timestampText(v, false)] }))
+      .filter((x) => x.want.join() !== x.got.join());
     expect(wrong.slice(0, 5)).toEqual([]);
   });
 
   it('rowHash here equals rowHashExpr on the server: NULL against empty, non-ASCII, separators inside values', async () => {
-    const rows: (string | null)[][] = [[], [null], [''], ['n'], ['v'], [null, ''], ['', null], ['a\u0001b'], ['a', 'b'], ['é😀', 'ﬀ', null, '0.5'], ['x'.repeat(5000), 'tail']];
+    const rows: (string | null)[][] = [
+      [],
+      [null],
+      [''],
+      ['n'],
+      ['v'],
+      [null, ''],
+      ['', null],
+      ['a\u0001b'],
+      ['a', 'b'],
+      ['é😀', 'ﬀ', null, '0.5'],
+      ['x'.repeat(5000), 'tail'],
+    ];
     const server = await withPg(db.url, async (c) => {
       const out: string[] = [];
       for (const values of rows) {
-        const res = await c.query<{ h: string }>(`SELECT ${rowHashExpr(values.map((_, i) => `$${i + 1}::text`))} AS h`, values);
+        const res = await c.query<{ h: string }>(
+          `SELECT ${rowHashExpr(values.map((_, i) => `$${i + 1}::text`))} AS h`,
+          values,
+        );
         out.push((res.rows[0] as { h: string }).h);
       }
       return out;

@@ -16,11 +16,67 @@ function openssl(args: string[], cwd: string): void {
 }
 
 function makeCerts(dir: string): void {
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=test-ca', '-keyout', 'ca.key', '-out', 'ca.crt'], dir);
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=other-ca', '-keyout', 'other.key', '-out', 'other.crt'], dir);
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr'], dir);
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=test-ca',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+    ],
+    dir,
+  );
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=other-ca',
+      '-keyout',
+      'other.key',
+      '-out',
+      'other.crt',
+    ],
+    dir,
+  );
+  openssl(
+    ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr'],
+    dir,
+  );
   writeFileSync(join(dir, 'san.ext'), 'subjectAltName=DNS:localhost\n');
-  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'san.ext', '-out', 'server.crt'], dir);
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      'san.ext',
+      '-out',
+      'server.crt',
+    ],
+    dir,
+  );
   // The server reads its key as the postgres OS user and wants it private.
   if (process.getuid?.() === 0) {
     const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
@@ -36,10 +92,13 @@ describe('connecting with sslmode', () => {
   let base: URL;
 
   beforeAll(async () => {
-    server = await startEmbedded(['-c', 'ssl=on', '-c', 'ssl_cert_file=../server.crt', '-c', 'ssl_key_file=../server.key'], async (scratch) => {
-      certDir = scratch;
-      makeCerts(scratch);
-    });
+    server = await startEmbedded(
+      ['-c', 'ssl=on', '-c', 'ssl_cert_file=../server.crt', '-c', 'ssl_key_file=../server.key'],
+      async (scratch) => {
+        certDir = scratch;
+        makeCerts(scratch);
+      },
+    );
     base = new URL(server.url);
   }, 120_000);
 
@@ -70,11 +129,15 @@ describe('connecting with sslmode', () => {
 
   it('sslmode=verify-full with sslrootcert verifies chain and host name', async () => {
     expect(await sslInUse(dsn('localhost', `?sslmode=verify-full&sslrootcert=${join(certDir, 'ca.crt')}`))).toBe(true);
-    await expect(connectTarget(parseDsn(dsn('localhost', `?sslmode=verify-full&sslrootcert=${join(certDir, 'other.crt')}`)))).rejects.toMatchObject({
+    await expect(
+      connectTarget(parseDsn(dsn('localhost', `?sslmode=verify-full&sslrootcert=${join(certDir, 'other.crt')}`))),
+    ).rejects.toMatchObject({
       code: 'TARGET_UNREACHABLE',
     });
     // Right CA, wrong name: 127.0.0.1 is not in the certificate.
-    await expect(connectTarget(parseDsn(dsn('127.0.0.1', `?sslmode=verify-full&sslrootcert=${join(certDir, 'ca.crt')}`)))).rejects.toMatchObject({
+    await expect(
+      connectTarget(parseDsn(dsn('127.0.0.1', `?sslmode=verify-full&sslrootcert=${join(certDir, 'ca.crt')}`))),
+    ).rejects.toMatchObject({
       code: 'TARGET_UNREACHABLE',
     });
   });

@@ -9,7 +9,8 @@ describe('the aragora-migrate command line', () => {
   it('lists its commands and the exit codes in --help', () => {
     const r = runCli(['--help']);
     expect(r.code).toBe(0);
-    for (const word of ['discover', 'plan', 'Exit codes', '5  refused by a preflight']) expect(r.stdout).toContain(word);
+    for (const word of ['discover', 'plan', 'Exit codes', '5  refused by a preflight'])
+      expect(r.stdout).toContain(word);
   });
 
   it('plan --json - prints only the JSON report, in the shape DESIGN.md promises, and exits 3 on rows that would be rejected', () => {
@@ -17,16 +18,26 @@ describe('the aragora-migrate command line', () => {
     const r = runCli(['plan', '--data-dir', m.dir, '--json', '-', '--instance', 'web-1']);
     expect(r.code).toBe(3);
     const report = JSON.parse(r.stdout) as Record<string, unknown>;
-    expect(Object.keys(report)).toEqual(expect.arrayContaining(['instance', 'exitCode', 'tables', 'findings', 'files']));
+    expect(Object.keys(report)).toEqual(
+      expect.arrayContaining(['instance', 'exitCode', 'tables', 'findings', 'files']),
+    );
     expect(report.instance).toBe('web-1');
     expect(report.exitCode).toBe(3);
-    const table = (report.tables as Record<string, unknown>[]).find((t) => (t.source as { table: string }).table === 'ratings');
-    expect(Object.keys(table ?? {})).toEqual(expect.arrayContaining(['source', 'target', 'rowsRead', 'rowsLoaded', 'rowsRejected', 'rowsMerged', 'status']));
+    const table = (report.tables as Record<string, unknown>[]).find(
+      (t) => (t.source as { table: string }).table === 'ratings',
+    );
+    expect(Object.keys(table ?? {})).toEqual(
+      expect.arrayContaining(['source', 'target', 'rowsRead', 'rowsLoaded', 'rowsRejected', 'rowsMerged', 'status']),
+    );
     expect(table?.target).toBe('public.elo_ratings');
     const finding = (report.findings as Record<string, unknown>[])[0];
-    expect(Object.keys(finding ?? {})).toEqual(expect.arrayContaining(['file', 'table', 'column', 'kind', 'count', 'action', 'exampleKeys']));
+    expect(Object.keys(finding ?? {})).toEqual(
+      expect.arrayContaining(['file', 'table', 'column', 'kind', 'count', 'action', 'exampleKeys']),
+    );
     const file = (report.files as Record<string, unknown>[])[0];
-    expect(Object.keys(file ?? {})).toEqual(expect.arrayContaining(['path', 'layout', 'stores', 'sizeBytes', 'walBytes', 'status']));
+    expect(Object.keys(file ?? {})).toEqual(
+      expect.arrayContaining(['path', 'layout', 'stores', 'sizeBytes', 'walBytes', 'status']),
+    );
   });
 
   it('writes the Markdown report and a readable terminal report with the verdict', () => {
@@ -59,7 +70,14 @@ describe('the aragora-migrate command line', () => {
   it('reports every problem of a broken mapping folder at once, exit 2', () => {
     const dir = tempDir('badmap');
     mkdirSync(join(dir, 'maps'));
-    writeFileSync(join(dir, 'maps', 'x.json'), JSON.stringify({ name: 'x', files: {}, tables: [{ source: 't', target: 't', key: ['nope'], columns: [{ name: 'a', type: 'txt' }] }] }));
+    writeFileSync(
+      join(dir, 'maps', 'x.json'),
+      JSON.stringify({
+        name: 'x',
+        files: {},
+        tables: [{ source: 't', target: 't', key: ['nope'], columns: [{ name: 'a', type: 'txt' }] }],
+      }),
+    );
     const r = runCli(['plan', '--data-dir', dir, '--mappings', join(dir, 'maps')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('MAPPING_INVALID');

@@ -160,15 +160,36 @@ describe('the shipped aragora mapping set', () => {
     expect(columnOf('insights', 'search_vector')).toMatchObject({ type: 'tsvector', targetOnly: true });
     expect(columnOf('insights', 'search_vector').verifyEquals).toContain("to_tsvector('english'");
     expect(tableOf('insights').triggers.map((t) => t.name)).toEqual(['insight_search_vector_trigger']);
-    expect(tableOf('insights').indexes).toContainEqual({ name: 'idx_insights_search', columns: ['search_vector'], using: 'gin' });
-    expect(columnOf('dissent', 'reasoning')).toMatchObject({ type: 'text', fromJson: { column: 'data', key: 'reasoning' }, whenMissing: '' });
-    expect(columnOf('dissent', 'acknowledged')).toMatchObject({ type: 'boolean', fromJson: { column: 'data', key: 'acknowledged' }, whenMissing: false });
-    expect(columnOf('dissent', 'rebuttal')).toMatchObject({ type: 'text', fromJson: { column: 'data', key: 'rebuttal' }, whenMissing: '' });
+    expect(tableOf('insights').indexes).toContainEqual({
+      name: 'idx_insights_search',
+      columns: ['search_vector'],
+      using: 'gin',
+    });
+    expect(columnOf('dissent', 'reasoning')).toMatchObject({
+      type: 'text',
+      fromJson: { column: 'data', key: 'reasoning' },
+      whenMissing: '',
+    });
+    expect(columnOf('dissent', 'acknowledged')).toMatchObject({
+      type: 'boolean',
+      fromJson: { column: 'data', key: 'acknowledged' },
+      whenMissing: false,
+    });
+    expect(columnOf('dissent', 'rebuttal')).toMatchObject({
+      type: 'text',
+      fromJson: { column: 'data', key: 'rebuttal' },
+      whenMissing: '',
+    });
   });
 
   it("enforces exactly the app's foreign keys, with their cascades", () => {
     const enforced = [...loadBuiltinMappingSet().bySource.values()].flatMap(({ table }) =>
-      table.foreignKeys.filter((fk) => fk.enforce).map((fk) => `${table.source}(${fk.columns.join()}) -> ${fk.references.table}(${fk.references.columns.join()}) ${fk.onDelete ?? ''}`),
+      table.foreignKeys
+        .filter((fk) => fk.enforce)
+        .map(
+          (fk) =>
+            `${table.source}(${fk.columns.join()}) -> ${fk.references.table}(${fk.references.columns.join()}) ${fk.onDelete ?? ''}`,
+        ),
     );
     expect(enforced.sort()).toEqual([
       'agent_performance_history(debate_id) -> debate_summaries(debate_id) cascade',
@@ -194,7 +215,9 @@ describe('the shipped aragora mapping set', () => {
 
   it('declares every foreign key SQLite declared', () => {
     const fks = [...loadBuiltinMappingSet().bySource].flatMap(([source, { table }]) =>
-      table.foreignKeys.map((fk) => `${source}.${fk.columns.join()} -> ${fk.references.table}.${fk.references.columns.join()}`),
+      table.foreignKeys.map(
+        (fk) => `${source}.${fk.columns.join()} -> ${fk.references.table}.${fk.references.columns.join()}`,
+      ),
     );
     expect(fks.sort()).toEqual(
       [
@@ -223,7 +246,13 @@ describe('loadMappingSet on a broken set', () => {
       name: 'a',
       files: {},
       tables: [
-        { source: 'alpha', target: 'alpha', key: ['id'], columns: [column('id', 'text'), column('n', 'txt')], colour: 'red' },
+        {
+          source: 'alpha',
+          target: 'alpha',
+          key: ['id'],
+          columns: [column('id', 'text'), column('n', 'txt')],
+          colour: 'red',
+        },
         { source: 'shared', target: 'shared_a', key: ['id'], columns: [{ name: 'id', type: 'text', nullable: false }] },
       ],
     }),
@@ -236,7 +265,11 @@ describe('loadMappingSet on a broken set', () => {
           source: 'shared',
           target: 'shared_b',
           key: ['missing'],
-          columns: [{ name: 'id', type: 'text', nullable: false }, column('label', 'text'), column('score', 'double precision')],
+          columns: [
+            { name: 'id', type: 'text', nullable: false },
+            column('label', 'text'),
+            column('score', 'double precision'),
+          ],
           conflict: { policy: 'merge', columns: { score: { rule: 'weighted-mean', weight: 'label' } } },
         },
       ],
@@ -245,7 +278,14 @@ describe('loadMappingSet on a broken set', () => {
     'c.json': JSON.stringify({
       name: 'c',
       files: {},
-      tables: [{ source: 'shared', target: 'shared_c', key: ['id'], columns: [{ name: 'id', type: 'text', nullable: false, whenMissing: 'x' }] }],
+      tables: [
+        {
+          source: 'shared',
+          target: 'shared_c',
+          key: ['id'],
+          columns: [{ name: 'id', type: 'text', nullable: false, whenMissing: 'x' }],
+        },
+      ],
     }),
     // a JSON syntax error on line 3, column 12
     'd.json': '{\n  "name": "d",\n  "files": {,\n}\n',
@@ -263,7 +303,9 @@ describe('loadMappingSet on a broken set', () => {
     expect(at('a.json', ': tables[0]')?.message).toMatch(/colour/);
     expect(at('b.json', ': tables[0].key[0]')?.message).toMatch(/unknown column "missing"/);
     expect(at('b.json', ': tables[0].conflict.columns.score.weight')?.message).toMatch(/numeric/);
-    expect(at('b.json', ': tables[0].source')?.message).toMatch(/already mapped by store "a" \(.*a\.json: tables\[1\]\)/);
+    expect(at('b.json', ': tables[0].source')?.message).toMatch(
+      /already mapped by store "a" \(.*a\.json: tables\[1\]\)/,
+    );
     expect(at('c.json', ': tables[0].source')?.message).toMatch(/already mapped by store "a"/);
     expect(at('c.json', ': tables[0].columns[0].whenMissing')?.message).toMatch(/identifies the row/);
     expect(at('d.json', ':3:13')?.message).toMatch(/invalid JSON/);
@@ -271,15 +313,22 @@ describe('loadMappingSet on a broken set', () => {
   });
 
   it('warns, without failing, about merge columns the policy leaves out', () => {
-    const dir = tempDir({ 'b.json': files['b.json'].replace('"key":["missing"]', '"key":["id"]').replace('"weight":"label"', '"weight":"score"') });
+    const dir = tempDir({
+      'b.json': files['b.json']
+        .replace('"key":["missing"]', '"key":["id"]')
+        .replace('"weight":"label"', '"weight":"score"'),
+    });
     const result = loadMappingSet(dir);
     expect(result.ok ? [] : result.errors).toEqual([]);
     expect(result.warnings).toEqual([
-      { path: `${join(dir, 'b.json')}: tables[0].conflict.columns`, message: expect.stringMatching(/"label"/) as unknown },
+      {
+        path: `${join(dir, 'b.json')}: tables[0].conflict.columns`,
+        message: expect.stringMatching(/"label"/) as unknown,
+      },
     ]);
   });
 
-  it("refuses app-schema declarations that cannot work: a JSON source that is not jsonb, a loaded tsvector, a delete action on a key the tool does not create", () => {
+  it('refuses app-schema declarations that cannot work: a JSON source that is not jsonb, a loaded tsvector, a delete action on a key the tool does not create', () => {
     const dir = tempDir({
       'e.json': JSON.stringify({
         name: 'e',
@@ -307,7 +356,9 @@ describe('loadMappingSet on a broken set', () => {
       expect.stringMatching(/^e\.json: tables\[0\]\.columns\[2\]\.fromJson\.column fromJson needs a jsonb column/),
       expect.stringMatching(/^e\.json: tables\[0\]\.columns\[3\]\.type "search" is tsvector/),
       expect.stringMatching(/^e\.json: tables\[0\]\.columns\[4\]\.verifyEquals/),
-      expect.stringMatching(/^e\.json: tables\[0\]\.foreignKeys\[0\]\.onDelete onDelete applies to a key the tool creates/),
+      expect.stringMatching(
+        /^e\.json: tables\[0\]\.foreignKeys\[0\]\.onDelete onDelete applies to a key the tool creates/,
+      ),
     ]);
   });
 

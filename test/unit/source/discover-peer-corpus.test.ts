@@ -5,12 +5,48 @@ import { runPlan } from '../../../src/pipeline/plan/plan.js';
 import { fingerprint, peerCorpusCopy } from '../../helpers/files.js';
 
 // Row counts as pgloader's test-suite README gives them (shared/peer-corpus/pgloader-sqlite/README.md).
-const CHINOOK = { Album: 347, Artist: 275, Customer: 59, Employee: 8, Genre: 25, Invoice: 412, InvoiceLine: 2240, MediaType: 5, Playlist: 18, PlaylistTrack: 8715, Track: 3503 };
+const CHINOOK = {
+  Album: 347,
+  Artist: 275,
+  Customer: 59,
+  Employee: 8,
+  Genre: 25,
+  Invoice: 412,
+  InvoiceLine: 2240,
+  MediaType: 5,
+  Playlist: 18,
+  PlaylistTrack: 8715,
+  Track: 3503,
+};
 const EXPECTED: Record<string, Record<string, number>> = {
   'Chinook_Sqlite.sqlite': CHINOOK,
   'Chinook_Sqlite_AutoIncrementPKs.sqlite': CHINOOK,
-  'sqlite.db': { long: 2, blobs: 1, unsigned: 2, reals: 3, ints: 3, def: 2, stamps: 3, character: 4, item: 2, user: 4, autoinc: 3, intege: 3, currentdate: 1, double: 1, datetime_default: 3 },
-  'storage.sqlite': { auth_user: 3, auth_group: 5, auth_membership: 6, auth_event: 15, config_category: 1, config: 3, files: 2 },
+  'sqlite.db': {
+    long: 2,
+    blobs: 1,
+    unsigned: 2,
+    reals: 3,
+    ints: 3,
+    def: 2,
+    stamps: 3,
+    character: 4,
+    item: 2,
+    user: 4,
+    autoinc: 3,
+    intege: 3,
+    currentdate: 1,
+    double: 1,
+    datetime_default: 3,
+  },
+  'storage.sqlite': {
+    auth_user: 3,
+    auth_group: 5,
+    auth_membership: 6,
+    auth_event: 15,
+    config_category: 1,
+    config: 3,
+    files: 2,
+  },
   'my db.sqlite': { greetings: 3 },
   'matviews.sqlite': { products: 3 },
 };
@@ -28,7 +64,10 @@ describe('discover on pgloader’s SQLite test files', () => {
       expect(f, file).toBeDefined();
       expect(f?.status).toBe('ok');
       for (const [table, rows] of Object.entries(tables)) {
-        expect(f?.objects.find((o) => o.name === table), `${file} ${table}`).toMatchObject({ type: 'table', rows });
+        expect(
+          f?.objects.find((o) => o.name === table),
+          `${file} ${table}`,
+        ).toMatchObject({ type: 'table', rows });
       }
     }
     const testPk = files.find((x) => x.path === 'test_pk.db');
@@ -46,7 +85,9 @@ describe('discover on pgloader’s SQLite test files', () => {
   it('classifies none of them as Aragora files and skips sqlite_sequence with a reason', async () => {
     const { files, findings } = await report;
     expect(files.every((f) => f.layout === 'generic' && f.stores.length === 0)).toBe(true);
-    const seq = files.find((x) => x.path === 'Chinook_Sqlite_AutoIncrementPKs.sqlite')?.objects.find((o) => o.name === 'sqlite_sequence');
+    const seq = files
+      .find((x) => x.path === 'Chinook_Sqlite_AutoIncrementPKs.sqlite')
+      ?.objects.find((o) => o.name === 'sqlite_sequence');
     expect(seq?.skipReason).toMatch(/autoincrement/);
     expect(findings.filter((f) => f.kind === 'unmapped_table').length).toBeGreaterThan(20);
   });

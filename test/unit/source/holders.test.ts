@@ -7,7 +7,14 @@ import { tempDir } from '../../helpers/files.js';
 
 /** A child process that opens `path` with the given flags and waits. */
 async function holdOpen(path: string, flags: 'r' | 'r+'): Promise<{ pid: number; stop: () => void }> {
-  const child = spawn(process.execPath, ['-e', `require('fs').openSync(${JSON.stringify(path)}, '${flags}'); console.log('open'); setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `require('fs').openSync(${JSON.stringify(path)}, '${flags}'); console.log('open'); setInterval(() => {}, 1000);`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
   return { pid: child.pid ?? -1, stop: () => child.kill('SIGKILL') };
 }

@@ -6,7 +6,12 @@ import { readPages, rowidSlices } from '../../../src/source/read.js';
 function readInSlices(db: Database.Database, parts: number): bigint[] {
   const out: bigint[] = [];
   for (const slice of rowidSlices(db, 't', parts)) {
-    for (const page of readPages(db, 't', ['v'], { maxRows: 7, maxBytes: 1 << 20, afterRowid: slice.after ?? undefined, upToRowid: slice.upTo ?? undefined })) {
+    for (const page of readPages(db, 't', ['v'], {
+      maxRows: 7,
+      maxBytes: 1 << 20,
+      afterRowid: slice.after ?? undefined,
+      upToRowid: slice.upTo ?? undefined,
+    })) {
       for (const row of page.rows) out.push(row[0] as bigint);
     }
   }
@@ -16,7 +21,19 @@ function readInSlices(db: Database.Database, parts: number): bigint[] {
 describe('rowidSlices', () => {
   const layouts: Record<string, bigint[]> = {
     'contiguous rowids': Array.from({ length: 100 }, (_, i) => BigInt(i + 1)),
-    'gaps, negative and extreme rowids': [-(2n ** 63n), -(2n ** 63n) + 1n, -(2n ** 62n), -5n, -1n, 0n, 3n, 4n, 1_000_000n, 2n ** 62n, 2n ** 63n - 1n],
+    'gaps, negative and extreme rowids': [
+      -(2n ** 63n),
+      -(2n ** 63n) + 1n,
+      -(2n ** 62n),
+      -5n,
+      -1n,
+      0n,
+      3n,
+      4n,
+      1_000_000n,
+      2n ** 62n,
+      2n ** 63n - 1n,
+    ],
     'one row': [42n],
     'no rows': [],
   };

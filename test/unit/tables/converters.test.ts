@@ -27,18 +27,28 @@ const spec: TableSpec = {
   ],
 };
 
-function table(rows: string): { db: Database.Database; convert: (id: string) => ReturnType<ReturnType<typeof compileTable>['convertRow']> } {
+function table(rows: string): {
+  db: Database.Database;
+  convert: (id: string) => ReturnType<ReturnType<typeof compileTable>['convertRow']>;
+} {
   const db = new Database(':memory:');
   db.defaultSafeIntegers(true);
-  db.exec(`CREATE TABLE t (id TEXT PRIMARY KEY, body TEXT, score REAL, flag INTEGER, meta TEXT, at TEXT, hash TEXT); ${rows}`);
-  const compiled = compileTable(spec, ['id', 'body', 'score', 'flag', 'meta', 'at', 'hash'], { offsetOf: timeZoneOffsetFn('UTC'), fetchRaw: rawTextReader(db, 't') });
+  db.exec(
+    `CREATE TABLE t (id TEXT PRIMARY KEY, body TEXT, score REAL, flag INTEGER, meta TEXT, at TEXT, hash TEXT); ${rows}`,
+  );
+  const compiled = compileTable(spec, ['id', 'body', 'score', 'flag', 'meta', 'at', 'hash'], {
+    offsetOf: timeZoneOffsetFn('UTC'),
+    fetchRaw: rawTextReader(db, 't'),
+  });
   const stmt = db.prepare(`SELECT rowid, ${compiled.selectColumns.join(', ')} FROM t WHERE id IS ?`).raw(true);
   return { db, convert: (id) => compiled.convertRow(stmt.get(id) as SourceValue[]) };
 }
 
 describe('row conversion', () => {
   it('converts a clean row to PostgreSQL text forms, filling a missing column', () => {
-    const { convert } = table(`INSERT INTO t VALUES ('a', 'hello', 1523.456789012, 1, '{"k": 1}', '2026-01-15T10:23:45.123456', 'abc')`);
+    const { convert } = table(
+      `INSERT INTO t VALUES ('a', 'hello', 1523.456789012, 1, '{"k": 1}', '2026-01-15T10:23:45.123456', 'abc')`,
+    );
     expect(convert('a')).toEqual({
       values: ['a', 'hello', '1523.456789012', 't', '{"k": 1}', '2026-01-15 10:23:45.123456+00', 'abc', 'f'],
       repairs: [],
@@ -51,11 +61,15 @@ describe('row conversion', () => {
     const out = convert('a');
     expect(out.reject).toBeNull();
     expect(out.values[1]).toBe('x\uFFFDy');
-    expect(out.repairs).toEqual([{ column: 'body', kind: 'nul_byte', message: expect.any(String) as string, original: 'x\0y' }]);
+    expect(out.repairs).toEqual([
+      { column: 'body', kind: 'nul_byte', message: expect.any(String) as string, original: 'x\0y' },
+    ]);
   });
 
   it('tells invalid UTF-8 from a real U+FFFD by reading the raw bytes', () => {
-    const { convert } = table(`INSERT INTO t (id, body) VALUES ('bad', CAST(x'48ff49' AS TEXT)), ('real', 'a' || char(65533))`);
+    const { convert } = table(
+      `INSERT INTO t (id, body) VALUES ('bad', CAST(x'48ff49' AS TEXT)), ('real', 'a' || char(65533))`,
+    );
     const bad = convert('bad');
     expect(bad.repairs.map((r) => r.kind)).toEqual(['invalid_utf8']);
     expect(Buffer.isBuffer(bad.repairs[0]?.original)).toBe(true);
@@ -109,13 +123,30 @@ describe("conversion for the application's tables", () => {
       { name: 'score', type: 'real', nullable: true, targetOnly: false },
       { name: 'n', type: 'integer', nullable: false, targetOnly: false },
       { name: 'data', type: 'jsonb', nullable: false, targetOnly: false },
-      { name: 'reasoning', type: 'text', nullable: true, targetOnly: false, fromJson: { column: 'data', key: 'reasoning' }, whenMissing: '' },
-      { name: 'acknowledged', type: 'boolean', nullable: true, targetOnly: false, fromJson: { column: 'data', key: 'acknowledged' }, whenMissing: false },
+      {
+        name: 'reasoning',
+        type: 'text',
+        nullable: true,
+        targetOnly: false,
+        fromJson: { column: 'data', key: 'reasoning' },
+        whenMissing: '',
+      },
+      {
+        name: 'acknowledged',
+        type: 'boolean',
+        nullable: true,
+        targetOnly: false,
+        fromJson: { column: 'data', key: 'acknowledged' },
+        whenMissing: false,
+      },
       { name: 'search', type: 'tsvector', nullable: true, targetOnly: true },
     ],
   };
 
-  function app(rows: string, missing: readonly string[] = []): (id: string) => ReturnType<ReturnType<typeof compileTable>['convertRow']> {
+  function app(
+    rows: string,
+    missing: readonly string[] = [],
+  ): (id: string) => ReturnType<ReturnType<typeof compileTable>['convertRow']> {
     const db = new Database(':memory:');
     db.defaultSafeIntegers(true);
     db.exec(`CREATE TABLE d (id TEXT PRIMARY KEY, parent TEXT, score REAL, n INTEGER, data TEXT); ${rows}`);
@@ -130,10 +161,14 @@ describe("conversion for the application's tables", () => {
   }
 
   it('rounds to float4 for a real column, each rounding a precision_loss repair with the original, and keeps exact values as they are', () => {
-    const convert = app(`INSERT INTO d VALUES ('a', NULL, 1523.456789012, 1, '{}'), ('b', NULL, 0.5, 1, '{}'), ('c', NULL, 1e300, 1, '{}')`);
+    const convert = app(
+      `INSERT INTO d VALUES ('a', NULL, 1523.456789012, 1, '{}'), ('b', NULL, 0.5, 1, '{}'), ('c', NULL, 1e300, 1, '{}')`,
+    );
     const a = convert('a');
     expect(a.values[2]).toBe(String(Math.fround(1523.456789012)));
-    expect(a.repairs).toEqual([{ column: 'score', kind: 'precision_loss', message: expect.any(String) as string, original: 1523.456789012 }]);
+    expect(a.repairs).toEqual([
+      { column: 'score', kind: 'precision_loss', message: expect.any(String) as string, original: 1523.456789012 },
+    ]);
     expect(convert('b')).toMatchObject({ repairs: [], reject: null });
     expect(convert('b').values[2]).toBe('0.5');
     // Finite, but past float4's range: not a rounding, the column cannot hold it.
@@ -158,7 +193,10 @@ describe("conversion for the application's tables", () => {
   });
 
   it('rejects NULL in a NOT NULL column, an integer past int4, and a row whose foreign key the target would refuse', () => {
-    const convert = app(`INSERT INTO d VALUES ('nulln', NULL, NULL, NULL, '{}'), ('big', NULL, NULL, 3000000000, '{}'), ('orphan', 'gone', NULL, 1, '{}'), ('child', 'here', NULL, 1, '{}')`, ['gone']);
+    const convert = app(
+      `INSERT INTO d VALUES ('nulln', NULL, NULL, NULL, '{}'), ('big', NULL, NULL, 3000000000, '{}'), ('orphan', 'gone', NULL, 1, '{}'), ('child', 'here', NULL, 1, '{}')`,
+      ['gone'],
+    );
     expect(convert('nulln').reject).toMatchObject({ kind: 'null_value', column: 'n' });
     expect(convert('big').reject?.kind).toBe('type_mismatch');
     expect(convert('orphan').reject).toMatchObject({ kind: 'fk_orphan', column: 'parent' });

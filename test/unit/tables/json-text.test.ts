@@ -11,7 +11,12 @@ describe('checkJson', () => {
 
   it('turns NaN and Infinity tokens into null, outside strings only', () => {
     const r = checkJson('{"x": NaN, "y": [Infinity, -Infinity], "s": "NaN Infinity"}', repair);
-    expect(r).toEqual({ ok: true, text: '{"x": null, "y": [null, null], "s": "NaN Infinity"}', nonfinite: true, nul: false });
+    expect(r).toEqual({
+      ok: true,
+      text: '{"x": null, "y": [null, null], "s": "NaN Infinity"}',
+      nonfinite: true,
+      nul: false,
+    });
   });
 
   it('removes \\u0000 escapes and nothing else', () => {

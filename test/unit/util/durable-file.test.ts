@@ -3,7 +3,13 @@ import { chmodSync, existsSync, readdirSync, readFileSync, statSync, utimesSync,
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { manifestPath, sameFiles, type ArchiveManifest } from '../../../src/pipeline/archive/archive-manifest.js';
-import { commitPartial, copyToPartial, ensureDirDurably, partialPathFor, writeFileDurably } from '../../../src/util/durable-file.js';
+import {
+  commitPartial,
+  copyToPartial,
+  ensureDirDurably,
+  partialPathFor,
+  writeFileDurably,
+} from '../../../src/util/durable-file.js';
 import { tempDir } from '../../helpers/files.js';
 
 describe('durable file moves', () => {
@@ -72,12 +78,16 @@ describe('archive manifest', () => {
   };
 
   it('is named by the run, in the backup dir', () => {
-    expect(manifestPath('/b', '20260101T000000Z-web/1-abc')).toBe('/b/aragora-migrate-manifest-20260101T000000Z-web-1-abc.json');
+    expect(manifestPath('/b', '20260101T000000Z-web/1-abc')).toBe(
+      '/b/aragora-migrate-manifest-20260101T000000Z-web-1-abc.json',
+    );
   });
 
   it('compares by files and bytes, not by time or order', () => {
     expect(sameFiles(m, { ...m, writtenAt: 'later', files: [...m.files].reverse() })).toBe(true);
-    expect(sameFiles(m, { ...m, files: [{ path: 'x.db', sizeBytes: 1, sha256: 'cc' }, ...m.files.slice(1)] })).toBe(false);
+    expect(sameFiles(m, { ...m, files: [{ path: 'x.db', sizeBytes: 1, sha256: 'cc' }, ...m.files.slice(1)] })).toBe(
+      false,
+    );
   });
 });
 

@@ -1,6 +1,17 @@
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../../src/config/load-config.js';
@@ -20,7 +31,19 @@ const ROOT = REPO_ROOT;
 const NOT_IN_RUN = ['empty.db', 'notes.db'];
 
 function archive(dataDir: string, url: string, backupDir: string, extra: string[] = []): ReturnType<typeof runCli> {
-  return runCli(['archive', '--data-dir', dataDir, '--database-url', url, '--instance', 'test-a', '--backup-dir', backupDir, '--quiet', ...extra]);
+  return runCli([
+    'archive',
+    '--data-dir',
+    dataDir,
+    '--database-url',
+    url,
+    '--instance',
+    'test-a',
+    '--backup-dir',
+    backupDir,
+    '--quiet',
+    ...extra,
+  ]);
 }
 
 async function runState(url: string): Promise<{ runId: string; state: string }> {
@@ -33,7 +56,9 @@ async function runState(url: string): Promise<{ runId: string; state: string }> 
 
 async function liveArchiveRows(url: string): Promise<Record<string, string>> {
   return withPg(url, async (c) => {
-    const r = await c.query<{ path: string; sha256: string }>('SELECT path, sha256 FROM aragora_migrate.archives WHERE restored_at IS NULL ORDER BY path');
+    const r = await c.query<{ path: string; sha256: string }>(
+      'SELECT path, sha256 FROM aragora_migrate.archives WHERE restored_at IS NULL ORDER BY path',
+    );
     return Object.fromEntries(r.rows.map((x) => [x.path, x.sha256]));
   });
 }
@@ -65,7 +90,15 @@ describe('archive a verified run', () => {
   });
 
   it('moves each .db with its -wal and -shm, byte-identical, with a manifest, into a 0700 backup dir', async () => {
-    expect(Object.keys(archived)).toEqual(expect.arrayContaining(['agent_elo.db', 'agent_elo.db-wal', 'agent_elo.db-shm', 'continuum_memory.db-wal', 'genesis.db']));
+    expect(Object.keys(archived)).toEqual(
+      expect.arrayContaining([
+        'agent_elo.db',
+        'agent_elo.db-wal',
+        'agent_elo.db-shm',
+        'continuum_memory.db-wal',
+        'genesis.db',
+      ]),
+    );
     const jsonFile = join(tempDir('archive-json'), 'report.json');
     const res = archive(m.dir, db.url, backup, ['--json', jsonFile]);
     expect(res.code, res.stderr).toBe(0);
@@ -115,7 +148,10 @@ describe('archive a verified run', () => {
     expect(fingerprint(m.dir)).toEqual(before);
     expect(fingerprint(backup)).toEqual({});
     expect(await liveArchiveRows(db.url)).toEqual({});
-    expect(await withPg(db.url, (c) => restoreArchivedFiles(c, runId, m.dir))).toEqual({ restored: [], alreadyInPlace: [] });
+    expect(await withPg(db.url, (c) => restoreArchivedFiles(c, runId, m.dir))).toEqual({
+      restored: [],
+      alreadyInPlace: [],
+    });
   });
 
   it('restoreArchivedFiles finishes a restore killed halfway: files already back are kept, a leftover partial file goes', async () => {
@@ -137,7 +173,10 @@ describe('archive a verified run', () => {
     const bytes = readFileSync(copy);
     bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 0xff;
     writeFileSync(copy, bytes);
-    await expect(withPg(db.url, (c) => restoreArchivedFiles(c, runId, m.dir))).rejects.toMatchObject({ code: 'ROLLBACK_ARCHIVE_CORRUPT', file: 'genesis.db' });
+    await expect(withPg(db.url, (c) => restoreArchivedFiles(c, runId, m.dir))).rejects.toMatchObject({
+      code: 'ROLLBACK_ARCHIVE_CORRUPT',
+      file: 'genesis.db',
+    });
     expect(existsSync(join(m.dir, 'genesis.db'))).toBe(false);
     expect(readdirSync(m.dir).filter((f) => f.includes('aragora-migrate-partial'))).toEqual([]);
   });
@@ -171,14 +210,23 @@ describe('archive refuses, before moving anything', () => {
   it('a run that is not verified', async () => {
     expect((await runState(db.url)).state).toBe('loaded');
     expect(refused('ARCHIVE_NOT_VERIFIED')).toMatch(/is loaded, not verified/);
-    const verified = await runVerify({ config: loadConfig({ dataDir: m.dir, databaseUrl: db.url, instance: 'test-a' }, {}), mappings, reporter: silentReporter, maxKeys: 20 });
+    const verified = await runVerify({
+      config: loadConfig({ dataDir: m.dir, databaseUrl: db.url, instance: 'test-a' }, {}),
+      mappings,
+      reporter: silentReporter,
+      maxKeys: 20,
+    });
     expect(verified.exitCode).toBe(0);
     expect((await runState(db.url)).state).toBe('verified');
   });
 
   it('a file another process holds open, even read-only, naming the process', async () => {
     const file = join(m.dir, 'agent_elo.db');
-    const child = spawn(process.execPath, ['-e', `require('fs').openSync(${JSON.stringify(file)}, 'r'); console.log('open'); setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      ['-e', `require('fs').openSync(${JSON.stringify(file)}, 'r'); console.log('open'); setInterval(() => {}, 1000);`],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     try {
       await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
       expect(refused('ARCHIVE_FILE_BUSY')).toContain(`pid ${child.pid ?? -1}`);
@@ -233,7 +281,21 @@ interface Child {
 function startArchive(dataDir: string, url: string, backupDir: string): Child {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'archive', '--data-dir', dataDir, '--database-url', url, '--instance', 'test-a', '--backup-dir', backupDir, '--quiet'],
+    [
+      '--import',
+      'tsx',
+      join(ROOT, 'src', 'cli', 'main.ts'),
+      'archive',
+      '--data-dir',
+      dataDir,
+      '--database-url',
+      url,
+      '--instance',
+      'test-a',
+      '--backup-dir',
+      backupDir,
+      '--quiet',
+    ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';
@@ -241,11 +303,12 @@ function startArchive(dataDir: string, url: string, backupDir: string): Child {
   let exited = false;
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('exit', (code, signal) => {
-      exited = true;
-      resolve({ code, signal, stdout, stderr });
-    }),
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+    (resolve) =>
+      child.on('exit', (code, signal) => {
+        exited = true;
+        resolve({ code, signal, stdout, stderr });
+      }),
   );
   return { done, exited: () => exited, kill: (sig) => child.kill(sig) };
 }
@@ -284,8 +347,16 @@ describe('a killed archive finishes when run again', () => {
       const backup = join(tempDir('backup-kill'), 'b');
       const triggers: { name: string; ready: (data0: number, copied0: number) => boolean; jitterMs: number }[] = [
         { name: 'from start', ready: () => true, jitterMs: 1500 },
-        { name: 'mid-copy', ready: () => listing(backup).some((f) => f.endsWith('.aragora-migrate-partial')), jitterMs: 20 },
-        { name: 'after a copy', ready: (_d, copied0) => listing(backup).filter(isRunFile).length > copied0, jitterMs: 100 },
+        {
+          name: 'mid-copy',
+          ready: () => listing(backup).some((f) => f.endsWith('.aragora-migrate-partial')),
+          jitterMs: 20,
+        },
+        {
+          name: 'after a copy',
+          ready: (_d, copied0) => listing(backup).filter(isRunFile).length > copied0,
+          jitterMs: 100,
+        },
         { name: 'while removing', ready: (data0) => listing(m.dir).filter(isRunFile).length < data0, jitterMs: 5 },
       ];
       for (const t of triggers) {
@@ -298,7 +369,9 @@ describe('a killed archive finishes when run again', () => {
         await sleep(jitter);
         child.kill('SIGKILL');
         const res = await child.done;
-        log.push(`round ${round} ${t.name} +${jitter} ms: ${res.signal ?? `exit ${res.code}`} (data dir ${listing(m.dir).filter(isRunFile).length}, backup ${listing(backup).length})`);
+        log.push(
+          `round ${round} ${t.name} +${jitter} ms: ${res.signal ?? `exit ${res.code}`} (data dir ${listing(m.dir).filter(isRunFile).length}, backup ${listing(backup).length})`,
+        );
         if (res.signal === null) {
           expect(res.code, `${res.stderr}\n${log.join('\n')}`).toBe(0);
           break;
@@ -309,9 +382,14 @@ describe('a killed archive finishes when run again', () => {
 
       expect(fingerprint(m.dir), log.join('\n')).toEqual(pick(before, (p) => NOT_IN_RUN.includes(p)));
       const inBackup = fingerprint(backup);
-      expect(Object.keys(inBackup).filter((p) => !isRunFile(p)), log.join('\n')).toEqual([`aragora-migrate-manifest-${runId}.json`]);
+      expect(
+        Object.keys(inBackup).filter((p) => !isRunFile(p)),
+        log.join('\n'),
+      ).toEqual([`aragora-migrate-manifest-${runId}.json`]);
       expect(pick(inBackup, isRunFile), log.join('\n')).toEqual(archived);
-      const manifest = JSON.parse(readFileSync(join(backup, `aragora-migrate-manifest-${runId}.json`), 'utf8')) as ArchiveManifest;
+      const manifest = JSON.parse(
+        readFileSync(join(backup, `aragora-migrate-manifest-${runId}.json`), 'utf8'),
+      ) as ArchiveManifest;
       expect(manifest.files.map((f) => f.path).sort()).toEqual(Object.keys(archived).sort());
       expect(await liveArchiveRows(db.url)).toEqual(archived);
       const again = await startArchive(m.dir, db.url, backup).done;

@@ -38,7 +38,8 @@ interface TableModel {
   readonly keyIsSurrogate: boolean;
 }
 
-const target = (spec: TableSpec, source: string): string => spec.columns.find((c) => c.name === source)?.target ?? source;
+const target = (spec: TableSpec, source: string): string =>
+  spec.columns.find((c) => c.name === source)?.target ?? source;
 
 /** Every source row of an instance that converts, per target table, in the order migrate loads them (file path order). */
 function sourceRows(inst: Instance): Map<string, { spec: TableSpec; rows: Row[] }[]> {
@@ -50,11 +51,19 @@ function sourceRows(inst: Instance): Map<string, { spec: TableSpec; rows: Row[] 
   for (const [file, table] of tasks) {
     const spec = mappings.bySource.get(table)?.table as TableSpec;
     const rows = withCopy(inst.m.dir, file, (db) => {
-      const cols = (db.prepare(`PRAGMA table_xinfo("${table}")`).all() as { name: string; hidden: bigint }[]).filter((c) => Number(c.hidden) === 0).map((c) => c.name);
-      const compiled = compileTable(spec, cols, { offsetOf: timeZoneOffsetFn('UTC'), fetchRaw: rawTextReader(db, table) });
+      const cols = (db.prepare(`PRAGMA table_xinfo("${table}")`).all() as { name: string; hidden: bigint }[])
+        .filter((c) => Number(c.hidden) === 0)
+        .map((c) => c.name);
+      const compiled = compileTable(spec, cols, {
+        offsetOf: timeZoneOffsetFn('UTC'),
+        fetchRaw: rawTextReader(db, table),
+      });
       const select = compiled.selectColumns.map((c) => `"${c}"`).join(', ');
       const result: Row[] = [];
-      for (const raw of db.prepare(`SELECT rowid, ${select} FROM "${table}" ORDER BY rowid`).raw(true).iterate() as IterableIterator<never[]>) {
+      for (const raw of db
+        .prepare(`SELECT rowid, ${select} FROM "${table}" ORDER BY rowid`)
+        .raw(true)
+        .iterate() as IterableIterator<never[]>) {
         const out = compiled.convertRow(raw);
         if (out.reject !== null) continue;
         const row: Row = {};
@@ -63,7 +72,8 @@ function sourceRows(inst: Instance): Map<string, { spec: TableSpec; rows: Row[] 
           row[c] = Buffer.isBuffer(v) ? v.toString('hex') : (v ?? null);
         });
         // A column the source lacks takes the target's declared default.
-        for (const c of spec.columns) if (!(target(spec, c.name) in row)) row[target(spec, c.name)] = literalDefault(c.default, c.type);
+        for (const c of spec.columns)
+          if (!(target(spec, c.name) in row)) row[target(spec, c.name)] = literalDefault(c.default, c.type);
         result.push(row);
       }
       return result;
@@ -92,7 +102,9 @@ function emptyModel(spec: TableSpec): TableModel {
     spec,
     keyCols,
     // A column the target fills itself (insights.search_vector, by trigger) is verify's to check, not this model's.
-    types: new Map(spec.columns.filter((c) => c.verifyEquals === undefined).map((c) => [target(spec, c.name), c.type] as const)),
+    types: new Map(
+      spec.columns.filter((c) => c.verifyEquals === undefined).map((c) => [target(spec, c.name), c.type] as const),
+    ),
     byKey: new Map(),
     list: [],
     surrogate,
@@ -109,16 +121,28 @@ function applyRule(model: TableModel, col: string, rule: MergeRule, t: Row, s: R
   const sv = s[col] ?? null;
   const type = model.types.get(col);
   const name = typeof rule === 'string' ? rule : rule.rule;
-  const weight = typeof rule === 'string' || !('weight' in rule) || rule.weight === undefined ? null : target(model.spec, rule.weight);
+  const weight =
+    typeof rule === 'string' || !('weight' in rule) || rule.weight === undefined
+      ? null
+      : target(model.spec, rule.weight);
   switch (name) {
     case 'sum':
       if (isNull(tv) && isNull(sv)) return null;
-      return type === 'bigint' ? String(BigInt(tv ?? '0') + BigInt(sv ?? '0')) : String((isNull(tv) ? 0 : num(tv)) + (isNull(sv) ? 0 : num(sv)));
+      return type === 'bigint'
+        ? String(BigInt(tv ?? '0') + BigInt(sv ?? '0'))
+        : String((isNull(tv) ? 0 : num(tv)) + (isNull(sv) ? 0 : num(sv)));
     case 'max':
     case 'min': {
       if (isNull(tv)) return sv;
       if (isNull(sv)) return tv;
-      const cmp = type === 'bigint' || type === 'double precision' ? Math.sign(num(tv) - num(sv)) : tv < sv ? -1 : tv > sv ? 1 : 0;
+      const cmp =
+        type === 'bigint' || type === 'double precision'
+          ? Math.sign(num(tv) - num(sv))
+          : tv < sv
+            ? -1
+            : tv > sv
+              ? 1
+              : 0;
       return (name === 'max') === cmp >= 0 ? tv : sv;
     }
     case 'union': {
@@ -140,7 +164,8 @@ function applyRule(model: TableModel, col: string, rule: MergeRule, t: Row, s: R
     case 'merge-keys': {
       const a = tv === null ? null : (JSON.parse(tv) as unknown);
       const b = sv === null ? null : (JSON.parse(sv) as unknown);
-      const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+      const isObj = (x: unknown): x is Record<string, unknown> =>
+        typeof x === 'object' && x !== null && !Array.isArray(x);
       if (!isObj(a)) return sv ?? tv;
       if (!isObj(b)) return tv;
       const tw = weight === null ? 0 : num(t[weight] ?? '0');
@@ -148,7 +173,10 @@ function applyRule(model: TableModel, col: string, rule: MergeRule, t: Row, s: R
       const merged: Record<string, unknown> = { ...a };
       for (const [k, v] of Object.entries(b)) {
         const old = a[k];
-        merged[k] = k in a && weight !== null && typeof old === 'number' && typeof v === 'number' && tw + sw > 0 ? (old * tw + v * sw) / (tw + sw) : v;
+        merged[k] =
+          k in a && weight !== null && typeof old === 'number' && typeof v === 'number' && tw + sw > 0
+            ? (old * tw + v * sw) / (tw + sw)
+            : v;
       }
       return JSON.stringify(merged);
     }
@@ -184,7 +212,8 @@ function applyRow(model: TableModel, s: Row, instance: string): void {
       const col = target(model.spec, policy.column);
       const tv = t[col] ?? null;
       const sv = s[col] ?? null;
-      if ((tv === null && sv !== null) || (tv !== null && sv !== null && sv > tv)) for (const c of nonKey) t[c] = s[c] ?? null;
+      if ((tv === null && sv !== null) || (tv !== null && sv !== null && sv > tv))
+        for (const c of nonKey) t[c] = s[c] ?? null;
       return;
     }
     case 'merge': {
@@ -214,7 +243,12 @@ function applyRow(model: TableModel, s: Row, instance: string): void {
  * so the row is rejected. The first instance's orphans are kept instead (the
  * key is added NOT VALID after its load).
  */
-function orphanUnderKey(models: ReadonlyMap<string, TableModel>, keyed: ReadonlySet<string>, spec: TableSpec, row: Row): boolean {
+function orphanUnderKey(
+  models: ReadonlyMap<string, TableModel>,
+  keyed: ReadonlySet<string>,
+  spec: TableSpec,
+  row: Row,
+): boolean {
   if (!keyed.has(spec.target)) return false;
   return spec.foreignKeys.some((fk) => {
     if (!fk.enforce) return false;
@@ -230,13 +264,15 @@ function expectedTarget(order: readonly Instance[]): Map<string, TableModel> {
   const keyed = new Set<string>();
   for (const inst of order) {
     // Referenced tables load first.
-    const depth = ([, parts]: [string, { spec: TableSpec }[]]): number => (parts.some((p) => p.spec.foreignKeys.some((fk) => fk.enforce)) ? 1 : 0);
+    const depth = ([, parts]: [string, { spec: TableSpec }[]]): number =>
+      parts.some((p) => p.spec.foreignKeys.some((fk) => fk.enforce)) ? 1 : 0;
     const tables = [...sourceRows(inst)].sort((x, y) => depth(x) - depth(y));
     for (const [tgt, parts] of tables) {
       for (const part of parts) {
         const model = models.get(tgt) ?? emptyModel(part.spec);
         models.set(tgt, model);
-        for (const r of part.rows) if (!orphanUnderKey(models, keyed, part.spec, r)) applyRow(model, { ...r }, inst.name);
+        for (const r of part.rows)
+          if (!orphanUnderKey(models, keyed, part.spec, r)) applyRow(model, { ...r }, inst.name);
       }
     }
     for (const [tgt, parts] of tables) if (depth([tgt, parts]) > 0) keyed.add(tgt);
@@ -254,7 +290,12 @@ function norm(type: TargetType | undefined, v: Value): unknown {
 
 function sortJson(x: unknown): unknown {
   if (Array.isArray(x)) return x.map(sortJson);
-  if (typeof x === 'object' && x !== null) return Object.fromEntries(Object.keys(x).sort().map((k) => [k, sortJson((x as Record<string, unknown>)[k])]));
+  if (typeof x === 'object' && x !== null)
+    return Object.fromEntries(
+      Object.keys(x)
+        .sort()
+        .map((k) => [k, sortJson((x as Record<string, unknown>)[k])]),
+    );
   return x;
 }
 
@@ -277,7 +318,11 @@ async function actualRows(url: string, model: TableModel): Promise<Row[]> {
 /** Rows in comparable form, without the autoincrement id (re-assigned ids are compared through the ledger instead). */
 function comparable(model: TableModel, rows: readonly Row[]): string[] {
   return rows
-    .map((r) => JSON.stringify([...model.types.keys()].filter((c) => c !== model.surrogate).map((c) => norm(model.types.get(c), r[c] ?? null))))
+    .map((r) =>
+      JSON.stringify(
+        [...model.types.keys()].filter((c) => c !== model.surrogate).map((c) => norm(model.types.get(c), r[c] ?? null)),
+      ),
+    )
     .sort();
 }
 
@@ -292,9 +337,17 @@ async function expectTargetEquals(url: string, models: Map<string, TableModel>):
 
 /** Every source row read is loaded, merged with a recorded resolution, or rejected. */
 async function expectAccounted(url: string, report: MigrateReport): Promise<void> {
-  for (const t of report.tables) expect(t.rowsRead, `${t.source.file} ${t.source.table}`).toBe(t.rowsLoaded + t.rowsRejected + t.rowsMerged);
+  for (const t of report.tables)
+    expect(t.rowsRead, `${t.source.file} ${t.source.table}`).toBe(t.rowsLoaded + t.rowsRejected + t.rowsMerged);
   await withPg(url, async (c) => {
-    const r = await c.query<{ source_file: string; source_table: string; merged: string; rejected: string; resolved: string; rejects: string }>(
+    const r = await c.query<{
+      source_file: string;
+      source_table: string;
+      merged: string;
+      rejected: string;
+      resolved: string;
+      rejects: string;
+    }>(
       `SELECT t.source_file, t.source_table, t.rows_merged AS merged, t.rows_rejected AS rejected,
               (SELECT count(*) FROM aragora_migrate.conflicts c WHERE c.run_id = t.run_id AND c.source_file = t.source_file AND c.source_table = t.source_table AND c.outcome <> 'kept-both') AS resolved,
               (SELECT count(*) FROM aragora_migrate.rejects x WHERE x.run_id = t.run_id AND x.source_file = t.source_file AND x.source_table = t.source_table) AS rejects
@@ -326,12 +379,24 @@ describe('a second instance merges into tables the first one filled', () => {
     const conflict = (t: string): unknown => mappings.bySource.get(t)?.table.conflict;
     expect(conflict('ratings')).toMatchObject({
       policy: 'merge',
-      columns: { wins: 'sum', losses: 'sum', draws: 'sum', debates_count: 'sum', updated_at: 'max', elo: { rule: 'weighted-mean', weight: 'debates_count' }, domain_elos: { rule: 'merge-keys', weight: 'debates_count' } },
+      columns: {
+        wins: 'sum',
+        losses: 'sum',
+        draws: 'sum',
+        debates_count: 'sum',
+        updated_at: 'max',
+        elo: { rule: 'weighted-mean', weight: 'debates_count' },
+        domain_elos: { rule: 'merge-keys', weight: 'debates_count' },
+      },
     });
-    expect(conflict('pattern_clusters')).toMatchObject({ policy: 'merge', columns: { occurrence_count: 'sum', debate_ids: 'union', first_seen: 'min', last_seen: 'max' } });
+    expect(conflict('pattern_clusters')).toMatchObject({
+      policy: 'merge',
+      columns: { occurrence_count: 'sum', debate_ids: 'union', first_seen: 'min', last_seen: 'max' },
+    });
     expect(mappings.bySource.get('matches')?.table.key).toEqual(['debate_id']);
     expect(conflict('active_population')).toMatchObject({ policy: 'keep-existing', warn: true });
-    for (const t of ['positions', 'detected_flips', 'populations']) expect(conflict(t), t).toMatchObject({ policy: 'keep-both' });
+    for (const t of ['positions', 'detected_flips', 'populations'])
+      expect(conflict(t), t).toMatchObject({ policy: 'keep-both' });
   });
 
   it('the target equals the model of both sources under the declared policies, and every row is accounted for', async () => {
@@ -345,7 +410,13 @@ describe('a second instance merges into tables the first one filled', () => {
 
   it('keeps colliding position and population ids as distinct rows, re-keyed and recorded', async () => {
     await withPg(db.url, async (c) => {
-      const r = await c.query<{ target_table: string; row_key: string; target_key: string; before_row: Record<string, unknown>; incoming_row: Record<string, unknown> }>(
+      const r = await c.query<{
+        target_table: string;
+        row_key: string;
+        target_key: string;
+        before_row: Record<string, unknown>;
+        incoming_row: Record<string, unknown>;
+      }>(
         "SELECT target_table, row_key, target_key, before_row, incoming_row FROM aragora_migrate.conflicts WHERE run_id = $1 AND outcome = 'kept-both'",
         [rb.runId],
       );
@@ -354,7 +425,10 @@ describe('a second instance merges into tables the first one filled', () => {
       for (const x of r.rows) {
         expect(x.target_key).toBe(`${x.row_key}~${b.name}`);
         const pk = x.target_table === 'populations' ? 'population_id' : 'id';
-        const both = await c.query(`SELECT 1 FROM "${x.target_table}" WHERE "${pk}" IN ($1, $2)`, [x.row_key, x.target_key]);
+        const both = await c.query(`SELECT 1 FROM "${x.target_table}" WHERE "${pk}" IN ($1, $2)`, [
+          x.row_key,
+          x.target_key,
+        ]);
         expect(both.rowCount, `${x.target_table} ${x.row_key}`).toBe(2);
         expect(x.before_row[pk]).toBe(x.row_key);
       }
@@ -374,7 +448,10 @@ describe('a second instance merges into tables the first one filled', () => {
   it('rerunning b is a no-op; b under another instance name is refused', async () => {
     const again = await migrate(b.m.dir, db.url, { instance: b.name });
     expect(again.state).toBe('noop');
-    await expect(migrate(b.m.dir, db.url, { instance: 'inst-b-renamed' })).rejects.toMatchObject({ code: 'RUN_ALREADY_LOADED', exitCode: 5 });
+    await expect(migrate(b.m.dir, db.url, { instance: 'inst-b-renamed' })).rejects.toMatchObject({
+      code: 'RUN_ALREADY_LOADED',
+      exitCode: 5,
+    });
   });
 });
 
@@ -395,7 +472,9 @@ describe('b before a', () => {
     // Counters add up whatever the order.
     const ab = expectedTarget([a, b]);
     const sums = (models: Map<string, TableModel>): string[] =>
-      [...(models.get('elo_ratings')?.byKey.values() ?? [])].map((r) => `${r.agent_name}:${r.wins}:${r.losses}:${r.draws}:${r.debates_count}`).sort();
+      [...(models.get('elo_ratings')?.byKey.values() ?? [])]
+        .map((r) => `${r.agent_name}:${r.wins}:${r.losses}:${r.draws}:${r.debates_count}`)
+        .sort();
     expect(sums(ba)).toEqual(sums(ab));
   });
 });

@@ -6,7 +6,19 @@ import { createTestDatabase } from '../../../helpers/pg.js';
 import { tempDir } from '../../../helpers/files.js';
 
 function startMigrate(dataDir: string, url: string, extra: string[] = []): RunningCli {
-  return startCli(['migrate', '--data-dir', dataDir, '--database-url', url, '--instance', 'test-a', '--quiet', '--reject-dir', tempDir('rej'), ...extra]);
+  return startCli([
+    'migrate',
+    '--data-dir',
+    dataDir,
+    '--database-url',
+    url,
+    '--instance',
+    'test-a',
+    '--quiet',
+    '--reject-dir',
+    tempDir('rej'),
+    ...extra,
+  ]);
 }
 
 /** Rows committed so far by any run, from the ledger (0 before it exists). */
@@ -37,7 +49,8 @@ describe('a killed migrate resumes without loss or duplicates', () => {
         const child = startMigrate(m.dir, killed.url, ['--batch-rows', '500']);
         // Wait until this attempt has committed something new, then a random extra delay.
         const deadline = Date.now() + 60_000;
-        while ((await committedRows(killed.url)) <= last && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        while ((await committedRows(killed.url)) <= last && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 50));
         const delay = Math.floor(Math.random() * 400);
         instants.push(delay);
         await new Promise((r) => setTimeout(r, delay));
@@ -84,7 +97,10 @@ describe('a killed migrate resumes without loss or duplicates', () => {
     try {
       await migrate(m.dir, clean.url);
       // The second waits as long as the first takes, however loaded the machine running the suite is.
-      const [a, b] = await Promise.all([startMigrate(m.dir, db.url, ['--lock-timeout', '300']).done, startMigrate(m.dir, db.url, ['--lock-timeout', '300']).done]);
+      const [a, b] = await Promise.all([
+        startMigrate(m.dir, db.url, ['--lock-timeout', '300']).done,
+        startMigrate(m.dir, db.url, ['--lock-timeout', '300']).done,
+      ]);
       expect([a.code, b.code], a.stderr + b.stderr).toEqual([3, 3]);
       expect([a.stdout, b.stdout].filter((s) => /nothing to do/.test(s))).toHaveLength(1);
       expect(await tableDigests(db.url)).toEqual(await tableDigests(clean.url));

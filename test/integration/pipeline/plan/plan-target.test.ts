@@ -21,7 +21,8 @@ async function sql(text: string): Promise<pg.QueryResult> {
 
 /** Everything in the database that a plan could have created or changed. */
 async function catalogue(): Promise<string> {
-  const r = await sql(`SELECT n.nspname, c.relname, c.relkind, c.reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  const r =
+    await sql(`SELECT n.nspname, c.relname, c.relkind, c.reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                         WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') ORDER BY 1, 2`);
   const rows = await sql('SELECT agent_name, elo, wins FROM public.elo_ratings ORDER BY 1');
   return JSON.stringify([r.rows, rows.rows]);
@@ -43,11 +44,15 @@ describe('plan with a target database', () => {
     expect(report.target?.serverVersion).toMatch(/^\d+/);
     const ratings = report.tables.find((t) => t.source.table === 'ratings');
     expect(ratings?.targetState).toMatchObject({ exists: true, rows: 2 });
-    expect(ratings?.targetState?.addColumns).toEqual(expect.arrayContaining(['calibration_correct', 'calibration_total', 'calibration_brier_sum']));
+    expect(ratings?.targetState?.addColumns).toEqual(
+      expect.arrayContaining(['calibration_correct', 'calibration_total', 'calibration_brier_sum']),
+    );
     expect(report.tables.find((t) => t.source.table === 'matches')?.targetState).toMatchObject({ exists: false });
 
     // The real column takes float4-rounded values, each a repair with its original kept; int4 holds every count.
-    const loss = report.findings.find((f) => f.kind === 'precision_loss' && f.table === 'ratings' && f.column === 'elo');
+    const loss = report.findings.find(
+      (f) => f.kind === 'precision_loss' && f.table === 'ratings' && f.column === 'elo',
+    );
     expect(loss?.action).toBe('repair');
     expect(loss?.count).toBeGreaterThan(0);
     expect(loss?.exampleKeys.length).toBeGreaterThan(0);
@@ -62,19 +67,30 @@ describe('plan with a target database', () => {
     expect(report.exitCode).toBe(3);
 
     // With --widen-columns the column is widened instead, and plan names the table's size and the lock.
-    const widened = await runPlan({ config: loadConfig({ dataDir: m.dir, databaseUrl: db.url, widenColumns: true }, {}), mappings });
+    const widened = await runPlan({
+      config: loadConfig({ dataDir: m.dir, databaseUrl: db.url, widenColumns: true }, {}),
+      mappings,
+    });
     expect(await catalogue()).toBe(before);
-    const widen = widened.findings.find((f) => f.kind === 'column_widened' && f.table === 'ratings' && f.column === 'elo');
+    const widen = widened.findings.find(
+      (f) => f.kind === 'column_widened' && f.table === 'ratings' && f.column === 'elo',
+    );
     expect(widen?.action).toBe('keep');
-    expect(widen?.message).toMatch(/ALTER TABLE elo_ratings ALTER COLUMN elo TYPE double precision \(from real\) rewrites the table \(2 rows, .*\) under an exclusive lock/);
+    expect(widen?.message).toMatch(
+      /ALTER TABLE elo_ratings ALTER COLUMN elo TYPE double precision \(from real\) rewrites the table \(2 rows, .*\) under an exclusive lock/,
+    );
     expect(widened.findings.filter((f) => f.kind === 'precision_loss' && f.table === 'ratings')).toEqual([]);
     expect(widened.runbook.join('\n')).toMatch(/migrate .*--widen-columns/);
   });
 
   it('refuses a target column that cannot hold the values at all', async () => {
-    await sql(`CREATE TABLE public.personas (agent_name TEXT PRIMARY KEY, description TEXT, traits TEXT, expertise TEXT, created_at BOOLEAN, updated_at TEXT)`);
+    await sql(
+      `CREATE TABLE public.personas (agent_name TEXT PRIMARY KEY, description TEXT, traits TEXT, expertise TEXT, created_at BOOLEAN, updated_at TEXT)`,
+    );
     const report = await runPlan({ config: loadConfig({ dataDir: m.dir, databaseUrl: db.url }, {}), mappings });
-    const f = report.findings.find((x) => x.kind === 'type_mismatch' && x.table === 'personas' && x.column === 'created_at');
+    const f = report.findings.find(
+      (x) => x.kind === 'type_mismatch' && x.table === 'personas' && x.column === 'created_at',
+    );
     expect(f?.action).toBe('block');
     expect(f?.code).toBe('TARGET_INCOMPATIBLE');
     expect(f?.message).toMatch(/boolean/);
@@ -84,7 +100,10 @@ describe('plan with a target database', () => {
     const url = new URL(db.url);
     url.port = '1';
     url.password = 'hunter2-secret';
-    const err = (await runPlan({ config: loadConfig({ dataDir: m.dir, databaseUrl: url.toString() }, {}), mappings }).catch((e: unknown) => e)) as Error & { code?: string };
+    const err = (await runPlan({
+      config: loadConfig({ dataDir: m.dir, databaseUrl: url.toString() }, {}),
+      mappings,
+    }).catch((e: unknown) => e)) as Error & { code?: string };
     expect(err.code).toBe('TARGET_UNREACHABLE');
     expect(err.message).not.toContain('hunter2-secret');
   });

@@ -17,7 +17,8 @@ import { createTestDatabase } from '../../../helpers/pg.js';
  * with fingerprint, both independent of the ledger rollback works from.
  */
 
-const rollback = (url: string, runId: string, extra: string[] = []): ReturnType<typeof runCli> => runCli(['rollback', '--run', runId, '--database-url', url, ...extra]);
+const rollback = (url: string, runId: string, extra: string[] = []): ReturnType<typeof runCli> =>
+  runCli(['rollback', '--run', runId, '--database-url', url, ...extra]);
 
 async function archive(dir: string, url: string, instance: string): Promise<string> {
   const backupDir = join(tempDir('backup'), 'b');
@@ -26,7 +27,12 @@ async function archive(dir: string, url: string, instance: string): Promise<stri
 }
 
 async function runState(url: string, runId: string): Promise<string> {
-  return withPg(url, async (c) => (await c.query<{ state: string }>('SELECT state FROM aragora_migrate.runs WHERE run_id = $1', [runId])).rows[0]?.state ?? '');
+  return withPg(
+    url,
+    async (c) =>
+      (await c.query<{ state: string }>('SELECT state FROM aragora_migrate.runs WHERE run_id = $1', [runId])).rows[0]
+        ?.state ?? '',
+  );
 }
 
 describe('rollback', () => {
@@ -39,7 +45,9 @@ describe('rollback', () => {
       const before = await tableDigests(db.url);
       const ra = await migrate(a.dir, db.url, { instance: 'a' });
       await archive(a.dir, db.url, 'a');
-      expect(Object.keys(fingerprint(a.dir)).filter((f) => f.endsWith('.db') && filesBefore[f] !== undefined).length).toBeLessThan(Object.keys(filesBefore).filter((f) => f.endsWith('.db')).length);
+      expect(
+        Object.keys(fingerprint(a.dir)).filter((f) => f.endsWith('.db') && filesBefore[f] !== undefined).length,
+      ).toBeLessThan(Object.keys(filesBefore).filter((f) => f.endsWith('.db')).length);
 
       const res = rollback(db.url, ra.runId);
       expect(res.code, res.stderr).toBe(0);
@@ -96,7 +104,9 @@ describe('rollback', () => {
       const a = makeInstance({ layout: 'legacy', instance: 'a' });
       const ra = await migrate(a.dir, db.url, { instance: 'a' });
       const agent = await withPg(db.url, async (c) => {
-        const r = await c.query<{ agent_name: string }>('SELECT agent_name FROM elo_ratings ORDER BY agent_name LIMIT 1');
+        const r = await c.query<{ agent_name: string }>(
+          'SELECT agent_name FROM elo_ratings ORDER BY agent_name LIMIT 1',
+        );
         await c.query('UPDATE elo_ratings SET wins = wins + 1 WHERE agent_name = $1', [r.rows[0]?.agent_name]);
         return r.rows[0]?.agent_name ?? '';
       });
@@ -105,9 +115,14 @@ describe('rollback', () => {
       const res = rollback(db.url, ra.runId, ['--json', '-']);
       expect(res.code).toBe(5);
       expect(res.stderr).toContain('error ROLLBACK_ROWS_CHANGED');
-      const report = JSON.parse(res.stdout) as { state: string; tables: { target: string; changed: number; changedKeys: string[] }[] };
+      const report = JSON.parse(res.stdout) as {
+        state: string;
+        tables: { target: string; changed: number; changedKeys: string[] }[];
+      };
       expect(report.state).toBe('refused');
-      expect(report.tables.filter((t) => t.changed > 0)).toEqual([expect.objectContaining({ target: 'elo_ratings', changed: 1, changedKeys: [agent] })]);
+      expect(report.tables.filter((t) => t.changed > 0)).toEqual([
+        expect.objectContaining({ target: 'elo_ratings', changed: 1, changedKeys: [agent] }),
+      ]);
       expect(await tableDigests(db.url)).toEqual(changed);
       expect(await runState(db.url, ra.runId)).not.toBe('rolled-back');
 
@@ -128,7 +143,15 @@ describe('rollback', () => {
       const ra = await migrate(a.dir, db.url, { instance: 'a' });
       await archive(a.dir, db.url, 'a');
       const doneTables = async (): Promise<number> =>
-        withPg(db.url, async (c) => Number((await c.query<{ n: string }>('SELECT count(*) AS n FROM aragora_migrate.rollbacks WHERE run_id = $1', [ra.runId])).rows[0]?.n ?? 0));
+        withPg(db.url, async (c) =>
+          Number(
+            (
+              await c.query<{ n: string }>('SELECT count(*) AS n FROM aragora_migrate.rollbacks WHERE run_id = $1', [
+                ra.runId,
+              ])
+            ).rows[0]?.n ?? 0,
+          ),
+        );
       const instants: number[] = [];
       const partial: number[] = [];
       for (let i = 0; i < 4; i++) {
@@ -138,7 +161,8 @@ describe('rollback', () => {
         const deadline = Date.now() + 60_000;
         let exited = false;
         void child.done.then(() => (exited = true));
-        while (!exited && (await doneTables()) <= start && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        while (!exited && (await doneTables()) <= start && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 10));
         const wait = Math.floor(Math.random() * 40);
         instants.push(wait);
         await new Promise((r) => setTimeout(r, wait));
@@ -170,13 +194,21 @@ describe('rollback', () => {
       const elo = new Database(join(a.dir, 'agent_elo.db'));
       elo.prepare("INSERT INTO ratings (agent_name, updated_at) VALUES ('newcomer', '2026-11-28 05:00:00')").run();
       elo.close();
-      await expect(migrate(a.dir, db.url, { instance: 'a' })).rejects.toMatchObject({ code: 'RUN_ALREADY_MIGRATED', exitCode: 5 });
+      await expect(migrate(a.dir, db.url, { instance: 'a' })).rejects.toMatchObject({
+        code: 'RUN_ALREADY_MIGRATED',
+        exitCode: 5,
+      });
 
       expect(rollback(db.url, ra.runId).code).toBe(0);
       const again = await migrate(a.dir, db.url, { instance: 'a' });
       expect(again.runId).not.toBe(ra.runId);
       expect(again.verification?.ok).toBe(true);
-      expect(await withPg(db.url, async (c) => (await c.query("SELECT 1 FROM elo_ratings WHERE agent_name = 'newcomer'")).rowCount)).toBe(1);
+      expect(
+        await withPg(
+          db.url,
+          async (c) => (await c.query("SELECT 1 FROM elo_ratings WHERE agent_name = 'newcomer'")).rowCount,
+        ),
+      ).toBe(1);
     } finally {
       await db.drop();
     }
@@ -187,7 +219,16 @@ describe('rollback', () => {
     try {
       const a = makeInstance({ layout: 'legacy', instance: 'a' });
       await migrate(a.dir, db.url, { instance: 'a', verify: false });
-      await expect(runRollback({ config: loadConfig({ databaseUrl: db.url }, {}), mappings, runId: 'no-such-run', force: false, lockTimeoutSeconds: 5, maxKeys: 5 })).rejects.toMatchObject({ code: 'ROLLBACK_NO_RUN' });
+      await expect(
+        runRollback({
+          config: loadConfig({ databaseUrl: db.url }, {}),
+          mappings,
+          runId: 'no-such-run',
+          force: false,
+          lockTimeoutSeconds: 5,
+          maxKeys: 5,
+        }),
+      ).rejects.toMatchObject({ code: 'ROLLBACK_NO_RUN' });
     } finally {
       await db.drop();
     }

@@ -34,14 +34,19 @@ describe('status', () => {
     const json = JSON.parse(status(db.url, ['--json', '-']).stdout) as StatusReport;
     expect(json).toMatchObject({ command: 'status', exitCode: 0, ledger: false, runs: [] });
     await withPg(db.url, async (c) => {
-      const r = await c.query<{ n: string }>("SELECT count(*) AS n FROM pg_namespace WHERE nspname = 'aragora_migrate'");
+      const r = await c.query<{ n: string }>(
+        "SELECT count(*) AS n FROM pg_namespace WHERE nspname = 'aragora_migrate'",
+      );
       expect(r.rows[0]?.n).toBe('0');
     });
   });
 
   it('lists every run newest first with its state, verified/archived/rolled-back flags and per-table counts, as text and JSON', async () => {
     runA = (await migrate(a.dir, db.url, { instance: 'test-a' })).runId;
-    await runArchive({ config: loadConfig({ dataDir: a.dir, databaseUrl: db.url, instance: 'test-a' }, {}), backupDir: join(tempDir('status-backup'), 'a') });
+    await runArchive({
+      config: loadConfig({ dataDir: a.dir, databaseUrl: db.url, instance: 'test-a' }, {}),
+      backupDir: join(tempDir('status-backup'), 'a'),
+    });
     runB = (await migrate(b.dir, db.url, { instance: 'test-b', verify: false })).runId;
 
     const res = status(db.url);
@@ -62,16 +67,34 @@ describe('status', () => {
     ]);
     const ledger = await withPg(db.url, async (c) =>
       (
-        await c.query<{ run_id: string; source_file: string; source_table: string; target_table: string; rows_loaded: string; rows_rejected: string; rows_merged: string }>(
+        await c.query<{
+          run_id: string;
+          source_file: string;
+          source_table: string;
+          target_table: string;
+          rows_loaded: string;
+          rows_rejected: string;
+          rows_merged: string;
+        }>(
           'SELECT run_id, source_file, source_table, target_table, rows_loaded, rows_rejected, rows_merged FROM aragora_migrate.run_tables',
         )
-      ).rows.map((t) => `${t.run_id} ${t.source_file} ${t.source_table} -> ${t.target_table}: ${t.rows_loaded}/${t.rows_rejected}/${t.rows_merged}`),
+      ).rows.map(
+        (t) =>
+          `${t.run_id} ${t.source_file} ${t.source_table} -> ${t.target_table}: ${t.rows_loaded}/${t.rows_rejected}/${t.rows_merged}`,
+      ),
     );
-    const reported = json.runs.flatMap((r) => r.tables.map((t) => `${r.runId} ${t.source.file} ${t.source.table} -> ${t.target}: ${t.rowsLoaded}/${t.rowsRejected}/${t.rowsMerged}`));
+    const reported = json.runs.flatMap((r) =>
+      r.tables.map(
+        (t) =>
+          `${r.runId} ${t.source.file} ${t.source.table} -> ${t.target}: ${t.rowsLoaded}/${t.rowsRejected}/${t.rowsMerged}`,
+      ),
+    );
     expect(reported.sort()).toEqual(ledger.sort());
     const tablesA = json.runs[1]?.tables ?? [];
     expect(tablesA.reduce((n, t) => n + t.rowsRejected, 0)).toBe(6);
-    expect(json.runs[1]?.archives.filter((f) => f.restoredAt === null).map((f) => f.path)).toEqual(expect.arrayContaining(['agent_elo.db', 'agent_elo.db-wal', 'agent_elo.db-shm']));
+    expect(json.runs[1]?.archives.filter((f) => f.restoredAt === null).map((f) => f.path)).toEqual(
+      expect.arrayContaining(['agent_elo.db', 'agent_elo.db-wal', 'agent_elo.db-shm']),
+    );
   });
 
   it('--run shows one run in detail; an unknown run exits 2', () => {
@@ -89,11 +112,15 @@ describe('status', () => {
   });
 
   it('shows a rolled-back run as such, and filters by --schema', async () => {
-    await withPg(db.url, (c) => c.query("UPDATE aragora_migrate.runs SET state = 'rolled-back' WHERE run_id = $1", [runB]));
+    await withPg(db.url, (c) =>
+      c.query("UPDATE aragora_migrate.runs SET state = 'rolled-back' WHERE run_id = $1", [runB]),
+    );
     const json = JSON.parse(status(db.url, ['--json', '-', '--run', runB]).stdout) as StatusReport;
     expect(json.runs.map((r) => [r.state, r.rolledBack])).toEqual([['rolled-back', true]]);
     expect(status(db.url, ['--run', runB]).stdout).toMatch(/^rolled back +yes$/m);
-    expect((JSON.parse(status(db.url, ['--json', '-', '--schema', 'elsewhere']).stdout) as StatusReport).runs).toEqual([]);
+    expect((JSON.parse(status(db.url, ['--json', '-', '--schema', 'elsewhere']).stdout) as StatusReport).runs).toEqual(
+      [],
+    );
   });
 
   it('never prints the password of the DSN', () => {

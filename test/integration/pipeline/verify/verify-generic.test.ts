@@ -28,10 +28,24 @@ describe('verify on a generic SQLite file (Chinook, mapped from its schema)', ()
   beforeAll(async () => {
     cpSync(join(PEER_CORPUS, 'Chinook_Sqlite.sqlite'), join(dataDir, 'Chinook_Sqlite.sqlite'));
     const src = new Database(join(dataDir, 'Chinook_Sqlite.sqlite'), { readonly: true });
-    const tables = inventory(src).filter((o) => o.type === 'table').map(autoTable);
+    const tables = inventory(src)
+      .filter((o) => o.type === 'table')
+      .map(autoTable);
     src.close();
     mkdirSync(mappingDir, { recursive: true });
-    writeFileSync(join(mappingDir, 'chinook.json'), JSON.stringify({ name: 'chinook', description: 'Chinook, derived from its SQLite schema', files: { legacy: ['Chinook_Sqlite.sqlite'] }, tables }, null, 2));
+    writeFileSync(
+      join(mappingDir, 'chinook.json'),
+      JSON.stringify(
+        {
+          name: 'chinook',
+          description: 'Chinook, derived from its SQLite schema',
+          files: { legacy: ['Chinook_Sqlite.sqlite'] },
+          tables,
+        },
+        null,
+        2,
+      ),
+    );
     db = await createTestDatabase('verify_generic');
   }, 60_000);
   afterAll(async () => {
@@ -43,7 +57,8 @@ describe('verify on a generic SQLite file (Chinook, mapped from its schema)', ()
     if (!loaded.ok) throw new Error(JSON.stringify(loaded));
     return loaded.value;
   };
-  const verify = (): Promise<VerifyReport> => runVerify({ config: config(), mappings: mappings(), reporter: silentReporter, maxKeys: 20 });
+  const verify = (): Promise<VerifyReport> =>
+    runVerify({ config: config(), mappings: mappings(), reporter: silentReporter, maxKeys: 20 });
 
   it('migrates every table and verifies it: digests equal, numerics, timestamps and text included', async () => {
     const report = await migrate(dataDir, db.url, { instance: 'chinook', verify: false, mappings: mappings() });

@@ -16,15 +16,27 @@ const m = makeInstance({ layout: 'legacy', instance: 'a' });
 let db: TestDatabase;
 
 async function verify(): Promise<VerifyReport> {
-  return runVerify({ config: loadConfig({ dataDir: m.dir, databaseUrl: db.url, instance: 'test-a' }, {}), mappings, reporter: silentReporter, maxKeys: 20 });
+  return runVerify({
+    config: loadConfig({ dataDir: m.dir, databaseUrl: db.url, instance: 'test-a' }, {}),
+    mappings,
+    reporter: silentReporter,
+    maxKeys: 20,
+  });
 }
 
-function mismatchesOf(report: VerifyReport): { target: string; key: string; kind: string; columns: readonly string[] }[] {
-  return report.tables.flatMap((t) => t.mismatches.map((x) => ({ target: t.target, key: x.key, kind: x.kind, columns: x.columns ?? [] })));
+function mismatchesOf(
+  report: VerifyReport,
+): { target: string; key: string; kind: string; columns: readonly string[] }[] {
+  return report.tables.flatMap((t) =>
+    t.mismatches.map((x) => ({ target: t.target, key: x.key, kind: x.kind, columns: x.columns ?? [] })),
+  );
 }
 
 /** Applies a change to the target, verifies, undoes the change. */
-async function withChange(change: (c: pg.Client) => Promise<void>, undo: (c: pg.Client) => Promise<void>): Promise<VerifyReport> {
+async function withChange(
+  change: (c: pg.Client) => Promise<void>,
+  undo: (c: pg.Client) => Promise<void>,
+): Promise<VerifyReport> {
   await withPg(db.url, change);
   try {
     return await verify();
@@ -59,14 +71,19 @@ describe('verify', () => {
     expect(mismatchesOf(r)).toEqual([]);
   });
 
-  const row = async (sql: string): Promise<Record<string, unknown>> => withPg(db.url, async (c) => (await c.query(sql)).rows[0] as Record<string, unknown>);
+  const row = async (sql: string): Promise<Record<string, unknown>> =>
+    withPg(db.url, async (c) => (await c.query(sql)).rows[0] as Record<string, unknown>);
 
   it('names a deleted row as missing', async () => {
     const { id } = (await row('SELECT id FROM continuum_memory ORDER BY id LIMIT 1')) as { id: string };
     const saved = await row(`SELECT row_to_json(c)::text AS j FROM continuum_memory c WHERE id = '${id}'`);
     const r = await withChange(
       async (c) => void (await c.query('DELETE FROM continuum_memory WHERE id = $1', [id])),
-      async (c) => void (await c.query('INSERT INTO continuum_memory SELECT * FROM json_populate_record(NULL::continuum_memory, $1::json)', [saved.j])),
+      async (c) =>
+        void (await c.query(
+          'INSERT INTO continuum_memory SELECT * FROM json_populate_record(NULL::continuum_memory, $1::json)',
+          [saved.j],
+        )),
     );
     expect(r.exitCode).toBe(4);
     expect(mismatchesOf(r)).toEqual([{ target: 'continuum_memory', key: id, kind: 'missing', columns: [] }]);
@@ -74,15 +91,29 @@ describe('verify', () => {
 
   it('names an extra row with a new key, which the application may write: listed, but the run still verifies', async () => {
     const r = await withChange(
-      async (c) => void (await c.query("INSERT INTO continuum_memory (id, tier, content) VALUES ('written-by-the-app', 'fast', 'x')")),
+      async (c) =>
+        void (await c.query(
+          "INSERT INTO continuum_memory (id, tier, content) VALUES ('written-by-the-app', 'fast', 'x')",
+        )),
       async (c) => void (await c.query("DELETE FROM continuum_memory WHERE id = 'written-by-the-app'")),
     );
     expect(r.exitCode).toBe(0);
     expect(r.message).toMatch(/1 row\(s\) in its tables were written by no run/);
-    expect(mismatchesOf(r)).toEqual([{ target: 'continuum_memory', key: 'written-by-the-app', kind: 'extra', columns: [] }]);
+    expect(mismatchesOf(r)).toEqual([
+      { target: 'continuum_memory', key: 'written-by-the-app', kind: 'extra', columns: [] },
+    ]);
   });
 
-  const changes: { name: string; table: string; column: string; pick: string; set: (c: pg.Client, key: string) => Promise<void>; undo: (c: pg.Client, key: string, old: unknown) => Promise<void>; key: string; value: string }[] = [
+  const changes: {
+    name: string;
+    table: string;
+    column: string;
+    pick: string;
+    set: (c: pg.Client, key: string) => Promise<void>;
+    undo: (c: pg.Client, key: string, old: unknown) => Promise<void>;
+    key: string;
+    value: string;
+  }[] = [
     {
       name: 'one changed character in a text',
       table: 'continuum_memory',
@@ -90,7 +121,11 @@ describe('verify', () => {
       key: 'id',
       value: 'content',
       pick: "SELECT id AS k, content AS v FROM continuum_memory WHERE content NOT LIKE '%\uFFFD%' ORDER BY id LIMIT 1",
-      set: async (c, k) => void (await c.query("UPDATE continuum_memory SET content = overlay(content placing 'Z' from 1 for 1) WHERE id = $1", [k])),
+      set: async (c, k) =>
+        void (await c.query(
+          "UPDATE continuum_memory SET content = overlay(content placing 'Z' from 1 for 1) WHERE id = $1",
+          [k],
+        )),
       undo: async (c, k, v) => void (await c.query('UPDATE continuum_memory SET content = $2 WHERE id = $1', [k, v])),
     },
     {
@@ -101,8 +136,12 @@ describe('verify', () => {
       value: 'scores::text',
       pick: "SELECT debate_id AS k, scores::text AS v FROM elo_matches WHERE jsonb_typeof(scores) = 'object' AND scores::text NOT LIKE '%null%' ORDER BY id LIMIT 1",
       set: async (c, k) =>
-        void (await c.query("UPDATE elo_matches SET scores = jsonb_set(scores, ARRAY[(SELECT min(x) FROM jsonb_object_keys(scores) x)], to_jsonb((scores ->> (SELECT min(x) FROM jsonb_object_keys(scores) x))::numeric + 0.001)) WHERE debate_id = $1", [k])),
-      undo: async (c, k, v) => void (await c.query('UPDATE elo_matches SET scores = $2::jsonb WHERE debate_id = $1', [k, v])),
+        void (await c.query(
+          'UPDATE elo_matches SET scores = jsonb_set(scores, ARRAY[(SELECT min(x) FROM jsonb_object_keys(scores) x)], to_jsonb((scores ->> (SELECT min(x) FROM jsonb_object_keys(scores) x))::numeric + 0.001)) WHERE debate_id = $1',
+          [k],
+        )),
+      undo: async (c, k, v) =>
+        void (await c.query('UPDATE elo_matches SET scores = $2::jsonb WHERE debate_id = $1', [k, v])),
     },
     {
       name: 'a timestamp moved by one microsecond',
@@ -111,8 +150,16 @@ describe('verify', () => {
       key: 'id',
       value: 'created_at',
       pick: 'SELECT id AS k, created_at AS v FROM continuum_memory WHERE created_at IS NOT NULL ORDER BY id LIMIT 1',
-      set: async (c, k) => void (await c.query("UPDATE continuum_memory SET created_at = created_at + interval '1 microsecond' WHERE id = $1", [k])),
-      undo: async (c, k) => void (await c.query("UPDATE continuum_memory SET created_at = created_at - interval '1 microsecond' WHERE id = $1", [k])),
+      set: async (c, k) =>
+        void (await c.query(
+          "UPDATE continuum_memory SET created_at = created_at + interval '1 microsecond' WHERE id = $1",
+          [k],
+        )),
+      undo: async (c, k) =>
+        void (await c.query(
+          "UPDATE continuum_memory SET created_at = created_at - interval '1 microsecond' WHERE id = $1",
+          [k],
+        )),
     },
     {
       name: 'a double changed in its last bit',
@@ -122,10 +169,17 @@ describe('verify', () => {
       value: 'importance',
       pick: 'SELECT id AS k, importance AS v FROM continuum_memory WHERE importance IS NOT NULL AND importance > 0 ORDER BY id LIMIT 1',
       set: async (c, k) => {
-        const v = Number(((await c.query('SELECT importance::text AS v FROM continuum_memory WHERE id = $1', [k])).rows[0] as { v: string }).v);
+        const v = Number(
+          (
+            (await c.query('SELECT importance::text AS v FROM continuum_memory WHERE id = $1', [k])).rows[0] as {
+              v: string;
+            }
+          ).v,
+        );
         await c.query('UPDATE continuum_memory SET importance = $2::float8 WHERE id = $1', [k, String(nextDouble(v))]);
       },
-      undo: async (c, k, v) => void (await c.query('UPDATE continuum_memory SET importance = $2::float8 WHERE id = $1', [k, String(v)])),
+      undo: async (c, k, v) =>
+        void (await c.query('UPDATE continuum_memory SET importance = $2::float8 WHERE id = $1', [k, String(v)])),
     },
     {
       name: 'a boolean flipped',
@@ -134,8 +188,10 @@ describe('verify', () => {
       key: 'id',
       value: 'red_line',
       pick: 'SELECT id AS k, red_line AS v FROM continuum_memory WHERE red_line IS NOT NULL ORDER BY id LIMIT 1',
-      set: async (c, k) => void (await c.query('UPDATE continuum_memory SET red_line = NOT red_line WHERE id = $1', [k])),
-      undo: async (c, k) => void (await c.query('UPDATE continuum_memory SET red_line = NOT red_line WHERE id = $1', [k])),
+      set: async (c, k) =>
+        void (await c.query('UPDATE continuum_memory SET red_line = NOT red_line WHERE id = $1', [k])),
+      undo: async (c, k) =>
+        void (await c.query('UPDATE continuum_memory SET red_line = NOT red_line WHERE id = $1', [k])),
     },
     {
       name: "NULL turned into ''",
@@ -195,7 +251,12 @@ describe('verify on tables large enough to be read by several workers', () => {
   const big = makeInstance({ layout: 'legacy', instance: 'a', scale: 21 });
   let bigDb: TestDatabase;
   const verifyBig = (): Promise<VerifyReport> =>
-    runVerify({ config: loadConfig({ dataDir: big.dir, databaseUrl: bigDb.url, instance: 'test-a' }, {}), mappings, reporter: silentReporter, maxKeys: 20 });
+    runVerify({
+      config: loadConfig({ dataDir: big.dir, databaseUrl: bigDb.url, instance: 'test-a' }, {}),
+      mappings,
+      reporter: silentReporter,
+      maxKeys: 20,
+    });
 
   beforeAll(async () => {
     bigDb = await createTestDatabase('verify_big');
@@ -219,18 +280,30 @@ describe('verify on tables large enough to be read by several workers', () => {
   });
 
   it('names a changed row at each end of the table', async () => {
-    const [first, last] = await withPg(bigDb.url, async (c) => (await c.query<{ id: string }>('(SELECT id FROM continuum_memory ORDER BY id LIMIT 1) UNION ALL (SELECT id FROM continuum_memory ORDER BY id DESC LIMIT 1)')).rows.map((x) => x.id));
+    const [first, last] = await withPg(bigDb.url, async (c) =>
+      (
+        await c.query<{ id: string }>(
+          '(SELECT id FROM continuum_memory ORDER BY id LIMIT 1) UNION ALL (SELECT id FROM continuum_memory ORDER BY id DESC LIMIT 1)',
+        )
+      ).rows.map((x) => x.id),
+    );
     const r = await (async () => {
-      await withPg(bigDb.url, (c) => c.query("UPDATE continuum_memory SET importance = importance + 1 WHERE id = ANY($1)", [[first, last]]));
+      await withPg(bigDb.url, (c) =>
+        c.query('UPDATE continuum_memory SET importance = importance + 1 WHERE id = ANY($1)', [[first, last]]),
+      );
       try {
         return await verifyBig();
       } finally {
-        await withPg(bigDb.url, (c) => c.query("UPDATE continuum_memory SET importance = importance - 1 WHERE id = ANY($1)", [[first, last]]));
+        await withPg(bigDb.url, (c) =>
+          c.query('UPDATE continuum_memory SET importance = importance - 1 WHERE id = ANY($1)', [[first, last]]),
+        );
       }
     })();
     expect(r.exitCode).toBe(4);
     expect(mismatchesOf(r).sort((a, b) => a.key.localeCompare(b.key))).toEqual(
-      [first, last].sort().map((key) => ({ target: 'continuum_memory', key, kind: 'changed', columns: ['importance'] })),
+      [first, last]
+        .sort()
+        .map((key) => ({ target: 'continuum_memory', key, kind: 'changed', columns: ['importance'] })),
     );
   });
 });

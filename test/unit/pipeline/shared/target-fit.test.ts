@@ -44,7 +44,9 @@ const app: TargetTableState = {
 function source(rows: string): Database.Database {
   const db = new Database(':memory:');
   db.defaultSafeIntegers(true);
-  db.exec(`CREATE TABLE ratings (agent_name TEXT PRIMARY KEY, elo REAL, wins INTEGER, losses INTEGER, extra TEXT); ${rows}`);
+  db.exec(
+    `CREATE TABLE ratings (agent_name TEXT PRIMARY KEY, elo REAL, wins INTEGER, losses INTEGER, extra TEXT); ${rows}`,
+  );
   return db;
 }
 
@@ -60,7 +62,9 @@ describe('judging an existing table by the values it is to hold', () => {
   });
 
   it('refuses an integer past int4 with TARGET_COLUMN_TOO_NARROW and its keys, or widens it with --widen-columns', () => {
-    const db = source(`INSERT INTO ratings VALUES ('a', 1.5, 3000000000, 1, NULL), ('b', 1.5, 1, -3000000000, NULL), ('c', 1.5, 1, 1, NULL)`);
+    const db = source(
+      `INSERT INTO ratings VALUES ('a', 1.5, 3000000000, 1, NULL), ('b', 1.5, 1, -3000000000, NULL), ('c', 1.5, 1, 1, NULL)`,
+    );
     const values = narrowColumnValues(db, spec, app, present);
     expect([...values.outOfReach]).toEqual([
       ['wins', { count: 1, keys: ['a'] }],
@@ -74,7 +78,11 @@ describe('judging an existing table by the values it is to hold', () => {
     const widen = judgeColumns(spec, app, values, true, present);
     expect(widen.problems).toEqual([]);
     // Every real column holding values is widened too, so no digit is rounded; the app-only one is left alone.
-    expect(widen.widen.map((w) => `${w.column}: ${w.from} -> ${w.to}`)).toEqual(['elo: real -> double precision', 'wins: integer -> bigint', 'losses: integer -> bigint']);
+    expect(widen.widen.map((w) => `${w.column}: ${w.from} -> ${w.to}`)).toEqual([
+      'elo: real -> double precision',
+      'wins: integer -> bigint',
+      'losses: integer -> bigint',
+    ]);
     expect(widen.rounded).toEqual([]);
   });
 
@@ -82,14 +90,20 @@ describe('judging an existing table by the values it is to hold', () => {
     const db = source(`INSERT INTO ratings VALUES ('big', 1e300, 1, 1, NULL), ('inf', 9e999, 1, 1, NULL)`);
     const values = narrowColumnValues(db, spec, app, present);
     expect(values.outOfReach.get('elo')).toEqual({ count: 1, keys: ['big'] });
-    expect(judgeColumns(spec, app, values, false, present).problems.map((p) => p.code)).toEqual(['TARGET_COLUMN_TOO_NARROW']);
+    expect(judgeColumns(spec, app, values, false, present).problems.map((p) => p.code)).toEqual([
+      'TARGET_COLUMN_TOO_NARROW',
+    ]);
     const boolWins: TargetTableState = { ...app, columns: new Map([...app.columns, ['wins', 'boolean']]) };
     const bad = judgeColumns(spec, boolWins, narrowColumnValues(db, spec, boolWins, present), false, present);
     expect(bad.problems.map((p) => [p.code, p.column])).toContainEqual(['TARGET_INCOMPATIBLE', 'wins']);
   });
 
   it('refuses a NOT NULL column no row fills and the table cannot fill itself', () => {
-    const strict: TargetTableState = { ...app, columns: new Map([...app.columns, ['owner', 'text']]), notNull: new Set([...app.notNull, 'owner']) };
+    const strict: TargetTableState = {
+      ...app,
+      columns: new Map([...app.columns, ['owner', 'text']]),
+      notNull: new Set([...app.notNull, 'owner']),
+    };
     const j = judgeColumns(spec, strict, { outOfReach: new Map(), valued: new Set() }, false, present);
     expect(j.problems.map((p) => [p.code, p.column])).toEqual([['TARGET_INCOMPATIBLE', 'owner']]);
   });
@@ -102,7 +116,10 @@ describe('judging an existing table by the values it is to hold', () => {
     expect(col('losses')).toMatchObject({ type: 'integer', nullable: true });
     expect(col('extra')).toMatchObject({ type: 'text', nullable: true });
     expect(fitSpec(spec, MISSING_TABLE)).toBe(spec);
-    const after = fitSpec(spec, widened(app, [{ table: 'elo_ratings', column: 'elo', from: 'real', to: 'double precision' }]));
+    const after = fitSpec(
+      spec,
+      widened(app, [{ table: 'elo_ratings', column: 'elo', from: 'real', to: 'double precision' }]),
+    );
     expect(after.columns.find((c) => c.name === 'elo')?.type).toBe('double precision');
   });
 });

@@ -1,0 +1,80 @@
+import type pg from 'pg';
+import type { RunTableKey } from './run-tables.js';
+
+/** What one committed batch of a table did: its source rows, what became of them, and how long it took. */
+export interface BatchRecord {
+  /** Source rowids of the batch's first and last row (decimal text: rowids are 64-bit). */
+  readonly firstRowid: string;
+  readonly lastRowid: string;
+  readonly rowsRead: number;
+  readonly rowsLoaded: number;
+  readonly rowsMerged: number;
+  /** sha256 of the COPY payload. */
+  readonly digest: string;
+  /**
+   * The keys its rows were inserted under (re-keyed ones included): what verify
+   * holds the target to and what rollback deletes.
+   */
+  readonly loadedKeys: readonly string[];
+  /** Rejected rows, `{ rowid, key, col, kind, reason, original }` each (src/pipeline/shared/prepare-batch.ts). */
+  readonly rejects: readonly object[];
+  /** Repaired values, `{ rowid, key, col, kind, original }` each. */
+  readonly repairs: readonly object[];
+  /** Rows with at least one repaired value. */
+  readonly repairedRows: number;
+  /** Bytes of source values read. */
+  readonly bytes: number;
+  readonly seconds: number;
+}
+
+/**
+ * The batch record, its rejects and repairs, and the table's counters and
+ * resume position (last_rowid) in run_tables, in one statement.
+ */
+const RECORD_BATCH_SQL = `
+WITH b AS (
+  INSERT INTO aragora_migrate.batches (run_id, source_file, source_table, batch_no, first_rowid, last_rowid, rows_read, rows_loaded, rows_rejected, rows_merged, digest, loaded_keys)
+  SELECT $1, $2, $3, COALESCE(max(batch_no), 0) + 1, $4, $5, $6, $7, $8, $9, $10, $16::text[]
+    FROM aragora_migrate.batches WHERE run_id = $1 AND source_file = $2 AND source_table = $3
+), r AS (
+  INSERT INTO aragora_migrate.rejects (run_id, source_file, source_table, source_rowid, row_key, column_name, kind, reason, original)
+  SELECT $1, $2, $3, x.rowid, x.key, x.col, x.kind, x.reason, x.original
+    FROM jsonb_to_recordset($11::jsonb) AS x(rowid bigint, key text, col text, kind text, reason text, original jsonb)
+), p AS (
+  INSERT INTO aragora_migrate.repairs (run_id, source_file, source_table, source_rowid, row_key, column_name, kind, original)
+  SELECT $1, $2, $3, x.rowid, x.key, x.col, x.kind, x.original
+    FROM jsonb_to_recordset($12::jsonb) AS x(rowid bigint, key text, col text, kind text, original jsonb)
+)
+UPDATE aragora_migrate.run_tables
+   SET rows_read = rows_read + $6, rows_loaded = rows_loaded + $7, rows_rejected = rows_rejected + $8,
+       rows_merged = rows_merged + $9, rows_repaired = rows_repaired + $13, bytes_read = bytes_read + $14,
+       seconds = seconds + $15, last_rowid = $5, state = 'loading'
+ WHERE run_id = $1 AND source_file = $2 AND source_table = $3`;
+
+/**
+ * The checkpoint of one batch. Called inside the batch's own transaction, after
+ * its rows went into the target: the rows and their checkpoint commit together,
+ * so a kill at any instant leaves the whole batch or none of it, and the next
+ * run continues after the last committed rowid. The batch's xid (the column's
+ * default) is what rollback tells the run's rows apart by.
+ */
+export async function recordBatch(tx: pg.Client, at: RunTableKey, batch: BatchRecord): Promise<void> {
+  await tx.query(RECORD_BATCH_SQL, [
+    at.runId,
+    at.file,
+    at.table,
+    batch.firstRowid,
+    batch.lastRowid,
+    batch.rowsRead,
+    batch.rowsLoaded,
+    batch.rejects.length,
+    batch.rowsMerged,
+    batch.digest,
+    JSON.stringify(batch.rejects),
+    JSON.stringify(batch.repairs),
+    batch.repairedRows,
+    batch.bytes,
+    batch.seconds,
+    batch.loadedKeys,
+  ]);
+}

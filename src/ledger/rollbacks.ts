@@ -1,0 +1,113 @@
+import type pg from 'pg';
+import type { RunRow } from './runs.js';
+
+/**
+ * aragora_migrate.rollbacks: one row per target table a rollback finished,
+ * written in the same transaction as the table's rows, so a rerun skips the
+ * tables already done. Also here: what rollback asks the ledger about a run
+ * (the tables it wrote, the rows it inserted or changed, the transactions
+ * that were the tool's own).
+ */
+
+/** A target table a run wrote, as the ledger knows it. */
+export interface RunTargetTable {
+  readonly target: string;
+  /** One source table that fed it (the first by name): the mapping that says its key. */
+  readonly sourceTable: string;
+  /** A rollback of this run already finished the table. */
+  readonly done: boolean;
+  /** The run created the table (aragora_migrate.created_tables). */
+  readonly created: boolean;
+}
+
+/** xmin is the low 32 bits of txid_current(). */
+const XID_MASK = '4294967295';
+
+/** The target tables a run wrote, by name. */
+export async function runTargetTables(client: pg.Client, runId: string): Promise<RunTargetTable[]> {
+  const r = await client.query<{ target_table: string; source_table: string; done: boolean; created: boolean }>(
+    `SELECT t.target_table, min(t.source_table) AS source_table,
+            EXISTS (SELECT 1 FROM aragora_migrate.rollbacks b WHERE b.run_id = $1 AND b.target_table = t.target_table) AS done,
+            EXISTS (SELECT 1 FROM aragora_migrate.created_tables c WHERE c.run_id = $1 AND c.target_table = t.target_table) AS created
+       FROM aragora_migrate.run_tables t WHERE t.run_id = $1 GROUP BY t.target_table ORDER BY t.target_table`,
+    [runId],
+  );
+  return r.rows.map((x) => ({ target: x.target_table, sourceTable: x.source_table, done: x.done, created: x.created }));
+}
+
+/** Runs started after `run`, not rolled back, that wrote into any of its target tables: newest first, with those tables. */
+export async function laterRunsOnItsTables(
+  client: pg.Client,
+  run: Pick<RunRow, 'run_id' | 'started_at'>,
+): Promise<{ runId: string; instance: string; tables: string[] }[]> {
+  const r = await client.query<{ run_id: string; instance: string; tables: string[] }>(
+    `SELECT r.run_id, r.instance, array_agg(DISTINCT t.target_table ORDER BY t.target_table) AS tables
+       FROM aragora_migrate.runs r JOIN aragora_migrate.run_tables t USING (run_id)
+      WHERE r.run_id <> $1 AND r.state <> 'rolled-back' AND (r.started_at, r.run_id) > ($2::timestamptz, $1)
+        AND t.target_table IN (SELECT target_table FROM aragora_migrate.run_tables WHERE run_id = $1)
+      GROUP BY r.run_id, r.instance, r.started_at ORDER BY r.started_at DESC`,
+    [run.run_id, run.started_at],
+  );
+  return r.rows.map((x) => ({ runId: x.run_id, instance: x.instance, tables: x.tables }));
+}
+
+/** Whether a run other than `runId`, not rolled back, wrote into `target`. */
+export async function otherRunsWroteTable(client: pg.Client, target: string, runId: string): Promise<boolean> {
+  const r = await client.query(
+    `SELECT 1 FROM aragora_migrate.run_tables t JOIN aragora_migrate.runs r USING (run_id) WHERE t.target_table = $1 AND t.run_id <> $2 AND r.state <> 'rolled-back' LIMIT 1`,
+    [target, runId],
+  );
+  return (r.rowCount ?? 0) > 0;
+}
+
+/**
+ * Stages, in temp tables of this session, what one run did to one target
+ * table, for rollback's statements on that table to join against:
+ * - `rb_ins (k)`: the keys the run inserted (as the target has them);
+ * - `rb_res (row_key, before_row)`: the rows it changed, with their state before
+ *   (the first resolution of each key), keys it inserted aside;
+ * - `rb_xid (x)`: the transactions whose writes are the tool's own (the run's
+ *   batches, every rollback), as xmin text.
+ * Call it inside a transaction: the tables go at its end (ON COMMIT DROP).
+ */
+export async function stageRunChanges(tx: pg.Client, runId: string, target: string): Promise<void> {
+  await tx.query('DROP TABLE IF EXISTS pg_temp.rb_ins, pg_temp.rb_res, pg_temp.rb_xid');
+  await tx.query(
+    `CREATE TEMP TABLE rb_ins ON COMMIT DROP AS
+       SELECT DISTINCT k.k FROM aragora_migrate.batches b
+         JOIN aragora_migrate.run_tables t USING (run_id, source_file, source_table)
+         CROSS JOIN LATERAL unnest(b.loaded_keys) AS k(k)
+        WHERE b.run_id = $1 AND t.target_table = $2`,
+    [runId, target],
+  );
+  await tx.query(
+    `CREATE TEMP TABLE rb_res ON COMMIT DROP AS
+       SELECT DISTINCT ON (c.row_key) c.row_key, c.before_row FROM aragora_migrate.conflicts c
+        WHERE c.run_id = $1 AND c.target_table = $2 AND c.outcome NOT LIKE 'kept-%'
+          AND NOT EXISTS (SELECT 1 FROM rb_ins i WHERE i.k = c.row_key)
+        ORDER BY c.row_key, c.xid, c.source_rowid`,
+    [runId, target],
+  );
+  await tx.query(
+    `CREATE TEMP TABLE rb_xid ON COMMIT DROP AS
+       SELECT DISTINCT (xid & ${XID_MASK})::text AS x FROM aragora_migrate.batches WHERE run_id = $1 AND xid IS NOT NULL
+       UNION SELECT DISTINCT (xid & ${XID_MASK})::text FROM aragora_migrate.rollbacks`,
+    [runId],
+  );
+  await tx.query('ANALYZE rb_ins; ANALYZE rb_res; ANALYZE rb_xid');
+}
+
+/**
+ * Records one target table as rolled back, in the transaction that rolled it
+ * back: the row's xid (txid_current() by default) makes the rows it restored
+ * the tool's own for a later rollback (rb_xid).
+ */
+export async function recordRollbackOfTable(
+  tx: pg.Client,
+  t: { runId: string; target: string; rowsDeleted: number; rowsRestored: number; forcedKeys: readonly string[] },
+): Promise<void> {
+  await tx.query(
+    'INSERT INTO aragora_migrate.rollbacks (run_id, target_table, rows_deleted, rows_restored, forced_keys) VALUES ($1, $2, $3, $4, $5)',
+    [t.runId, t.target, t.rowsDeleted, t.rowsRestored, t.forcedKeys],
+  );
+}

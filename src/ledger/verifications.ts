@@ -1,0 +1,132 @@
+import type pg from 'pg';
+import { ledgerTableExists } from './schema.js';
+
+/**
+ * aragora_migrate.verifications: one row per verify of a run, with its whole
+ * report. Archive requires the latest to be ok; status lists them all. Also
+ * here: what verify asks the ledger about a target table, i.e. which of its
+ * rows a run accounts for other than by loading them from the source.
+ */
+
+/** One verification of a run, as status shows it. */
+export interface VerificationRow {
+  readonly runId: string;
+  readonly verifiedAt: Date;
+  readonly ok: boolean;
+}
+
+export async function recordVerification(
+  client: pg.Client,
+  runId: string,
+  ok: boolean,
+  report: unknown,
+): Promise<void> {
+  await client.query('INSERT INTO aragora_migrate.verifications (run_id, ok, report) VALUES ($1, $2, $3)', [
+    runId,
+    ok,
+    JSON.stringify(report),
+  ]);
+}
+
+/** Whether the latest verification of a run found it equal to its source; null when it was never verified. */
+export async function latestVerificationOk(client: pg.Client, runId: string): Promise<boolean | null> {
+  const r = await client.query<{ ok: boolean }>(
+    'SELECT ok FROM aragora_migrate.verifications WHERE run_id = $1 ORDER BY verified_at DESC LIMIT 1',
+    [runId],
+  );
+  return r.rows[0]?.ok ?? null;
+}
+
+/** Every verification of these runs, oldest first; none from a ledger older than the verifications table. */
+export async function verificationsOfRuns(client: pg.Client, runIds: readonly string[]): Promise<VerificationRow[]> {
+  if (!(await ledgerTableExists(client, 'verifications'))) return [];
+  const r = await client.query<{ run_id: string; verified_at: Date; ok: boolean }>(
+    'SELECT run_id, verified_at, ok FROM aragora_migrate.verifications WHERE run_id = ANY($1) ORDER BY verified_at',
+    [runIds],
+  );
+  return r.rows.map((x) => ({ runId: x.run_id, verifiedAt: x.verified_at, ok: x.ok }));
+}
+
+/**
+ * Keys of `target` whose row a conflict policy changed (overwrite, newest,
+ * merge) in a run not rolled back: verify checks them against the ledger, not
+ * the source. A key where the existing row was kept (`kept-*`) still holds the
+ * row loaded first, and is not among them.
+ */
+export async function policyResolvedKeys(client: pg.Client, target: string): Promise<string[]> {
+  const r = await client.query<{ k: string }>(
+    `SELECT DISTINCT c.row_key AS k FROM aragora_migrate.conflicts c JOIN aragora_migrate.runs r ON r.run_id = c.run_id AND r.state <> 'rolled-back'
+      WHERE c.target_table = $1 AND c.outcome NOT LIKE 'kept-%'`,
+    [target],
+  );
+  return r.rows.map((x) => x.k);
+}
+
+/**
+ * Keys other runs (not rolled back) inserted into `target`, as the rows have
+ * them in the target (after any re-keying: batches record the target key).
+ */
+export async function keysOfOtherRuns(
+  client: pg.Client,
+  target: string,
+  runId: string,
+): Promise<{ key: string; runId: string }[]> {
+  const r = await client.query<{ k: string; run_id: string }>(
+    `SELECT DISTINCT k.k, b.run_id
+       FROM aragora_migrate.batches b
+       JOIN aragora_migrate.run_tables t USING (run_id, source_file, source_table)
+       JOIN aragora_migrate.runs r ON r.run_id = b.run_id AND r.state <> 'rolled-back'
+       CROSS JOIN LATERAL unnest(b.loaded_keys) AS k(k)
+      WHERE t.target_table = $1 AND b.run_id <> $2`,
+    [target, runId],
+  );
+  return r.rows.map((x) => ({ key: x.k, runId: x.run_id }));
+}
+
+/** Rowids (as text) of one source table that a run rejected at load time. */
+export async function rejectedRowids(
+  client: pg.Client,
+  runId: string,
+  sourceFile: string,
+  sourceTable: string,
+): Promise<string[]> {
+  const r = await client.query<{ r: string }>(
+    'SELECT source_rowid::text AS r FROM aragora_migrate.rejects WHERE run_id = $1 AND source_file = $2 AND source_table = $3',
+    [runId, sourceFile, sourceTable],
+  );
+  return r.rows.map((x) => x.r);
+}
+
+/** Rowids (as text) of one source table that a conflict policy resolved instead of loading them as new rows (all but keep-both). */
+export async function resolvedRowids(
+  client: pg.Client,
+  runId: string,
+  sourceFile: string,
+  sourceTable: string,
+): Promise<string[]> {
+  const r = await client.query<{ r: string }>(
+    "SELECT source_rowid::text AS r FROM aragora_migrate.conflicts WHERE run_id = $1 AND source_file = $2 AND source_table = $3 AND outcome <> 'kept-both'",
+    [runId, sourceFile, sourceTable],
+  );
+  return r.rows.map((x) => x.r);
+}
+
+/**
+ * Ids a run re-assigned in one source table, source id → target id: an
+ * autoincrement surrogate (id_map), or a text id loaded under keep-both as
+ * another key (conflicts.target_key).
+ */
+export async function reassignedIds(
+  client: pg.Client,
+  runId: string,
+  sourceFile: string,
+  sourceTable: string,
+): Promise<(readonly [string, string])[]> {
+  const r = await client.query<{ s: string; t: string }>(
+    `SELECT source_id::text AS s, target_id::text AS t FROM aragora_migrate.id_map WHERE run_id = $1 AND source_file = $2 AND source_table = $3
+     UNION ALL
+     SELECT row_key, target_key FROM aragora_migrate.conflicts WHERE run_id = $1 AND source_file = $2 AND source_table = $3 AND outcome = 'kept-both'`,
+    [runId, sourceFile, sourceTable],
+  );
+  return r.rows.map((x) => [x.s, x.t] as const);
+}

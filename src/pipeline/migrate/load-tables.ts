@@ -1,0 +1,235 @@
+import type pg from 'pg';
+import type { TargetDsn } from '../../config/dsn.js';
+import { MigrateError } from '../../errors.js';
+import { markTableFailed, markTableLoaded, markTableLoading, type RunTableKey } from '../../ledger/run-tables.js';
+import { tableProgress, type TableProgress } from '../../ledger/runs.js';
+import type { MappingSet } from '../../mapping/load.js';
+import type { TableSpec } from '../../mapping/schema.js';
+import type { Reporter } from '../../report/events.js';
+import { rawTextReader } from '../../source/read.js';
+import { compileTable, type CompiledTable, type OrphanFilter } from '../../tables/row-converter.js';
+import { timeZoneOffsetFn, type OffsetFn } from '../../tables/timestamp.js';
+import { connectionLost, connectTarget } from '../../target/connect.js';
+import { appForeignKeys } from '../../target/target-ddl.js';
+import { MISSING_TABLE, type TargetTableState } from '../../target/target-state.js';
+import { qualified } from '../../util/quote.js';
+import { missingParents, sourceParent } from '../shared/fk-orphans.js';
+import { assertIntact, sourceDamage } from '../shared/integrity.js';
+import { fitSpec } from '../shared/target-fit.js';
+import { parentTables, type Task } from '../shared/tasks.js';
+import { GroupQueue, pendingGroups, targetOf, type TaskGroup } from './group-queue.js';
+import { loadTable } from './load-table.js';
+import { finishTarget } from './target-tables.js';
+
+export interface LoadTablesInput {
+  readonly target: TargetDsn;
+  /** The run's connection: reads the ledger's progress. The load itself runs on `jobs` connections of its own. */
+  readonly control: pg.Client;
+  readonly runId: string;
+  readonly instance: string;
+  readonly schema: string;
+  readonly sourceTimezone: string;
+  readonly mappings: MappingSet;
+  readonly byTarget: ReadonlyMap<string, readonly Task[]>;
+  /** Each target table as prepared for the load (src/pipeline/migrate/target-tables.ts). */
+  readonly ready: ReadonlyMap<string, TargetTableState>;
+  /** Integrity checks of the files the run loads, by path: a damaged file stops the load as soon as it is known. */
+  readonly checks: ReadonlyMap<string, Promise<string>>;
+  readonly jobs: number;
+  readonly batchRows: number;
+  readonly batchBytes: number;
+  readonly reporter: Reporter;
+  readonly signal: AbortSignal;
+}
+
+export interface LoadOutcome {
+  /** The first error a table stopped on (the others stopped after it), or null. */
+  readonly failure: unknown;
+  /** A signal stopped the load; every committed batch is kept. */
+  readonly interrupted: boolean;
+}
+
+/** What every table's load reads, built once per run. */
+interface LoadContext extends LoadTablesInput {
+  readonly queue: GroupQueue;
+  readonly progress: ReadonlyMap<string, TableProgress>;
+  readonly fitted: ReadonlyMap<Task, TableSpec>;
+  readonly offsetOf: OffsetFn;
+  interrupted: boolean;
+}
+
+/**
+ * Loads every table the run has not loaded yet. The groups feeding one target
+ * each run on one connection, in parallel on up to `jobs` connections, biggest
+ * first, each once the tables it references are loaded (src/pipeline/migrate/group-queue.ts).
+ * A table that fails stops the rest after their current batch; each keeps
+ * what it committed, and the same command resumes.
+ */
+export async function loadTables(input: LoadTablesInput): Promise<LoadOutcome> {
+  const progress = new Map(
+    (await tableProgress(input.control, input.runId)).map(
+      (p) => [progressKey(p.source_file, p.source_table), p] as const,
+    ),
+  );
+  const stateOf = (t: Task): TableProgress['state'] | undefined =>
+    progress.get(progressKey(t.file.path, t.spec.source))?.state;
+  const parentsOf = parentTables(input.byTarget, (target, spec) => [
+    ...appForeignKeys(spec, input.mappings.bySource),
+    ...(input.ready.get(target)?.foreignKeys ?? []),
+  ]);
+  const queue = new GroupQueue(pendingGroups(input.byTarget, stateOf), input.byTarget.keys(), parentsOf);
+  const fitted = new Map(
+    [...input.byTarget.values()]
+      .flat()
+      .map((t) => [t, fitSpec(t.spec, input.ready.get(t.spec.target) ?? MISSING_TABLE)] as const),
+  );
+  const ctx: LoadContext = {
+    ...input,
+    queue,
+    progress,
+    fitted,
+    offsetOf: timeZoneOffsetFn(input.sourceTimezone),
+    interrupted: false,
+  };
+
+  const onAbort = (): void => queue.interrupt();
+  input.signal.addEventListener('abort', onAbort);
+  // Each result is judged once: a damaged big file stops the load as soon as it is known.
+  const judgedChecks = [...input.checks]
+    .map(async ([path, check]) => assertIntact(path, await check))
+    .map((p) => p.catch((err: unknown) => queue.fail(err)));
+  const workers: pg.Client[] = [];
+  try {
+    for (let i = 0; i < Math.max(1, Math.min(input.jobs, queue.size)); i++) {
+      workers.push(
+        await connectTarget(input.target, `aragora-migrate migrate ${input.instance} worker ${i + 1}`.slice(0, 63)),
+      );
+    }
+    await Promise.all(workers.map((client) => queue.drain((g) => loadGroup(client, g, ctx))));
+    // The load is not done before every file it read is known to be intact.
+    await Promise.all(judgedChecks);
+  } finally {
+    input.signal.removeEventListener('abort', onAbort);
+    for (const w of workers) await w.end().catch(() => undefined);
+  }
+  return { failure: queue.failure, interrupted: ctx.interrupted || input.signal.aborted };
+}
+
+function progressKey(file: string, table: string): string {
+  return `${file}\0${table}`;
+}
+
+/**
+ * The tasks of one target, one after another; then, while other tables are
+ * still loading, the target's indexes, identity sequence and the
+ * application's foreign keys.
+ */
+async function loadGroup(client: pg.Client, group: TaskGroup, ctx: LoadContext): Promise<void> {
+  const target = targetOf(group);
+  for (const task of group) {
+    if (ctx.queue.stopped) break;
+    if ((await loadTask(client, task, ctx)) === 'interrupted') {
+      ctx.interrupted = true;
+      break;
+    }
+  }
+  if (!ctx.queue.stopped)
+    await finishTarget(client, ctx.schema, ctx.runId, target, ctx.byTarget.get(target) ?? [], ctx.mappings);
+}
+
+/**
+ * One source table: where it starts (fresh, or where an earlier process
+ * stopped), its rows, and its state in the ledger. An error marks the table
+ * failed and stops the load.
+ */
+async function loadTask(client: pg.Client, task: Task, ctx: LoadContext): Promise<'loaded' | 'interrupted' | 'failed'> {
+  const at: RunTableKey = { runId: ctx.runId, file: task.file.path, table: task.spec.source };
+  const spec = ctx.fitted.get(task) ?? task.spec;
+  const p = ctx.progress.get(progressKey(at.file, at.table));
+  // A resumed table keeps the way it started; a fresh one COPYs straight in when the target is empty.
+  const direct = p?.state === 'loading' ? p.direct_copy : await targetIsEmpty(client, ctx.schema, task.spec.target);
+  await markTableLoading(client, at, direct);
+  const doneBefore = Number(p?.rows_read ?? 0);
+  ctx.reporter.emit('table:start', { file: at.file, table: at.table, rows: task.rows });
+  const t0 = Date.now();
+  try {
+    const sourceColumns = (task.file.objects.find((o) => o.name === at.table)?.columns ?? [])
+      .filter((c) => !c.hidden)
+      .map((c) => c.name);
+    const compiled = compileTable(spec, sourceColumns, {
+      offsetOf: ctx.offsetOf,
+      fetchRaw: rawTextReader(task.snapshot.db, at.table),
+    });
+    const result = await loadTable({
+      client,
+      at,
+      instance: ctx.instance,
+      schema: ctx.schema,
+      spec,
+      compiled,
+      source: {
+        db: task.snapshot.db,
+        dbPath: task.snapshot.readPath,
+        sourceColumns,
+        rows: task.rows,
+        sourceTimezone: ctx.sourceTimezone,
+        orphans: await orphanFilters(client, task, spec, compiled, ctx),
+      },
+      start: {
+        afterRowid: p?.last_rowid === null || p?.last_rowid === undefined ? null : BigInt(p.last_rowid),
+        direct,
+        doneBefore,
+      },
+      batchRows: ctx.batchRows,
+      batchBytes: ctx.batchBytes,
+      signal: ctx.queue.signal,
+      reporter: ctx.reporter,
+    });
+    if (result.interrupted) return 'interrupted';
+    await markTableLoaded(client, at, result.switchedToStaging);
+    ctx.reporter.emit('table:done', {
+      file: at.file,
+      table: at.table,
+      rows: doneBefore + result.rowsRead,
+      ms: Date.now() - t0,
+    });
+    return 'loaded';
+  } catch (err: unknown) {
+    ctx.queue.fail(
+      err instanceof MigrateError
+        ? err
+        : (connectionLost(err)
+            ?? sourceDamage(err, at.file)
+            ?? new Error(`${at.file} ${at.table}: ${err instanceof Error ? err.message : String(err)}`, {
+              cause: err,
+            })),
+    );
+    await markTableFailed(client, at).catch(() => undefined);
+    return 'failed';
+  }
+}
+
+async function targetIsEmpty(client: pg.Client, schema: string, target: string): Promise<boolean> {
+  const r = await client.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${qualified(schema, target)}) AS any`);
+  return r.rows[0]?.any !== true;
+}
+
+/** The referenced tables are loaded: rows pointing at none of their rows are rejected. */
+async function orphanFilters(
+  client: pg.Client,
+  task: Task,
+  spec: TableSpec,
+  compiled: CompiledTable,
+  ctx: LoadContext,
+): Promise<OrphanFilter[]> {
+  const target = task.spec.target;
+  const orphans: OrphanFilter[] = [];
+  for (const fk of ctx.ready.get(target)?.foreignKeys ?? []) {
+    // A table referencing itself: its own rows load in this same pass.
+    const self =
+      fk.parent === target && fk.parentSchema === ctx.schema ? sourceParent(task.spec.source, spec, fk) : undefined;
+    const filter = await missingParents(client, task.snapshot.db, spec, compiled, fk, self);
+    if (filter !== null && filter.missing.length > 0) orphans.push(filter);
+  }
+  return orphans;
+}

@@ -1,0 +1,142 @@
+import type pg from 'pg';
+import { TargetError, type ErrorCode } from '../../errors.js';
+import { recordCreatedTable } from '../../ledger/created-tables.js';
+import { recordSchemaChange, type SchemaChangeDetail, type SchemaChangeKind } from '../../ledger/schema-changes.js';
+import type { MappingSet } from '../../mapping/load.js';
+import type { TableSpec } from '../../mapping/schema.js';
+import {
+  appForeignKeys,
+  createIndexSql,
+  ensureForeignKey,
+  prepareTargetTable,
+  type ColumnWidening,
+} from '../../target/target-ddl.js';
+import { inspectTarget, MISSING_TABLE, type TargetTableState } from '../../target/target-state.js';
+import { qualified, quoteIdent } from '../../util/quote.js';
+import { tooLongNames, unionSpecs } from '../shared/effective-spec.js';
+import { judgeGroup, widened } from '../shared/target-fit.js';
+import type { Task } from '../shared/tasks.js';
+
+/** A target table, judged fit for the rows its source tables bring: as it is, and the widenings it gets. */
+export interface JudgedTarget {
+  /** What the source tables feeding it need, together. */
+  readonly spec: TableSpec;
+  readonly state: TargetTableState;
+  readonly widen: readonly ColumnWidening[];
+}
+
+/**
+ * Existing target tables are judged by the values they are to hold, every
+ * table at once, before a run is created or resumed: a refusal leaves nothing
+ * behind and names every column (src/pipeline/shared/target-fit.ts).
+ */
+export async function judgeTargets(
+  client: pg.Client,
+  schema: string,
+  byTarget: ReadonlyMap<string, readonly Task[]>,
+  widenColumns: boolean,
+): Promise<Map<string, JudgedTarget>> {
+  const states = await inspectTarget(client, schema, [...byTarget.keys()]);
+  const judged = new Map<string, JudgedTarget>();
+  const problems: { code: ErrorCode; message: string }[] = [];
+  for (const [target, group] of byTarget) {
+    const spec = unionSpecs(group.map((g) => g.spec));
+    for (const name of tooLongNames(spec))
+      problems.push({
+        code: 'TARGET_IDENTIFIER_TOO_LONG',
+        message: `${target}.${name} is ${Buffer.byteLength(name, 'utf8')} bytes; PostgreSQL cuts names at 63`,
+      });
+    const state = states.get(target) ?? MISSING_TABLE;
+    const j = judgeGroup(group, spec, state, widenColumns);
+    for (const p of j.problems)
+      problems.push({
+        code: p.code,
+        message: `${p.message}${p.keys.length > 0 ? ` (e.g. ${p.keys.join(', ')})` : ''}`,
+      });
+    judged.set(target, { spec, state, widen: j.widen });
+  }
+  const first = problems[0];
+  if (first !== undefined) {
+    // One error for all, with the first problem's code (plan gives each its own).
+    throw new TargetError(
+      first.code,
+      `the target tables cannot take the source as it is:\n  ${problems.map((p) => p.message).join('\n  ')}`,
+    );
+  }
+  return judged;
+}
+
+/**
+ * Target tables: created (with their triggers), or widened and completed,
+ * before a single row moves, each change recorded in the ledger. Returns each
+ * table as it now is: every task then converts for the table as it is (float4
+ * rounding, int4 bounds, its NOT NULL columns).
+ */
+export async function prepareTargets(
+  client: pg.Client,
+  schema: string,
+  runId: string,
+  judged: ReadonlyMap<string, JudgedTarget>,
+): Promise<Map<string, TargetTableState>> {
+  const ready = new Map<string, TargetTableState>();
+  for (const [target, j] of judged) {
+    const prepared = await prepareTargetTable(client, schema, j.spec, j.state, j.widen);
+    if (prepared.created) await recordCreatedTable(client, runId, target);
+    const changes: (readonly [SchemaChangeKind, string, SchemaChangeDetail])[] = [
+      ...prepared.widened.map(
+        (w) =>
+          ['widen_column', w.column, { from: w.from, to: w.to, rows: j.state.rows, bytes: j.state.bytes }] as const,
+      ),
+      ...prepared.addedColumns.map((c) => ['add_column', c, {}] as const),
+      ...(prepared.created ? [] : prepared.addedTriggers.map((t) => ['add_trigger', t, {}] as const)),
+    ];
+    for (const [kind, object, detail] of changes) await recordSchemaChange(client, runId, target, kind, object, detail);
+    ready.set(target, widened(j.state, j.widen));
+  }
+  return ready;
+}
+
+/**
+ * After the load: identity sequences past the loaded ids, the secondary
+ * indexes, then the application's foreign keys (NOT VALID where orphans are
+ * kept). Idempotent, so the final pass over every target also finishes a
+ * table whose load ended in an earlier, killed process.
+ */
+export async function finishTargets(
+  client: pg.Client,
+  schema: string,
+  runId: string,
+  byTarget: ReadonlyMap<string, readonly Task[]>,
+  mappings: MappingSet,
+): Promise<void> {
+  for (const [target, group] of byTarget) await finishTarget(client, schema, runId, target, group, mappings);
+}
+
+export async function finishTarget(
+  client: pg.Client,
+  schema: string,
+  runId: string,
+  target: string,
+  group: readonly Task[],
+  mappings: MappingSet,
+): Promise<void> {
+  if (group.length === 0) return;
+  const spec = unionSpecs(group.map((g) => g.spec));
+  if (spec.surrogateKey !== undefined) {
+    const col = spec.columns.find((c) => c.name === spec.surrogateKey)?.target ?? spec.surrogateKey;
+    await client.query(
+      `SELECT setval(pg_get_serial_sequence($1, $2), GREATEST((SELECT COALESCE(max(${quoteIdent(col)}), 0) FROM ${qualified(schema, target)}), 1))`,
+      [`${quoteIdent(schema)}.${quoteIdent(target)}`, col],
+    );
+  }
+  for (const sql of createIndexSql(schema, spec)) await client.query(sql);
+  for (const fk of appForeignKeys(spec, mappings.bySource)) {
+    const added = await ensureForeignKey(client, schema, fk);
+    if (added !== null)
+      await recordSchemaChange(client, runId, target, 'add_foreign_key', added.name, {
+        parent: added.parent,
+        orphans: added.orphans,
+        validated: added.validated,
+      });
+  }
+}

@@ -1,0 +1,230 @@
+import { join } from 'node:path';
+import type pg from 'pg';
+import type { TableSpec } from '../../mapping/schema.js';
+import { compileTable, type CompiledTable } from '../../tables/row-converter.js';
+import type { OffsetFn } from '../../tables/timestamp.js';
+import {
+  CANONICAL_SESSION_SQL,
+  checkCanon,
+  columnCanon,
+  keySelectExpr,
+  rowHashExpr,
+  type ColumnCanon,
+  type SetDigest,
+} from '../../tables/canonical.js';
+import { rekeyedTextKey } from '../../target/merge-sql.js';
+import {
+  keysOfOtherRuns,
+  policyResolvedKeys,
+  reassignedIds,
+  rejectedRowids,
+  resolvedRowids,
+} from '../../ledger/verifications.js';
+import { rawTextReader } from '../../source/read.js';
+import type { Reporter } from '../../report/events.js';
+import type { VerifyTableResult } from '../../report/verify-report.js';
+import { WORKER_MIN_ROWS } from '../shared/batch-source.js';
+import type { Task } from '../shared/tasks.js';
+import { targetColumnTypes } from './target-read.js';
+import type { ExpectedInput, ExpectedResult, ExpectedSource } from './verify-source.js';
+
+export interface VerifyTableInput {
+  readonly client: pg.Client;
+  readonly runId: string;
+  readonly schema: string;
+  readonly target: string;
+  readonly tasks: readonly Task[];
+  readonly offsetOf: OffsetFn;
+  readonly sourceTimezone: string;
+  readonly maxKeys: number;
+  readonly tmpDir: string;
+  readonly reporter: Reporter;
+}
+
+/** How one target table is compared with its sources: what each side holds, in one canonical form. */
+export interface Comparison {
+  readonly input: VerifyTableInput;
+  /**
+   * The column whose values a run may have re-assigned: an autoincrement
+   * surrogate, or a text id under keep-both (loaded as `<id>~<instance>`).
+   */
+  readonly surrogate: string | null;
+  readonly keyIsSurrogate: boolean;
+  /** Keys whose target row a conflict policy changed: checked against the ledger, not the source. */
+  readonly resolvedKeys: readonly string[];
+  /** Keys other runs inserted into the table, with the run. */
+  readonly otherRunKeys: readonly { readonly key: string; readonly runId: string }[];
+  /** Each source table with what the ledger says about its rows (rejected, resolved, re-keyed). */
+  readonly sources: readonly ExpectedSource[];
+  readonly compiledBy: ReadonlyMap<Task, CompiledTable>;
+  /** Per source table: the ids a run re-assigned, source id → target id. */
+  readonly idMaps: ReadonlyMap<Task, ReadonlyMap<string, string>>;
+  /** The target columns compared, and how each is printed (same order). */
+  readonly compared: readonly string[];
+  readonly canons: readonly ColumnCanon[];
+  /** The target's key columns. */
+  readonly keyCols: readonly string[];
+  /** SQL: the row hash the server computes. */
+  readonly hashExpr: string;
+  /** SQL: the key columns, then the row hash: what the target read returns per row. */
+  readonly select: string;
+  /** Below WORKER_MIN_ROWS source rows: computed here, a worker costs more than it saves. */
+  readonly small: boolean;
+}
+
+/**
+ * Everything verify needs before reading a row: what the ledger accounts for,
+ * the converters of each source table, the compared columns in the target's
+ * types, and the SQL that prints and hashes a target row. Sets the session's
+ * print settings (CANONICAL_SESSION_SQL) on the connection.
+ */
+export async function prepareComparison(input: VerifyTableInput): Promise<Comparison> {
+  const { client, runId, target } = input;
+  const spec0 = (input.tasks[0] as Task).spec;
+  const surrogate = spec0.surrogateKey ?? rekeyedTextKey(spec0);
+  const keyIsSurrogate = surrogate !== null && spec0.key.length === 1 && spec0.key[0] === surrogate;
+  const resolvedKeys = await policyResolvedKeys(client, target);
+  const otherRunKeys = await keysOfOtherRuns(client, target, runId);
+  const { compiledBy, columns } = compileSources(input);
+  const { sources, idMaps } = await accountedSources(input);
+  const types = await targetColumnTypes(client, input.schema, target);
+  const { compared, canons } = comparedColumns(spec0, columns, types);
+  const keyCols = spec0.key.map((k) => spec0.columns.find((c) => c.name === k)?.target ?? k);
+  // The forms columnCanon prints in, whatever the server's defaults.
+  await client.query(CANONICAL_SESSION_SQL);
+  // The server prints and hashes each row; only keys and hashes come back.
+  const hashExpr = rowHashExpr(canons.map((x) => x.expr));
+  const select = [...keyCols.map((c) => keySelectExpr(c, types.get(c) ?? 'text')), hashExpr].join(', ');
+  const small = input.tasks.reduce((n, t) => n + t.rows, 0) < WORKER_MIN_ROWS;
+  return {
+    input,
+    surrogate,
+    keyIsSurrogate,
+    resolvedKeys,
+    otherRunKeys,
+    sources,
+    compiledBy,
+    idMaps,
+    compared,
+    canons,
+    keyCols,
+    hashExpr,
+    select,
+    small,
+  };
+}
+
+/** Each source table's converters; the columns compared are those every source table fills. */
+function compileSources(input: VerifyTableInput): {
+  compiledBy: Map<Task, CompiledTable>;
+  columns: readonly string[] | null;
+} {
+  const compiledBy = new Map<Task, CompiledTable>();
+  let columns: readonly string[] | null = null;
+  for (const task of input.tasks) {
+    const compiled = compileTable(task.spec, sourceColumnsOf(task), {
+      offsetOf: input.offsetOf,
+      fetchRaw: rawTextReader(task.snapshot.db, task.spec.source),
+    });
+    compiledBy.set(task, compiled);
+    columns = columns === null ? compiled.targetColumns : columns.filter((c) => compiled.targetColumns.includes(c));
+  }
+  return { compiledBy, columns };
+}
+
+/** Each source table with what the ledger accounts for in it: rows rejected, rows a policy resolved instead of loading, ids re-assigned. */
+async function accountedSources(
+  input: VerifyTableInput,
+): Promise<{ sources: ExpectedSource[]; idMaps: Map<Task, ReadonlyMap<string, string>> }> {
+  const { client, runId } = input;
+  const sources: ExpectedSource[] = [];
+  const idMaps = new Map<Task, ReadonlyMap<string, string>>();
+  for (const task of input.tasks) {
+    const rejected = await rejectedRowids(client, runId, task.file.path, task.spec.source);
+    const notLoaded = await resolvedRowids(client, runId, task.file.path, task.spec.source);
+    const idMap = await reassignedIds(client, runId, task.file.path, task.spec.source);
+    idMaps.set(task, new Map(idMap));
+    sources.push({
+      dbPath: task.snapshot.readPath,
+      spec: task.spec,
+      sourceColumns: sourceColumnsOf(task),
+      rejected,
+      notLoaded,
+      idMap,
+    });
+  }
+  return { sources, idMaps };
+}
+
+/**
+ * The compared columns and how each is printed: the target's type decides.
+ * Columns the target fills itself are checked against their expression. A
+ * column the target lacks (a table an older version created) holds nothing:
+ * its values show as changed.
+ */
+function comparedColumns(
+  spec: TableSpec,
+  columns: readonly string[] | null,
+  types: ReadonlyMap<string, string>,
+): { compared: string[]; canons: ColumnCanon[] } {
+  const checks = spec.columns.filter(
+    (c) => c.targetOnly && c.verifyEquals !== undefined && types.has(c.target ?? c.name),
+  );
+  const compared = [...(columns ?? []), ...checks.map((c) => c.target ?? c.name)];
+  const canons = [
+    ...(columns ?? []).map((c): ColumnCanon =>
+      types.has(c) ? columnCanon(c, types.get(c) as string) : { form: 'text', expr: 'NULL::text' },
+    ),
+    ...checks.map((c) => checkCanon(c.target ?? c.name, c.verifyEquals as string)),
+  ];
+  return { compared, canons };
+}
+
+function sourceColumnsOf(task: Task): string[] {
+  return (task.file.objects.find((o) => o.name === task.spec.source)?.columns ?? [])
+    .filter((c) => !c.hidden)
+    .map((c) => c.name);
+}
+
+/** Where the keyed pass keeps the expected rows by key. */
+export function expectedScratchPath(c: Comparison): string {
+  return join(c.input.tmpDir, `verify-${c.input.target}-exp.db`);
+}
+
+/** What the source side computes: digests only, or (`keyed`) every expected row by key in a scratch file. */
+export function expectedInputOf(c: Comparison, keyed: boolean): ExpectedInput {
+  return {
+    scratchPath: keyed ? expectedScratchPath(c) : null,
+    sources: c.sources,
+    compared: c.compared,
+    comparedForms: c.canons.map((x) => x.form),
+    surrogate: c.surrogate,
+    keyIsSurrogate: c.keyIsSurrogate,
+    resolvedKeys: c.resolvedKeys,
+    sourceTimezone: c.input.sourceTimezone,
+  };
+}
+
+/** Progress of the source side, as rows converted so far. */
+export function sourceProgress(c: Comparison): (done: number) => void {
+  return (done) => c.input.reporter.emit('table:rows', { file: 'source', table: c.input.target, done, bytes: 0 });
+}
+
+export function resultOf(
+  c: Comparison,
+  exp: ExpectedResult,
+  digest: SetDigest,
+  found: Pick<VerifyTableResult, 'missing' | 'changed' | 'extra' | 'otherRuns' | 'mismatches'>,
+): VerifyTableResult {
+  return {
+    target: c.input.target,
+    sources: c.input.tasks.map((t) => `${t.file.path} ${t.spec.source}`),
+    rowsSource: exp.rows,
+    rowsTarget: digest.count,
+    sourceDigest: exp.sourceDigest,
+    targetDigest: digest.toString(),
+    accountedRejected: exp.accountedRejected,
+    accountedResolved: exp.accountedResolved,
+    ...found,
+  };
+}

@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import {
+  GroupQueue,
+  pendingGroups,
+  targetOf,
+  type TaskGroup,
+  type TaskState,
+} from '../../../../src/pipeline/migrate/group-queue.js';
+import type { Task } from '../../../../src/pipeline/shared/tasks.js';
+
+/** Just what the queue reads of a task: its file, its source and target table, its rows. */
+const task = (path: string, source: string, target: string, rows: number): Task =>
+  ({ file: { path }, spec: { source, target }, rows }) as unknown as Task;
+
+const byTargetOf = (tasks: readonly Task[]): Map<string, Task[]> => {
+  const m = new Map<string, Task[]>();
+  for (const t of tasks) m.set(t.spec.target, [...(m.get(t.spec.target) ?? []), t]);
+  return m;
+};
+
+describe('pendingGroups', () => {
+  it('leaves loaded tasks out, puts a half-loaded one first, then by file; biggest group first', () => {
+    const a1 = task('b.db', 'x', 'small', 5);
+    const a2 = task('a.db', 'x', 'small', 5);
+    const b1 = task('c.db', 'y', 'big', 100);
+    const b2 = task('a.db', 'y', 'big', 100);
+    const b3 = task('b.db', 'y', 'big', 100);
+    const done = task('d.db', 'z', 'done', 1000);
+    const states = new Map<Task, TaskState>([
+      [b1, 'loading'],
+      [b2, 'loaded'],
+      [done, 'loaded'],
+    ]);
+    const groups = pendingGroups(byTargetOf([a1, a2, b1, b2, b3, done]), (t) => states.get(t));
+    expect(groups.map((g) => g.map((t) => `${t.spec.target}:${t.file.path}`))).toEqual([
+      ['big:c.db', 'big:b.db'],
+      ['small:a.db', 'small:b.db'],
+    ]);
+  });
+});
+
+/** Runs the queue on `jobs` drains; each group's work waits for `release(target)`. Returns the start order. */
+function harness(groups: TaskGroup[], targets: string[], parents: Record<string, string[]>, jobs: number) {
+  const started: string[] = [];
+  const gates = new Map<string, () => void>();
+  const queue = new GroupQueue(
+    groups,
+    targets,
+    new Map(Object.entries(parents).map(([k, v]) => [k, new Set(v)] as const)),
+  );
+  const work = async (g: TaskGroup): Promise<void> => {
+    started.push(targetOf(g));
+    await new Promise<void>((resolve) => gates.set(targetOf(g), resolve));
+  };
+  const drained = Promise.all(Array.from({ length: jobs }, () => queue.drain(work)));
+  const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
+  const release = async (target: string): Promise<void> => {
+    await tick();
+    gates.get(target)?.();
+    await tick();
+  };
+  return { queue, started, release, drained, tick };
+}
+
+describe('GroupQueue', () => {
+  it('starts a group only once the tables it references are loaded', async () => {
+    const child = [task('a.db', 'c', 'child', 10)];
+    const parent = [task('a.db', 'p', 'parent', 1)];
+    const other = [task('a.db', 'o', 'other', 5)];
+    const h = harness([child, other, parent], ['child', 'parent', 'other'], { child: ['parent'] }, 2);
+    await h.tick();
+    expect(h.started).toEqual(['other', 'parent']);
+    await h.release('parent');
+    expect(h.started).toEqual(['other', 'parent', 'child']);
+    await h.release('other');
+    await h.release('child');
+    await h.drained;
+  });
+
+  it('counts a target with nothing left to load as loaded', async () => {
+    const child = [task('a.db', 'c', 'child', 10)];
+    const h = harness([child], ['child', 'parent'], { child: ['parent'] }, 1);
+    await h.tick();
+    expect(h.started).toEqual(['child']);
+    await h.release('child');
+    await h.drained;
+  });
+
+  it('loads tables that reference each other in a circle in any order', async () => {
+    const a = [task('a.db', 'a', 'a', 1)];
+    const b = [task('a.db', 'b', 'b', 1)];
+    const h = harness([a, b], ['a', 'b'], { a: ['b'], b: ['a'] }, 2);
+    await h.tick();
+    expect(h.started).toEqual(['a']);
+    await h.release('a');
+    expect(h.started).toEqual(['a', 'b']);
+    await h.release('b');
+    await h.drained;
+  });
+
+  it('starts nothing more after a failure, keeps the first error, and aborts its signal', async () => {
+    const groups = [[task('a.db', 'a', 'a', 3)], [task('a.db', 'b', 'b', 2)], [task('a.db', 'c', 'c', 1)]];
+    const h = harness(groups, ['a', 'b', 'c'], {}, 1);
+    await h.tick();
+    const first = new Error('first');
+    h.queue.fail(first);
+    h.queue.fail(new Error('second'));
+    expect(h.queue.signal.aborted).toBe(true);
+    expect(h.queue.stopped).toBe(true);
+    await h.release('a');
+    await h.drained;
+    expect(h.started).toEqual(['a']);
+    expect(h.queue.failure).toBe(first);
+  });
+
+  it('starts nothing more after an interruption, with no failure', async () => {
+    const groups = [[task('a.db', 'a', 'a', 2)], [task('a.db', 'b', 'b', 1)]];
+    const h = harness(groups, ['a', 'b'], {}, 1);
+    await h.tick();
+    h.queue.interrupt();
+    await h.release('a');
+    await h.drained;
+    expect(h.started).toEqual(['a']);
+    expect(h.queue.failure).toBeNull();
+  });
+});
