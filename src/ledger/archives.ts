@@ -12,27 +12,38 @@ export interface ArchiveRow {
   readonly restoredAt: Date | null;
 }
 
-/** Every archives row of a run, restored ones included, by path. */
-export async function archiveRows(client: pg.Client, runId: string): Promise<ArchiveRow[]> {
-  const r = await client.query<{
-    path: string;
-    backup_dir: string;
-    size_bytes: string;
-    sha256: string;
-    archived_at: Date;
-    restored_at: Date | null;
-  }>(
-    'SELECT path, backup_dir, size_bytes, sha256, archived_at, restored_at FROM aragora_migrate.archives WHERE run_id = $1 ORDER BY path',
-    [runId],
-  );
-  return r.rows.map((x) => ({
+/** The columns of aragora_migrate.archives, as pg returns them. */
+interface ArchiveDbRow {
+  run_id: string;
+  path: string;
+  backup_dir: string;
+  size_bytes: string;
+  sha256: string;
+  archived_at: Date;
+  restored_at: Date | null;
+}
+
+const ARCHIVE_COLUMNS = 'run_id, path, backup_dir, size_bytes, sha256, archived_at, restored_at';
+
+function toArchiveRow(x: ArchiveDbRow): ArchiveRow & { readonly runId: string } {
+  return {
+    runId: x.run_id,
     path: x.path,
     backupDir: x.backup_dir,
     sizeBytes: Number(x.size_bytes),
     sha256: x.sha256,
     archivedAt: x.archived_at,
     restoredAt: x.restored_at,
-  }));
+  };
+}
+
+/** Every archives row of a run, restored ones included, by path. */
+export async function archiveRows(client: pg.Client, runId: string): Promise<ArchiveRow[]> {
+  const r = await client.query<ArchiveDbRow>(
+    `SELECT ${ARCHIVE_COLUMNS} FROM aragora_migrate.archives WHERE run_id = $1 ORDER BY path`,
+    [runId],
+  );
+  return r.rows.map(toArchiveRow);
 }
 
 /** The archives rows of these runs, restored ones included, by path; none from a ledger older than the archives table. */
@@ -41,27 +52,11 @@ export async function archiveRowsOfRuns(
   runIds: readonly string[],
 ): Promise<(ArchiveRow & { readonly runId: string })[]> {
   if (!(await ledgerTableExists(client, 'archives'))) return [];
-  const r = await client.query<{
-    run_id: string;
-    path: string;
-    backup_dir: string;
-    size_bytes: string;
-    sha256: string;
-    archived_at: Date;
-    restored_at: Date | null;
-  }>(
-    'SELECT run_id, path, backup_dir, size_bytes, sha256, archived_at, restored_at FROM aragora_migrate.archives WHERE run_id = ANY($1) ORDER BY path',
+  const r = await client.query<ArchiveDbRow>(
+    `SELECT ${ARCHIVE_COLUMNS} FROM aragora_migrate.archives WHERE run_id = ANY($1) ORDER BY path`,
     [runIds],
   );
-  return r.rows.map((x) => ({
-    runId: x.run_id,
-    path: x.path,
-    backupDir: x.backup_dir,
-    sizeBytes: Number(x.size_bytes),
-    sha256: x.sha256,
-    archivedAt: x.archived_at,
-    restoredAt: x.restored_at,
-  }));
+  return r.rows.map(toArchiveRow);
 }
 
 /**

@@ -43,3 +43,57 @@ export async function markTableFailed(client: pg.Client, at: RunTableKey): Promi
     [at.runId, at.file, at.table],
   );
 }
+
+export interface TableProgress {
+  readonly source_file: string;
+  readonly source_table: string;
+  readonly target_table: string;
+  readonly state: 'pending' | 'loading' | 'loaded' | 'failed';
+  readonly direct_copy: boolean;
+  readonly rows_source: string;
+  readonly rows_read: string;
+  readonly rows_loaded: string;
+  readonly rows_rejected: string;
+  readonly rows_merged: string;
+  readonly rows_repaired: string;
+  readonly bytes_read: string;
+  readonly last_rowid: string | null;
+  readonly seconds: number;
+}
+
+export async function tableProgress(client: pg.Client, runId: string): Promise<TableProgress[]> {
+  const r = await client.query<TableProgress>(
+    `SELECT source_file, source_table, target_table, state, direct_copy, rows_source, rows_read, rows_loaded, rows_rejected,
+            rows_merged, rows_repaired, bytes_read, last_rowid, seconds
+       FROM aragora_migrate.run_tables WHERE run_id = $1 ORDER BY source_file, source_table`,
+    [runId],
+  );
+  return r.rows;
+}
+
+/** One source table of a run with its counters (bigints as text), as status shows it. */
+export interface RunTableCounts extends Pick<
+  TableProgress,
+  | 'source_file'
+  | 'source_table'
+  | 'target_table'
+  | 'state'
+  | 'rows_source'
+  | 'rows_read'
+  | 'rows_loaded'
+  | 'rows_rejected'
+  | 'rows_merged'
+  | 'rows_repaired'
+> {
+  readonly run_id: string;
+}
+
+/** The source tables of these runs with their counters, by target table. */
+export async function runTableCounts(client: pg.Client, runIds: readonly string[]): Promise<RunTableCounts[]> {
+  const r = await client.query<RunTableCounts>(
+    `SELECT run_id, source_file, source_table, target_table, state, rows_source, rows_read, rows_loaded, rows_rejected, rows_merged, rows_repaired
+       FROM aragora_migrate.run_tables WHERE run_id = ANY($1) ORDER BY target_table, source_file, source_table`,
+    [runIds],
+  );
+  return r.rows;
+}

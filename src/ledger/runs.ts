@@ -24,23 +24,6 @@ export interface RunRow {
  */
 export type RunState = 'running' | 'interrupted' | 'failed' | 'loaded' | 'verified' | 'rolling-back' | 'rolled-back';
 
-export interface TableProgress {
-  readonly source_file: string;
-  readonly source_table: string;
-  readonly target_table: string;
-  readonly state: 'pending' | 'loading' | 'loaded' | 'failed';
-  readonly direct_copy: boolean;
-  readonly rows_source: string;
-  readonly rows_read: string;
-  readonly rows_loaded: string;
-  readonly rows_rejected: string;
-  readonly rows_merged: string;
-  readonly rows_repaired: string;
-  readonly bytes_read: string;
-  readonly last_rowid: string | null;
-  readonly seconds: number;
-}
-
 const RUN_COLUMNS = 'run_id, instance, host, data_dir, target_schema, state, started_at, finished_at, exit_code';
 
 /** The run with this id, or null. */
@@ -197,16 +180,6 @@ export async function rejectedRows(client: pg.Client, runId: string): Promise<nu
   return Number(r.rows[0]?.n ?? 0);
 }
 
-export async function tableProgress(client: pg.Client, runId: string): Promise<TableProgress[]> {
-  const r = await client.query<TableProgress>(
-    `SELECT source_file, source_table, target_table, state, direct_copy, rows_source, rows_read, rows_loaded, rows_rejected,
-            rows_merged, rows_repaired, bytes_read, last_rowid, seconds
-       FROM aragora_migrate.run_tables WHERE run_id = $1 ORDER BY source_file, source_table`,
-    [runId],
-  );
-  return r.rows;
-}
-
 /** Rejects and repairs of a run, folded per (file, table, column, kind) with up to 5 keys, for the report. */
 export async function issueSummary(
   client: pg.Client,
@@ -254,31 +227,6 @@ export async function listRuns(
       WHERE ($1::text IS NULL OR run_id = $1) AND ($2::text IS NULL OR target_schema = $2)
       ORDER BY started_at DESC, run_id DESC`,
     [filter.runId ?? null, filter.schema ?? null],
-  );
-  return r.rows;
-}
-
-/** One source table of a run with its counters (bigints as text), as status shows it. */
-export interface RunTableCounts {
-  readonly run_id: string;
-  readonly source_file: string;
-  readonly source_table: string;
-  readonly target_table: string;
-  readonly state: string;
-  readonly rows_source: string;
-  readonly rows_read: string;
-  readonly rows_loaded: string;
-  readonly rows_rejected: string;
-  readonly rows_merged: string;
-  readonly rows_repaired: string;
-}
-
-/** The source tables of these runs with their counters, by target table. */
-export async function runTableCounts(client: pg.Client, runIds: readonly string[]): Promise<RunTableCounts[]> {
-  const r = await client.query<RunTableCounts>(
-    `SELECT run_id, source_file, source_table, target_table, state, rows_source, rows_read, rows_loaded, rows_rejected, rows_merged, rows_repaired
-       FROM aragora_migrate.run_tables WHERE run_id = ANY($1) ORDER BY target_table, source_file, source_table`,
-    [runIds],
   );
   return r.rows;
 }

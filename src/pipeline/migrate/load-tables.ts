@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { TargetDsn } from '../../config/dsn.js';
 import { MigrateError } from '../../errors.js';
 import { markTableFailed, markTableLoaded, markTableLoading, type RunTableKey } from '../../ledger/run-tables.js';
-import { tableProgress, type TableProgress } from '../../ledger/runs.js';
+import { tableProgress, type TableProgress } from '../../ledger/run-tables.js';
 import type { MappingSet } from '../../mapping/load.js';
 import type { TableSpec } from '../../mapping/schema.js';
 import type { Reporter } from '../../report/events.js';

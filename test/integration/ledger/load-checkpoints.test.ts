@@ -9,7 +9,8 @@ import {
   markTableLoading,
   type RunTableKey,
 } from '../../../src/ledger/run-tables.js';
-import { createRun, runWithFileHashes, setRunState, tableProgress } from '../../../src/ledger/runs.js';
+import { createRun, runWithFileHashes, setRunState } from '../../../src/ledger/runs.js';
+import { tableProgress } from '../../../src/ledger/run-tables.js';
 import { recordSchemaChange, reportedSchemaChanges } from '../../../src/ledger/schema-changes.js';
 import { ensureLedger } from '../../../src/ledger/schema.js';
 import { withTransaction } from '../../../src/target/transaction.js';
