@@ -28,6 +28,8 @@ export interface ResolvedConfig {
   readonly dataDirSource: 'flag' | 'ARAGORA_DATA_DIR' | 'ARAGORA_NOMIC_DIR' | 'default';
   readonly target: TargetDsn | null;
   readonly instance: string;
+  /** Whether --instance named it; otherwise it is the host name, and verify and archive take the data dir's only instance (src/pipeline/shared/find-run.ts). */
+  readonly instanceGiven: boolean;
   readonly schema: string;
   readonly sourceTimezone: string;
   /** A mapping folder; null means the shipped `aragora` set. */
@@ -86,6 +88,7 @@ export function loadConfig(flags: CommonFlags, env: Env = process.env): Resolved
     dataDirSource,
     target: dsn === undefined ? null : parseDsn(dsn),
     instance,
+    instanceGiven: nonEmpty(flags.instance) !== undefined,
     schema,
     sourceTimezone,
     mappingsDir: nonEmpty(flags.mappings) === undefined ? null : resolve(flags.mappings as string),

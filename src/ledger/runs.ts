@@ -26,6 +26,17 @@ export type RunState = 'running' | 'interrupted' | 'failed' | 'loaded' | 'verifi
 
 const RUN_COLUMNS = 'run_id, instance, host, data_dir, target_schema, state, started_at, finished_at, exit_code';
 
+/** The newest run of each instance that migrated this data dir into this schema, newest first. */
+export async function latestRunPerInstance(client: pg.Client, dataDir: string, schema: string): Promise<RunRow[]> {
+  const r = await client.query<RunRow>(
+    `SELECT DISTINCT ON (instance) ${RUN_COLUMNS}
+       FROM aragora_migrate.runs WHERE data_dir = $1 AND target_schema = $2
+      ORDER BY instance, started_at DESC, run_id DESC`,
+    [dataDir, schema],
+  );
+  return r.rows.sort((a, b) => b.started_at.getTime() - a.started_at.getTime());
+}
+
 /** The run with this id, or null. */
 export async function runById(client: pg.Client, runId: string): Promise<RunRow | null> {
   const r = await client.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM aragora_migrate.runs WHERE run_id = $1`, [runId]);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
@@ -21,13 +21,28 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `am-${prefix}-`));
 }
 
-/** The shared peer corpus, copied so no test can touch the originals. */
-/** pgloader's SQLite test files, in the shared folder beside the checkout. */
 /** The repository's root, wherever a test file sits under test/. */
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 
-export const PEER_CORPUS = join(import.meta.dirname, '..', '..', '..', 'shared', 'peer-corpus', 'pgloader-sqlite');
+/** pgloader's SQLite test files, in the shared folder beside the checkout (the project's CI has it; a user's clone does not). */
+export const PEER_CORPUS = join(REPO_ROOT, '..', 'shared', 'peer-corpus', 'pgloader-sqlite');
 
+/**
+ * Why tests on the peer corpus cannot run here, or null when they can. Such
+ * tests skip with this reason in their title (`describe.skipIf`), so a fresh
+ * clone's `npm test` passes and says what it left out.
+ */
+export const PEER_CORPUS_MISSING: string | null = existsSync(PEER_CORPUS)
+  ? null
+  : `skipped: pgloader's test files are not at ${PEER_CORPUS} (they sit beside the project's own checkout)`;
+if (PEER_CORPUS_MISSING !== null) console.warn(PEER_CORPUS_MISSING);
+
+/** A describe title that says why it was skipped, when it is. */
+export function peerCorpusTitle(title: string): string {
+  return PEER_CORPUS_MISSING === null ? title : `${title} (${PEER_CORPUS_MISSING})`;
+}
+
+/** The shared peer corpus, copied so no test can touch the originals. */
 export function peerCorpusCopy(): string {
   const src = PEER_CORPUS;
   const dir = tempDir('peer');

@@ -117,7 +117,11 @@ describe('README.md', () => {
 
   it('starts with the two commands a new user runs', () => {
     const blocks = [...readme.matchAll(/```sh\n([^`]+)```/g)].map((m) => (m[1] ?? '').trim());
-    expect(blocks.slice(0, 2)).toEqual(['npm ci && npm run example', 'npm test']);
+    expect(blocks.slice(0, 2)).toEqual(['npm ci && npm run demo', 'npm test']);
+    // Both are scripts of this package: the demo (scripts/demo.ts, run in test/integration/demo.test.ts) and the tests.
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.demo).toBe('tsx scripts/demo.ts');
+    expect(scripts.test).toBe('vitest run');
   });
 
   it('stays a front page: under 10 KB, the reference in docs/', () => {

@@ -4,7 +4,6 @@ import { assertDataDir, ConfigError, dataDirOrigin, DEFAULTS, runMigration, type
 import { EXIT_CODE_HELP, type Done } from '../exit-codes.js';
 import { checkOutputPath, toJson, writeOutput } from '../output.js';
 import { renderMigrateText } from '../render/migrate-text.js';
-import { renderVerifyText } from '../render/verify-text.js';
 import { progressReporter } from '../render/progress.js';
 import { addLoadFlags, addSourceTargetFlags, positiveInt, resolve, type SourceTargetFlags } from '../shared-flags.js';
 
@@ -89,8 +88,6 @@ async function migrate(flags: MigrateFlags): Promise<MigrateReport> {
     if (flags.json !== undefined) writeOutput(flags.json, toJson(report));
     if (flags.json !== '-') {
       process.stdout.write(renderMigrateText(report));
-      if (report.verification !== undefined && report.verification !== null)
-        process.stdout.write(`\n${renderVerifyText(report.verification)}`);
     }
     return report;
   } finally {

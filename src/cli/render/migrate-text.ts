@@ -1,5 +1,7 @@
 import { type MigrateReport } from '../../index.js';
 import { findingLine, formatBytes, formatCount, tableCountCells, textTable } from './format.js';
+import { migrateVerdict } from './verdict.js';
+import { verifyBody } from './verify-text.js';
 
 /** The end-of-run summary, in the spirit of pgloader's: one line per table, then totals. */
 export function renderMigrateText(report: MigrateReport): string {
@@ -43,9 +45,9 @@ export function renderMigrateText(report: MigrateReport): string {
     for (const f of notable) out.push(findingLine(f));
   }
   if (report.rejectFiles.length > 0) out.push('', 'Reject files', ...report.rejectFiles.map((f) => `  ${f}`));
-  out.push(
-    '',
-    `${report.message} (${formatBytes(sum((t) => t.bytes))} in ${report.seconds.toFixed(1)} s, exit ${report.exitCode})`,
-  );
+  out.push('', `${report.message} (${formatBytes(sum((t) => t.bytes))} in ${report.seconds.toFixed(1)} s)`);
+  if (report.verification !== undefined && report.verification !== null)
+    out.push('', ...verifyBody(report.verification));
+  out.push('', ...migrateVerdict(report));
   return `${out.join('\n')}\n`;
 }

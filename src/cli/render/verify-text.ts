@@ -1,8 +1,14 @@
 import { type VerifyReport } from '../../index.js';
 import { formatCount, textTable } from './format.js';
+import { verifyVerdict } from './verdict.js';
 
-/** Per target table: rows on each side, digest match, and the keys that differ. */
+/** Per target table: rows on each side, digest match, and the keys that differ; then the verdict. */
 export function renderVerifyText(report: VerifyReport): string {
+  return `${[...verifyBody(report), '', ...verifyVerdict(report)].join('\n')}\n`;
+}
+
+/** The verification's table and differences, without an ending (migrate prints its own verdict after it). */
+export function verifyBody(report: VerifyReport): string[] {
   const out: string[] = [];
   out.push(`aragora-migrate verify: run ${report.runId}, instance ${report.instance}`);
   if (report.changedFiles.length > 0)
@@ -51,6 +57,6 @@ export function renderVerifyText(report: VerifyReport): string {
         out.push(`  ${t.target}: ${total - t.mismatches.length} more (raise --max-keys to list them)`);
     }
   }
-  out.push('', `${report.message} (${report.seconds.toFixed(1)} s, exit ${report.exitCode})`);
-  return `${out.join('\n')}\n`;
+  out.push('', `${report.message} (${report.seconds.toFixed(1)} s)`);
+  return out;
 }

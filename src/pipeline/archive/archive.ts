@@ -5,7 +5,8 @@ import type { ResolvedConfig } from '../../config/load-config.js';
 import { findHolders } from '../../source/holders.js';
 import { ConfigError, MigrateError, EXIT } from '../../errors.js';
 import { archiveRows, markRestored, recordArchived, withRunFilesLock, type ArchiveRow } from '../../ledger/archives.js';
-import { latestRun, runById, runFiles, type RunRow } from '../../ledger/runs.js';
+import { runById, runFiles, type RunRow } from '../../ledger/runs.js';
+import { latestRunOfDataDir } from '../shared/find-run.js';
 import { ensureLedger, ledgerExists } from '../../ledger/schema.js';
 import { latestVerificationOk } from '../../ledger/verifications.js';
 import {
@@ -140,13 +141,7 @@ async function archiveRun(
 
 async function findRun(client: pg.Client, runId: string | undefined, config: ResolvedConfig): Promise<RunRow> {
   if (runId === undefined) {
-    const latest = await latestRun(client, config.instance, config.dataDir, config.schema);
-    if (latest === null)
-      throw new ConfigError(
-        'ARCHIVE_NO_RUN',
-        `instance ${config.instance} has no run from ${config.dataDir} into schema ${config.schema} in the ledger`,
-      );
-    return latest;
+    return latestRunOfDataDir(client, config, 'ARCHIVE_NO_RUN');
   }
   const row = await runById(client, runId);
   if (row === null) throw new ConfigError('ARCHIVE_NO_RUN', `no run ${runId} in the ledger`);

@@ -4,7 +4,8 @@ import type { ResolvedConfig } from '../../config/load-config.js';
 export function buildRunbook(config: ResolvedConfig, exitCode: number): string[] {
   const dir = shellQuote(config.dataDir);
   const inst = shellQuote(config.instance);
-  const dsn = config.target === null ? '"$ARAGORA_POSTGRES_DSN"' : '"$ARAGORA_POSTGRES_DSN"  # or --database-url';
+  // The DSN goes by reference: a password never lands in a report, a terminal's scrollback or a shell history.
+  const dsn = '"$ARAGORA_POSTGRES_DSN"';
   const steps: string[] = [];
   if (exitCode === 5)
     steps.push('Resolve every finding with action "block" above, then run plan again; migrate refuses until then.');

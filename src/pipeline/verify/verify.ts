@@ -9,7 +9,7 @@ import { archiveRows } from '../../ledger/archives.js';
 import type { Finding } from '../../findings/finding.js';
 import type { Snapshot } from '../../source/snapshot.js';
 import { ConfigError, MigrateError, SourceError, EXIT } from '../../errors.js';
-import { latestRun, runById, runFiles, setRunState, type RunRow } from '../../ledger/runs.js';
+import { runById, runFiles, setRunState, type RunRow } from '../../ledger/runs.js';
 import { ensureLedger, ledgerExists } from '../../ledger/schema.js';
 import { recordVerification } from '../../ledger/verifications.js';
 import type { MappingSet } from '../../mapping/load.js';
@@ -17,6 +17,7 @@ import { timeZoneOffsetFn } from '../../tables/timestamp.js';
 import { connectTarget } from '../../target/connect.js';
 import type { Reporter } from '../../report/events.js';
 import { hashSourceFile } from '../../source/source-hash.js';
+import { latestRunOfDataDir } from '../shared/find-run.js';
 import { collectTasks, groupByTarget } from '../shared/tasks.js';
 import { verifyTable } from './verify-table.js';
 import type { VerifyReport, VerifyTableResult } from '../../report/verify-report.js';
@@ -207,11 +208,5 @@ async function findRun(client: pg.Client, runId: string | undefined, config: Res
     if (row === null) throw new ConfigError('VERIFY_NO_RUN', `no run ${runId} in the ledger`);
     return row;
   }
-  const latest = await latestRun(client, config.instance, config.dataDir, config.schema);
-  if (latest === null)
-    throw new ConfigError(
-      'VERIFY_NO_RUN',
-      `instance ${config.instance} has no run from ${config.dataDir} in the ledger`,
-    );
-  return latest;
+  return latestRunOfDataDir(client, config, 'VERIFY_NO_RUN');
 }

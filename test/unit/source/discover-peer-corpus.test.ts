@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load-config.js';
 import { loadBuiltinMappingSet } from '../../../src/mapping/load.js';
 import { runPlan } from '../../../src/pipeline/plan/plan.js';
-import { fingerprint, peerCorpusCopy } from '../../helpers/files.js';
+import { fingerprint, PEER_CORPUS_MISSING, peerCorpusCopy, peerCorpusTitle } from '../../helpers/files.js';
 
 // Row counts as pgloader's test-suite README gives them (shared/peer-corpus/pgloader-sqlite/README.md).
 const CHINOOK = {
@@ -51,7 +51,7 @@ const EXPECTED: Record<string, Record<string, number>> = {
   'matviews.sqlite': { products: 3 },
 };
 
-describe('discover on pgloader’s SQLite test files', () => {
+describe.skipIf(PEER_CORPUS_MISSING !== null)(peerCorpusTitle('discover on pgloader’s SQLite test files'), () => {
   const dir = peerCorpusCopy();
   const before = fingerprint(dir);
   const config = loadConfig({ dataDir: dir }, {});

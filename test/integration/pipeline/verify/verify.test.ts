@@ -7,6 +7,7 @@ import { silentReporter } from '../../../../src/report/events.js';
 import { runVerify } from '../../../../src/pipeline/verify/verify.js';
 import { WORKER_MIN_ROWS } from '../../../../src/pipeline/shared/batch-source.js';
 import { LEDGER_VERSION } from '../../../../src/ledger/schema.js';
+import { createRun } from '../../../../src/ledger/runs.js';
 import { makeInstance } from '../../../helpers/fixtures.js';
 import { mappings, migrate, withPg } from '../../../helpers/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../../../helpers/pg.js';
@@ -220,6 +221,50 @@ describe('verify', () => {
       expect(t?.sourceDigest).not.toBe(t?.targetDigest);
     });
   }
+
+  it("without --instance, verifies the data dir's only instance's run; with two instances there, names both", async () => {
+    const config = loadConfig({ dataDir: m.dir, databaseUrl: db.url }, {});
+    expect(config.instanceGiven).toBe(false);
+    const report = await runVerify({ config, mappings, reporter: silentReporter, maxKeys: 20 });
+    expect(report.instance).toBe('test-a');
+    expect(report.exitCode).toBe(0);
+    await withPg(db.url, (c) =>
+      createRun(
+        c,
+        {
+          runId: 'other-run',
+          instance: 'web-b',
+          host: 'h',
+          dataDir: m.dir,
+          schema: 'public',
+          toolVersion: 'x',
+          options: {},
+        },
+        [],
+        [],
+      ),
+    );
+    try {
+      const refused = runVerify({ config, mappings, reporter: silentReporter, maxKeys: 20 });
+      await expect(refused).rejects.toMatchObject({ code: 'VERIFY_NO_RUN' });
+      await expect(refused).rejects.toMatchObject({
+        hint: expect.stringMatching(/--instance test-a .*--instance web-b|--instance web-b .*--instance test-a/),
+      });
+      // Named, the instance's own run is found as before.
+      const named = await runVerify({
+        config: loadConfig({ dataDir: m.dir, databaseUrl: db.url, instance: 'test-a' }, {}),
+        mappings,
+        reporter: silentReporter,
+        maxKeys: 20,
+      });
+      expect(named.exitCode).toBe(0);
+    } finally {
+      await withPg(db.url, async (c) => {
+        await c.query("DELETE FROM aragora_migrate.run_files WHERE run_id = 'other-run'");
+        await c.query("DELETE FROM aragora_migrate.runs WHERE run_id = 'other-run'");
+      });
+    }
+  });
 
   it('verifies a run recorded by the previous ledger version, and brings the ledger up to date', async () => {
     await withPg(db.url, async (c) => {

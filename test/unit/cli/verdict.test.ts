@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { renderMigrateText } from '../../../src/cli/render/migrate-text.js';
+import { renderVerifyText } from '../../../src/cli/render/verify-text.js';
+import { EXIT, type ExitCode, type MigrateReport, type VerifyReport } from '../../../src/index.js';
+
+function verification(ok: boolean): VerifyReport {
+  return {
+    command: 'verify',
+    runId: 'R1',
+    instance: 'web-a',
+    exitCode: ok ? EXIT.OK : EXIT.VERIFY_DIFFERENCES,
+    ok,
+    dataDir: '/app/data',
+    changedFiles: [],
+    tables: [],
+    seconds: 1,
+    message: ok ? 'every table matches its source' : '1 table(s) differ',
+  };
+}
+
+function migrateReport(exitCode: ExitCode, state: MigrateReport['state'], verify: VerifyReport | null): MigrateReport {
+  return {
+    command: 'migrate',
+    runId: 'R1',
+    instance: 'web-a',
+    exitCode,
+    state,
+    resumed: false,
+    dataDir: '/app/data',
+    target: { dsn: 'postgresql://u:***@db/app', schema: 'public' },
+    tables: [],
+    findings: [],
+    files: [],
+    rejectFiles: [],
+    seconds: 2,
+    message: 'run R1 loaded every table',
+    verification: verify,
+  };
+}
+
+/** The verdict is the last line before the `next:` line(s). */
+function verdictOf(text: string): string {
+  const lines = text.trimEnd().split('\n');
+  return lines.filter((l) => !l.startsWith('next:')).at(-1) ?? '';
+}
+
+describe('the end of a run', () => {
+  it.each([
+    [EXIT.OK, 'loaded', true, /^✓ run R1 loaded and verified \(exit 0\)$/, /archive --run R1 --backup-dir/],
+    [EXIT.REJECTED_ROWS, 'loaded', true, /^✓ run R1 loaded and verified.* \(exit 3\)$/, /archive --run R1/],
+    [EXIT.OK, 'loaded', false, /^✓ run R1 loaded, not verified \(--no-verify\) \(exit 0\)$/, /verify --run R1/],
+    [
+      EXIT.VERIFY_DIFFERENCES,
+      'loaded',
+      'differs',
+      /^✗ .*verification found differences.* \(exit 4\)$/,
+      /rollback --run R1/,
+    ],
+    [EXIT.INTERRUPTED, 'interrupted', false, /^✗ run R1 interrupted.* \(exit 130\)$/, /same command again to resume/],
+    [EXIT.REFUSED, 'failed', false, /^✗ run R1 failed: .* \(exit 5\)$/, /same command again to resume/],
+  ] as const)(
+    'exit %i: one verdict line, printed last, says the exit code and what to type next',
+    (code, state, verified, verdict, next) => {
+      const v = verified === false ? null : verification(verified === true);
+      const text = renderMigrateText(migrateReport(code, state, v));
+      expect(verdictOf(text)).toMatch(verdict);
+      expect(text.trimEnd().split('\n').at(-1)).toMatch(next);
+      // No other line claims an exit code: the verification's own ending is not printed inside migrate's.
+      expect(text.match(/\(exit \d+\)/g)).toHaveLength(1);
+    },
+  );
+
+  it('verify on its own ends with its verdict and the archive command', () => {
+    const text = renderVerifyText(verification(true));
+    expect(verdictOf(text)).toMatch(/^✓ every table matches its source \(exit 0\)$/);
+    expect(text).toMatch(/next: aragora-migrate archive --run R1 --backup-dir <dir>\n$/);
+    expect(verdictOf(renderVerifyText(verification(false)))).toMatch(/^✗ run R1: 1 table\(s\) differ \(exit 4\)$/);
+  });
+});
