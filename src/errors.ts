@@ -35,6 +35,10 @@ export const ERROR_CODES = {
     exit: EXIT.USAGE,
     hint: 'Use the form postgresql://user:password@host:5432/dbname?sslmode=require.',
   },
+  CONFIG_ENV_FILE: {
+    exit: EXIT.USAGE,
+    hint: 'Fix the file at the line named: NAME=VALUE lines (or Environment="NAME=VALUE" in the [Service] section of a systemd drop-in), a value with blanks or quotes in quotes.',
+  },
   MAPPING_INVALID: { exit: EXIT.USAGE, hint: 'Fix every problem listed above; the mapping set was not used.' },
   VERIFY_NO_RUN: {
     exit: EXIT.USAGE,
@@ -167,6 +171,10 @@ export const ERROR_CODES = {
   ROLLBACK_ARCHIVE_CONFLICT: {
     exit: EXIT.REFUSED,
     hint: 'A different file now stands where the archived one is to go back (written since the archive). Move it aside, then run rollback again.',
+  },
+  ROLLBACK_NOT_CONFIRMED: {
+    exit: EXIT.REFUSED,
+    hint: 'Nothing was changed. Answer y to roll back, or pass --yes to skip the question in scripts.',
   },
   STATUS_NO_RUN: { exit: EXIT.USAGE, hint: 'Run aragora-migrate status without --run to list the runs.' },
 } as const satisfies Record<string, { exit: ExitCode; hint: string }>;

@@ -1,6 +1,6 @@
 import { accessSync, constants, existsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { ConfigError } from '../index.js';
+import { ConfigError, EXIT, VERSION } from '../index.js';
 
 /**
  * Fails before any work when a report could not be written at the end
@@ -45,6 +45,31 @@ export function writeOutput(target: string, text: string): void {
   }
 }
 
-export function toJson(value: unknown): string {
-  return `${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`;
+/** The version of the `--json` shape (docs/json-report.md): raised when a field is renamed or removed. */
+export const JSON_SCHEMA_VERSION = 1;
+
+/** One word for what an exit code means, the same in every command's JSON (`verdict`). */
+const VERDICTS: Record<number, string> = {
+  [EXIT.OK]: 'ok',
+  [EXIT.INTERNAL]: 'failed',
+  [EXIT.USAGE]: 'usage',
+  [EXIT.REJECTED_ROWS]: 'ok-with-rejects',
+  [EXIT.VERIFY_DIFFERENCES]: 'differences',
+  [EXIT.REFUSED]: 'refused',
+  [EXIT.INTERRUPTED]: 'interrupted',
+};
+
+/**
+ * A command's report as `--json` writes it: what produced it and when, and its
+ * verdict, ahead of the report's own fields, so a stored report says what it is.
+ */
+export function toJson(report: { readonly exitCode: number }): string {
+  const envelope = {
+    schemaVersion: JSON_SCHEMA_VERSION,
+    toolVersion: VERSION,
+    generatedAt: new Date().toISOString(),
+    verdict: VERDICTS[report.exitCode] ?? 'failed',
+    ...report,
+  };
+  return `${JSON.stringify(envelope, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`;
 }

@@ -17,15 +17,23 @@ export function buildProgram(done: Done = () => undefined): Command {
     )
     .version(VERSION)
     .option('--verbose', 'print stack traces for errors', false)
-    .showHelpAfterError()
-    .exitOverride();
-  program.addCommand(discoverCommand(done).exitOverride());
-  program.addCommand(planCommand(done).exitOverride());
-  program.addCommand(migrateCommand(done).exitOverride());
-  program.addCommand(verifyCommand(done).exitOverride());
-  program.addCommand(archiveCommand(done).exitOverride());
-  program.addCommand(rollbackCommand(done).exitOverride());
-  program.addCommand(statusCommand(done).exitOverride());
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined });
+  const commands = [
+    discoverCommand(done),
+    planCommand(done),
+    migrateCommand(done),
+    verifyCommand(done),
+    archiveCommand(done),
+    rollbackCommand(done),
+    statusCommand(done),
+  ];
+  for (const cmd of commands) {
+    // A usage error is reported like every other error, with a code and a hint (report-error.ts), not commander's own line.
+    cmd.exitOverride().configureOutput({ outputError: () => undefined });
+    for (const o of cmd.options) if (o.mandatory) o.description = `(required) ${o.description}`;
+    program.addCommand(cmd);
+  }
   program.addHelpText('after', `${EXIT_CODE_HELP}\nExample:\n  $ aragora-migrate plan --data-dir /app/data\n`);
   return program;
 }

@@ -21,12 +21,25 @@ export interface SourceTargetFlags {
   allowLive?: boolean;
   widenColumns?: boolean;
   allowEmpty?: boolean;
+  envFile?: string[];
 }
 
+/** --data-dir, and --env-file, which every command that reads a data dir or DSN variable takes. */
 export function addDataDirFlag(cmd: Command): Command {
+  return addEnvFileFlag(
+    cmd.option(
+      '--data-dir <dir>',
+      'folder holding the SQLite files (default: $ARAGORA_DATA_DIR, $ARAGORA_NOMIC_DIR, then .nomic)',
+    ),
+  );
+}
+
+/** `--env-file`, repeatable: read into CommonFlags.envFile in the order given (src/config/load-config.ts merges them). */
+export function addEnvFileFlag(cmd: Command): Command {
   return cmd.option(
-    '--data-dir <dir>',
-    'folder holding the SQLite files (default: $ARAGORA_DATA_DIR, $ARAGORA_NOMIC_DIR, then .nomic)',
+    '--env-file <path>',
+    'read $ARAGORA_POSTGRES_DSN, $DATABASE_URL, $ARAGORA_DATA_DIR and $ARAGORA_NOMIC_DIR from a KEY=VALUE file or a systemd drop-in (repeatable, later files win; flags and the real environment win over them)',
+    (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
   );
 }
 

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
 import { ConfigError } from '../errors.js';
+import { isKeyValueDsn, keyValueToUrl, parseKeyValueDsn, renderKeyValueDsn } from './dsn-keyvalue.js';
 
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 export type SslMode = (typeof SSL_MODES)[number];
@@ -20,12 +21,24 @@ export interface TargetDsn {
 
 const SSL_PARAMS = ['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'sslpassword', 'uselibpqcompat'];
 
-/** Replaces the password of a DSN (and any `password=` parameter) by `***`. */
+/**
+ * Replaces the password of a DSN by `***`: in a URL its password and any
+ * `password=` parameter, in a key=value DSN its password setting.
+ */
 export function maskDsn(dsn: string): string {
+  if (isKeyValueDsn(dsn)) {
+    try {
+      return renderKeyValueDsn(parseKeyValueDsn(dsn));
+    } catch {
+      // Unparseable: mask what looks like a password setting, quoted or not.
+      return dsn.replace(/password\s*=\s*(?:'(?:\\.|[^'\\])*'?|\S*)/gi, 'password=***');
+    }
+  }
   try {
     const url = new URL(dsn);
     if (url.password !== '') url.password = '***';
-    if (url.searchParams.has('password')) url.searchParams.set('password', '***');
+    // sslpassword unlocks the client key: as secret as the password.
+    for (const key of ['password', 'sslpassword']) if (url.searchParams.has(key)) url.searchParams.set(key, '***');
     return url.toString();
   } catch {
     return dsn.replace(/(:\/\/[^:/@]*:)[^@]*@/, '$1***@').replace(/password=[^&\s]*/gi, 'password=***');
@@ -41,11 +54,17 @@ export function maskDsn(dsn: string): string {
  * libpq does), verify-ca checks the chain, verify-full the chain and host name.
  */
 export function parseDsn(dsn: string): TargetDsn {
+  // A key=value DSN becomes the equivalent URL (src/config/dsn-keyvalue.ts) and is shown in its own form.
+  const keyValue = isKeyValueDsn(dsn) ? parseKeyValueDsn(dsn) : null;
   let url: URL;
   try {
-    url = new URL(dsn);
-  } catch {
-    throw new ConfigError('CONFIG_DSN_INVALID', `the database URL is not a valid URL: ${maskDsn(dsn)}`);
+    url = new URL(keyValue === null ? dsn : keyValueToUrl(keyValue));
+  } catch (err: unknown) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(
+      'CONFIG_DSN_INVALID',
+      `the database URL is neither a valid URL nor libpq key=value settings: ${maskDsn(dsn)}`,
+    );
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
     throw new ConfigError(
@@ -104,5 +123,6 @@ export function parseDsn(dsn: string): TargetDsn {
       ssl = { ...clientCert, ...ca(), rejectUnauthorized: true };
       break;
   }
-  return { connectionString: url.toString(), sslMode, ssl, display: maskDsn(dsn) };
+  const display = keyValue === null ? maskDsn(dsn) : renderKeyValueDsn(keyValue);
+  return { connectionString: url.toString(), sslMode, ssl, display };
 }

@@ -1,15 +1,22 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { DEFAULTS } from '../defaults.js';
 import { ConfigError } from '../errors.js';
 import { assertTimeZone } from '../tables/timestamp.js';
 import { parseDsn, type TargetDsn } from './dsn.js';
+import { parseEnvFile, type EnvFile } from './env-file.js';
 
 /**
  * Flags and environment → one frozen config. This is the only module that reads
  * process.env; precedence lives here and nowhere else:
  * DSN: --database-url, ARAGORA_POSTGRES_DSN, DATABASE_URL (the app's own order,
  * reference §6); data dir: --data-dir, ARAGORA_DATA_DIR, ARAGORA_NOMIC_DIR, .nomic.
+ * Each variable is taken from the real environment, else from the last
+ * --env-file that sets it (flags > environment > env files, as docker's --env
+ * beats its --env-file); empty counts as unset wherever it comes from. The
+ * merge is per variable, so the app's order above then applies as it would in
+ * the service the files configure.
  */
 export interface CommonFlags {
   readonly dataDir?: string;
@@ -21,11 +28,15 @@ export interface CommonFlags {
   readonly allowLive?: boolean;
   readonly widenColumns?: boolean;
   readonly allowEmpty?: boolean;
+  /** `--env-file`, in the order given: later files win (src/config/env-file.ts reads them). */
+  readonly envFile?: readonly string[];
 }
 
 export interface ResolvedConfig {
   readonly dataDir: string;
   readonly dataDirSource: 'flag' | 'ARAGORA_DATA_DIR' | 'ARAGORA_NOMIC_DIR' | 'default';
+  /** The --env-file the data dir variable came from; null when it came from elsewhere. */
+  readonly dataDirFile: string | null;
   readonly target: TargetDsn | null;
   readonly instance: string;
   /** Whether --instance named it; otherwise it is the host name, and verify and archive take the data dir's only instance (src/pipeline/shared/find-run.ts). */
@@ -51,14 +62,64 @@ export function dataDirOrigin(config: ResolvedConfig): string {
     ? '--data-dir'
     : config.dataDirSource === 'default'
       ? 'the default, .nomic'
-      : config.dataDirSource;
+      : config.dataDirFile === null
+        ? config.dataDirSource
+        : `${config.dataDirSource} in ${config.dataDirFile}`;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 const nonEmpty = (v: string | undefined): string | undefined => (v === undefined || v.trim() === '' ? undefined : v);
 
-export function loadConfig(flags: CommonFlags, env: Env = process.env): ResolvedConfig {
+/** Every variable loadConfig reads, and so every one an env file can supply. */
+export const CONFIG_ENV_VARS = [
+  'ARAGORA_POSTGRES_DSN',
+  'DATABASE_URL',
+  'ARAGORA_DATA_DIR',
+  'ARAGORA_NOMIC_DIR',
+] as const;
+
+export function readEnvFile(path: string): EnvFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err: unknown) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new ConfigError('CONFIG_ENV_FILE', `cannot read the env file ${path} (${code})`, {
+      file: path,
+      hint: 'Check the path given to --env-file and that this user may read it (/etc/aragora/env is often readable by root only).',
+    });
+  }
+  return parseEnvFile(text, path);
+}
+
+/**
+ * The environment with each of CONFIG_ENV_VARS the real one leaves unset taken
+ * from the last file that sets it, and where each came from. A drop-in value
+ * only systemd can expand is refused here, where it would be used.
+ */
+export function mergeEnvFiles(env: Env, files: readonly EnvFile[]): { env: Env; origin: ReadonlyMap<string, string> } {
+  const merged: Record<string, string | undefined> = { ...env };
+  const origin = new Map<string, string>();
+  for (const name of CONFIG_ENV_VARS) {
+    if (nonEmpty(env[name]) !== undefined) continue;
+    const file = files.findLast((f) => nonEmpty(f.vars.get(name)?.value) !== undefined);
+    const set = file?.vars.get(name);
+    if (file === undefined || set === undefined) continue;
+    if (set.unresolved)
+      throw new ConfigError(
+        'CONFIG_ENV_FILE',
+        `${file.path}:${set.line}: ${name} holds a systemd specifier (a % not doubled) that only systemd can expand`,
+        { file: file.path, hint: 'Write %% for a literal percent sign, or pass the value with a flag.' },
+      );
+    merged[name] = set.value;
+    origin.set(name, file.path);
+  }
+  return { env: merged, origin };
+}
+
+export function loadConfig(flags: CommonFlags, realEnv: Env = process.env): ResolvedConfig {
+  const { env, origin } = mergeEnvFiles(realEnv, (flags.envFile ?? []).map(readEnvFile));
   let dataDir: string;
   let dataDirSource: ResolvedConfig['dataDirSource'];
   const fromFlag = nonEmpty(flags.dataDir);
@@ -86,6 +147,7 @@ export function loadConfig(flags: CommonFlags, env: Env = process.env): Resolved
   return Object.freeze({
     dataDir: resolve(dataDir),
     dataDirSource,
+    dataDirFile: dataDirSource === 'flag' || dataDirSource === 'default' ? null : (origin.get(dataDirSource) ?? null),
     target: dsn === undefined ? null : parseDsn(dsn),
     instance,
     instanceGiven: nonEmpty(flags.instance) !== undefined,

@@ -61,40 +61,69 @@ export async function otherRunsWroteTable(client: pg.Client, target: string, run
 }
 
 /**
- * Stages, in temp tables of this session, what one run did to one target
- * table, for rollback's statements on that table to join against:
+ * What one run did to one target table, as SELECTs on the ledger ($1 the run
+ * id, $2 the target table), for rollback's statements on that table to join
+ * against under these names:
  * - `rb_ins (k)`: the keys the run inserted (as the target has them);
  * - `rb_res (row_key, before_row)`: the rows it changed, with their state before
  *   (the first resolution of each key), keys it inserted aside;
  * - `rb_xid (x)`: the transactions whose writes are the tool's own (the run's
  *   batches, every rollback), as xmin text.
- * Call it inside a transaction: the tables go at its end (ON COMMIT DROP).
+ * One definition for both ways of reading them (stageRunChanges, readRunChanges),
+ * so a dry run and a real rollback see the same sets.
  */
-export async function stageRunChanges(tx: pg.Client, runId: string, target: string): Promise<void> {
-  await tx.query('DROP TABLE IF EXISTS pg_temp.rb_ins, pg_temp.rb_res, pg_temp.rb_xid');
-  await tx.query(
-    `CREATE TEMP TABLE rb_ins ON COMMIT DROP AS
-       SELECT DISTINCT k.k FROM aragora_migrate.batches b
+const RUN_CHANGES: readonly { readonly name: string; readonly sql: string; readonly params: 1 | 2 }[] = [
+  {
+    name: 'rb_ins',
+    sql: `SELECT DISTINCT k.k FROM aragora_migrate.batches b
          JOIN aragora_migrate.run_tables t USING (run_id, source_file, source_table)
          CROSS JOIN LATERAL unnest(b.loaded_keys) AS k(k)
         WHERE b.run_id = $1 AND t.target_table = $2`,
-    [runId, target],
-  );
-  await tx.query(
-    `CREATE TEMP TABLE rb_res ON COMMIT DROP AS
-       SELECT DISTINCT ON (c.row_key) c.row_key, c.before_row FROM aragora_migrate.conflicts c
+    params: 2,
+  },
+  {
+    name: 'rb_res',
+    sql: `SELECT DISTINCT ON (c.row_key) c.row_key, c.before_row FROM aragora_migrate.conflicts c
         WHERE c.run_id = $1 AND c.target_table = $2 AND c.outcome NOT LIKE 'kept-%'
           AND NOT EXISTS (SELECT 1 FROM rb_ins i WHERE i.k = c.row_key)
         ORDER BY c.row_key, c.xid, c.source_rowid`,
-    [runId, target],
-  );
-  await tx.query(
-    `CREATE TEMP TABLE rb_xid ON COMMIT DROP AS
-       SELECT DISTINCT (xid & ${XID_MASK})::text AS x FROM aragora_migrate.batches WHERE run_id = $1 AND xid IS NOT NULL
+    params: 2,
+  },
+  {
+    name: 'rb_xid',
+    sql: `SELECT DISTINCT (xid & ${XID_MASK})::text AS x FROM aragora_migrate.batches WHERE run_id = $1 AND xid IS NOT NULL
        UNION SELECT DISTINCT (xid & ${XID_MASK})::text FROM aragora_migrate.rollbacks`,
-    [runId],
-  );
-  await tx.query('ANALYZE rb_ins; ANALYZE rb_res; ANALYZE rb_xid');
+    params: 1,
+  },
+];
+
+/** Runs one statement that reads `rb_ins`, `rb_res` and `rb_xid` (and takes no parameters of its own). */
+export type RunChangesQuery = <R extends pg.QueryResultRow = pg.QueryResultRow>(
+  sql: string,
+) => Promise<pg.QueryResult<R>>;
+
+/**
+ * Stages the sets of RUN_CHANGES in temp tables of this session (analysed, for
+ * the statements that delete and restore on large tables) and returns how to
+ * query them. Call it inside a transaction: the tables go at its end (ON COMMIT DROP).
+ * A read-only transaction cannot create them: use readRunChanges there.
+ */
+export async function stageRunChanges(tx: pg.Client, runId: string, target: string): Promise<RunChangesQuery> {
+  await tx.query(`DROP TABLE IF EXISTS ${RUN_CHANGES.map((x) => `pg_temp.${x.name}`).join(', ')}`);
+  for (const x of RUN_CHANGES)
+    await tx.query(`CREATE TEMP TABLE ${x.name} ON COMMIT DROP AS ${x.sql}`, [runId, target].slice(0, x.params));
+  await tx.query(RUN_CHANGES.map((x) => `ANALYZE ${x.name}`).join('; '));
+  return (sql) => tx.query(sql);
+}
+
+/**
+ * The same sets as stageRunChanges, read in place: each statement gets them as
+ * common table expressions, so nothing is written (a dry run, in a read-only
+ * transaction).
+ */
+export function readRunChanges(client: pg.Client, runId: string, target: string): RunChangesQuery {
+  const ctes = `WITH ${RUN_CHANGES.map((x) => `${x.name} AS (${x.sql})`).join(',\n')}\n`;
+  return (sql) => client.query(`${ctes}${sql}`, [runId, target]);
 }
 
 /**

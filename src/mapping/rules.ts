@@ -423,7 +423,7 @@ export const targetFilledColumnsAreTargetOnly: TableRule = (table, at) => {
         error(`${at}.foreignKeys[${f}].onDelete`, 'onDelete applies to a key the tool creates: set "enforce": true'),
       );
   });
-  // The body goes between these dollar quotes (src/pipeline/target-ddl.ts).
+  // The body goes between these dollar quotes (src/target/target-ddl.ts).
   table.triggers.forEach((t, i) => {
     if (t.function.body.includes('$aragora_migrate$'))
       problems.push(

@@ -3,6 +3,12 @@
  * these into progress bars or log lines; the pipeline never prints.
  */
 export interface PipelineEventMap {
+  /**
+   * A phase of the command starts (`profiling`, `loading`, `verifying`), with
+   * the rows it has to go through in all, so progress can show one overall bar
+   * and an ETA for the phase.
+   */
+  phase: { readonly phase: string; readonly rows: number };
   /** A table starts being read; `rows` is the source row count. */
   'table:start': { readonly file: string; readonly table: string; readonly rows: number };
   /** Progress within a table: rows done so far. */

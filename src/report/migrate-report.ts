@@ -3,6 +3,13 @@ import type { ExitCode } from '../errors.js';
 import type { Finding } from '../findings/finding.js';
 import type { VerifyReport } from './verify-report.js';
 
+/** Where a run's time went, phase by phase, in the order the phases ran. */
+export interface PhaseTiming {
+  readonly phase:
+    'snapshot and hashing' | 'target tables' | 'load' | 'indexes, sequences, foreign keys' | 'reject files' | 'verify';
+  readonly seconds: number;
+}
+
 export interface MigrateTableReport extends TableReport {
   readonly seconds: number;
 }
@@ -23,6 +30,8 @@ export interface MigrateReport {
   readonly files: readonly FileReport[];
   readonly rejectFiles: readonly string[];
   readonly seconds: number;
+  /** The run's phases with their seconds; `seconds` is the whole command. */
+  readonly phases: readonly PhaseTiming[];
   /** One line for a person: what happened and what to do next. */
   readonly message: string;
   /** The verification run at the end (null when skipped, interrupted or failed). */

@@ -1,6 +1,10 @@
 import type { EXIT } from '../errors.js';
 
-/** rollback's report: per target table, what was undone or kept (`--json` shape, docs/json-report.md). */
+/**
+ * rollback's report: per target table, what was undone or kept (`--json` shape,
+ * docs/json-report.md). A dry run (state `dry-run`) has the same shape, its
+ * counts being what a rollback would do.
+ */
 export interface RollbackTable {
   readonly target: string;
   readonly rowsDeleted: number;
@@ -12,7 +16,7 @@ export interface RollbackTable {
   readonly alreadyDone: boolean;
   /** The run created the table and it is empty now: dropped. */
   readonly dropped: boolean;
-  /** Why a table the run created was kept although empty (another table references it, or the application recorded its schema); null otherwise. */
+  /** Why a table the run created was kept (rows it did not insert remain, another table references it, the application recorded its schema, …); null for a table it did not create, or one dropped. */
   readonly keptBecause: string | null;
 }
 
@@ -21,7 +25,8 @@ export interface RollbackReport {
   readonly runId: string;
   readonly instance: string;
   readonly exitCode: typeof EXIT.OK | typeof EXIT.REFUSED;
-  readonly state: 'rolled-back' | 'noop' | 'refused';
+  /** `dry-run`: nothing was changed; exitCode 5 when the rollback would be refused (rows changed since, without --force). */
+  readonly state: 'rolled-back' | 'noop' | 'refused' | 'dry-run';
   readonly forced: boolean;
   readonly tables: readonly RollbackTable[];
   readonly filesRestored: readonly string[];

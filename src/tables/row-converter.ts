@@ -98,7 +98,7 @@ const ROWID_ALIASES = ['rowid', '_rowid_', 'oid'];
 /**
  * The columns the table gives the spec: its own, and the rowid when the spec's
  * surrogate key names it by an alias no column shadows (a table without a
- * primary key, src/mapping/auto.ts). Only then: a mapped column that happens
+ * primary key, src/source/auto-mapping.ts). Only then: a mapped column that happens
  * to be called `oid` and is missing from an older file stays missing.
  */
 export function selectableColumns(

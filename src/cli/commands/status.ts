@@ -3,10 +3,12 @@ import { ConfigError, loadConfig, runStatus } from '../../index.js';
 import { EXIT_CODE_HELP, type Done } from '../exit-codes.js';
 import { checkOutputPath, toJson, writeOutput } from '../output.js';
 import { renderStatusText } from '../render/status-text.js';
+import { addEnvFileFlag } from '../shared-flags.js';
 
 interface StatusFlags {
   run?: string;
   databaseUrl?: string;
+  envFile?: string[];
   schema?: string;
   json?: string;
 }
@@ -23,6 +25,7 @@ export function statusCommand(done: Done): Command {
     )
     .option('--schema <name>', 'only runs into this target schema (default: every schema)')
     .option('--json <file>', 'write the report as JSON to a file, or - for stdout');
+  addEnvFileFlag(cmd);
   cmd.addHelpText(
     'after',
     `${EXIT_CODE_HELP}\nExample:\n  $ aragora-migrate status --database-url "$ARAGORA_POSTGRES_DSN"\n`,
@@ -30,7 +33,10 @@ export function statusCommand(done: Done): Command {
   cmd.action(async (flags: StatusFlags) => {
     checkOutputPath(flags.json);
     // The data dir and instance play no part: the ledger lists every instance's runs.
-    const config = loadConfig({ ...(flags.databaseUrl !== undefined ? { databaseUrl: flags.databaseUrl } : {}) });
+    const config = loadConfig({
+      ...(flags.databaseUrl !== undefined ? { databaseUrl: flags.databaseUrl } : {}),
+      ...(flags.envFile !== undefined ? { envFile: flags.envFile } : {}),
+    });
     if (config.target === null)
       throw new ConfigError('CONFIG_DSN_MISSING', 'status reads the ledger in the target PostgreSQL');
     const report = await runStatus({

@@ -19,6 +19,8 @@ export function renderMigrateText(report: MigrateReport): string {
   ]);
   const sum = (f: (t: MigrateReport['tables'][number]) => number): number =>
     report.tables.reduce((n, t) => n + f(t), 0);
+  // The total's seconds and rows/s are the load's alone; the other phases are listed under the table.
+  const loadSeconds = report.phases.find((p) => p.phase === 'load')?.seconds ?? report.seconds;
   rows.push([
     'total',
     '',
@@ -28,8 +30,8 @@ export function renderMigrateText(report: MigrateReport): string {
     formatCount(sum((t) => t.rowsMerged)),
     formatCount(sum((t) => t.rowsRepaired)),
     (sum((t) => t.bytes) / 1024 / 1024).toFixed(1),
-    report.seconds.toFixed(1),
-    report.seconds > 0 ? formatCount(Math.round(sum((t) => t.rowsRead) / report.seconds)) : '-',
+    loadSeconds.toFixed(1),
+    loadSeconds > 0 ? formatCount(Math.round(sum((t) => t.rowsRead) / loadSeconds)) : '-',
     '',
   ]);
   out.push(
@@ -39,6 +41,11 @@ export function renderMigrateText(report: MigrateReport): string {
       new Set([2, 3, 4, 5, 6, 7, 8, 9]),
     ),
   );
+  if (report.phases.length > 0)
+    out.push(
+      '',
+      `Phases: ${report.phases.map((p) => `${p.phase} ${p.seconds.toFixed(1)} s`).join(' · ')} (all ${report.seconds.toFixed(1)} s)`,
+    );
   const notable = report.findings.filter((f) => f.action !== 'skip' || f.kind === 'key_conflict');
   if (notable.length > 0) {
     out.push('', 'Findings');

@@ -78,6 +78,8 @@ export async function loadTables(input: LoadTablesInput): Promise<LoadOutcome> {
     ...(input.ready.get(target)?.foreignKeys ?? []),
   ]);
   const queue = new GroupQueue(pendingGroups(input.byTarget, stateOf), input.byTarget.keys(), parentsOf);
+  const toLoad = [...input.byTarget.values()].flat().filter((t) => stateOf(t) !== 'loaded');
+  input.reporter.emit('phase', { phase: 'loading', rows: toLoad.reduce((n, t) => n + t.rows, 0) });
   const fitted = new Map(
     [...input.byTarget.values()]
       .flat()

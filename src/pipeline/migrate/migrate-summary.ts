@@ -8,7 +8,7 @@ import { tableProgress } from '../../ledger/run-tables.js';
 import { conflictOutcomes } from '../../ledger/conflicts.js';
 import { reportedSchemaChanges } from '../../ledger/schema-changes.js';
 import { FindingCollector } from '../../findings/collector.js';
-import type { MigrateReport, MigrateTableReport } from '../../report/migrate-report.js';
+import type { MigrateReport, MigrateTableReport, PhaseTiming } from '../../report/migrate-report.js';
 import { toFileReport, type FileReport } from '../../report/plan-report.js';
 import type { FindingKind } from '../../findings/finding.js';
 
@@ -22,6 +22,7 @@ export interface SummaryInput {
   readonly exitCode: ExitCode;
   readonly rejectFiles: readonly string[];
   readonly seconds: number;
+  readonly phases: readonly PhaseTiming[];
   readonly message: string;
 }
 
@@ -123,6 +124,7 @@ export async function buildMigrateReport(client: pg.Client, input: SummaryInput)
     files,
     rejectFiles: input.rejectFiles,
     seconds: input.seconds,
+    phases: input.phases,
     message: input.message,
   };
 }

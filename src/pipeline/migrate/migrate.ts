@@ -43,6 +43,7 @@ import type { VerifyReport } from '../../report/verify-report.js';
 import { resolveRun, type RunDecision } from './resolve-run.js';
 import { finishTargets, judgeTargets, prepareTargets } from './target-tables.js';
 import { loadTables, type LoadOutcome } from './load-tables.js';
+import { PhaseClock } from '../shared/phase-clock.js';
 
 export interface MigrateOptions {
   readonly config: ResolvedConfig;
@@ -69,6 +70,7 @@ interface Migration {
   readonly started: number;
   /** The run's own connection: the ledger, the lock, the target's DDL. */
   readonly control: pg.Client;
+  readonly clock: PhaseClock;
 }
 
 /**
@@ -82,16 +84,19 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
   const target = config.target;
   if (target === null) throw new ConfigError('CONFIG_DSN_MISSING', 'migrate needs the target PostgreSQL');
   const started = Date.now();
+  const clock = new PhaseClock();
   assertDataDir(config.dataDir);
   prepareRejectDir(opts.rejectDir);
   // The integrity check runs later, on the files the run loads (checkSourceFiles).
-  const scan = await discover({
-    dataDir: config.dataDir,
-    mappings: opts.mappings,
-    allowLive: config.allowLive,
-    keepSnapshots: true,
-    integrity: false,
-  });
+  const scan = await clock.time('snapshot and hashing', () =>
+    discover({
+      dataDir: config.dataDir,
+      mappings: opts.mappings,
+      allowLive: config.allowLive,
+      keepSnapshots: true,
+      integrity: false,
+    }),
+  );
   let control: pg.Client | null = null;
   try {
     preflight([
@@ -100,7 +105,7 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
     ]);
     control = await connectTarget(target, `aragora-migrate migrate ${config.instance}`.slice(0, 63));
     await openLedger(control, config.schema);
-    const m: Migration = { opts, config, target, scan, started, control };
+    const m: Migration = { opts, config, target, scan, started, control, clock };
     return await withRunLock(control, opts.lockTimeoutSeconds, () => migrateLocked(m), opts.signal);
   } catch (caught: unknown) {
     throw connectionLost(caught) ?? caught;
@@ -116,39 +121,45 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
  * first), the foreign keys, and the run's end (reject files, verification, report).
  */
 async function migrateLocked(m: Migration): Promise<MigrateReport> {
-  const { opts, config, scan, control } = m;
+  const { opts, config, scan, control, clock } = m;
   const tasks = collectTasks(scan.files, scan.snapshots, opts.mappings);
-  const hashes = await hashFiles(scan);
+  const hashes = await clock.time('snapshot and hashing', () => hashFiles(scan));
   const decision = await decideRun(m, hashes);
   if (decision.kind === 'refuse') throw decision.error;
   if (decision.kind === 'noop') return await reportNoop(m, decision.run, decision.verify, hashes);
   if (decision.kind === 'new') await refuseFilesLoadedElsewhere(control, hashes, tasks);
-  const checks = await checkSourceFiles(scan, tasks);
+  const checks = await clock.time('snapshot and hashing', () => checkSourceFiles(scan, tasks));
   const byTarget = groupByTarget(tasks);
-  const judged = await judgeTargets(control, config.schema, byTarget, config.widenColumns);
+  const judged = await clock.time('target tables', () =>
+    judgeTargets(control, config.schema, byTarget, config.widenColumns),
+  );
   const runId = decision.kind === 'resume' ? decision.run.run_id : await startRun(m, hashes, tasks);
   return await failRunOnError(m, runId, async () => {
     await setRunState(control, runId, 'running', null);
-    const ready = await prepareTargets(control, config.schema, runId, judged);
-    const outcome = await loadTables({
-      target: m.target,
-      control,
-      runId,
-      instance: config.instance,
-      schema: config.schema,
-      sourceTimezone: config.sourceTimezone,
-      mappings: opts.mappings,
-      byTarget,
-      ready,
-      checks,
-      jobs: opts.jobs,
-      batchRows: opts.batchRows,
-      batchBytes: opts.batchBytes,
-      reporter: opts.reporter,
-      signal: opts.signal,
-    });
+    const ready = await clock.time('target tables', () => prepareTargets(control, config.schema, runId, judged));
+    const outcome = await clock.time('load', () =>
+      loadTables({
+        target: m.target,
+        control,
+        runId,
+        instance: config.instance,
+        schema: config.schema,
+        sourceTimezone: config.sourceTimezone,
+        mappings: opts.mappings,
+        byTarget,
+        ready,
+        checks,
+        jobs: opts.jobs,
+        batchRows: opts.batchRows,
+        batchBytes: opts.batchBytes,
+        reporter: opts.reporter,
+        signal: opts.signal,
+      }),
+    );
     if (outcome.failure === null && !outcome.interrupted)
-      await finishTargets(control, config.schema, runId, byTarget, opts.mappings);
+      await clock.time('indexes, sequences, foreign keys', () =>
+        finishTargets(control, config.schema, runId, byTarget, opts.mappings),
+      );
     return await endRun(m, runId, outcome, decision.kind === 'resume', hashes);
   });
 }
@@ -314,7 +325,7 @@ async function endRun(
 ): Promise<MigrateReport> {
   const { control, opts } = m;
   const { failure, interrupted } = outcome;
-  const rejectFiles = await writeRejectFiles(control, runId, opts.rejectDir);
+  const rejectFiles = await m.clock.time('reject files', () => writeRejectFiles(control, runId, opts.rejectDir));
   const rejected = await rejectedRows(control, runId);
   const state = failure !== null ? 'failed' : interrupted ? 'interrupted' : 'loaded';
   const exitCode =
@@ -387,15 +398,17 @@ async function reportNoop(
 /** Verifies a run against the files this command hashed, over the run's connection. */
 async function verifyRun(m: Migration, runId: string, hashes: readonly FileHash[]): Promise<VerifyReport> {
   const { opts } = m;
-  return runVerify({
-    config: m.config,
-    mappings: opts.mappings,
-    reporter: opts.reporter,
-    maxKeys: opts.maxKeys,
-    runId,
-    client: m.control,
-    source: { scan: m.scan, hashes },
-  });
+  return m.clock.time('verify', () =>
+    runVerify({
+      config: m.config,
+      mappings: opts.mappings,
+      reporter: opts.reporter,
+      maxKeys: opts.maxKeys,
+      runId,
+      client: m.control,
+      source: { scan: m.scan, hashes },
+    }),
+  );
 }
 
 async function reportRun(
@@ -404,6 +417,7 @@ async function reportRun(
 ): Promise<MigrateReport> {
   return buildMigrateReport(m.control, {
     ...r,
+    phases: m.clock.toArray(),
     config: m.config,
     scan: m.scan,
     mappings: m.opts.mappings,

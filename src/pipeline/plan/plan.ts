@@ -297,6 +297,8 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
       }
     };
 
+    // The rows to profile are known file by file, as discover reaches them: the phase's total grows with each table.
+    reporter.emit('phase', { phase: opts.inventoryOnly === true ? 'reading' : 'profiling', rows: 0 });
     const result = await discover({ dataDir: config.dataDir, mappings, allowLive: config.allowLive }, visit);
     const empty = opts.inventoryOnly === true ? null : noStoreFinding(result, config.dataDir, config.allowEmpty);
     const all = [...result.findings, ...findings.toArray(), ...(empty === null ? [] : [empty])];

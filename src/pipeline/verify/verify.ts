@@ -76,7 +76,11 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     const byTarget = groupByTarget(collectTasks(scan.files, scan.snapshots, mappings));
     const offsetOf = timeZoneOffsetFn(config.sourceTimezone);
     const tables: VerifyTableResult[] = [];
+    const rowsOf = (tasks: readonly { readonly rows: number }[]): number => tasks.reduce((n, t) => n + t.rows, 0);
+    opts.reporter.emit('phase', { phase: 'verifying', rows: rowsOf([...byTarget.values()].flat()) });
     for (const [target, tasks] of [...byTarget].sort((a, b) => a[0].localeCompare(b[0]))) {
+      const started = Date.now();
+      opts.reporter.emit('table:start', { file: 'source', table: target, rows: rowsOf(tasks) });
       tables.push(
         await verifyTable({
           client,
@@ -91,6 +95,12 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
           reporter: opts.reporter,
         }),
       );
+      opts.reporter.emit('table:done', {
+        file: 'source',
+        table: target,
+        rows: rowsOf(tasks),
+        ms: Date.now() - started,
+      });
     }
     const changedFiles = (await hashing)
       .filter((now) => {

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 
-/** Runs PRAGMA quick_check on one file off the main thread (src/pipeline/integrity.ts). */
+/** Runs PRAGMA quick_check on one file off the main thread (src/pipeline/shared/integrity.ts). */
 const port = parentPort;
 if (port === null) throw new Error('integrity-worker must run as a worker thread');
 try {

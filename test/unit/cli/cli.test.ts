@@ -13,7 +13,7 @@ describe('the aragora-migrate command line', () => {
       expect(r.stdout).toContain(word);
   });
 
-  it('plan --json - prints only the JSON report, in the shape DESIGN.md promises, and exits 3 on rows that would be rejected', () => {
+  it('plan --json - prints only the JSON report, in the shape docs/json-report.md gives, and exits 3 on rows that would be rejected', () => {
     const m = makeInstance({ layout: 'legacy', instance: 'a' });
     const r = runCli(['plan', '--data-dir', m.dir, '--json', '-', '--instance', 'web-1']);
     expect(r.code).toBe(3);
@@ -23,6 +23,10 @@ describe('the aragora-migrate command line', () => {
     );
     expect(report.instance).toBe('web-1');
     expect(report.exitCode).toBe(3);
+    // What produced it, when, and the exit code in a word (docs/json-report.md).
+    expect(report).toMatchObject({ schemaVersion: 1, verdict: 'ok-with-rejects', command: 'plan' });
+    expect(report.toolVersion).toBe((JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version);
+    expect(Date.now() - Date.parse(report.generatedAt as string)).toBeLessThan(60_000);
     const table = (report.tables as Record<string, unknown>[]).find(
       (t) => (t.source as { table: string }).table === 'ratings',
     );
@@ -86,5 +90,20 @@ describe('the aragora-migrate command line', () => {
 
   it('rejects an unknown flag with exit 2', () => {
     expect(runCli(['plan', '--no-such-flag']).code).toBe(2);
+  });
+
+  it('answers a missing required option like every other error: a code, a hint, exit 2; help marks it required', () => {
+    for (const [args, flag] of [
+      [['archive', '--data-dir', '/tmp'], '--backup-dir'],
+      [['rollback'], '--run'],
+    ] as const) {
+      const r = runCli([...args]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(
+        new RegExp(`^error CONFIG_INVALID: required option '${flag} <\\w+>' not specified$`, 'm'),
+      );
+      expect(r.stderr).toMatch(/^hint: /m);
+      expect(runCli([args[0], '--help']).stdout).toMatch(new RegExp(`${flag} <\\w+> +\\(required\\)`));
+    }
   });
 });

@@ -33,10 +33,27 @@ function migrateReport(exitCode: ExitCode, state: MigrateReport['state'], verify
     files: [],
     rejectFiles: [],
     seconds: 2,
+    phases: [],
     message: 'run R1 loaded every table',
     verification: verify,
   };
 }
+
+const tableRow = {
+  source: { file: 'a.db', table: 't' },
+  target: 'public.t',
+  store: 'x',
+  rowsRead: 0,
+  rowsLoaded: 0,
+  rowsRejected: 0,
+  rowsMerged: 0,
+  rowsRepaired: 0,
+  bytes: 0,
+  status: 'ready' as const,
+  reason: null,
+  targetState: null,
+  seconds: 0,
+};
 
 /** The verdict is the last line before the `next:` line(s). */
 function verdictOf(text: string): string {
@@ -69,6 +86,23 @@ describe('the end of a run', () => {
       expect(text.match(/\(exit \d+\)/g)).toHaveLength(1);
     },
   );
+
+  it('says where the time went, phase by phase, and counts the load alone in the total rows/s', () => {
+    const r: MigrateReport = {
+      ...migrateReport(EXIT.OK, 'loaded', verification(true)),
+      seconds: 12,
+      phases: [
+        { phase: 'snapshot and hashing', seconds: 1 },
+        { phase: 'load', seconds: 4 },
+        { phase: 'verify', seconds: 7 },
+      ],
+      tables: [{ ...tableRow, rowsRead: 400, rowsLoaded: 400, seconds: 4 }],
+    };
+    const text = renderMigrateText(r);
+    expect(text).toContain('Phases: snapshot and hashing 1.0 s · load 4.0 s · verify 7.0 s (all 12.0 s)');
+    // 400 rows in the 4 s of the load: 100 rows/s, not 400 / 12.
+    expect(text).toMatch(/^total .* 4\.0 +100\s*$/m);
+  });
 
   it('verify on its own ends with its verdict and the archive command', () => {
     const text = renderVerifyText(verification(true));

@@ -31,6 +31,8 @@ describe('parseDsn', () => {
     expect(maskDsn('postgresql://app:s3cret@h:5432/db')).toBe('postgresql://app:***@h:5432/db');
     expect(maskDsn('postgresql://h/db?password=s3cret')).not.toContain('s3cret');
     expect(parseDsn('postgresql://app:s3cret@h/db').display).not.toContain('s3cret');
+    // The client key's passphrase is a secret too.
+    expect(maskDsn('postgresql://h/db?sslmode=require&sslpassword=k3y')).not.toContain('k3y');
   });
 });
 

@@ -1,0 +1,311 @@
+import type pg from 'pg';
+import { ConfigError, MigrateError } from '../../errors.js';
+import {
+  laterRunsOnItsTables,
+  otherRunsWroteTable,
+  readRunChanges,
+  runTargetTables,
+  type RunChangesQuery,
+} from '../../ledger/rollbacks.js';
+import type { RunRow } from '../../ledger/runs.js';
+import type { MappingSet } from '../../mapping/load.js';
+import { withTransaction } from '../../target/transaction.js';
+import { dependenciesFirst } from '../../util/order.js';
+import { qualified, quoteIdent } from '../../util/quote.js';
+
+/**
+ * What rolling back a run would do, table by table, found with SELECTs only.
+ * The dry run reports it; the real rollback checks it before anything changes
+ * and then, per table under the table's lock, plans again with the same
+ * planTable and applies that (src/pipeline/rollback/rollback.ts), so the two
+ * cannot disagree.
+ */
+
+/** What the run did to one target table, as the ledger knows it. */
+export interface TableWork {
+  readonly target: string;
+  readonly keyColumns: readonly string[];
+  readonly done: boolean;
+  readonly created: boolean;
+  /** The `_schema_versions` module of the application store that owns the table, if any. */
+  readonly appModule: string | null;
+}
+
+/** A key of a row the run wrote that someone changed or deleted since, or of one its rows that another table's rows point at. */
+export interface ChangedRow {
+  readonly k: string;
+  readonly deleted: boolean;
+}
+
+/** What rolling back one table does: rows deleted and restored, rows in the way, and whether the table goes. */
+export interface TablePlan {
+  readonly rowsDeleted: number;
+  readonly rowsRestored: number;
+  /** Rows changed since the run: a rollback without --force refuses them. */
+  readonly changed: readonly ChangedRow[];
+  readonly dropped: boolean;
+  /** Why a table the run created stays; null for a table it did not create, or one that goes. */
+  readonly keptBecause: string | null;
+}
+
+/** The tables of a run, children first (the order rollback takes them in), each with its plan; null for a table an earlier rollback finished. */
+export interface RollbackPlan {
+  readonly tables: readonly { readonly work: TableWork; readonly plan: TablePlan | null }[];
+}
+
+/**
+ * Plans the rollback of `run`, in one read-only transaction (one snapshot of
+ * the target and the ledger): refuses if later runs wrote into its tables,
+ * then plans every table not done yet.
+ */
+export async function planRollback(client: pg.Client, run: RunRow, mappings: MappingSet): Promise<RollbackPlan> {
+  return withTransaction(
+    client,
+    async (tx) => {
+      await refuseLaterRuns(tx, run);
+      const schema = run.target_schema;
+      const work = await childrenFirst(tx, schema, await tablesOf(tx, run.run_id, mappings));
+      const tables: { work: TableWork; plan: TablePlan | null }[] = [];
+      // In this snapshot the tables the rollback drops first still stand: the tables after them are planned without them.
+      const gone = new Set<string>();
+      for (const w of work) {
+        const plan = w.done
+          ? null
+          : await planTable(tx, readRunChanges(tx, run.run_id, w.target), run.run_id, schema, w, gone);
+        if (plan?.dropped === true) gone.add(qualified(schema, w.target));
+        tables.push({ work: w, plan });
+      }
+      return { tables };
+    },
+    'ISOLATION LEVEL REPEATABLE READ READ ONLY',
+  );
+}
+
+/**
+ * Plans one table from the sets `q` reads (staged or read in place, src/ledger/rollbacks.ts):
+ * the rows DELETE … USING rb_ins would delete, the rows the restoring UPDATE
+ * would set back, the rows changed since, and whether the table would be empty
+ * after the delete and dropped. `gone`: tables (schema-qualified, quoted) the
+ * rollback drops before this one, which a snapshot taken before still shows.
+ */
+export async function planTable(
+  tx: pg.Client,
+  q: RunChangesQuery,
+  runId: string,
+  schema: string,
+  w: TableWork,
+  gone: ReadonlySet<string> = new Set(),
+): Promise<TablePlan> {
+  const table = qualified(schema, w.target);
+  const refs = (await referencingKeys(tx, schema, w.target)).filter((k) => !gone.has(k.child));
+  const changed = [...(await queryChanged(q, table, w.keyColumns)), ...(await dependentRows(q, schema, w, refs))];
+  const counts = await q<{ deleted: string; restored: string; rows_remain: boolean }>(
+    `SELECT (SELECT count(*) FROM ${table} AS t WHERE EXISTS (SELECT 1 FROM rb_ins AS x WHERE ${keyMatch(w.keyColumns, 'x.k')})) AS deleted,
+            (SELECT count(*) FROM ${table} AS t WHERE EXISTS (SELECT 1 FROM rb_res AS r WHERE ${keyMatch(w.keyColumns, 'r.row_key')})) AS restored,
+            EXISTS (SELECT 1 FROM ${table} AS t WHERE NOT EXISTS (SELECT 1 FROM rb_ins AS x WHERE ${keyMatch(w.keyColumns, 'x.k')})) AS rows_remain`,
+  );
+  const c = counts.rows[0];
+  // A table of key columns only has nothing to set back (restoreChangedRows in rollback.ts).
+  const restorable = (await restorableColumns(tx, table, w.keyColumns)).length > 0;
+  const drop = await dropDecision(tx, runId, schema, w, refs, c?.rows_remain !== true);
+  return {
+    rowsDeleted: Number(c?.deleted ?? 0),
+    rowsRestored: restorable ? Number(c?.restored ?? 0) : 0,
+    changed,
+    ...drop,
+  };
+}
+
+/** The columns the restore sets from the row before the run: every column but the key. */
+export async function restorableColumns(
+  tx: pg.Client,
+  table: string,
+  keyColumns: readonly string[],
+): Promise<string[]> {
+  const r = await tx.query<{ c: string }>(
+    `SELECT attname AS c FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+    [table],
+  );
+  return r.rows.map((x) => x.c).filter((c) => !keyColumns.includes(c));
+}
+
+/** Runs after this one wrote into its tables: their rows sit on top of its rows, so they go first. */
+async function refuseLaterRuns(client: pg.Client, run: RunRow): Promise<void> {
+  const dependents = await laterRunsOnItsTables(client, run);
+  if (dependents.length > 0) {
+    throw new MigrateError(
+      'ROLLBACK_DEPENDENT_RUNS',
+      `later runs wrote into the tables of run ${run.run_id}; roll them back first, newest first: ${dependents.map((d) => `${d.runId} (instance ${d.instance}: ${d.tables.join(', ')})`).join('; ')}`,
+    );
+  }
+}
+
+async function tablesOf(client: pg.Client, runId: string, mappings: MappingSet): Promise<TableWork[]> {
+  return (await runTargetTables(client, runId)).map((x) => {
+    const spec = mappings.bySource.get(x.sourceTable)?.table;
+    if (spec === undefined) {
+      throw new ConfigError(
+        'ROLLBACK_NO_MAPPING',
+        `run ${runId} loaded ${x.target} from ${x.sourceTable}, which the mapping set in use does not map`,
+      );
+    }
+    const keyColumns = spec.key.map((k) => spec.columns.find((c) => c.name === k)?.target ?? k);
+    return {
+      target: x.target,
+      keyColumns,
+      done: x.done,
+      created: x.created,
+      appModule: mappings.bySource.get(x.sourceTable)?.store.appModule ?? null,
+    };
+  });
+}
+
+/** A foreign key of another table referencing a table being rolled back. */
+interface ReferencingKey {
+  readonly name: string;
+  /** The referencing table, schema-qualified and quoted. */
+  readonly child: string;
+  readonly columns: readonly string[];
+  readonly parentColumns: readonly string[];
+  /** pg_constraint.confdeltype: c = cascade, a = no action, r = restrict, n = set null, d = set default. */
+  readonly onDelete: string;
+}
+
+async function referencingKeys(client: pg.Client, schema: string, target: string): Promise<ReferencingKey[]> {
+  const r = await client.query<{
+    name: string;
+    child_schema: string;
+    child: string;
+    columns: string[];
+    parent_columns: string[];
+    on_delete: string;
+  }>(
+    `SELECT k.conname AS name, cn.nspname AS child_schema, c.relname AS child, k.confdeltype::text AS on_delete,
+            ARRAY(SELECT a.attname FROM unnest(k.conkey) WITH ORDINALITY AS x(n, o) JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = x.n ORDER BY x.o)::text[] AS columns,
+            ARRAY(SELECT a.attname FROM unnest(k.confkey) WITH ORDINALITY AS x(n, o) JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = x.n ORDER BY x.o)::text[] AS parent_columns
+       FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace
+      WHERE k.contype = 'f' AND k.confrelid = to_regclass($1) AND k.conrelid <> k.confrelid ORDER BY k.conname`,
+    [qualified(schema, target)],
+  );
+  return r.rows.map((x) => ({
+    name: x.name,
+    child: qualified(x.child_schema, x.child),
+    columns: x.columns,
+    parentColumns: x.parent_columns,
+    onDelete: x.on_delete,
+  }));
+}
+
+/**
+ * Tables referencing others are rolled back first: their rows go before the
+ * rows they point to, and an empty table the run created is dropped before
+ * the table it references.
+ */
+async function childrenFirst(client: pg.Client, schema: string, work: readonly TableWork[]): Promise<TableWork[]> {
+  const children = new Map<string, string[]>();
+  for (const w of work)
+    children.set(
+      w.target,
+      (await referencingKeys(client, schema, w.target)).map((k) => k.child),
+    );
+  return dependenciesFirst(
+    work,
+    (w) => qualified(schema, w.target),
+    (w) => children.get(w.target) ?? [],
+  );
+}
+
+/**
+ * Rows of other tables that point at rows the run inserted and that the tool
+ * did not write (the application's, another run's): deleting the run's rows
+ * would delete them too (ON DELETE CASCADE) or fail. Counted like changed rows.
+ */
+async function dependentRows(
+  q: RunChangesQuery,
+  schema: string,
+  w: TableWork,
+  refs: readonly ReferencingKey[],
+): Promise<ChangedRow[]> {
+  const out: ChangedRow[] = [];
+  for (const fk of refs) {
+    const on = fk.columns
+      .map((c, i) => `c.${quoteIdent(c)} = t.${quoteIdent(fk.parentColumns[i] as string)}`)
+      .join(' AND ');
+    const r = await q<{ k: string }>(
+      `SELECT DISTINCT x.k FROM rb_ins AS x JOIN ${qualified(schema, w.target)} AS t ON ${keyMatch(w.keyColumns, 'x.k')}
+         JOIN ${fk.child} AS c ON ${on}
+        WHERE c.xmin::text NOT IN (SELECT x FROM rb_xid) ORDER BY x.k`,
+    );
+    const how = fk.onDelete === 'c' ? 'ON DELETE CASCADE would delete them' : 'they would stop the delete';
+    for (const row of r.rows)
+      out.push({ k: `${row.k} (referenced by rows of ${fk.child} the run did not write: ${how})`, deleted: false });
+  }
+  return out;
+}
+
+/** SQL true when target row `t` has the ledger key text `keyExpr` (src/util/keys.ts formatKey). */
+export function keyMatch(keyColumns: readonly string[], keyExpr: string): string {
+  if (keyColumns.length === 1) return `t.${quoteIdent(keyColumns[0] as string)}::text = ${keyExpr}`;
+  // A composite key is a JSON array of texts; anything else (a `rowid:` handle) matches no row.
+  const parts = `(CASE WHEN left(${keyExpr}, 1) = '[' THEN ${keyExpr}::jsonb END)`;
+  return keyColumns.map((k, i) => `t.${quoteIdent(k)}::text = (${parts} ->> ${i})`).join(' AND ');
+}
+
+/**
+ * Rows the run wrote (inserted or resolved: rb_ins and rb_res, src/ledger/rollbacks.ts) that
+ * someone changed or deleted since: their xmin is none of the tool's own.
+ */
+async function queryChanged(q: RunChangesQuery, table: string, keyColumns: readonly string[]): Promise<ChangedRow[]> {
+  const r = await q<{ k: string; deleted: boolean }>(
+    `SELECT x.k, t.xmin IS NULL AS deleted
+       FROM (SELECT k FROM rb_ins UNION ALL SELECT row_key FROM rb_res) AS x
+       LEFT JOIN ${table} AS t ON ${keyMatch(keyColumns, 'x.k')}
+      WHERE t.xmin IS NULL OR t.xmin::text NOT IN (SELECT x FROM rb_xid)
+      ORDER BY x.k`,
+  );
+  return r.rows;
+}
+
+/**
+ * A table the run created goes once the delete leaves it empty, unless another
+ * run wrote into it or keepReason says why it stays. Every table the run
+ * created that stays gets its reason.
+ */
+async function dropDecision(
+  tx: pg.Client,
+  runId: string,
+  schema: string,
+  w: TableWork,
+  refs: readonly ReferencingKey[],
+  emptyAfter: boolean,
+): Promise<{ dropped: boolean; keptBecause: string | null }> {
+  if (!w.created) return { dropped: false, keptBecause: null };
+  if (!emptyAfter) return { dropped: false, keptBecause: 'rows the run did not insert remain in it' };
+  if (await otherRunsWroteTable(tx, w.target, runId))
+    return { dropped: false, keptBecause: 'another run, not rolled back, wrote into it' };
+  const keptBecause = await keepReason(tx, schema, w, refs);
+  return { dropped: keptBecause === null, keptBecause };
+}
+
+/**
+ * Why an empty table the run created stays: a table outside the rollback
+ * references it (dropping it would drop that key), or the application's store
+ * has recorded its schema in `_schema_versions` since, and would never create
+ * the table again (it skips its schema once its version is recorded).
+ */
+async function keepReason(
+  client: pg.Client,
+  schema: string,
+  w: TableWork,
+  refs: readonly ReferencingKey[],
+): Promise<string | null> {
+  if (refs.length > 0) return `referenced by ${refs.map((r) => `${r.child} (${r.name})`).join(', ')}`;
+  if (w.appModule === null) return null;
+  const versions = qualified(schema, '_schema_versions');
+  const exists = await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [versions]);
+  if (exists.rows[0]?.ok !== true) return null;
+  const recorded = await client.query(`SELECT 1 FROM ${versions} WHERE module = $1`, [w.appModule]);
+  return recorded.rowCount === 0
+    ? null
+    : `the application recorded module ${w.appModule} in ${versions}: it would not create the table again`;
+}
