@@ -19,6 +19,13 @@ import { resolveServer, type ResolvedServer } from './postgres-server.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+/**
+ * How the tool is started: the build, as `npx aragora-migrate` would; or, with
+ * AM_DEMO_FROM_SOURCE=1 (test/integration/demo.test.ts), the sources through
+ * tsx, so the test runs the code it sits beside even before a rebuild.
+ */
+const FROM_SOURCE = process.env['AM_DEMO_FROM_SOURCE'] === '1';
+const TOOL = FROM_SOURCE ? ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts')] : [CLI];
 /** Where the example instances, reject files and backups go: --out DIR, by default example-data/ (git ignores it). */
 const OUT = resolve(ROOT, outFlag(process.argv.slice(2)) ?? 'example-data');
 const DEMO_DB = 'aragora_migrate_demo';
@@ -49,7 +56,11 @@ function step(
 ): void {
   say(process.stdout.isTTY ? `\n\x1b[1m## ${title}\x1b[0m` : `\n## ${title}`);
   say(`$ aragora-migrate ${args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `"${a}"`)).join(' ')}`);
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const r = spawnSync(process.execPath, [...TOOL, ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   const code = r.status ?? 1;
   say(`→ exit ${code}: ${MEANING[code] ?? 'unexpected'}`);
   if (!expect.includes(code)) {
@@ -74,7 +85,7 @@ async function demoDatabase(server: ResolvedServer): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(CLI)) {
+  if (!FROM_SOURCE && !existsSync(CLI)) {
     say(`${relative(ROOT, CLI)} is missing: run npm ci (or npm run build) first.`);
     process.exit(2);
   }
@@ -141,7 +152,7 @@ async function main(): Promise<void> {
 
 /** The newest run of an instance, as a script would find it: from status's JSON report (docs/json-report.md). */
 function latestRunId(env: NodeJS.ProcessEnv, instance: string): string {
-  const r = spawnSync(process.execPath, [CLI, 'status', '--json', '-'], { cwd: ROOT, env, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [...TOOL, 'status', '--json', '-'], { cwd: ROOT, env, encoding: 'utf8' });
   const report = JSON.parse(r.stdout) as { runs: { runId: string; instance: string; startedAt: string }[] };
   const run = report.runs
     .filter((x) => x.instance === instance)

@@ -11,12 +11,11 @@ import { REPO_ROOT, tempDir } from '../helpers/files.js';
  * theirs or an embedded one.
  */
 describe('npm run demo', () => {
-  // Runs the build, as the README's command does after npm ci (its prepare script builds dist/).
   it('migrates A, verifies, merges B, archives A and rolls B back, every step with the exit code it should have', () => {
     const out = join(tempDir('demo'), 'example-data');
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'demo.ts'), '--out', out], {
       cwd: REPO_ROOT,
-      env: { ...process.env, DATABASE_URL: inject('pgAdminUrl') },
+      env: { ...process.env, DATABASE_URL: inject('pgAdminUrl'), AM_DEMO_FROM_SOURCE: '1' },
       encoding: 'utf8',
       timeout: 180_000,
     });

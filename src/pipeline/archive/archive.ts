@@ -266,10 +266,7 @@ export async function restoreArchivedFiles(
 ): Promise<{ restored: string[]; alreadyInPlace: string[] }> {
   return withRunFilesLock(client, runId, async () => {
     const all = await archiveRows(client, runId);
-    const rows = all
-      .filter((r) => r.restoredAt === null)
-      .sort((a, b) => restoreRank(a) - restoreRank(b) || a.path.localeCompare(b.path));
-    const plan = await planRestore(runId, dataDir, rows);
+    const plan = await planRestore(runId, dataDir, all, false);
     const restored: string[] = [];
     const alreadyInPlace: string[] = [];
     for (const p of plan) {
@@ -284,6 +281,24 @@ export async function restoreArchivedFiles(
   });
 }
 
+/**
+ * The archived files a rollback would move back, read only (rollback --dry-run):
+ * the same checks restoreArchivedFiles makes before it moves a file, in its
+ * order, so a file it would refuse (missing, or another in its place) throws
+ * the same error here; nothing is moved, removed or recorded.
+ */
+export async function previewRestore(
+  client: pg.Client,
+  runId: string,
+  dataDir: string,
+): Promise<{ restored: string[]; alreadyInPlace: string[] }> {
+  const plan = await planRestore(runId, dataDir, await archiveRows(client, runId), true);
+  return {
+    restored: plan.filter((p) => !p.inPlace).map((p) => p.row.path),
+    alreadyInPlace: plan.filter((p) => p.inPlace).map((p) => p.row.path),
+  };
+}
+
 /** One archived file to put back: from `backup` to `original`, unless it is already there (`inPlace`, same sha256). */
 interface RestoreItem {
   readonly row: ArchiveRow;
@@ -292,19 +307,32 @@ interface RestoreItem {
   readonly inPlace: boolean;
 }
 
-/** Every file is checked before any moves, so a missing or conflicting one stops the whole restore. */
-async function planRestore(runId: string, dataDir: string, rows: readonly ArchiveRow[]): Promise<RestoreItem[]> {
+/**
+ * Every file's fate decided before one moves: the archived files not restored
+ * yet, a -wal or -shm before its .db. A `preview` leaves the disk alone (no
+ * leftover partial copy removed) and says what would happen.
+ */
+async function planRestore(
+  runId: string,
+  dataDir: string,
+  all: readonly ArchiveRow[],
+  preview: boolean,
+): Promise<RestoreItem[]> {
+  const rows = all
+    .filter((r) => r.restoredAt === null)
+    .sort((a, b) => restoreRank(a) - restoreRank(b) || a.path.localeCompare(b.path));
+  const outcome = preview ? 'a rollback would move nothing back' : 'nothing was moved back';
   const plan: RestoreItem[] = [];
   for (const row of rows) {
     refuseUnsafeRelative(row.path);
     const original = join(dataDir, row.path);
     const backup = join(row.backupDir, row.path);
-    rmSync(partialPathFor(original), { force: true });
+    if (!preview) rmSync(partialPathFor(original), { force: true });
     if (existsSync(original)) {
       if ((await sha256File(original)) !== row.sha256) {
         throw new MigrateError(
           'ROLLBACK_ARCHIVE_CONFLICT',
-          `${original} exists and is not the file archived from there (sha256 differs); nothing was moved back`,
+          `${original} exists and is not the file archived from there (sha256 differs); ${outcome}`,
           { file: row.path },
         );
       }
@@ -314,7 +342,7 @@ async function planRestore(runId: string, dataDir: string, rows: readonly Archiv
     } else {
       throw new MigrateError(
         'ROLLBACK_ARCHIVE_MISSING',
-        `archived file ${row.path} of run ${runId} is neither in ${row.backupDir} nor in ${dataDir}; nothing was moved back`,
+        `archived file ${row.path} of run ${runId} is neither in ${row.backupDir} nor in ${dataDir}; ${outcome}`,
         { file: row.path },
       );
     }

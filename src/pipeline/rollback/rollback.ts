@@ -6,7 +6,7 @@ import { runById, setRunState, type RunRow } from '../../ledger/runs.js';
 import { ledgerExists } from '../../ledger/schema.js';
 import type { MappingSet } from '../../mapping/load.js';
 import { qualified, quoteIdent, quoteLiteral } from '../../util/quote.js';
-import { restoreArchivedFiles } from '../archive/archive.js';
+import { previewRestore, restoreArchivedFiles } from '../archive/archive.js';
 import { connectTarget } from '../../target/connect.js';
 import { withRunLock, withTransaction } from '../../target/transaction.js';
 import type { RollbackReport, RollbackTable } from '../../report/rollback-report.js';
@@ -18,7 +18,6 @@ import {
   type RollbackPlan,
   type TableWork,
 } from './rollback-plan.js';
-import { previewRestore } from './restore-preview.js';
 
 export interface RollbackOptions {
   readonly config: ResolvedConfig;
