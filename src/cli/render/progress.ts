@@ -148,8 +148,11 @@ export function progressReporter(opts: ProgressOptions): Reporter & { stop(): vo
   let last = 0;
   let stopped = false;
 
+  // Up over the frame, erase it line by line, and back up: line erases (EL), not an
+  // erase-below (ED), which some terminals (tmux) turn into scrollback when the
+  // frame starts at the top of the screen.
   const clear = (): void => {
-    if (drawn > 0) stream.write(`\x1b[${drawn}A\r\x1b[J`);
+    if (drawn > 0) stream.write(`\x1b[${drawn}A\r${'\x1b[2K\n'.repeat(drawn)}\x1b[${drawn}A`);
     drawn = 0;
   };
   const draw = (force: boolean): void => {
