@@ -131,6 +131,10 @@ export const ERROR_CODES = {
   },
   TARGET_QUERY_FAILED: { exit: EXIT.INTERNAL, hint: 'The server refused a query the tool needs; see the message.' },
   PLAN_BLOCKED: { exit: EXIT.REFUSED, hint: 'Resolve the blocking findings listed above, then plan again.' },
+  MIGRATE_TOO_MANY_REJECTS: {
+    exit: EXIT.REFUSED,
+    hint: 'Nothing was loaded. Run aragora-migrate plan to see why each row is rejected, with example keys; fix those rows in SQLite, or raise --max-rejects (or leave it out) to load the rest and write the rejected rows to reject files.',
+  },
   OUTPUT_UNWRITABLE: { exit: EXIT.USAGE, hint: 'Choose a path in a folder that exists and is writable.' },
   ARCHIVE_NO_RUN: {
     exit: EXIT.USAGE,

@@ -1,17 +1,25 @@
 import { CommanderError } from 'commander';
 import { ConfigError, connectionLost, EXIT, isMigrateError } from '../index.js';
+import { terminalWidth, wrapHanging } from './render/format.js';
 
 /**
  * The one place errors become text and an exit code. A MigrateError is
  * expected: message and hint, no stack. Anything else is a bug: the stack and
- * a request to report it.
+ * a request to report it. On a terminal (`width`, from the stream by default)
+ * the message and the hint wrap at its width under their own start; in a pipe
+ * or a log each stays on one line, whole for grep.
  */
-export function reportError(caught: unknown, verbose: boolean, stderr: NodeJS.WritableStream = process.stderr): number {
+export function reportError(
+  caught: unknown,
+  verbose: boolean,
+  stderr: NodeJS.WritableStream = process.stderr,
+  width: number | undefined = terminalWidth(stderr as { isTTY?: boolean; columns?: number }),
+): number {
   if (caught instanceof CommanderError && caught.exitCode === 0) return EXIT.OK;
   const err = usageError(caught) ?? connectionLost(caught) ?? caught;
   if (isMigrateError(err)) {
-    stderr.write(`error ${err.code}: ${err.message}\n`);
-    stderr.write(`hint: ${err.hint}\n`);
+    stderr.write(`${wrapped(`error ${err.code}: `, err.message, width)}\n`);
+    stderr.write(`${wrapped('hint: ', err.hint, width)}\n`);
     if (verbose && err.stack !== undefined) stderr.write(`${err.stack}\n`);
     return err.exitCode;
   }
@@ -30,4 +38,21 @@ export function reportError(caught: unknown, verbose: boolean, stderr: NodeJS.Wr
 function usageError(caught: unknown): ConfigError | null {
   if (!(caught instanceof CommanderError)) return null;
   return new ConfigError('CONFIG_INVALID', caught.message.replace(/^error: /, ''), { cause: caught });
+}
+
+/**
+ * `prefix` and `text`, wrapped at `width`: the first line's continuations
+ * under the text after the prefix (or two blanks in, when the prefix takes
+ * half the width), a line of its own in the text (a listed file) under itself.
+ */
+function wrapped(prefix: string, text: string, width: number | undefined): string {
+  const indent = width !== undefined && prefix.length > width / 2 ? 2 : prefix.length;
+  return text
+    .split('\n')
+    .map((line, i) =>
+      i === 0
+        ? wrapHanging(`${prefix}${line}`, width, indent)
+        : wrapHanging(line, width, (/^ */.exec(line)?.[0].length ?? 0) + 2),
+    )
+    .join('\n');
 }

@@ -100,3 +100,11 @@ export function positiveInt(value: string): number {
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
   return n;
 }
+
+/** commander's parser for --max-rejects: 0 (no reject at all) and up. */
+export function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError('expected a whole number of at least 0');
+  return n;
+}

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { ledgerTableExists } from './schema.js';
 
 /**
  * One source table of a run, as aragora_migrate.run_tables (and every per-table
@@ -86,13 +87,24 @@ export interface RunTableCounts extends Pick<
   | 'rows_repaired'
 > {
   readonly run_id: string;
+  /**
+   * A rollback of the run finished its target table (aragora_migrate.rollbacks):
+   * run_tables keeps the state the load left, so this is how a rolled-back
+   * table is told apart, a partly rolled-back run's tables one by one.
+   */
+  readonly rolled_back: boolean;
 }
 
 /** The source tables of these runs with their counters, by target table. */
 export async function runTableCounts(client: pg.Client, runIds: readonly string[]): Promise<RunTableCounts[]> {
+  // A ledger older than the rollbacks table (rollbacks.ts) has no rolled-back table to tell.
+  const rolledBack = (await ledgerTableExists(client, 'rollbacks'))
+    ? 'EXISTS (SELECT 1 FROM aragora_migrate.rollbacks b WHERE b.run_id = t.run_id AND b.target_table = t.target_table)'
+    : 'false';
   const r = await client.query<RunTableCounts>(
-    `SELECT run_id, source_file, source_table, target_table, state, rows_source, rows_read, rows_loaded, rows_rejected, rows_merged, rows_repaired
-       FROM aragora_migrate.run_tables WHERE run_id = ANY($1) ORDER BY target_table, source_file, source_table`,
+    `SELECT t.run_id, t.source_file, t.source_table, t.target_table, t.state, t.rows_source, t.rows_read, t.rows_loaded,
+            t.rows_rejected, t.rows_merged, t.rows_repaired, ${rolledBack} AS rolled_back
+       FROM aragora_migrate.run_tables t WHERE t.run_id = ANY($1) ORDER BY t.target_table, t.source_file, t.source_table`,
     [runIds],
   );
   return r.rows;

@@ -1,9 +1,16 @@
 import type { RunState } from '../ledger/runs.js';
 import type { EXIT } from '../errors.js';
+/** A table's state in status: what its load reached, or rolled back since. */
+export type TableState = 'pending' | 'loading' | 'loaded' | 'failed' | 'rolled-back';
+
 export interface TableStatus {
   readonly source: { readonly file: string; readonly table: string };
   readonly target: string;
-  readonly state: string;
+  /**
+   * The load's state (`pending`, `loading`, `loaded`, `failed`), or
+   * `rolled-back` once a rollback of the run finished the target table.
+   */
+  readonly state: TableState;
   readonly rowsSource: number;
   readonly rowsRead: number;
   readonly rowsLoaded: number;

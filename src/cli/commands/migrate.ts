@@ -2,10 +2,19 @@ import { Command } from 'commander';
 import { resolve as resolvePath } from 'node:path';
 import { assertDataDir, ConfigError, dataDirOrigin, DEFAULTS, runMigration, type MigrateReport } from '../../index.js';
 import { EXIT_CODE_HELP, type Done } from '../exit-codes.js';
-import { checkOutputPath, toJson, writeOutput } from '../output.js';
+import { terminalWidth } from '../render/format.js';
+import { checkOutputs, reportOnStdout, writeReports } from '../output.js';
+import { renderMigrateMarkdown } from '../render/migrate-markdown.js';
 import { renderMigrateText } from '../render/migrate-text.js';
 import { progressReporter } from '../render/progress.js';
-import { addLoadFlags, addSourceTargetFlags, positiveInt, resolve, type SourceTargetFlags } from '../shared-flags.js';
+import {
+  addLoadFlags,
+  addSourceTargetFlags,
+  positiveInt,
+  wholeNumber,
+  resolve,
+  type SourceTargetFlags,
+} from '../shared-flags.js';
 
 interface MigrateFlags extends SourceTargetFlags {
   jobs: number;
@@ -14,7 +23,9 @@ interface MigrateFlags extends SourceTargetFlags {
   rejectDir: string;
   verify: boolean;
   maxKeys: number;
+  maxRejects?: number;
   json?: string;
+  markdown?: string;
   quiet?: boolean;
 }
 
@@ -34,7 +45,13 @@ export function migrateCommand(done: Done): Command {
     .option('--reject-dir <dir>', 'where reject files go, one folder per run', DEFAULTS.rejectDir)
     .option('--no-verify', 'skip the verification at the end (run verify later)')
     .option('--max-keys <n>', 'differing keys listed per table by the verification', positiveInt, DEFAULTS.maxKeys)
+    .option(
+      '--max-rejects <n>',
+      'refuse before loading when plan counts more than N rejected rows (profiles every table first)',
+      wholeNumber,
+    )
     .option('--json <file>', 'write the run report as JSON to a file, or - for stdout')
+    .option('--markdown <file>', 'write the run report as Markdown (for a change ticket) to a file, or - for stdout')
     .option('-q, --quiet', 'no progress on stderr', false);
   addLoadFlags(addSourceTargetFlags(cmd));
   cmd.addHelpText(
@@ -51,7 +68,7 @@ async function migrate(flags: MigrateFlags): Promise<MigrateReport> {
   const { config, mappings } = resolve(flags);
   assertDataDir(config.dataDir, dataDirOrigin(config));
   if (config.target === null) throw new ConfigError('CONFIG_DSN_MISSING', 'migrate needs the target PostgreSQL');
-  checkOutputPath(flags.json);
+  checkOutputs(flags);
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -69,7 +86,7 @@ async function migrate(flags: MigrateFlags): Promise<MigrateReport> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const progress = progressReporter({ quiet: flags.quiet === true || flags.json === '-', verb: 'loading' });
+  const progress = progressReporter({ quiet: flags.quiet === true || reportOnStdout(flags), verb: 'loading' });
   try {
     const report = await runMigration({
       config,
@@ -83,12 +100,13 @@ async function migrate(flags: MigrateFlags): Promise<MigrateReport> {
       rejectDir: resolvePath(flags.rejectDir),
       verify: flags.verify,
       maxKeys: flags.maxKeys,
+      maxRejects: flags.maxRejects,
     });
     progress.stop();
-    if (flags.json !== undefined) writeOutput(flags.json, toJson(report));
-    if (flags.json !== '-') {
-      process.stdout.write(renderMigrateText(report));
-    }
+    writeReports(flags, report, {
+      markdown: () => renderMigrateMarkdown(report),
+      text: () => renderMigrateText(report, { width: terminalWidth(process.stdout) }),
+    });
     return report;
   } finally {
     progress.stop();

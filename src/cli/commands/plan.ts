@@ -1,8 +1,9 @@
 import { Command } from 'commander';
 import { assertDataDir, dataDirOrigin, runPlan, type PlanReport } from '../../index.js';
 import { EXIT_CODE_HELP, type Done } from '../exit-codes.js';
-import { checkOutputPath, toJson, writeOutput } from '../output.js';
+import { checkOutputs, reportOnStdout, writeReports } from '../output.js';
 import { renderPlanMarkdown, renderPlanText } from '../render/plan-text.js';
+import { terminalWidth } from '../render/format.js';
 import { progressReporter } from '../render/progress.js';
 import { addLoadFlags, addSourceTargetFlags, resolve, type SourceTargetFlags } from '../shared-flags.js';
 
@@ -38,17 +39,19 @@ export function planCommand(done: Done): Command {
 export async function planOrDiscover(flags: PlanFlags, inventoryOnly: boolean): Promise<PlanReport> {
   const { config, mappings } = resolve(flags);
   assertDataDir(config.dataDir, dataDirOrigin(config));
-  checkOutputPath(flags.json);
-  checkOutputPath(flags.markdown);
-  const progress = progressReporter({ quiet: flags.quiet === true || flags.json === '-', verb: 'profiling' });
+  checkOutputs(flags);
+  const progress = progressReporter({ quiet: flags.quiet === true || reportOnStdout(flags), verb: 'profiling' });
   let report;
   try {
     report = await runPlan({ config, mappings, reporter: progress, inventoryOnly });
   } finally {
     progress.stop();
   }
-  if (flags.json !== undefined) writeOutput(flags.json, toJson(report));
-  if (flags.markdown !== undefined) writeOutput(flags.markdown, renderPlanMarkdown(report));
-  if (flags.json !== '-') process.stdout.write(renderPlanText(report));
+  const done = report;
+  writeReports(flags, report, {
+    markdown: () => renderPlanMarkdown(done),
+    // Fitted to the terminal when stdout is one; a pipe or a file gets every line whole.
+    text: () => renderPlanText(done, { width: terminalWidth(process.stdout) }),
+  });
   return report;
 }

@@ -10,7 +10,8 @@ import {
 } from '../../index.js';
 import { canAsk, confirm } from '../confirm.js';
 import { EXIT_CODE_HELP, type Done } from '../exit-codes.js';
-import { checkOutputPath, toJson, writeOutput } from '../output.js';
+import { checkOutputs, reportOnStdout, writeReports } from '../output.js';
+import { renderRollbackMarkdown } from '../render/rollback-markdown.js';
 import { renderRollbackPlan, renderRollbackText } from '../render/rollback-text.js';
 import { addEnvFileFlag, positiveInt, resolve } from '../shared-flags.js';
 
@@ -23,6 +24,7 @@ interface RollbackFlags {
   lockTimeout: number;
   maxKeys: number;
   json?: string;
+  markdown?: string;
   dryRun: boolean;
   yes: boolean;
 }
@@ -60,14 +62,15 @@ export function rollbackCommand(done: Done): Command {
     .addOption(
       new Option('--yes', 'do not ask for confirmation on a terminal (scripts never get the question)').default(false),
     )
-    .option('--json <file>', 'write the report as JSON to a file, or - for stdout');
+    .option('--json <file>', 'write the report as JSON to a file, or - for stdout')
+    .option('--markdown <file>', 'write the report as Markdown (for a change ticket) to a file, or - for stdout');
   addEnvFileFlag(cmd);
   cmd.addHelpText(
     'after',
     `${EXIT_CODE_HELP}\nExample:\n  $ aragora-migrate rollback --run 20261128T101500Z-web-1-k3j9x2 --database-url "$ARAGORA_POSTGRES_DSN"\n`,
   );
   cmd.action(async (flags: RollbackFlags) => {
-    checkOutputPath(flags.json);
+    checkOutputs(flags);
     // The run names its data dir, schema and instance: only the DSN and mappings are needed.
     const { config, mappings } = resolve({
       ...(flags.databaseUrl !== undefined ? { databaseUrl: flags.databaseUrl } : {}),
@@ -85,11 +88,14 @@ export function rollbackCommand(done: Done): Command {
       maxKeys: flags.maxKeys,
       dryRun: flags.dryRun,
     };
-    // Someone at a terminal sees what would go before it goes; scripts (no TTY), --yes and --json - are not asked.
-    if (!flags.dryRun && !flags.yes && flags.json !== '-' && canAsk()) await confirmRollback(opts);
+    // Someone at a terminal sees what would go before it goes; scripts (no TTY), --yes and a report on stdout are not asked.
+    if (!flags.dryRun && !flags.yes && !reportOnStdout(flags) && canAsk()) await confirmRollback(opts);
     const report = await runRollback(opts);
-    if (flags.json !== undefined) writeOutput(flags.json, toJson(report));
-    if (flags.json !== '-') process.stdout.write(renderRollbackText(report));
+    const target = config.target.display;
+    writeReports(flags, report, {
+      markdown: () => renderRollbackMarkdown(report, target),
+      text: () => renderRollbackText(report),
+    });
     // A refusal is a report (the keys are in it) and, like every refusal, a code and a hint.
     if (report.exitCode !== 0) {
       const hint = ERROR_CODES.ROLLBACK_ROWS_CHANGED.hint;

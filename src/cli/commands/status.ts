@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { ConfigError, loadConfig, runStatus } from '../../index.js';
 import { EXIT_CODE_HELP, type Done } from '../exit-codes.js';
 import { checkOutputPath, toJson, writeOutput } from '../output.js';
-import { renderStatusText } from '../render/status-text.js';
+import { renderStatusBrief, renderStatusText } from '../render/status-text.js';
 import { addEnvFileFlag } from '../shared-flags.js';
 
 interface StatusFlags {
@@ -11,6 +11,7 @@ interface StatusFlags {
   envFile?: string[];
   schema?: string;
   json?: string;
+  brief: boolean;
 }
 
 export function statusCommand(done: Done): Command {
@@ -24,7 +25,8 @@ export function statusCommand(done: Done): Command {
       'target PostgreSQL (default: $ARAGORA_POSTGRES_DSN, then $DATABASE_URL); sslmode as in libpq',
     )
     .option('--schema <name>', 'only runs into this target schema (default: every schema)')
-    .option('--json <file>', 'write the report as JSON to a file, or - for stdout');
+    .option('--json <file>', 'write the report as JSON to a file, or - for stdout')
+    .option('--brief', 'one line per run (run, instance, state, start, rows, flags) instead of its tables', false);
   addEnvFileFlag(cmd);
   cmd.addHelpText(
     'after',
@@ -45,7 +47,8 @@ export function statusCommand(done: Done): Command {
       ...(flags.schema !== undefined ? { schema: flags.schema } : {}),
     });
     if (flags.json !== undefined) writeOutput(flags.json, toJson(report));
-    if (flags.json !== '-') process.stdout.write(renderStatusText(report, flags.run !== undefined));
+    if (flags.json !== '-')
+      process.stdout.write(flags.brief ? renderStatusBrief(report) : renderStatusText(report, flags.run !== undefined));
     done(report);
   });
   return cmd;

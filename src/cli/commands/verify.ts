@@ -1,8 +1,10 @@
 import { Command } from 'commander';
 import { DEFAULTS, runVerify } from '../../index.js';
 import { EXIT_CODE_HELP, type Done } from '../exit-codes.js';
-import { checkOutputPath, toJson, writeOutput } from '../output.js';
+import { terminalWidth } from '../render/format.js';
+import { checkOutputs, reportOnStdout, writeReports } from '../output.js';
 import { progressReporter } from '../render/progress.js';
+import { renderVerifyMarkdown } from '../render/verify-markdown.js';
 import { renderVerifyText } from '../render/verify-text.js';
 import { addSourceTargetFlags, positiveInt, resolve, type SourceTargetFlags } from '../shared-flags.js';
 
@@ -10,6 +12,7 @@ interface VerifyFlags extends SourceTargetFlags {
   run?: string;
   maxKeys: number;
   json?: string;
+  markdown?: string;
   quiet?: boolean;
 }
 
@@ -21,6 +24,7 @@ export function verifyCommand(done: Done): Command {
     .option('--run <id>', 'the run to verify (default: this instance’s latest run from this data dir)')
     .option('--max-keys <n>', 'differing keys listed per table', positiveInt, DEFAULTS.maxKeys)
     .option('--json <file>', 'write the report as JSON to a file, or - for stdout')
+    .option('--markdown <file>', 'write the report as Markdown (for a change ticket) to a file, or - for stdout')
     .option('-q, --quiet', 'no progress on stderr', false);
   addSourceTargetFlags(cmd);
   cmd.addHelpText(
@@ -29,8 +33,8 @@ export function verifyCommand(done: Done): Command {
   );
   cmd.action(async (flags: VerifyFlags) => {
     const { config, mappings } = resolve(flags);
-    checkOutputPath(flags.json);
-    const progress = progressReporter({ quiet: flags.quiet === true || flags.json === '-', verb: 'verifying' });
+    checkOutputs(flags);
+    const progress = progressReporter({ quiet: flags.quiet === true || reportOnStdout(flags), verb: 'verifying' });
     try {
       const report = await runVerify({
         config,
@@ -40,8 +44,10 @@ export function verifyCommand(done: Done): Command {
         ...(flags.run !== undefined ? { runId: flags.run } : {}),
       });
       progress.stop();
-      if (flags.json !== undefined) writeOutput(flags.json, toJson(report));
-      if (flags.json !== '-') process.stdout.write(renderVerifyText(report));
+      writeReports(flags, report, {
+        markdown: () => renderVerifyMarkdown(report, config.target?.display ?? '-'),
+        text: () => renderVerifyText(report, { width: terminalWidth(process.stdout) }),
+      });
       done(report);
     } finally {
       progress.stop();

@@ -4,7 +4,8 @@ import { migrateVerdict } from './verdict.js';
 import { verifyBody } from './verify-text.js';
 
 /** The end-of-run summary, in the spirit of pgloader's: one line per table, then totals. */
-export function renderMigrateText(report: MigrateReport): string {
+/** `width`: a terminal's, to fit the tables to (src/cli/render/format.ts textTable); none in a pipe. */
+export function renderMigrateText(report: MigrateReport, opts: { readonly width?: number | undefined } = {}): string {
   const out: string[] = [];
   out.push(
     `aragora-migrate migrate: run ${report.runId}, instance ${report.instance}${report.resumed ? ' (resumed)' : ''}`,
@@ -39,6 +40,7 @@ export function renderMigrateText(report: MigrateReport): string {
       ['table', 'target', 'read', 'loaded', 'rejected', 'merged', 'repaired', 'MB', 'seconds', 'rows/s', 'state'],
       rows,
       new Set([2, 3, 4, 5, 6, 7, 8, 9]),
+      opts.width,
     ),
   );
   if (report.phases.length > 0)
@@ -54,7 +56,7 @@ export function renderMigrateText(report: MigrateReport): string {
   if (report.rejectFiles.length > 0) out.push('', 'Reject files', ...report.rejectFiles.map((f) => `  ${f}`));
   out.push('', `${report.message} (${formatBytes(sum((t) => t.bytes))} in ${report.seconds.toFixed(1)} s)`);
   if (report.verification !== undefined && report.verification !== null)
-    out.push('', ...verifyBody(report.verification));
+    out.push('', ...verifyBody(report.verification, opts.width));
   out.push('', ...migrateVerdict(report));
   return `${out.join('\n')}\n`;
 }

@@ -71,7 +71,7 @@ function planLines(report: RollbackReport): string[] {
   return out;
 }
 
-function stateOf(report: RollbackReport, t: RollbackTable): string {
+export function stateOf(report: RollbackReport, t: RollbackTable): string {
   if (t.alreadyDone) return 'done earlier';
   if (t.dropped) return 'dropped (created by the run)';
   if (report.state === 'refused') return t.changed > 0 ? 'REFUSED' : 'untouched';
@@ -79,14 +79,14 @@ function stateOf(report: RollbackReport, t: RollbackTable): string {
 }
 
 /** Whether the dry run would drop the table, or why not (the reason of a kept table is listed below the table). */
-function wouldDrop(t: RollbackTable): string {
+export function wouldDrop(t: RollbackTable): string {
   if (t.alreadyDone) return 'done earlier';
   if (t.dropped) return 'yes (created by the run)';
   if (t.keptBecause !== null) return 'no: kept, see below';
   return 'no: existed before the run';
 }
 
-function changedTitle(report: RollbackReport): string {
+export function changedTitle(report: RollbackReport): string {
   if (report.state === 'dry-run')
     return report.forced
       ? 'Changed since the run (would be rolled back anyway: --force)'

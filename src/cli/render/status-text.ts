@@ -16,6 +16,32 @@ export function renderStatusText(report: StatusReport, detail: boolean): string 
   return `${out.join('\n')}\n`;
 }
 
+/**
+ * `status --brief`: under the target, a header and then one line per run (newest
+ * first): run id, instance, state, start, rows loaded, rejected and merged over
+ * its tables, and whether it is verified, archived or rolled back.
+ */
+export function renderStatusBrief(report: StatusReport): string {
+  const out: string[] = [`aragora-migrate status: ${report.target}`];
+  if (report.runs.length === 0) return `${[...out, '', report.message].join('\n')}\n`;
+  const sum = (run: RunStatus, f: (t: RunStatus['tables'][number]) => number): string =>
+    formatCount(run.tables.reduce((n, t) => n + f(t), 0));
+  const rows = report.runs.map((run) => [
+    run.runId,
+    run.instance,
+    run.state,
+    when(run.startedAt),
+    sum(run, (t) => t.rowsLoaded),
+    sum(run, (t) => t.rowsRejected),
+    sum(run, (t) => t.rowsMerged),
+    flags(run),
+  ]);
+  out.push(
+    textTable(['run', 'instance', 'state', 'started', 'loaded', 'rejected', 'merged', ''], rows, new Set([4, 5, 6])),
+  );
+  return `${out.join('\n')}\n`;
+}
+
 /** `2026-11-28T04:50:01.123Z` → `2026-11-28 04:50:01Z`. */
 function when(iso: string | null): string {
   return iso === null ? '-' : iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');

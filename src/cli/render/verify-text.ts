@@ -3,12 +3,12 @@ import { formatCount, textTable } from './format.js';
 import { verifyVerdict } from './verdict.js';
 
 /** Per target table: rows on each side, digest match, and the keys that differ; then the verdict. */
-export function renderVerifyText(report: VerifyReport): string {
-  return `${[...verifyBody(report), '', ...verifyVerdict(report)].join('\n')}\n`;
+export function renderVerifyText(report: VerifyReport, opts: { readonly width?: number | undefined } = {}): string {
+  return `${[...verifyBody(report, opts.width), '', ...verifyVerdict(report)].join('\n')}\n`;
 }
 
 /** The verification's table and differences, without an ending (migrate prints its own verdict after it). */
-export function verifyBody(report: VerifyReport): string[] {
+export function verifyBody(report: VerifyReport, width?: number): string[] {
   const out: string[] = [];
   out.push(`aragora-migrate verify: run ${report.runId}, instance ${report.instance}`);
   if (report.changedFiles.length > 0)
@@ -42,6 +42,7 @@ export function verifyBody(report: VerifyReport): string[] {
       ],
       rows,
       new Set([1, 2, 4, 5, 6, 7, 8, 9]),
+      width,
     ),
   );
   const listed = report.tables.filter((t) => t.mismatches.length > 0);

@@ -44,6 +44,7 @@ import { resolveRun, type RunDecision } from './resolve-run.js';
 import { finishTargets, judgeTargets, prepareTargets } from './target-tables.js';
 import { loadTables, type LoadOutcome } from './load-tables.js';
 import { PhaseClock } from '../shared/phase-clock.js';
+import { checkRejectBudget } from './reject-budget.js';
 
 export interface MigrateOptions {
   readonly config: ResolvedConfig;
@@ -58,6 +59,8 @@ export interface MigrateOptions {
   /** Verify every table once loaded (the default); `--no-verify` skips it. */
   readonly verify: boolean;
   readonly maxKeys: number;
+  /** `--max-rejects N`: refuse before the run is created when plan's converters would reject more than N rows (src/pipeline/migrate/reject-budget.ts). */
+  readonly maxRejects?: number;
 }
 
 /** What the phases of one migration share. */
@@ -117,7 +120,8 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
 
 /**
  * The run, under the migration lock: which run this is, the source files and
- * the target tables judged before anything is written, then the load (parents
+ * the target tables judged (and with --max-rejects the rejects counted) before
+ * anything is written, then the load (parents
  * first), the foreign keys, and the run's end (reject files, verification, report).
  */
 async function migrateLocked(m: Migration): Promise<MigrateReport> {
@@ -133,6 +137,15 @@ async function migrateLocked(m: Migration): Promise<MigrateReport> {
   const judged = await clock.time('target tables', () =>
     judgeTargets(control, config.schema, byTarget, config.widenColumns),
   );
+  if (opts.maxRejects !== undefined)
+    await checkRejectBudget({
+      tasks,
+      judged,
+      sourceTimezone: config.sourceTimezone,
+      maxRejects: opts.maxRejects,
+      reporter: opts.reporter,
+      signal: opts.signal,
+    });
   const runId = decision.kind === 'resume' ? decision.run.run_id : await startRun(m, hashes, tasks);
   return await failRunOnError(m, runId, async () => {
     await setRunState(control, runId, 'running', null);

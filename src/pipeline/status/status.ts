@@ -95,7 +95,8 @@ async function readRuns(client: pg.Client, opts: StatusOptions): Promise<RunStat
         .map((t) => ({
           source: { file: t.source_file, table: t.source_table },
           target: t.target_table,
-          state: t.state,
+          // run_tables keeps the load's state; a rollback records each table it finished (ledger/rollbacks.ts).
+          state: t.rolled_back || r.state === 'rolled-back' ? 'rolled-back' : t.state,
           rowsSource: Number(t.rows_source),
           rowsRead: Number(t.rows_read),
           rowsLoaded: Number(t.rows_loaded),

@@ -111,6 +111,32 @@ describe('status', () => {
     expect(bad.stderr).toMatch(/error STATUS_NO_RUN: no run no-such-run/);
   });
 
+  it('--brief prints one line per run: run id, instance, state, start, rows loaded/rejected/merged, flags', async () => {
+    const res = status(db.url, ['--brief']);
+    expect(res.code, res.stderr).toBe(0);
+    const lines = res.stdout.trimEnd().split('\n');
+    // The target, the header and its dashes, then the two runs newest first: no table lines.
+    expect(lines).toHaveLength(5);
+    expect(lines[1]).toMatch(/^run +instance +state +started +loaded +rejected +merged$/);
+    const json = JSON.parse(status(db.url, ['--json', '-']).stdout) as StatusReport;
+    const sums = (id: string): string[] => {
+      const tables = json.runs.find((r) => r.runId === id)?.tables ?? [];
+      return [
+        tables.reduce((n, t) => n + t.rowsLoaded, 0),
+        tables.reduce((n, t) => n + t.rowsRejected, 0),
+        tables.reduce((n, t) => n + t.rowsMerged, 0),
+      ].map((n) => n.toLocaleString('en-US'));
+    };
+    expect(lines[3]).toMatch(
+      new RegExp(
+        `^${runB} +test-b +loaded +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ +${sums(runB).join(' +')} +not verified$`,
+      ),
+    );
+    expect(lines[4]).toMatch(
+      new RegExp(`^${runA} +test-a +verified +\\S+ \\S+ +${sums(runA).join(' +')} +verified, archived$`),
+    );
+  });
+
   it('shows a rolled-back run as such, and filters by --schema', async () => {
     await withPg(db.url, (c) =>
       c.query("UPDATE aragora_migrate.runs SET state = 'rolled-back' WHERE run_id = $1", [runB]),
@@ -121,6 +147,28 @@ describe('status', () => {
     expect((JSON.parse(status(db.url, ['--json', '-', '--schema', 'elsewhere']).stdout) as StatusReport).runs).toEqual(
       [],
     );
+  });
+
+  it("shows a rolled-back run's tables as rolled back, and a table a stopped rollback finished while the others stay loaded", async () => {
+    // runB is rolled back (above): every one of its tables is.
+    const json = JSON.parse(status(db.url, ['--json', '-', '--run', runB]).stdout) as StatusReport;
+    expect(new Set(json.runs[0]?.tables.map((t) => t.state))).toEqual(new Set(['rolled-back']));
+    expect(status(db.url, ['--run', runB]).stdout).toMatch(/^ {4}\S+ +\S+ \S+( +[\d,]+){6} +rolled-back$/m);
+    // A rollback of runA stopped after one table: the ledger's rollbacks row says which (ledger/rollbacks.ts).
+    const tableA =
+      (JSON.parse(status(db.url, ['--json', '-', '--run', runA]).stdout) as StatusReport).runs[0]?.tables ?? [];
+    const target = tableA[0]?.target ?? '';
+    expect(target).not.toBe('');
+    await withPg(db.url, (c) =>
+      c.query(
+        'INSERT INTO aragora_migrate.rollbacks (run_id, target_table, rows_deleted, rows_restored) VALUES ($1, $2, 0, 0)',
+        [runA, target],
+      ),
+    );
+    const after = (JSON.parse(status(db.url, ['--json', '-', '--run', runA]).stdout) as StatusReport).runs[0];
+    expect(after?.rolledBack).toBe(false);
+    for (const t of after?.tables ?? []) expect(t.state, t.target).toBe(t.target === target ? 'rolled-back' : 'loaded');
+    expect(status(db.url, ['--run', runA]).stdout).toMatch(new RegExp(`^ {4}${target} +.* rolled-back$`, 'm'));
   });
 
   it('never prints the password of the DSN', () => {
