@@ -49,7 +49,7 @@ export type { ArchiveReport, ArchivedFileReport } from './report/archive-report.
 export { runRollback, type RollbackOptions } from './pipeline/rollback/rollback.js';
 export type { RollbackReport, RollbackTable } from './report/rollback-report.js';
 export { runStatus, type StatusOptions } from './pipeline/status/status.js';
-export type { StatusReport, RunStatus, TableStatus, ArchivedFileStatus } from './report/status-report.js';
+export type { StatusReport, RunStatus, TableStatus, TableState, ArchivedFileStatus } from './report/status-report.js';
 
 // Progress events and findings
 export { silentReporter, type Reporter, type PipelineEventMap } from './report/events.js';

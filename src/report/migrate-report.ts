@@ -29,6 +29,8 @@ export interface MigrateReport {
   readonly findings: readonly Finding[];
   readonly files: readonly FileReport[];
   readonly rejectFiles: readonly string[];
+  /** The absolute folder this run's reject files go to (one folder per run in it), said even when there are none. */
+  readonly rejectDir: string;
   readonly seconds: number;
   /** The run's phases with their seconds; `seconds` is the whole command. */
   readonly phases: readonly PhaseTiming[];

@@ -1,10 +1,9 @@
 import { type MigrateReport } from '../../index.js';
-import { formatCount, markdownTable, tableCountCells } from './format.js';
+import { markdownTable } from './format.js';
 import { code, findingsTable, headerLines, nextSteps, pathList, section } from './markdown.js';
 import { migrateVerdict } from './verdict.js';
 import { verifySections } from './verify-markdown.js';
-
-type Table = MigrateReport['tables'][number];
+import { MIGRATE_HEADER, migrateRows } from './report-rows.js';
 
 /**
  * `migrate --markdown`: the run for a change ticket. The header (verdict, run,
@@ -31,7 +30,7 @@ export function renderMigrateMarkdown(report: MigrateReport): string {
     ],
     exitCode: report.exitCode,
   });
-  out.push(...section('Tables', [markdownTable(TABLE_HEADER, [...report.tables.map(tableRow), totalRow(report)])]));
+  out.push(...section('Tables', [markdownTable(MIGRATE_HEADER, boldTotal(migrateRows(report)))]));
   out.push('', report.message);
   // As in the text report: skipped objects are not news, a key conflict is.
   out.push(
@@ -46,30 +45,6 @@ export function renderMigrateMarkdown(report: MigrateReport): string {
   return out.join('\n');
 }
 
-const TABLE_HEADER = ['table', 'target', 'read', 'loaded', 'rejected', 'merged', 'repaired', 'MB', 'seconds', 'state'];
-
-function tableRow(t: Table): string[] {
-  return [...tableCountCells(t), (t.bytes / 1024 / 1024).toFixed(1), t.seconds.toFixed(1), t.reason ?? 'done'];
-}
-
-/** The totals, with the load's seconds (the other phases are in the header), as the text report has them. */
-function totalRow(report: MigrateReport): string[] {
-  const sum = (f: (t: Table) => number): number => report.tables.reduce((n, t) => n + f(t), 0);
-  const loadSeconds = report.phases.find((p) => p.phase === 'load')?.seconds ?? report.seconds;
-  return [
-    '**total**',
-    '',
-    formatCount(sum((t) => t.rowsRead)),
-    formatCount(sum((t) => t.rowsLoaded)),
-    formatCount(sum((t) => t.rowsRejected)),
-    formatCount(sum((t) => t.rowsMerged)),
-    formatCount(sum((t) => t.rowsRepaired)),
-    (sum((t) => t.bytes) / 1024 / 1024).toFixed(1),
-    loadSeconds.toFixed(1),
-    '',
-  ];
-}
-
 function verification(report: MigrateReport): string[] {
   if (report.verification !== undefined && report.verification !== null)
     return verifySections(report.verification, '###').slice(1);
@@ -78,4 +53,9 @@ function verification(report: MigrateReport): string[] {
     return [`Not run again: the run had already migrated these files; ${verify} checks the target.`];
   if (report.state === 'loaded') return [`Not run (--no-verify): ${verify} checks the target.`];
   return ['Not run: the run did not finish loading.'];
+}
+
+/** The totals row in bold, as Markdown readers expect a table's last line to stand out. */
+function boldTotal(rows: string[][]): string[][] {
+  return rows.map((r, i) => (i === rows.length - 1 ? [`**${r[0] ?? ''}**`, ...r.slice(1)] : r));
 }

@@ -1,6 +1,7 @@
 import { type VerifyReport } from '../../index.js';
 import { formatCount, markdownTable } from './format.js';
 import { code, headerLines, nextSteps, section } from './markdown.js';
+import { VERIFY_HEADER, verifyRow } from './report-rows.js';
 import { verifyVerdict } from './verdict.js';
 
 /**
@@ -38,38 +39,18 @@ export function verifySections(report: VerifyReport, level: '##' | '###'): strin
       '',
       `> **Note:** these source files changed since the run read them: ${report.changedFiles.map(code).join(', ')}`,
     );
-  out.push('', `${level} Tables compared`, '', markdownTable(VERIFY_HEADER, report.tables.map(verifyRow)));
+  out.push(
+    '',
+    `${level} Tables compared`,
+    '',
+    markdownTable(
+      VERIFY_HEADER,
+      report.tables.map((t) => verifyRow(t, '**DIFFERS**')),
+    ),
+  );
   out.push('', `${level} Differences`, '', ...differences(report));
   out.push('', report.message);
   return out;
-}
-
-const VERIFY_HEADER = [
-  'target',
-  'source rows',
-  'target rows',
-  'digest',
-  'missing',
-  'changed',
-  'extra',
-  'rejected',
-  'resolved',
-  'other runs',
-];
-
-function verifyRow(t: VerifyReport['tables'][number]): string[] {
-  return [
-    t.target,
-    formatCount(t.rowsSource),
-    formatCount(t.rowsTarget),
-    t.sourceDigest === t.targetDigest ? 'match' : '**DIFFERS**',
-    formatCount(t.missing),
-    formatCount(t.changed),
-    formatCount(t.extra),
-    formatCount(t.accountedRejected),
-    formatCount(t.accountedResolved),
-    formatCount(t.otherRuns),
-  ];
 }
 
 /** Every listed key (target, kind, key, columns), then how many more each table has than listed. */

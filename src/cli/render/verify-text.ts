@@ -1,5 +1,6 @@
 import { type VerifyReport } from '../../index.js';
-import { formatCount, textTable } from './format.js';
+import { textTable } from './format.js';
+import { VERIFY_HEADER, VERIFY_NUMERIC, verifyRow } from './report-rows.js';
 import { verifyVerdict } from './verdict.js';
 
 /** Per target table: rows on each side, digest match, and the keys that differ; then the verdict. */
@@ -14,34 +15,11 @@ export function verifyBody(report: VerifyReport, width?: number): string[] {
   if (report.changedFiles.length > 0)
     out.push(`note: these source files changed since the run read them: ${report.changedFiles.join(', ')}`);
   out.push('');
-  const rows = report.tables.map((t) => [
-    t.target,
-    formatCount(t.rowsSource),
-    formatCount(t.rowsTarget),
-    t.sourceDigest === t.targetDigest ? 'match' : 'DIFFERS',
-    formatCount(t.missing),
-    formatCount(t.changed),
-    formatCount(t.extra),
-    formatCount(t.accountedRejected),
-    formatCount(t.accountedResolved),
-    formatCount(t.otherRuns),
-  ]);
   out.push(
     textTable(
-      [
-        'target',
-        'source rows',
-        'target rows',
-        'digest',
-        'missing',
-        'changed',
-        'extra',
-        'rejected',
-        'resolved',
-        'other runs',
-      ],
-      rows,
-      new Set([1, 2, 4, 5, 6, 7, 8, 9]),
+      VERIFY_HEADER,
+      report.tables.map((t) => verifyRow(t)),
+      VERIFY_NUMERIC,
       width,
     ),
   );

@@ -21,6 +21,7 @@ export interface SummaryInput {
   readonly resumed: boolean;
   readonly exitCode: ExitCode;
   readonly rejectFiles: readonly string[];
+  readonly rejectDir: string;
   readonly seconds: number;
   readonly phases: readonly PhaseTiming[];
   readonly message: string;
@@ -123,6 +124,7 @@ export async function buildMigrateReport(client: pg.Client, input: SummaryInput)
     findings: findings.toArray(),
     files,
     rejectFiles: input.rejectFiles,
+    rejectDir: input.rejectDir,
     seconds: input.seconds,
     phases: input.phases,
     message: input.message,

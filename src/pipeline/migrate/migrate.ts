@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { resolve as resolvePath } from 'node:path';
 import type pg from 'pg';
 import { VERSION } from '../../version.js';
 import type { TargetDsn } from '../../config/dsn.js';
@@ -431,6 +432,7 @@ async function reportRun(
   return buildMigrateReport(m.control, {
     ...r,
     phases: m.clock.toArray(),
+    rejectDir: resolvePath(m.opts.rejectDir),
     config: m.config,
     scan: m.scan,
     mappings: m.opts.mappings,

@@ -88,6 +88,7 @@ function migrateReport(verify: VerifyReport | null): MigrateReport {
     ],
     files: [],
     rejectFiles: ['/rejects/R1/core.db.debates.rejects.jsonl'],
+    rejectDir: '/srv/aragora-migrate-rejects',
     seconds: 2,
     phases: [{ phase: 'load', seconds: 1.5 }],
     message: 'run R1 loaded 1,200 rows',
@@ -130,7 +131,7 @@ describe('migrate --markdown', () => {
     expect(md).toContain('- Instance: `web-a`');
     expect(md).toContain(`- Target: \`${DSN}\`, schema \`public\``);
     expect(md).toContain('- Exit code: 0 (ok)');
-    expect(md).toContain('| core.db debates | public.debates | 1,202 | 1,200 | 2 | 0 | 5 | 2.0 | 1.5 | done |');
+    expect(md).toContain('| core.db debates | public.debates | 1,202 | 1,200 | 2 | 0 | 5 | 2.0 | 1.5 | 801 | done |');
     expect(md).toContain('| **total** |  | 1,202 | 1,200 | 2 | 0 | 5 |');
     expect(md).toMatch(
       /## Findings\n\n\| action \| where .*\n.*\n\| reject \| core\.db debates\.created_at \| timestamp_unparseable \| 2 \|/,

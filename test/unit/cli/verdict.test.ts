@@ -32,6 +32,7 @@ function migrateReport(exitCode: ExitCode, state: MigrateReport['state'], verify
     findings: [],
     files: [],
     rejectFiles: [],
+    rejectDir: '/srv/aragora-migrate-rejects',
     seconds: 2,
     phases: [],
     message: 'run R1 loaded every table',
@@ -102,6 +103,11 @@ describe('the end of a run', () => {
     expect(text).toContain('Phases: snapshot and hashing 1.0 s · load 4.0 s · verify 7.0 s (all 12.0 s)');
     // 400 rows in the 4 s of the load: 100 rows/s, not 400 / 12.
     expect(text).toMatch(/^total .* 4\.0 +100\s*$/m);
+  });
+
+  it('says where reject files go even when there are none, as an absolute path', () => {
+    const text = renderMigrateText(migrateReport(EXIT.OK, 'loaded', verification(true)));
+    expect(text).toContain('Reject files: none (they would be in /srv/aragora-migrate-rejects)');
   });
 
   it('verify on its own ends with its verdict and the archive command', () => {
