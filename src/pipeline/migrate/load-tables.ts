@@ -16,7 +16,7 @@ import { qualified } from '../../util/quote.js';
 import { missingParents, sourceParent } from '../shared/fk-orphans.js';
 import { assertIntact, sourceDamage } from '../shared/integrity.js';
 import { fitSpec } from '../shared/target-fit.js';
-import { parentTables, type Task } from '../shared/tasks.js';
+import { parentTables, sourceColumnsOf, type Task } from '../shared/tasks.js';
 import { GroupQueue, pendingGroups, targetOf, type TaskGroup } from './group-queue.js';
 import { loadTable } from './load-table.js';
 import { finishTarget } from './target-tables.js';
@@ -155,9 +155,7 @@ async function loadTask(client: pg.Client, task: Task, ctx: LoadContext): Promis
   ctx.reporter.emit('table:start', { file: at.file, table: at.table, rows: task.rows });
   const t0 = Date.now();
   try {
-    const sourceColumns = (task.file.objects.find((o) => o.name === at.table)?.columns ?? [])
-      .filter((c) => !c.hidden)
-      .map((c) => c.name);
+    const sourceColumns = sourceColumnsOf(task);
     const compiled = compileTable(spec, sourceColumns, {
       offsetOf: ctx.offsetOf,
       fetchRaw: rawTextReader(task.snapshot.db, at.table),

@@ -8,7 +8,7 @@ import { timeZoneOffsetFn } from '../../tables/timestamp.js';
 import { MISSING_TABLE } from '../../target/target-state.js';
 import { profileTable } from '../plan/profile.js';
 import { fitSpec, widened } from '../shared/target-fit.js';
-import type { Task } from '../shared/tasks.js';
+import { sourceColumnsOf, type Task } from '../shared/tasks.js';
 import type { JudgedTarget } from './target-tables.js';
 
 /** The rows plan's converters reject in one source table. */
@@ -52,9 +52,7 @@ async function countRejects(input: RejectBudgetInput): Promise<TableRejects[] | 
     if (input.signal.aborted) return null;
     const j = input.judged.get(task.spec.target);
     const spec = fitSpec(task.spec, j === undefined ? MISSING_TABLE : widened(j.state, j.widen));
-    const sourceColumns = (task.file.objects.find((o) => o.name === task.spec.source)?.columns ?? [])
-      .filter((c) => !c.hidden)
-      .map((c) => c.name);
+    const sourceColumns = sourceColumnsOf(task);
     const compiled = compileTable(spec, sourceColumns, {
       offsetOf,
       fetchRaw: rawTextReader(task.snapshot.db, task.spec.source),

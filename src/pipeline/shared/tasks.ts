@@ -14,6 +14,13 @@ export interface Task {
   readonly rows: number;
 }
 
+/** The source table's columns a converter reads: all but a virtual table's hidden ones. */
+export function sourceColumnsOf(task: Task): string[] {
+  return (task.file.objects.find((o) => o.name === task.spec.source)?.columns ?? [])
+    .filter((c) => !c.hidden)
+    .map((c) => c.name);
+}
+
 /** Every mapped table of every readable file; a table the mapping cannot satisfy stops the run. */
 export function collectTasks(
   files: readonly SourceFile[],

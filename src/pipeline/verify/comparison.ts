@@ -24,7 +24,7 @@ import { rawTextReader } from '../../source/read.js';
 import type { Reporter } from '../../report/events.js';
 import type { VerifyTableResult } from '../../report/verify-report.js';
 import { WORKER_MIN_ROWS } from '../shared/batch-source.js';
-import type { Task } from '../shared/tasks.js';
+import { sourceColumnsOf, type Task } from '../shared/tasks.js';
 import { targetColumnTypes } from './target-read.js';
 import type { ExpectedInput, ExpectedResult, ExpectedSource } from './verify-source.js';
 
@@ -178,12 +178,6 @@ function comparedColumns(
     ...checks.map((c) => checkCanon(c.target ?? c.name, c.verifyEquals as string)),
   ];
   return { compared, canons };
-}
-
-function sourceColumnsOf(task: Task): string[] {
-  return (task.file.objects.find((o) => o.name === task.spec.source)?.columns ?? [])
-    .filter((c) => !c.hidden)
-    .map((c) => c.name);
 }
 
 /** Where the keyed pass keeps the expected rows by key. */
