@@ -177,10 +177,8 @@ export async function discover(opts: DiscoverOptions, visit?: SnapshotVisitor): 
       );
     }
 
-    let snapshot: Snapshot;
-    try {
-      snapshot = openSnapshot(absPath, sniff, opts.tmpDir);
-    } catch (err: unknown) {
+    // A file SQLite cannot open or list is blocking: a corrupt file, with SQLite's own words.
+    const corrupt = (err: unknown): void => {
       files.push({
         ...base,
         holders,
@@ -200,6 +198,12 @@ export async function discover(opts: DiscoverOptions, visit?: SnapshotVisitor): 
           message: `cannot be read: ${errorText(err)}`,
         }),
       );
+    };
+    let snapshot: Snapshot;
+    try {
+      snapshot = openSnapshot(absPath, sniff, opts.tmpDir);
+    } catch (err: unknown) {
+      corrupt(err);
       continue;
     }
     try {
@@ -212,25 +216,7 @@ export async function discover(opts: DiscoverOptions, visit?: SnapshotVisitor): 
           integrity = rows.join('; ');
         }
       } catch (err: unknown) {
-        files.push({
-          ...base,
-          holders,
-          layout: 'none',
-          stores: [],
-          status: 'corrupt',
-          integrity: errorText(err),
-          objects: [],
-        });
-        findings.push(
-          finding({
-            file: rel,
-            kind: 'corrupt_file',
-            count: 1,
-            action: 'block',
-            code: 'SOURCE_CORRUPT',
-            message: `cannot be read: ${errorText(err)}`,
-          }),
-        );
+        corrupt(err);
         continue;
       }
       for (const t of snapshot.rowidsGiven) {
