@@ -11,6 +11,9 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // Some unit tests start the CLI (a node process with tsx, ~1 s each on a
+          // quiet machine); a busy CI runner must not turn that into a timeout.
+          testTimeout: 30_000,
         },
       },
       {
