@@ -54,6 +54,11 @@ function finding(
   return { table: null, column: null, exampleKeys: [], ...f };
 }
 
+/** A file of the run that cannot be read whole: blocking, with the code plan and migrate share. */
+function corruptFinding(file: string, message: string): Finding {
+  return finding({ file, kind: 'corrupt_file', count: 1, action: 'block', code: 'SOURCE_CORRUPT', message });
+}
+
 export async function discover(opts: DiscoverOptions, visit?: SnapshotVisitor): Promise<DiscoverResult> {
   const files: SourceFile[] = [];
   const findings: Finding[] = [];
@@ -123,15 +128,10 @@ export async function discover(opts: DiscoverOptions, visit?: SnapshotVisitor): 
       if (status === 'not_sqlite' && (legacyNames.has(name) || consolidatedNames.has(name))) {
         // A store's file whose header is gone would otherwise be skipped, and its rows lost without a word.
         findings.push(
-          finding({
-            file: rel,
-            kind: 'corrupt_file',
-            count: 1,
-            action: 'block',
-            code: 'SOURCE_CORRUPT',
-            message:
-              'named as an Aragora store file, but not an SQLite database (a damaged header, or another kind of file): its rows cannot be read',
-          }),
+          corruptFinding(
+            rel,
+            'named as an Aragora store file, but not an SQLite database (a damaged header, or another kind of file): its rows cannot be read',
+          ),
         );
         continue;
       }
@@ -188,16 +188,7 @@ export async function discover(opts: DiscoverOptions, visit?: SnapshotVisitor): 
         integrity: errorText(err),
         objects: [],
       });
-      findings.push(
-        finding({
-          file: rel,
-          kind: 'corrupt_file',
-          count: 1,
-          action: 'block',
-          code: 'SOURCE_CORRUPT',
-          message: `cannot be read: ${errorText(err)}`,
-        }),
-      );
+      findings.push(corruptFinding(rel, `cannot be read: ${errorText(err)}`));
     };
     let snapshot: Snapshot;
     try {
@@ -233,16 +224,7 @@ export async function discover(opts: DiscoverOptions, visit?: SnapshotVisitor): 
         );
       }
       if (integrity !== null && integrity !== 'ok') {
-        findings.push(
-          finding({
-            file: rel,
-            kind: 'corrupt_file',
-            count: 1,
-            action: 'block',
-            code: 'SOURCE_CORRUPT',
-            message: `integrity check failed: ${integrity.slice(0, 300)}`,
-          }),
-        );
+        findings.push(corruptFinding(rel, `integrity check failed: ${integrity.slice(0, 300)}`));
       }
       const stores = [
         ...new Set(

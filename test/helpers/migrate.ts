@@ -76,3 +76,22 @@ export async function tableDigests(url: string, schema = 'public'): Promise<Reco
     return out;
   });
 }
+
+/** The state the ledger gives a run ('' when it has none). */
+export async function runState(url: string, runId: string): Promise<string> {
+  return withPg(
+    url,
+    async (c) =>
+      (await c.query<{ state: string }>('SELECT state FROM aragora_migrate.runs WHERE run_id = $1', [runId])).rows[0]
+        ?.state ?? '',
+  );
+}
+
+/** The application changes one migrated row behind the tool's back (a win for the first agent); returns the agent. */
+export async function appChangesOneRating(url: string): Promise<string> {
+  return withPg(url, async (c) => {
+    const r = await c.query<{ agent_name: string }>('SELECT agent_name FROM elo_ratings ORDER BY agent_name LIMIT 1');
+    await c.query('UPDATE elo_ratings SET wins = wins + 1 WHERE agent_name = $1', [r.rows[0]?.agent_name]);
+    return r.rows[0]?.agent_name ?? '';
+  });
+}

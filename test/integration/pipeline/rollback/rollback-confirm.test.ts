@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeInstance } from '../../../helpers/fixtures.js';
-import { migrate, tableDigests, withPg } from '../../../helpers/migrate.js';
+import { migrate, runState, tableDigests } from '../../../helpers/migrate.js';
 import { createTestDatabase } from '../../../helpers/pg.js';
 
 /**
@@ -42,15 +42,6 @@ function onTerminal(args: readonly string[], answer?: string): Promise<{ code: n
       child.stdin.end();
       resolve({ code, output });
     }),
-  );
-}
-
-async function runState(url: string, runId: string): Promise<string> {
-  return withPg(
-    url,
-    async (c) =>
-      (await c.query<{ state: string }>('SELECT state FROM aragora_migrate.runs WHERE run_id = $1', [runId])).rows[0]
-        ?.state ?? '',
   );
 }
 

@@ -7,7 +7,7 @@ import type { RollbackReport } from '../../../../src/report/rollback-report.js';
 import { runCli } from '../../../helpers/cli.js';
 import { fingerprint, tempDir } from '../../../helpers/files.js';
 import { makeInstance } from '../../../helpers/fixtures.js';
-import { mappings, migrate, tableDigests, withPg } from '../../../helpers/migrate.js';
+import { appChangesOneRating, mappings, migrate, tableDigests } from '../../../helpers/migrate.js';
 import { createTestDatabase } from '../../../helpers/pg.js';
 
 /**
@@ -112,13 +112,7 @@ describe('rollback --dry-run', () => {
     try {
       const a = makeInstance({ layout: 'legacy', instance: 'a' });
       const ra = await migrate(a.dir, db.url, { instance: 'a' });
-      const agent = await withPg(db.url, async (c) => {
-        const r = await c.query<{ agent_name: string }>(
-          'SELECT agent_name FROM elo_ratings ORDER BY agent_name LIMIT 1',
-        );
-        await c.query('UPDATE elo_ratings SET wins = wins + 1 WHERE agent_name = $1', [r.rows[0]?.agent_name]);
-        return r.rows[0]?.agent_name ?? '';
-      });
+      const agent = await appChangesOneRating(db.url);
 
       const before = await everything(db.url);
       const res = runCli(['rollback', '--run', ra.runId, '--database-url', db.url, '--dry-run', '--json', '-']);

@@ -7,7 +7,7 @@ import { runRollback } from '../../../../src/pipeline/rollback/rollback.js';
 import { runCli, startCli } from '../../../helpers/cli.js';
 import { fingerprint, tempDir } from '../../../helpers/files.js';
 import { makeInstance } from '../../../helpers/fixtures.js';
-import { mappings, migrate, tableDigests, withPg } from '../../../helpers/migrate.js';
+import { appChangesOneRating, mappings, migrate, runState, tableDigests, withPg } from '../../../helpers/migrate.js';
 import { createTestDatabase } from '../../../helpers/pg.js';
 
 /**
@@ -24,15 +24,6 @@ async function archive(dir: string, url: string, instance: string): Promise<stri
   const backupDir = join(tempDir('backup'), 'b');
   await runArchive({ config: loadConfig({ dataDir: dir, databaseUrl: url, instance }, {}), backupDir });
   return backupDir;
-}
-
-async function runState(url: string, runId: string): Promise<string> {
-  return withPg(
-    url,
-    async (c) =>
-      (await c.query<{ state: string }>('SELECT state FROM aragora_migrate.runs WHERE run_id = $1', [runId])).rows[0]
-        ?.state ?? '',
-  );
 }
 
 describe('rollback', () => {
@@ -103,13 +94,7 @@ describe('rollback', () => {
     try {
       const a = makeInstance({ layout: 'legacy', instance: 'a' });
       const ra = await migrate(a.dir, db.url, { instance: 'a' });
-      const agent = await withPg(db.url, async (c) => {
-        const r = await c.query<{ agent_name: string }>(
-          'SELECT agent_name FROM elo_ratings ORDER BY agent_name LIMIT 1',
-        );
-        await c.query('UPDATE elo_ratings SET wins = wins + 1 WHERE agent_name = $1', [r.rows[0]?.agent_name]);
-        return r.rows[0]?.agent_name ?? '';
-      });
+      const agent = await appChangesOneRating(db.url);
       const changed = await tableDigests(db.url);
 
       const res = rollback(db.url, ra.runId, ['--json', '-']);
