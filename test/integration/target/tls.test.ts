@@ -1,91 +1,15 @@
-import { execFileSync } from 'node:child_process';
-import { chownSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDsn } from '../../../src/config/dsn.js';
 import { connectTarget } from '../../../src/target/connect.js';
+import { makeCerts } from '../../helpers/certs.js';
 import { startEmbedded, type ResolvedServer } from '../../helpers/global-setup.js';
 
 /**
  * sslmode as libpq means it, against a real PostgreSQL with TLS on (the shared
  * test server has none): a CA and a server certificate for localhost are made
- * with openssl, and a throwaway server is started with them.
+ * with openssl (test/helpers/certs.ts), and a throwaway server is started with them.
  */
-function openssl(args: string[], cwd: string): void {
-  execFileSync('openssl', args, { cwd, stdio: 'pipe' });
-}
-
-function makeCerts(dir: string): void {
-  openssl(
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=test-ca',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.crt',
-    ],
-    dir,
-  );
-  openssl(
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=other-ca',
-      '-keyout',
-      'other.key',
-      '-out',
-      'other.crt',
-    ],
-    dir,
-  );
-  openssl(
-    ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr'],
-    dir,
-  );
-  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=DNS:localhost\n');
-  openssl(
-    [
-      'x509',
-      '-req',
-      '-in',
-      'server.csr',
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-extfile',
-      'san.ext',
-      '-out',
-      'server.crt',
-    ],
-    dir,
-  );
-  // The server reads its key as the postgres OS user and wants it private.
-  if (process.getuid?.() === 0) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-    for (const f of ['server.key', 'server.crt']) chownSync(join(dir, f), uid, gid);
-  }
-  execFileSync('chmod', ['600', join(dir, 'server.key')]);
-}
-
 describe('connecting with sslmode', () => {
   let server: ResolvedServer;
   let certDir = '';
@@ -96,7 +20,7 @@ describe('connecting with sslmode', () => {
       ['-c', 'ssl=on', '-c', 'ssl_cert_file=../server.crt', '-c', 'ssl_key_file=../server.key'],
       async (scratch) => {
         certDir = scratch;
-        makeCerts(scratch);
+        makeCerts(scratch, { owner: 'postgres' });
       },
     );
     base = new URL(server.url);
