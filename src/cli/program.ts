@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../index.js';
 import { archiveCommand } from './commands/archive.js';
+import { checkCommand } from './commands/check.js';
 import { discoverCommand } from './commands/discover.js';
 import { migrateCommand } from './commands/migrate.js';
 import { planCommand } from './commands/plan.js';
@@ -13,7 +14,7 @@ import { EXIT_CODE_HELP, type Done } from './exit-codes.js';
 export function buildProgram(done: Done = () => undefined): Command {
   const program = new Command('aragora-migrate')
     .description(
-      "Move an Aragora instance's SQLite state into the shared PostgreSQL: discover, plan, migrate, verify, archive, rollback, status.",
+      "Move an Aragora instance's SQLite state into the shared PostgreSQL: discover, plan, migrate, verify, archive, rollback, status, and check the cutover.",
     )
     .version(VERSION)
     .option('--verbose', 'print stack traces for errors', false)
@@ -27,6 +28,7 @@ export function buildProgram(done: Done = () => undefined): Command {
     archiveCommand(done),
     rollbackCommand(done),
     statusCommand(done),
+    checkCommand(done),
   ];
   for (const cmd of commands) {
     // A usage error is reported like every other error, with a code and a hint (report-error.ts), not commander's own line.

@@ -34,6 +34,8 @@ export interface CheckReport {
   readonly ok: boolean;
   /** The phases that ran: `before` with env files or a DSN, `after` with URLs. */
   readonly phases: readonly CheckPhase[];
+  /** The instances whose env files were read, each named by its files (`a.env`, or `a.env + a.conf` with a --drop-in). */
+  readonly instances: readonly string[];
   readonly items: readonly CheckItem[];
   readonly counts: { readonly pass: number; readonly fail: number; readonly warn: number; readonly skip: number };
 }

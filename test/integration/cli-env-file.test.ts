@@ -96,6 +96,7 @@ describe('--env-file', () => {
       archive: true,
       status: true,
       rollback: true,
+      check: true,
     });
   });
 });
