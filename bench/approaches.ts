@@ -26,8 +26,12 @@ export interface ApproachContext {
   /** Per-size scratch space: CSVs, pgloader files, the tool's JSON report. */
   readonly workDir: string;
   readonly withIndexes: boolean;
-  /** (d) runs `migrate --no-verify` and then `verify`, timed as two steps. */
-  readonly verifyApart: boolean;
+  /**
+   * How (d) verifies: `default` runs `migrate` as an operator would (its own verify at
+   * the end); `apart` runs `migrate --no-verify`, then `verify`, timed as two steps;
+   * `skip` runs `migrate --no-verify` alone (the load, e.g. through the latency proxy).
+   */
+  readonly dVerify: 'default' | 'apart' | 'skip';
 }
 
 export interface ApproachOutcome {
@@ -37,6 +41,8 @@ export interface ApproachOutcome {
   readonly exitCode?: number | null;
   /** Rows loaded per table as the approach itself reports them (d: from --json). */
   readonly reportedRows?: Readonly<Record<string, number>>;
+  /** (d): where its time went, from the `phases` of its --json report (migrate's step only). */
+  readonly reportedPhases?: readonly { readonly phase: string; readonly seconds: number }[];
   readonly notes?: readonly string[];
 }
 
@@ -189,6 +195,18 @@ function reportedRows(json: unknown, out: Record<string, number> = {}): Record<s
   return out;
 }
 
+/** The `phases` array of a `migrate --json` report (src/report/migrate-report.ts), when it has one. */
+function reportedPhases(json: unknown): { phase: string; seconds: number }[] | undefined {
+  const phases = (json as { phases?: unknown } | null)?.phases;
+  if (!Array.isArray(phases)) return undefined;
+  return phases.flatMap((p: unknown) => {
+    const o = p as { phase?: unknown; seconds?: unknown } | null;
+    return typeof o?.phase === 'string' && typeof o.seconds === 'number'
+      ? [{ phase: o.phase, seconds: o.seconds }]
+      : [];
+  });
+}
+
 /** BENCH_TOOL points (d) at another build of the CLI, e.g. a branch checked out elsewhere. */
 export const TOOL_MAIN = process.env.BENCH_TOOL ?? new URL('../dist/cli/main.js', import.meta.url).pathname;
 
@@ -206,7 +224,7 @@ export async function approachD(ctx: ApproachContext): Promise<ApproachOutcome> 
     '--database-url',
     ctx.dbUrl,
     '--quiet',
-    ...(ctx.verifyApart ? ['--no-verify'] : []),
+    ...(ctx.dVerify === 'default' ? [] : ['--no-verify']),
     ...extra,
   ];
   let m = await runMeasured('aragora-migrate migrate', process.execPath, [TOOL_MAIN, ...base, '--json', jsonFile]);
@@ -225,15 +243,18 @@ export async function approachD(ctx: ApproachContext): Promise<ApproachOutcome> 
     m = await runMeasured('aragora-migrate migrate', process.execPath, [TOOL_MAIN, ...base]);
   }
   let rows: Record<string, number> | undefined;
+  let phases: { phase: string; seconds: number }[] | undefined;
   if (existsSync(jsonFile) && m.code !== null) {
     try {
-      rows = reportedRows(JSON.parse(readFileSync(jsonFile, 'utf8')));
+      const json: unknown = JSON.parse(readFileSync(jsonFile, 'utf8'));
+      rows = reportedRows(json);
+      phases = reportedPhases(json);
     } catch (err) {
       notes.push(`--json report unreadable: ${(err as Error).message}`);
     }
   }
   const steps = [m];
-  if (ctx.verifyApart && m.code === 0) {
+  if (ctx.dVerify === 'apart' && m.code === 0) {
     steps.push(
       await runMeasured('aragora-migrate verify', process.execPath, [
         TOOL_MAIN,
@@ -250,6 +271,7 @@ export async function approachD(ctx: ApproachContext): Promise<ApproachOutcome> 
     ...outcome(steps, notes),
     exitCode: steps[steps.length - 1]?.code ?? null,
     ...(rows ? { reportedRows: rows } : {}),
+    ...(phases ? { reportedPhases: phases } : {}),
   };
 }
 

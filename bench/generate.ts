@@ -75,7 +75,7 @@ function content(rng: Rng): string {
 }
 
 /** A metadata object like the ones ContinuumMemory callers pass (reference §2.2), ~100–200 bytes. */
-function metadata(rng: Rng, clock: Clock): string {
+export function metadata(rng: Rng, clock: Clock): string {
   const meta: Record<string, PyJson> = {
     source: rng.pick(['debate', 'evidence', 'knowledge_mound', 'user', 'consensus']),
     tenant_id: `t-${rng.int(1, 12)}`,
@@ -94,7 +94,7 @@ function metadata(rng: Rng, clock: Clock): string {
 }
 
 /** Runs a DDL script with its CREATE INDEX statements held back, to build indexes once after the bulk insert. */
-function splitIndexes(ddl: string): { tables: string; indexes: string } {
+export function splitIndexes(ddl: string): { tables: string; indexes: string } {
   const stmts = ddl
     .split(';')
     .map((s) => s.trim())
@@ -106,7 +106,7 @@ function splitIndexes(ddl: string): { tables: string; indexes: string } {
   };
 }
 
-function openForBulk(path: string): Database.Database {
+export function openForBulk(path: string): Database.Database {
   const db = new Database(path);
   // Generation only: no rollback journal, no fsync. The finished file is switched to WAL below.
   db.pragma('journal_mode = OFF');
@@ -115,7 +115,7 @@ function openForBulk(path: string): Database.Database {
   return db;
 }
 
-function finish(db: Database.Database, indexes: string): void {
+export function finish(db: Database.Database, indexes: string): void {
   db.exec(indexes);
   db.exec('ANALYZE');
   // Aragora's get_wal_connection leaves files in WAL mode; checkpoint so nothing is pending in -wal.
@@ -275,33 +275,48 @@ export function sizesKey(sizes: BenchSizes): string {
 }
 
 /**
- * The cached source under `<root>/<sizes>-<seed>/src`, generated first when
- * missing or made by another generator version. Generation goes to a temp dir
- * renamed at the end, so an interrupted run never leaves a half file to reuse.
+ * A cached generated source: `<base>/src`, made by `write(dir)` first when
+ * missing or stamped with another `stamp` (generator version and sizes).
+ * Generation goes to a temp dir renamed at the end, so an interrupted run
+ * never leaves a half file to reuse.
  */
-export function ensureBenchSource(root: string, sizes: BenchSizes): BenchSource {
-  const base = join(root, sizesKey(sizes));
+export function ensureGenerated(
+  base: string,
+  stamp: Readonly<Record<string, unknown>>,
+  write: (dir: string) => void,
+): string {
   const dir = join(base, 'src');
   const stampPath = join(base, 'source.json');
-  const stamp = existsSync(stampPath)
-    ? (JSON.parse(readFileSync(stampPath, 'utf8')) as { version?: number })
+  const found = existsSync(stampPath)
+    ? (JSON.parse(readFileSync(stampPath, 'utf8')) as Record<string, unknown>)
     : undefined;
-  if (stamp?.version !== GENERATOR_VERSION || !existsSync(dir)) {
+  const same = found !== undefined && Object.entries(stamp).every(([k, v]) => found[k] === v);
+  if (!same || !existsSync(dir)) {
     const tmp = join(base, `src.tmp-${process.pid}`);
-    process.stderr.write(
-      `generating ${sizes.continuumRows.toLocaleString('en-US')} + ${sizes.matchesRows.toLocaleString('en-US')} rows into ${dir}\n`,
-    );
     const started = Date.now();
     rmSync(tmp, { recursive: true, force: true });
-    generateBenchSource(tmp, sizes);
+    write(tmp);
     rmSync(dir, { recursive: true, force: true });
     renameSync(tmp, dir);
-    writeFileSync(
-      stampPath,
-      `${JSON.stringify({ version: GENERATOR_VERSION, ...sizes, seconds: (Date.now() - started) / 1000 }, null, 2)}\n`,
-    );
+    writeFileSync(stampPath, `${JSON.stringify({ ...stamp, seconds: (Date.now() - started) / 1000 }, null, 2)}\n`);
   }
+  return dir;
+}
+
+/** Sizes of the named files in `dir`. */
+export function describeSource(dir: string, sizes: BenchSizes, names: readonly string[]): BenchSource {
   const files: Record<string, number> = {};
-  for (const name of ['continuum_memory.db', 'agent_elo.db']) files[name] = statSync(join(dir, name)).size;
+  for (const name of names) files[name] = statSync(join(dir, name)).size;
   return { dir, sizes, files, totalBytes: Object.values(files).reduce((a, b) => a + b, 0) };
+}
+
+/** The cached source under `<root>/<sizes>-<seed>/src`, generated first when missing or made by another generator version. */
+export function ensureBenchSource(root: string, sizes: BenchSizes): BenchSource {
+  const dir = ensureGenerated(join(root, sizesKey(sizes)), { version: GENERATOR_VERSION, ...sizes }, (tmp) => {
+    process.stderr.write(
+      `generating ${sizes.continuumRows.toLocaleString('en-US')} + ${sizes.matchesRows.toLocaleString('en-US')} rows into ${join(root, sizesKey(sizes), 'src')}\n`,
+    );
+    generateBenchSource(tmp, sizes);
+  });
+  return describeSource(dir, sizes, ['continuum_memory.db', 'agent_elo.db']);
 }
