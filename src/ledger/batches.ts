@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { SetDigest } from '../tables/canonical.js';
 import type { RunTableKey } from './run-tables.js';
 
 /** What one committed batch of a table did: its source rows, what became of them, and how long it took. */
@@ -11,11 +12,13 @@ export interface BatchRecord {
   readonly rowsMerged: number;
   /** sha256 of the COPY payload. */
   readonly digest: string;
+  /** The rows' digest in verify's canonical form, with the signature of the plan it was computed under; null for a staged batch. */
+  readonly rowDigest: { readonly digest: string; readonly plan: string } | null;
   /**
    * The keys its rows were inserted under (re-keyed ones included): what verify
    * holds the target to and what rollback deletes.
    */
-  readonly loadedKeys: readonly string[];
+  readonly loadedKeys: readonly string[] | TextArrayLiteral;
   /** Rejected rows, `{ rowid, key, col, kind, reason, original }` each (src/pipeline/shared/prepare-batch.ts). */
   readonly rejects: readonly object[];
   /** Repaired values, `{ rowid, key, col, kind, original }` each. */
@@ -28,13 +31,33 @@ export interface BatchRecord {
 }
 
 /**
+ * A text[] value as PostgreSQL reads it in text form (`{"a","b\\"c"}`), built
+ * where the keys are made: one string crosses from the conversion worker to
+ * the main thread instead of thousands, which keeps the main thread's young
+ * generation (and so the process's memory) small.
+ */
+export interface TextArrayLiteral {
+  readonly literal: string;
+  readonly count: number;
+}
+
+export function textArrayLiteral(items: readonly string[]): TextArrayLiteral {
+  let literal = '{';
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i] as string;
+    literal += `${i === 0 ? '' : ','}"${/["\\]/.test(item) ? item.replace(/["\\]/g, '\\$&') : item}"`;
+  }
+  return { literal: `${literal}}`, count: items.length };
+}
+
+/**
  * The batch record, its rejects and repairs, and the table's counters and
  * resume position (last_rowid) in run_tables, in one statement.
  */
 const RECORD_BATCH_SQL = `
 WITH b AS (
-  INSERT INTO aragora_migrate.batches (run_id, source_file, source_table, batch_no, first_rowid, last_rowid, rows_read, rows_loaded, rows_rejected, rows_merged, digest, loaded_keys)
-  SELECT $1, $2, $3, COALESCE(max(batch_no), 0) + 1, $4, $5, $6, $7, $8, $9, $10, $16::text[]
+  INSERT INTO aragora_migrate.batches (run_id, source_file, source_table, batch_no, first_rowid, last_rowid, rows_read, rows_loaded, rows_rejected, rows_merged, digest, loaded_keys, row_digest, digest_plan)
+  SELECT $1, $2, $3, COALESCE(max(batch_no), 0) + 1, $4, $5, $6, $7, $8, $9, $10, $16::text[], $17, $18
     FROM aragora_migrate.batches WHERE run_id = $1 AND source_file = $2 AND source_table = $3
 ), r AS (
   INSERT INTO aragora_migrate.rejects (run_id, source_file, source_table, source_rowid, row_key, column_name, kind, reason, original)
@@ -75,6 +98,28 @@ export async function recordBatch(tx: pg.Client, at: RunTableKey, batch: BatchRe
     batch.repairedRows,
     batch.bytes,
     batch.seconds,
-    batch.loadedKeys,
+    'literal' in batch.loadedKeys ? batch.loadedKeys.literal : batch.loadedKeys,
+    batch.rowDigest?.digest ?? null,
+    batch.rowDigest?.plan ?? null,
   ]);
+}
+
+/**
+ * The row digests of one source table's batches in a run, summed, when every
+ * batch has one computed under `plan`; null otherwise (a staged batch, a
+ * batch of an older version, or a plan that differs), and verify converts
+ * the source again.
+ */
+export async function loadedRowDigest(tx: pg.Client, at: RunTableKey, plan: string): Promise<SetDigest | null> {
+  const r = await tx.query<{ row_digest: string | null; digest_plan: string | null }>(
+    `SELECT row_digest, digest_plan FROM aragora_migrate.batches
+      WHERE run_id = $1 AND source_file = $2 AND source_table = $3`,
+    [at.runId, at.file, at.table],
+  );
+  const sum = new SetDigest();
+  for (const b of r.rows) {
+    if (b.row_digest === null || b.digest_plan !== plan) return null;
+    sum.merge(b.row_digest);
+  }
+  return sum;
 }

@@ -18,6 +18,13 @@ export interface VerifyTableResult {
   /** Target rows with those keys. */
   readonly rowsTarget: number;
   readonly sourceDigest: string;
+  /**
+   * Where the source digest comes from: `source`, every source row converted
+   * again now; `load`, the row digests the load computed from the rows it sent,
+   * taken because the source files hash as they did when the run started and
+   * the conversion is the same (ARCHITECTURE.md, "What verify proves").
+   */
+  readonly sourceDigestFrom: 'source' | 'load';
   readonly targetDigest: string;
   readonly missing: number;
   readonly changed: number;

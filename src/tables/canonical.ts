@@ -1,4 +1,4 @@
-import { hash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type { TargetValue } from './value.js';
 import { quoteIdent } from '../util/quote.js';
 import { float8Text, jsonbText, numericText, numericValueText, timestampText } from './pg-text.js';
@@ -95,20 +95,83 @@ export function canonical(v: TargetValue | undefined, form: CanonicalForm): stri
 }
 
 /**
+ * A bytea too big to print whole: rowHash prints it as hex a slice at a time
+ * while it hashes, the same bytes canonical() would give (`prefix` and the hex).
+ */
+export interface PrintedBytes {
+  readonly prefix: '' | '\\x';
+  readonly bytes: Buffer;
+}
+
+/** A value as rowHash takes it: canonical()'s text, or a big bytea still in bytes. */
+export type Printed = string | PrintedBytes | null;
+
+/**
+ * Strings up to this length are hashed as one text with the rest of their
+ * row; a longer one, or a big bytea, makes the row hashed a piece at a time
+ * in slices of this size, rather than held again as a row-long string and
+ * its UTF-8 copy (four times a 50 MB value, for a row of a text and a blob).
+ */
+const HASH_WHOLE_UP_TO = 1 << 16;
+const HASH_SLICE = 1 << 15;
+
+/** canonical(), except that a big bytea stays in bytes for rowHash (printed in slices there). */
+export function canonicalForHash(v: TargetValue | undefined, form: CanonicalForm): Printed {
+  if (Buffer.isBuffer(v) && v.length > HASH_SLICE && form !== 'check')
+    return { prefix: form === 'bytea' ? '' : '\\x', bytes: v };
+  return canonical(v, form);
+}
+
+/**
  * A row's hash (16 hex characters: the first 8 bytes of a sha256) over its
  * canonical values, each marked `v` (or `n` for NULL) and joined by U+0001,
  * here and by the server in `rowHashExpr` alike. sha256 rather than md5: both
  * OpenSSL here and the server's hash it with the CPU's SHA instructions,
  * measured a third cheaper per row.
  */
-export function rowHash(values: readonly (string | null)[]): string {
+export function rowHash(values: readonly Printed[]): string {
   let text = '';
   for (let i = 0; i < values.length; i++) {
-    const v = values[i] as string | null;
+    const v = values[i] as Printed;
+    if (v !== null && (typeof v !== 'string' || v.length > HASH_WHOLE_UP_TO)) return bigRowHash(values, i, text);
     text += (i === 0 ? '' : '\u0001') + (v === null ? 'n' : `v${v}`);
   }
   // The one-shot hash: no Hash object per row.
   return hash('sha256', text, 'hex').slice(0, 16);
+}
+
+/**
+ * rowHash over the same bytes, fed a piece at a time from value `from` on
+ * (`head`: the text of the values before it). Each piece is encoded on its
+ * own, which gives the bytes of the whole text: a piece boundary never falls
+ * between the two halves of a surrogate pair (the values are separated by
+ * ASCII, and a slice of a value never ends on a high surrogate), so a pair
+ * stays 4 bytes and a lone surrogate is U+FFFD either way.
+ */
+function bigRowHash(values: readonly Printed[], from: number, head: string): string {
+  const h = createHash('sha256').update(head, 'utf8');
+  for (let i = from; i < values.length; i++) {
+    const v = values[i] as Printed;
+    h.update(`${i === 0 ? '' : '\u0001'}${v === null ? 'n' : 'v'}`, 'utf8');
+    if (v === null) continue;
+    if (typeof v === 'string') {
+      for (let at = 0; at < v.length;) {
+        let end = Math.min(v.length, at + HASH_SLICE);
+        if (end < v.length && isHighSurrogate(v.charCodeAt(end - 1))) end--;
+        h.update(v.slice(at, end), 'utf8');
+        at = end;
+      }
+    } else {
+      h.update(v.prefix, 'utf8');
+      for (let at = 0; at < v.bytes.length; at += HASH_SLICE)
+        h.update(v.bytes.toString('hex', at, Math.min(v.bytes.length, at + HASH_SLICE)), 'latin1');
+    }
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+function isHighSurrogate(c: number): boolean {
+  return c >= 0xd800 && c <= 0xdbff;
 }
 
 /**

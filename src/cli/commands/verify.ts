@@ -14,17 +14,23 @@ interface VerifyFlags extends SourceTargetFlags {
   json?: string;
   markdown?: string;
   quiet?: boolean;
+  fromSource: boolean;
 }
 
 export function verifyCommand(done: Done): Command {
   const cmd = new Command('verify')
     .description(
-      'Re-check the target against the source on its own: every table read back and compared row by row with the source converted again; names every key that differs.',
+      "Re-check the target against the source on its own: every table read back by the server and compared with the source's rows, converted again or, where the source files are unchanged since the run, as the load digested them; names every key that differs.",
     )
     .option('--run <id>', 'the run to verify (default: this instance’s latest run from this data dir)')
     .option('--max-keys <n>', 'differing keys listed per table', positiveInt, DEFAULTS.maxKeys)
     .option('--json <file>', 'write the report as JSON to a file, or - for stdout')
     .option('--markdown <file>', 'write the report as Markdown (for a change ticket) to a file, or - for stdout')
+    .option(
+      '--from-source',
+      "convert every source row again, even where the files are unchanged since the run and the load's row digests could stand in",
+      false,
+    )
     .option('-q, --quiet', 'no progress on stderr', false);
   addSourceTargetFlags(cmd);
   cmd.addHelpText(
@@ -41,6 +47,7 @@ export function verifyCommand(done: Done): Command {
         mappings,
         reporter: progress,
         maxKeys: flags.maxKeys,
+        fromSource: flags.fromSource,
         ...(flags.run !== undefined ? { runId: flags.run } : {}),
       });
       progress.stop();

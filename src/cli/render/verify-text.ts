@@ -36,6 +36,12 @@ export function verifyBody(report: VerifyReport, width?: number): string[] {
         out.push(`  ${t.target}: ${total - t.mismatches.length} more (raise --max-keys to list them)`);
     }
   }
+  const fromLoad = report.tables.filter((t) => t.sourceDigestFrom === 'load' && t.rowsSource > 0).length;
+  if (fromLoad > 0)
+    out.push(
+      '',
+      `source side: ${fromLoad} table(s) from the load's row digests (source files unchanged since the run, same conversion), the rest converted again; --from-source converts all`,
+    );
   out.push('', `${report.message} (${report.seconds.toFixed(1)} s)`);
   return out;
 }

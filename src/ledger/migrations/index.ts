@@ -2,6 +2,7 @@ import * as m001 from './001-initial.js';
 import * as m002 from './002-rollback-and-archive.js';
 import * as m003 from './003-file-identity.js';
 import * as m004 from './004-schema-changes-and-run-errors.js';
+import * as m005 from './005-load-digests.js';
 
 /**
  * One step of the ledger's schema. A ledger at version N has had migrations
@@ -18,4 +19,4 @@ export interface LedgerMigration {
 }
 
 /** Oldest first; versions 1, 2, 3, … with no gap. */
-export const LEDGER_MIGRATIONS: readonly LedgerMigration[] = [m001, m002, m003, m004];
+export const LEDGER_MIGRATIONS: readonly LedgerMigration[] = [m001, m002, m003, m004, m005];

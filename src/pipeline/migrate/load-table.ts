@@ -11,7 +11,8 @@ import type { Reporter } from '../../report/events.js';
 import { conflictSql, rekeyedTextKey, type ConflictSql } from '../../target/merge-sql.js';
 import { isUniqueViolation, withTransaction } from '../../target/transaction.js';
 import type { PreparedBatch } from '../shared/prepare-batch.js';
-import { recordBatch } from '../../ledger/batches.js';
+import type { DigestPlan } from '../shared/digest-plan.js';
+import { recordBatch, type TextArrayLiteral } from '../../ledger/batches.js';
 import { recordConflicts, recordKeptBoth } from '../../ledger/conflicts.js';
 import { renumberClashingIds } from '../../ledger/id-map.js';
 import type { RunTableKey } from '../../ledger/run-tables.js';
@@ -27,6 +28,8 @@ export interface LoadSource {
   readonly sourceTimezone: string;
   /** Foreign-key values the target's referenced tables lack: their rows are rejected (fk_orphan). */
   readonly orphans: readonly OrphanFilter[];
+  /** How each batch digests its rows for verify (src/pipeline/shared/digest-plan.ts); null: no digest. */
+  readonly digestPlan: DigestPlan | null;
 }
 
 /** Where the load starts: a fresh table, or where an earlier process stopped. */
@@ -96,7 +99,7 @@ interface Moved {
   readonly loaded: number;
   readonly merged: number;
   /** The keys the rows now have in the target (re-keyed ones included): what verify holds the target to and what rollback deletes. */
-  readonly keys: readonly string[];
+  readonly keys: readonly string[] | TextArrayLiteral;
 }
 
 /**
@@ -216,6 +219,7 @@ function openBatchSource(input: LoadTableInput, direct: boolean, after: bigint |
     direct,
     batchRows: input.batchRows,
     batchBytes: input.batchBytes,
+    digestPlan: source.digestPlan,
   };
   return source.rows >= WORKER_MIN_ROWS
     ? startBatchSource({ ...params, dbPath: source.dbPath })
@@ -258,6 +262,7 @@ async function commitBatch(input: LoadTableInput, t: LoadTarget, direct: boolean
       rowsLoaded: moved.loaded,
       rowsMerged: moved.merged,
       digest: p.digest,
+      rowDigest: p.rowDigest === null ? null : { digest: p.rowDigest, plan: input.source.digestPlan?.signature ?? '' },
       loadedKeys: moved.keys,
       rejects: p.rejects,
       repairs: p.repairs,

@@ -19,6 +19,8 @@ import { fitSpec } from '../shared/target-fit.js';
 import { parentTables, sourceColumnsOf, type Task } from '../shared/tasks.js';
 import { GroupQueue, pendingGroups, targetOf, type TaskGroup } from './group-queue.js';
 import { loadTable } from './load-table.js';
+import { comparedColumns, digestPlan, type DigestPlan } from '../shared/digest-plan.js';
+import { targetColumnTypes } from '../../target/column-types.js';
 import { finishTarget } from './target-tables.js';
 
 export interface LoadTablesInput {
@@ -174,6 +176,7 @@ async function loadTask(client: pg.Client, task: Task, ctx: LoadContext): Promis
         rows: task.rows,
         sourceTimezone: ctx.sourceTimezone,
         orphans: await orphanFilters(client, task, spec, compiled, ctx),
+        digestPlan: await loadDigestPlan(client, spec, sourceColumns, compiled, ctx),
       },
       start: {
         afterRowid: p?.last_rowid === null || p?.last_rowid === undefined ? null : BigInt(p.last_rowid),
@@ -207,6 +210,26 @@ async function loadTask(client: pg.Client, task: Task, ctx: LoadContext): Promis
     await markTableFailed(client, at).catch(() => undefined);
     return 'failed';
   }
+}
+
+/** How the load digests this table's rows for verify: the compared columns as the target types them now. */
+async function loadDigestPlan(
+  client: pg.Client,
+  spec: TableSpec,
+  sourceColumns: readonly string[],
+  compiled: CompiledTable,
+  ctx: LoadContext,
+): Promise<DigestPlan> {
+  const types = await targetColumnTypes(client, ctx.schema, spec.target);
+  const { compared, canons } = comparedColumns(spec, compiled.targetColumns, types);
+  return digestPlan({
+    spec,
+    sourceColumns,
+    sourceTimezone: ctx.sourceTimezone,
+    targetColumns: compiled.targetColumns,
+    compared,
+    canons,
+  });
 }
 
 async function targetIsEmpty(client: pg.Client, schema: string, target: string): Promise<boolean> {

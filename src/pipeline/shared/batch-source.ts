@@ -4,7 +4,7 @@ import type { ConvertWorkerData, ConvertWorkerMessage } from '../workers/convert
 import { compileTable } from '../../tables/row-converter.js';
 import { timeZoneOffsetFn } from '../../tables/timestamp.js';
 import { prepareBatch, type PreparedBatch } from './prepare-batch.js';
-import { rawTextReader, readPages } from '../../source/read.js';
+import { rawTextReader, readPages, type Page } from '../../source/read.js';
 import { workerScript } from '../workers/worker-script.js';
 
 /** Batches the worker may prepare ahead of the last one the main thread applied. */
@@ -15,6 +15,15 @@ export interface BatchSource extends AsyncIterable<PreparedBatch> {
   ack(): void;
   close(): Promise<void>;
 }
+
+/**
+ * The young generation of a worker that converts rows. Every worker isolate
+ * holds its own; at 32 MiB, two conversion workers and the main thread came
+ * to 324 MiB of peak RSS on the benchmark's 1.5M rows, at 8 MiB to about
+ * 300, for about 4% more CPU in the workers (more short-lived strings reach
+ * the old generation). bench/README.md has the figures.
+ */
+export const WORKER_YOUNG_GENERATION_MB = 8;
 
 /** Tables smaller than this are converted on the main thread: a worker costs more to start than it saves. */
 export const WORKER_MIN_ROWS = 10_000;
@@ -45,7 +54,15 @@ export function localBatchSource(
       pages.return(undefined);
     },
     async *[Symbol.asyncIterator]() {
-      for (const page of pages) yield prepareBatch(page, compiled, data.direct, fetchRaw);
+      for (;;) {
+        // The page is dropped before the batch is handed on: a page of huge
+        // values must not stay alive through the batch's COPY.
+        let page: IteratorResult<Page> | null = pages.next();
+        if (page.done === true) return;
+        const batch = prepareBatch(page.value, compiled, data.direct, fetchRaw, data.digestPlan);
+        page = null;
+        yield batch;
+      }
     },
   };
 }
@@ -58,9 +75,7 @@ export function startBatchSource(data: Omit<ConvertWorkerData, 'credits'>): Batc
   const worker = new Worker(script, {
     eval: isEval,
     workerData: { ...data, credits } satisfies ConvertWorkerData,
-    // A young generation big enough for a batch's short-lived strings keeps
-    // them out of the old generation, where collecting them is expensive.
-    resourceLimits: { maxYoungGenerationSizeMb: 32 },
+    resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
   });
   const queue: ConvertWorkerMessage[] = [];
   let wake: (() => void) | null = null;

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { CompiledTable } from '../../tables/row-converter.js';
-import type { SourceValue } from '../../tables/value.js';
-import { CopyBuffer } from '../../target/copy-encode.js';
+import type { SourceValue, TargetValue } from '../../tables/value.js';
+import { CopyBuffer, copyRowBytes } from '../../target/copy-encode.js';
 import { toLossless } from '../../tables/lossless.js';
 import type { Page } from '../../source/read.js';
+import { RowDigest, type DigestPlan } from './digest-plan.js';
+import { textArrayLiteral, type TextArrayLiteral } from '../../ledger/batches.js';
 
 /** One batch, converted and encoded, ready for COPY and its checkpoint. */
 export interface PreparedBatch {
@@ -17,13 +19,18 @@ export interface PreparedBatch {
   readonly payload: Uint8Array;
   readonly loadable: number;
   /** Keys of the loadable rows, in the ledger's key form. */
-  readonly keys: readonly string[];
+  readonly keys: TextArrayLiteral;
   readonly rejects: readonly object[];
   readonly repairs: readonly object[];
   readonly repairedRows: number;
   /** sha256 of the payload: what this batch sent, for verify to narrow a difference down. */
   readonly digest: string;
+  /** The loadable rows' digest in verify's canonical form (src/pipeline/shared/digest-plan.ts); null without a plan or through the stage. */
+  readonly rowDigest: string | null;
 }
+
+/** Pages with at least this many bytes of values are sized exactly (copyRowBytes); the benchmark's pages hold about 2 MB. */
+const SIZE_EXACTLY_FROM = 8 * 1024 * 1024;
 
 /**
  * Converts one page of source rows: each row either encodes into the COPY
@@ -35,8 +42,16 @@ export function prepareBatch(
   compiled: CompiledTable,
   direct: boolean,
   fetchRaw: (column: string, rowid: bigint) => Buffer | null,
+  plan: DigestPlan | null = null,
 ): PreparedBatch {
-  const out = new CopyBuffer(Math.ceil(page.bytes * 1.2) + page.rows.length * 48);
+  // Through the stage, ids and keys can change before the rows land: only a direct batch's rows are as sent.
+  const rowDigest = direct && plan !== null ? new RowDigest(plan) : null;
+  // A page of huge values is encoded once all its rows are converted, into a
+  // buffer of exactly their size: growing an estimate would hold the old and
+  // the new buffer at once (for a 50 MB text and blob, hundreds of MB).
+  const out =
+    page.bytes < SIZE_EXACTLY_FROM ? new CopyBuffer(Math.ceil(page.bytes * 1.2) + page.rows.length * 48) : null;
+  const held: HeldRow[] = [];
   let loadable = 0;
   let repairedRows = 0;
   const rejects: object[] = [];
@@ -68,10 +83,12 @@ export function prepareBatch(
     loadable++;
     const key = compiled.keyOf(raw);
     keys.push(key);
-    if (direct) out.writeRow(row.values);
+    rowDigest?.add(row.values);
+    if (out === null) held.push({ values: row.values, extra: direct ? [] : [String(raw[0]), key] });
+    else if (direct) out.writeRow(row.values);
     else out.writeRow(row.values, String(raw[0]), key);
   }
-  const payload = out.bytes();
+  const payload = (out ?? encodeExactly(held)).bytes();
   return {
     firstRowid: page.firstRowid.toString(),
     lastRowid: page.lastRowid.toString(),
@@ -80,12 +97,27 @@ export function prepareBatch(
     direct,
     payload,
     loadable,
-    keys,
+    keys: textArrayLiteral(keys),
     rejects,
     repairs,
     repairedRows,
     digest: createHash('sha256').update(payload).digest('hex'),
+    rowDigest: rowDigest === null ? null : rowDigest.toString(),
   };
+}
+
+/** A converted row waiting for its page's exact size: the row's values and what follows them (rowid and key, through the stage). */
+interface HeldRow {
+  readonly values: readonly TargetValue[];
+  readonly extra: readonly string[];
+}
+
+function encodeExactly(rows: readonly HeldRow[]): CopyBuffer {
+  let size = 0;
+  for (const r of rows) size += copyRowBytes(r.values, r.extra);
+  const out = new CopyBuffer(size);
+  for (const r of rows) out.writeRow(r.values, ...r.extra);
+  return out;
 }
 
 function losslessRow(

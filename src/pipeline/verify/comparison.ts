@@ -1,12 +1,9 @@
 import { join } from 'node:path';
 import type pg from 'pg';
-import type { TableSpec } from '../../mapping/schema.js';
 import { compileTable, type CompiledTable } from '../../tables/row-converter.js';
 import type { OffsetFn } from '../../tables/timestamp.js';
 import {
   CANONICAL_SESSION_SQL,
-  checkCanon,
-  columnCanon,
   keySelectExpr,
   rowHashExpr,
   type ColumnCanon,
@@ -25,7 +22,8 @@ import type { Reporter } from '../../report/events.js';
 import type { VerifyTableResult } from '../../report/verify-report.js';
 import { WORKER_MIN_ROWS } from '../shared/batch-source.js';
 import { sourceColumnsOf, type Task } from '../shared/tasks.js';
-import { targetColumnTypes } from './target-read.js';
+import { targetColumnTypes } from '../../target/column-types.js';
+import { comparedColumns } from '../shared/digest-plan.js';
 import type { ExpectedInput, ExpectedResult, ExpectedSource } from './verify-source.js';
 
 export interface VerifyTableInput {
@@ -39,6 +37,10 @@ export interface VerifyTableInput {
   readonly maxKeys: number;
   readonly tmpDir: string;
   readonly reporter: Reporter;
+  /** Whether a source file (its path in the run) hashes now as the run recorded it when it started. */
+  readonly sourceUnchanged: (path: string) => Promise<boolean>;
+  /** Never take the load's row digests: convert the source again. */
+  readonly fromSource: boolean;
 }
 
 /** How one target table is compared with its sources: what each side holds, in one canonical form. */
@@ -156,30 +158,6 @@ async function accountedSources(
   return { sources, idMaps };
 }
 
-/**
- * The compared columns and how each is printed: the target's type decides.
- * Columns the target fills itself are checked against their expression. A
- * column the target lacks (a table an older version created) holds nothing:
- * its values show as changed.
- */
-function comparedColumns(
-  spec: TableSpec,
-  columns: readonly string[] | null,
-  types: ReadonlyMap<string, string>,
-): { compared: string[]; canons: ColumnCanon[] } {
-  const checks = spec.columns.filter(
-    (c) => c.targetOnly && c.verifyEquals !== undefined && types.has(c.target ?? c.name),
-  );
-  const compared = [...(columns ?? []), ...checks.map((c) => c.target ?? c.name)];
-  const canons = [
-    ...(columns ?? []).map((c): ColumnCanon =>
-      types.has(c) ? columnCanon(c, types.get(c) as string) : { form: 'text', expr: 'NULL::text' },
-    ),
-    ...checks.map((c) => checkCanon(c.target ?? c.name, c.verifyEquals as string)),
-  ];
-  return { compared, canons };
-}
-
 /** Where the keyed pass keeps the expected rows by key. */
 export function expectedScratchPath(c: Comparison): string {
   return join(c.input.tmpDir, `verify-${c.input.target}-exp.db`);
@@ -216,6 +194,7 @@ export function resultOf(
     rowsSource: exp.rows,
     rowsTarget: digest.count,
     sourceDigest: exp.sourceDigest,
+    sourceDigestFrom: exp.from ?? 'source',
     targetDigest: digest.toString(),
     accountedRejected: exp.accountedRejected,
     accountedResolved: exp.accountedResolved,

@@ -4,6 +4,7 @@ import { SetDigest } from '../../tables/canonical.js';
 import { rowidSlices } from '../../source/read.js';
 import { workerScript } from '../workers/worker-script.js';
 import type { Task } from '../shared/tasks.js';
+import { WORKER_YOUNG_GENERATION_MB } from '../shared/batch-source.js';
 import { computeExpected, type ExpectedInput, type ExpectedResult } from './verify-source.js';
 
 /*
@@ -23,7 +24,7 @@ export async function runExpected(
   const worker = new Worker(script, {
     eval: isEval,
     workerData: input,
-    resourceLimits: { maxYoungGenerationSizeMb: 32 },
+    resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
   });
   const terminate = (): void => void worker.terminate();
   stop?.addEventListener('abort', terminate, { once: true });

@@ -6,20 +6,6 @@ import { withTransaction } from '../../target/transaction.js';
 /** A target row as verify reads it back: its key columns as text, then its row hash. */
 export type TargetRow = (string | null)[];
 
-/** The target table's columns with their types (format_type's spelling). */
-export async function targetColumnTypes(
-  client: pg.Client,
-  schema: string,
-  target: string,
-): Promise<Map<string, string>> {
-  const r = await client.query<{ c: string; t: string }>(
-    `SELECT a.attname AS c, format_type(a.atttypid, a.atttypmod) AS t FROM pg_attribute a
-      WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped`,
-    [qualified(schema, target)],
-  );
-  return new Map(r.rows.map((x) => [x.c, x.t] as const));
-}
-
 /**
  * The digest of every row of the target table, summed by the server: one row
  * comes back, whatever the table's size. For when no row is to be left out.

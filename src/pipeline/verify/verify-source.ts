@@ -3,7 +3,14 @@ import type { TableSpec } from '../../mapping/schema.js';
 import { compileTable } from '../../tables/row-converter.js';
 import { timeZoneOffsetFn } from '../../tables/timestamp.js';
 import type { TargetValue } from '../../tables/value.js';
-import { canonical, keyHash, rowHash, SetDigest, type CanonicalForm } from '../../tables/canonical.js';
+import {
+  canonicalForHash,
+  keyHash,
+  rowHash,
+  SetDigest,
+  type CanonicalForm,
+  type Printed,
+} from '../../tables/canonical.js';
 import { rawTextReader, readPages, type RowidSlice } from '../../source/read.js';
 
 /** One source table feeding the verified target, with what the ledger says about its rows. */
@@ -35,6 +42,8 @@ export interface ExpectedInput {
 }
 
 export interface ExpectedResult {
+  /** `source`: every source row converted again now; `load`: the digests the load computed from the rows it sent, the source files proven unchanged since. */
+  readonly from?: 'source' | 'load';
   readonly sourceDigest: string;
   readonly rows: number;
   readonly accountedRejected: number;
@@ -88,7 +97,7 @@ export function computeExpected(
         const checkRowids = rejected.size + notLoaded.size > 0;
         const needKey = addExp !== null || resolvedKeys.size > 0;
         const forms = input.comparedForms;
-        const printed = new Array<string | null>(idx.length);
+        const printed = new Array<Printed>(idx.length);
         const surrogateIdx =
           input.surrogate === null
             ? -1
@@ -133,7 +142,7 @@ export function computeExpected(
               let hash: string;
               if (out.reject === null) {
                 for (let j = 0; j < idx.length; j++)
-                  printed[j] = canonical(values[idx[j] as number], forms[j] as CanonicalForm);
+                  printed[j] = canonicalForHash(values[idx[j] as number], forms[j] as CanonicalForm);
                 hash = rowHash(printed);
               } else {
                 hash = `unconvertible:${out.reject.kind}`;

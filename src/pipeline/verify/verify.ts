@@ -30,6 +30,8 @@ export interface VerifyOptions {
   readonly maxKeys: number;
   /** The run to verify; default: this instance's latest run on this data dir. */
   readonly runId?: string;
+  /** Convert every source row again, even where the load's row digests could stand in for it (src/pipeline/verify/digest-pass.ts). */
+  readonly fromSource?: boolean;
   /** Reuse an open connection (migrate's own verify). */
   readonly client?: pg.Client;
   /**
@@ -66,13 +68,21 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     const scan = opts.source?.scan ?? (await runSources(client, run, config, mappings, [...recorded.keys()], opened));
     tmp = mkdtempSync(join(tmpdir(), 'aragora-migrate-verify-'));
     const given = new Map((opts.source?.hashes ?? []).map((h) => [h.path, h] as const));
-    // Hashed while the tables are compared, which leaves a core idle now and then.
-    const hashing = Promise.all(
+    // Hashed now, even right after migrate hashed them: a file written since its
+    // load must not pass for unchanged. A file quiet since then is known by its
+    // identity (src/source/source-hash.ts) without reading it again.
+    const hashes = new Map(
       scan.files
         .filter((x) => scan.snapshots.has(x.path))
-        .map(async (f) => given.get(f.path) ?? (await hashSourceFile(f.absPath, f.path, recorded.get(f.path)))),
+        .map((f) => [f.path, hashSourceFile(f.absPath, f.path, given.get(f.path) ?? recorded.get(f.path))] as const),
     );
+    const hashing = Promise.all(hashes.values());
     hashing.catch(() => undefined);
+    const sourceUnchanged = async (path: string): Promise<boolean> => {
+      const then = recorded.get(path);
+      const now = await hashes.get(path);
+      return then !== undefined && now !== undefined && sameBytes(then, now);
+    };
     const byTarget = groupByTarget(collectTasks(scan.files, scan.snapshots, mappings));
     const offsetOf = timeZoneOffsetFn(config.sourceTimezone);
     const tables: VerifyTableResult[] = [];
@@ -93,6 +103,8 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
           maxKeys: opts.maxKeys,
           tmpDir: tmp,
           reporter: opts.reporter,
+          sourceUnchanged,
+          fromSource: opts.fromSource === true,
         }),
       );
       opts.reporter.emit('table:done', {
@@ -105,7 +117,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     const changedFiles = (await hashing)
       .filter((now) => {
         const then = recorded.get(now.path);
-        return then === undefined || then.sha256 !== now.sha256 || then.walSha256 !== now.walSha256;
+        return then === undefined || !sameBytes(then, now);
       })
       .map((now) => now.path);
     // Rows no run wrote (`extra`) are the application's, live on the tables, or a hand
@@ -219,4 +231,8 @@ async function findRun(client: pg.Client, runId: string | undefined, config: Res
     return row;
   }
   return latestRunOfDataDir(client, config, 'VERIFY_NO_RUN');
+}
+
+function sameBytes(then: { sha256: string; walSha256: string | null }, now: FileHash): boolean {
+  return then.sha256 === now.sha256 && then.walSha256 === now.walSha256;
 }

@@ -4,7 +4,8 @@ import type { TableSpec } from '../../mapping/schema.js';
 import { compileTable, type OrphanFilter } from '../../tables/row-converter.js';
 import { timeZoneOffsetFn } from '../../tables/timestamp.js';
 import { prepareBatch } from '../shared/prepare-batch.js';
-import { rawTextReader, readPages } from '../../source/read.js';
+import type { DigestPlan } from '../shared/digest-plan.js';
+import { rawTextReader, readPages, type Page } from '../../source/read.js';
 
 /**
  * Reads, converts and encodes one table off the main thread, so the main
@@ -23,6 +24,8 @@ export interface ConvertWorkerData {
   readonly batchRows: number;
   readonly batchBytes: number;
   readonly credits: SharedArrayBuffer;
+  /** How to digest the loaded rows for verify; null: no digest. */
+  readonly digestPlan: DigestPlan | null;
 }
 
 export type ConvertWorkerMessage =
@@ -49,12 +52,18 @@ try {
     fetchRaw,
     orphans: data.orphans,
   });
-  for (const page of readPages(db, data.spec.source, compiled.selectColumns, {
+  const pages = readPages(db, data.spec.source, compiled.selectColumns, {
     maxRows: data.batchRows,
     maxBytes: data.batchBytes,
     ...(data.afterRowid !== null ? { afterRowid: BigInt(data.afterRowid) } : {}),
-  })) {
-    const batch = prepareBatch(page, compiled, data.direct, fetchRaw);
+  });
+  for (;;) {
+    // The page is dropped before waiting for a credit: a page of huge values
+    // must not stay alive beside its encoded batch while the main thread COPYs.
+    let page: IteratorResult<Page> | null = pages.next();
+    if (page.done === true) break;
+    const batch = prepareBatch(page.value, compiled, data.direct, fetchRaw, data.digestPlan);
+    page = null;
     while (Atomics.load(credits, 0) <= 0) Atomics.wait(credits, 0, 0, 1000);
     Atomics.sub(credits, 0, 1);
     const message: ConvertWorkerMessage = { type: 'batch', ...batch };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { recordBatch, type BatchRecord } from '../../../src/ledger/batches.js';
+import { loadedRowDigest, recordBatch, textArrayLiteral, type BatchRecord } from '../../../src/ledger/batches.js';
 import { recordCreatedTable } from '../../../src/ledger/created-tables.js';
 import { tableRejects, tablesWithRejects } from '../../../src/ledger/rejects.js';
 import {
@@ -39,6 +39,7 @@ const batch = (first: number, last: number, extra: Partial<BatchRecord> = {}): B
   rowsLoaded: last - first + 1,
   rowsMerged: 0,
   digest: `d${first}`,
+  rowDigest: null,
   loadedKeys: [String(first)],
   rejects: [],
   repairs: [],
@@ -78,6 +79,35 @@ describe('ledger: a load and its checkpoints', () => {
       expect(await count(c, 'runs')).toBe(1);
       expect(await count(c, 'run_files')).toBe(1);
       expect(await count(c, 'run_tables')).toBe(1);
+    });
+  });
+
+  it('recordBatch stores keys given as a text[] literal built in the worker exactly, and sums the row digests per plan', async () => {
+    await withPg(db.url, async (c) => {
+      await newRun(c);
+      await markTableLoading(c, at, true);
+      const keys = ['1', 'a"b', 'back\\slash', '', 'NULL', '{braces}', 'ünïcødé ✓', 'comma,space x'];
+      const plan = 'p1';
+      await withTransaction(c, (tx) =>
+        recordBatch(
+          tx,
+          at,
+          batch(1, 8, { loadedKeys: textArrayLiteral(keys), rowDigest: { digest: '2:0000000100000002', plan } }),
+        ),
+      );
+      await withTransaction(c, (tx) =>
+        recordBatch(tx, at, batch(9, 9, { rowDigest: { digest: '1:ffffffffffffffff', plan } })),
+      );
+      const b = await c.query<{ loaded_keys: string[] }>(
+        'SELECT loaded_keys FROM aragora_migrate.batches ORDER BY batch_no LIMIT 1',
+      );
+      expect(b.rows[0]?.loaded_keys).toEqual(keys);
+      // The sum wraps at 2^64, as the server's sum does.
+      expect((await loadedRowDigest(c, at, plan))?.toString()).toBe('3:0000000100000001');
+      // Another plan, or a batch without a digest (through the stage): the source is converted again.
+      expect(await loadedRowDigest(c, at, 'p2')).toBeNull();
+      await withTransaction(c, (tx) => recordBatch(tx, at, batch(10, 10)));
+      expect(await loadedRowDigest(c, at, plan)).toBeNull();
     });
   });
 

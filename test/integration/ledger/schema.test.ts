@@ -44,6 +44,8 @@ const COLUMNS_BY_VERSION: readonly { table: string; column: string; version: num
   { table: 'conflicts', column: 'target_key', version: 2 },
   { table: 'run_files', column: 'identity', version: 3 },
   { table: 'runs', column: 'error', version: 4 },
+  { table: 'batches', column: 'row_digest', version: 5 },
+  { table: 'batches', column: 'digest_plan', version: 5 },
 ];
 
 const databases: TestDatabase[] = [];
@@ -109,7 +111,7 @@ describe('the migrations', () => {
     expect(LEDGER_MIGRATIONS.map((m) => m.version)).toEqual(LEDGER_MIGRATIONS.map((_, i) => i + 1));
     for (const m of LEDGER_MIGRATIONS) expect(m.description.trim(), `migration ${m.version}`).not.toBe('');
     expect(LEDGER_VERSION).toBe(LEDGER_MIGRATIONS.length);
-    expect(LEDGER_VERSION).toBe(4);
+    expect(LEDGER_VERSION).toBe(5);
   });
 });
 

@@ -32,6 +32,7 @@ function verification(ok: boolean): VerifyReport {
         rowsSource: 1200,
         rowsTarget: ok ? 1200 : 1199,
         sourceDigest: 'a',
+        sourceDigestFrom: 'source',
         targetDigest: ok ? 'a' : 'b',
         missing: ok ? 0 : 3,
         changed: 0,
