@@ -18,42 +18,22 @@ export interface MakeCertsOptions {
 }
 
 export function makeCerts(dir: string, opts: MakeCertsOptions = {}): void {
-  openssl(
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=test-ca',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.crt',
-    ],
-    dir,
-  );
-  openssl(
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=other-ca',
-      '-keyout',
-      'other.key',
-      '-out',
-      'other.crt',
-    ],
-    dir,
-  );
+  // Two unrelated self-signed CAs: `ca` signs the server's certificate, `other` signs nothing.
+  for (const name of ['ca', 'other'])
+    openssl(
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        `/CN=${name === 'ca' ? 'test' : 'other'}-ca`,
+      ].concat(['-keyout', `${name}.key`, '-out', `${name}.crt`]),
+      dir,
+    );
   openssl(
     ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr'],
     dir,

@@ -1,8 +1,8 @@
 import type { CheckItem } from '../../report/check-report.js';
-import { envVar, names, usesSecretsManager, type InstanceEnv } from './env-instances.js';
+import { envVar, names, type InstanceEnv } from './env-instances.js';
 import { before } from './items.js';
 import { pgTarget, PgTargetError } from './pg-target.js';
-import { sameTargetItem, type TargetSource } from './same-target.js';
+import { instanceTarget, sameTargetItem, type TargetSource } from './same-target.js';
 
 /**
  * The instances' PostgreSQL settings: which server each names (Aragora reads
@@ -19,27 +19,16 @@ export interface InstanceDsn {
 }
 
 export function instanceDsn(inst: InstanceEnv): InstanceDsn {
-  const variable = envVar(inst, 'ARAGORA_POSTGRES_DSN') !== undefined ? 'ARAGORA_POSTGRES_DSN' : 'DATABASE_URL';
-  const v = envVar(inst, variable);
-  const instance = inst.name;
-  if (v === undefined)
-    return {
-      source: { instance, state: usesSecretsManager(inst) ? 'secrets-manager' : 'missing' },
-      raw: null,
-      sslMode: null,
-    };
-  if (v.unresolved) return { source: { instance, state: 'unresolved', where: v.where }, raw: null, sslMode: null };
-  try {
-    const t = pgTarget(v.value);
-    return {
-      source: { instance, state: 'set', variable, where: v.where, target: t.target, password: t.password },
-      raw: v.value,
-      sslMode: t.sslMode,
-    };
-  } catch (err: unknown) {
-    const error = err instanceof PgTargetError ? err.message : 'does not parse';
-    return { source: { instance, state: 'invalid', where: v.where, error }, raw: null, sslMode: null };
-  }
+  const t = instanceTarget(
+    inst,
+    ['ARAGORA_POSTGRES_DSN', 'DATABASE_URL'],
+    (value) => {
+      const p = pgTarget(value);
+      return { target: p.target, password: p.password, asked: p.sslMode };
+    },
+    (err) => (err instanceof PgTargetError ? err.message : null),
+  );
+  return { source: t.source, raw: t.raw, sslMode: t.asked };
 }
 
 export function samePostgresItem(dsns: readonly InstanceDsn[]): CheckItem {

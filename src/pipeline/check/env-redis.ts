@@ -1,8 +1,8 @@
 import type { CheckItem } from '../../report/check-report.js';
-import { envVar, names, usesSecretsManager, type InstanceEnv } from './env-instances.js';
+import { names, type InstanceEnv } from './env-instances.js';
 import { before } from './items.js';
 import { parseRedisUrl, RedisUrlError } from './redis-url.js';
-import { sameTargetItem, type TargetSource } from './same-target.js';
+import { instanceTarget, sameTargetItem, type TargetSource } from './same-target.js';
 
 /**
  * The instances' Redis settings: ARAGORA_REDIS_URL, else REDIS_URL (as
@@ -15,27 +15,16 @@ export interface InstanceRedis {
 }
 
 export function instanceRedis(inst: InstanceEnv): InstanceRedis {
-  const variable = envVar(inst, 'ARAGORA_REDIS_URL') !== undefined ? 'ARAGORA_REDIS_URL' : 'REDIS_URL';
-  const v = envVar(inst, variable);
-  const instance = inst.name;
-  if (v === undefined)
-    return {
-      source: { instance, state: usesSecretsManager(inst) ? 'secrets-manager' : 'missing' },
-      raw: null,
-      tls: null,
-    };
-  if (v.unresolved) return { source: { instance, state: 'unresolved', where: v.where }, raw: null, tls: null };
-  try {
-    const u = parseRedisUrl(v.value);
-    return {
-      source: { instance, state: 'set', variable, where: v.where, target: u.target, password: u.password },
-      raw: v.value,
-      tls: u.tls,
-    };
-  } catch (err: unknown) {
-    const error = err instanceof RedisUrlError ? err.message : 'does not parse';
-    return { source: { instance, state: 'invalid', where: v.where, error }, raw: null, tls: null };
-  }
+  const t = instanceTarget(
+    inst,
+    ['ARAGORA_REDIS_URL', 'REDIS_URL'],
+    (value) => {
+      const u = parseRedisUrl(value);
+      return { target: u.target, password: u.password, asked: u.tls };
+    },
+    (err) => (err instanceof RedisUrlError ? err.message : null),
+  );
+  return { source: t.source, raw: t.raw, tls: t.asked };
 }
 
 export function sameRedisItem(urls: readonly InstanceRedis[]): CheckItem {

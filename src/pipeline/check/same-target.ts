@@ -1,5 +1,5 @@
 import type { CheckItem, CheckStatus } from '../../report/check-report.js';
-import { names } from './env-instances.js';
+import { envVar, names, usesSecretsManager, type InstanceEnv } from './env-instances.js';
 import { before, worst } from './items.js';
 
 /**
@@ -19,6 +19,55 @@ export type TargetSource =
   | { readonly instance: string; readonly state: 'invalid'; readonly where: string; readonly error: string }
   | { readonly instance: string; readonly state: 'unresolved'; readonly where: string }
   | { readonly instance: string; readonly state: 'secrets-manager' | 'missing' };
+
+/** What one instance's files say about a server, and one thing its URL asks for (sslmode, TLS). */
+export interface InstanceTarget<T> {
+  readonly source: TargetSource;
+  /** The URL text, when the files set one that parses. */
+  readonly raw: string | null;
+  readonly asked: T | null;
+}
+
+export interface ParsedTarget<T> {
+  readonly target: string;
+  readonly password: string | null;
+  readonly asked: T;
+}
+
+/**
+ * Reads an instance's URL for a server the way Aragora does: the first of
+ * `variables` that is set. `parse` throws on a URL that does not parse;
+ * `parseError` turns what it threw into the words a report may show (never
+ * the URL), or null for anything else.
+ */
+export function instanceTarget<T>(
+  inst: InstanceEnv,
+  variables: readonly [string, string],
+  parse: (value: string) => ParsedTarget<T>,
+  parseError: (err: unknown) => string | null,
+): InstanceTarget<T> {
+  const variable = envVar(inst, variables[0]) !== undefined ? variables[0] : variables[1];
+  const v = envVar(inst, variable);
+  const instance = inst.name;
+  if (v === undefined)
+    return {
+      source: { instance, state: usesSecretsManager(inst) ? 'secrets-manager' : 'missing' },
+      raw: null,
+      asked: null,
+    };
+  if (v.unresolved) return { source: { instance, state: 'unresolved', where: v.where }, raw: null, asked: null };
+  try {
+    const t = parse(v.value);
+    return {
+      source: { instance, state: 'set', variable, where: v.where, target: t.target, password: t.password },
+      raw: v.value,
+      asked: t.asked,
+    };
+  } catch (err: unknown) {
+    const error = parseError(err) ?? 'does not parse';
+    return { source: { instance, state: 'invalid', where: v.where, error }, raw: null, asked: null };
+  }
+}
 
 export interface SameTargetSpec {
   readonly id: string;
