@@ -19,6 +19,12 @@ export const DEFAULTS = {
   rejectDir: 'aragora-migrate-rejects',
   /** Target schema (--schema). */
   schema: 'public',
+  /**
+   * Milliseconds check waits per HTTP request and Redis command (check --timeout).
+   * Aragora's /readyz/dependencies asks every dependency in turn and can take
+   * 2–5 s on its own, so the wait is twice the slowest it should be.
+   */
+  checkTimeoutMs: 10_000,
   /** Time zone of naive SQLite timestamps (--source-timezone). */
   sourceTimezone: 'UTC',
 } as const;

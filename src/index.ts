@@ -50,7 +50,7 @@ export { runRollback, type RollbackOptions } from './pipeline/rollback/rollback.
 export type { RollbackReport, RollbackTable } from './report/rollback-report.js';
 export { runStatus, type StatusOptions } from './pipeline/status/status.js';
 export type { StatusReport, RunStatus, TableStatus, TableState, ArchivedFileStatus } from './report/status-report.js';
-export { runCheck, CHECK_TIMEOUT_MS, type CheckOptions } from './pipeline/check/check.js';
+export { runCheck, type CheckOptions } from './pipeline/check/check.js';
 export type { CheckReport, CheckItem, CheckPhase, CheckStatus } from './report/check-report.js';
 
 // Progress events and findings

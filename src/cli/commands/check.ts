@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { CHECK_TIMEOUT_MS, loadConfig, runCheck } from '../../index.js';
+import { DEFAULTS, loadConfig, runCheck } from '../../index.js';
 import { EXIT_CODE_HELP, type Done } from '../exit-codes.js';
 import { checkOutputs, writeReports } from '../output.js';
 import { renderCheckMarkdown } from '../render/check-markdown.js';
@@ -79,7 +79,7 @@ export function checkCommand(done: Done): Command {
       'how many instances share the server (default: the --instance-url count, else the --env-file count)',
       positiveInt,
     )
-    .option('--timeout <ms>', 'per HTTP request and Redis command, in milliseconds', positiveInt, CHECK_TIMEOUT_MS)
+    .option('--timeout <ms>', 'per HTTP request and Redis command, in milliseconds', positiveInt, DEFAULTS.checkTimeoutMs)
     .option(
       '--ca-file <path>',
       'a PEM CA trusted besides the system roots, for https:// and rediss:// with a private CA',

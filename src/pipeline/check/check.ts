@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../../defaults.js';
 import { readFileSync } from 'node:fs';
 import type { TargetDsn } from '../../config/dsn.js';
 import { ConfigError, EXIT } from '../../errors.js';
@@ -10,9 +11,6 @@ import { instanceRedis } from './env-redis.js';
 import { pgProbe, redisProbe } from './probes.js';
 import { parseRedisUrl, RedisUrlError, type RedisUrl } from './redis-url.js';
 import { secretsOf, scrub } from './secrets.js';
-
-/** Per HTTP request and Redis command, ms (check --timeout). */
-export const CHECK_TIMEOUT_MS = 5000;
 
 export interface CheckOptions {
   /**
@@ -91,7 +89,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckReport> {
     throw new ConfigError('CONFIG_INVALID', 'check has nothing to check', {
       hint: "Before the switch: pass --env-file once per instance (and --database-url, --redis-url when the URLs are not in the files). After it: pass --url with the load balancer's URL and --instance-url for each instance.",
     });
-  const timeoutMs = opts.timeoutMs ?? CHECK_TIMEOUT_MS;
+  const timeoutMs = opts.timeoutMs ?? DEFAULTS.checkTimeoutMs;
   const ca = opts.caFile === undefined ? undefined : readCa(opts.caFile);
   const instances = envFiles.map(readInstance);
   const dsns = instances.map(instanceDsn);
