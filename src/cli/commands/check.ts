@@ -79,7 +79,12 @@ export function checkCommand(done: Done): Command {
       'how many instances share the server (default: the --instance-url count, else the --env-file count)',
       positiveInt,
     )
-    .option('--timeout <ms>', 'per HTTP request and Redis command, in milliseconds', positiveInt, DEFAULTS.checkTimeoutMs)
+    .option(
+      '--timeout <ms>',
+      'per HTTP request and Redis command, in milliseconds',
+      positiveInt,
+      DEFAULTS.checkTimeoutMs,
+    )
     .option(
       '--ca-file <path>',
       'a PEM CA trusted besides the system roots, for https:// and rediss:// with a private CA',
