@@ -29,6 +29,9 @@ const SCAN_NATIVE_FROM = 48;
  */
 const SLICE = 1 << 15;
 
+/** The smallest buffer writeRowInChunks streams through: room for the largest piece it writes at once (a text slice, 3 bytes a unit). */
+export const MIN_CHUNK = 4 * SLICE;
+
 function needsEscape(s: string): boolean {
   if (s.length < SCAN_NATIVE_FROM) {
     for (let i = 0; i < s.length; i++) {
@@ -71,9 +74,9 @@ function byteaBytes(v: Buffer): number {
 }
 
 /**
- * The exact bytes `CopyBuffer.writeRow(values, ...extra)` appends. A batch
- * of huge values is sized once with it rather than grown: each growth holds
- * the old and the new buffer at once.
+ * The exact bytes `CopyBuffer.writeRow(values, ...extra)` appends: a buffer
+ * of that size holds the row without growing (each growth holds the old and
+ * the new buffer at once).
  */
 export function copyRowBytes(values: readonly TargetValue[], extra: readonly string[] = []): number {
   // The separators: a tab between columns, a newline at the end.
@@ -197,6 +200,76 @@ export class CopyBuffer {
       this.#text(e);
     }
     this.#byte(NEWLINE);
+  }
+
+  /**
+   * Appends one row like writeRow, but never grows the buffer: whenever the
+   * next piece would not fit, the bytes so far are yielded (see take) and the
+   * row continues in a fresh buffer. A value larger than the buffer is thus
+   * split across chunks, a slice at a time, so a 50 MB value streams through
+   * a buffer of a few MiB (src/pipeline/shared/prepare-batch.ts). The bytes
+   * are those writeRow writes: no slice ends inside a surrogate pair.
+   */
+  *writeRowInChunks(values: readonly TargetValue[], ...extra: string[]): Generator<Buffer, void, undefined> {
+    if (this.#buf.length < MIN_CHUNK) throw new RangeError(`a chunked CopyBuffer needs at least ${MIN_CHUNK} bytes`);
+    for (let i = 0; i < values.length; i++) {
+      if (i > 0) yield* this.#separator(TAB);
+      const v = values[i];
+      if (v === null || v === undefined) {
+        if (this.#len + 2 > this.#buf.length) yield this.take();
+        this.#buf[this.#len++] = BACKSLASH;
+        this.#buf[this.#len++] = 78; // N
+      } else if (typeof v === 'string') yield* this.#textInChunks(v);
+      else yield* this.#byteaInChunks(v);
+    }
+    for (const e of extra) {
+      yield* this.#separator(TAB);
+      yield* this.#textInChunks(e);
+    }
+    yield* this.#separator(NEWLINE);
+  }
+
+  *#separator(b: number): Generator<Buffer, void, undefined> {
+    if (this.#len + 1 > this.#buf.length) yield this.take();
+    this.#buf[this.#len++] = b;
+  }
+
+  /** A slice of at most SLICE units takes at most 3 bytes a unit, escaped or not (an escape is 2 bytes, a pair 4). */
+  *#textInChunks(s: string): Generator<Buffer, void, undefined> {
+    const escaped = needsEscape(s);
+    for (let at = 0; at < s.length;) {
+      let end = Math.min(s.length, at + SLICE);
+      if (end < s.length && isHighSurrogate(s.charCodeAt(end - 1))) end--;
+      if (this.#len + 3 * (end - at) > this.#buf.length) yield this.take();
+      const piece = at === 0 && end === s.length ? s : s.slice(at, end);
+      this.#len += utf8Write.call(this.#buf, escaped ? escapeText(piece) : piece, this.#len);
+      at = end;
+    }
+  }
+
+  *#byteaInChunks(v: Buffer): Generator<Buffer, void, undefined> {
+    if (this.#len + 3 > this.#buf.length) yield this.take();
+    this.#buf[this.#len++] = BACKSLASH;
+    this.#buf[this.#len++] = BACKSLASH;
+    this.#buf[this.#len++] = 120; // x
+    for (let at = 0; at < v.length; at += SLICE) {
+      const end = Math.min(v.length, at + SLICE);
+      if (this.#len + 2 * (end - at) > this.#buf.length) yield this.take();
+      this.#len += latin1Write.call(this.#buf, v.toString('hex', at, end), this.#len);
+    }
+  }
+
+  /**
+   * The bytes so far, handed over: the caller owns them from now on (a COPY
+   * stream may still be writing them to the socket), and writing continues
+   * in a fresh buffer of the same size. Its memory is its own, outside
+   * Buffer's shared pool, so it can be transferred to another thread.
+   */
+  take(): Buffer {
+    const bytes = this.#buf.subarray(0, this.#len);
+    this.#buf = Buffer.allocUnsafeSlow(this.#buf.length);
+    this.#len = 0;
+    return bytes;
   }
 
   /** The encoded bytes: a view of the buffer, valid until the next write. */

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { TargetError } from '../../errors.js';
@@ -10,7 +11,7 @@ import { WORKER_MIN_ROWS, localBatchSource, startBatchSource, type BatchSource }
 import type { Reporter } from '../../report/events.js';
 import { conflictSql, rekeyedTextKey, type ConflictSql } from '../../target/merge-sql.js';
 import { isUniqueViolation, withTransaction } from '../../target/transaction.js';
-import type { PreparedBatch } from '../shared/prepare-batch.js';
+import type { PreparedBatch, StreamBody } from '../shared/prepare-batch.js';
 import type { DigestPlan } from '../shared/digest-plan.js';
 import { recordBatch, type TextArrayLiteral } from '../../ledger/batches.js';
 import { recordConflicts, recordKeptBoth } from '../../ledger/conflicts.js';
@@ -100,6 +101,8 @@ interface Moved {
   readonly merged: number;
   /** The keys the rows now have in the target (re-keyed ones included): what verify holds the target to and what rollback deletes. */
   readonly keys: readonly string[] | TextArrayLiteral;
+  /** sha256 of the COPY bytes sent. */
+  readonly digest: string;
 }
 
 /**
@@ -255,13 +258,14 @@ async function commitBatch(input: LoadTableInput, t: LoadTarget, direct: boolean
   const started = Date.now();
   return withTransaction(input.client, async (tx) => {
     const moved = direct ? await copyDirect(tx, t, p) : await mergeThroughStage(tx, input, t, p);
+    // The batch's digest is known once its bytes are sent (a streamed body is hashed as it is encoded).
     await recordBatch(tx, input.at, {
       firstRowid: p.firstRowid,
       lastRowid: p.lastRowid,
       rowsRead: p.rowsRead,
       rowsLoaded: moved.loaded,
       rowsMerged: moved.merged,
-      digest: p.digest,
+      digest: moved.digest,
       rowDigest: p.rowDigest === null ? null : { digest: p.rowDigest, plan: input.source.digestPlan?.signature ?? '' },
       loadedKeys: moved.keys,
       rejects: p.rejects,
@@ -275,8 +279,8 @@ async function commitBatch(input: LoadTableInput, t: LoadTarget, direct: boolean
 }
 
 async function copyDirect(tx: pg.Client, t: LoadTarget, p: PreparedBatch): Promise<Moved> {
-  await copyInto(tx, `COPY ${t.table} (${t.columns}) FROM STDIN`, p.payload);
-  return { loaded: p.loadable, merged: 0, keys: p.keys };
+  const digest = await copyInto(tx, `COPY ${t.table} (${t.columns}) FROM STDIN`, p);
+  return { loaded: p.loadable, merged: 0, keys: p.keys, digest };
 }
 
 /**
@@ -289,7 +293,7 @@ async function mergeThroughStage(
   t: LoadTarget,
   p: PreparedBatch,
 ): Promise<Moved> {
-  await copyInto(tx, `COPY ${t.stage} (${t.columns}, __rowid, __key) FROM STDIN`, p.payload);
+  const digest = await copyInto(tx, `COPY ${t.stage} (${t.columns}, __rowid, __key) FROM STDIN`, p);
   let merged = 0;
   if (t.rekeyText !== null) await rekeyTextIds(tx, input, t, t.rekeyText);
   else if (!t.keyIsSurrogate) merged = await resolveKeyConflicts(tx, input, t);
@@ -297,18 +301,67 @@ async function mergeThroughStage(
   const keys = (await tx.query<{ k: string }>(`SELECT __key AS k FROM ${t.stage}`)).rows.map((r) => r.k);
   const loaded =
     (await tx.query(`INSERT INTO ${t.table} (${t.columns}) SELECT ${t.columns} FROM ${t.stage}`)).rowCount ?? 0;
-  return { loaded, merged, keys };
+  return { loaded, merged, keys, digest };
 }
 
-async function copyInto(tx: pg.Client, sql: string, payload: Uint8Array): Promise<void> {
-  if (payload.length === 0) return;
+/** COPYs the batch's bytes; returns their sha256. */
+async function copyInto(tx: pg.Client, sql: string, p: PreparedBatch): Promise<string> {
+  const body = p.body;
+  if (body.kind === 'stream') return p.loadable === 0 ? body.encode(() => undefined) : copyStreamed(tx, sql, body);
+  if (body.payload.length === 0) return body.digest;
   const stream = tx.query(copyFrom(sql));
   await new Promise<void>((resolve, reject) => {
     stream.on('error', reject);
     // 'finish' fires after the server acknowledged the COPY (pg-copy-streams).
     stream.on('finish', resolve);
-    stream.end(payload);
+    stream.end(body.payload);
   });
+  return body.digest;
+}
+
+/**
+ * COPYs a streamed body chunk by chunk: the encoder waits until the socket
+ * has taken each chunk (pg-copy-streams writes it to the socket by reference,
+ * so a chunk is never reused; the encoder allocates a new one). Should the
+ * encoder fail, the COPY is cancelled (destroy sends CopyFail), so the
+ * connection is free for the transaction's ROLLBACK.
+ */
+async function copyStreamed(tx: pg.Client, sql: string, body: StreamBody): Promise<string> {
+  // The default highWaterMark (16 KiB) makes every chunk's write wait for
+  // 'drain', so the stream never queues a second chunk of its own.
+  // pg-copy-streams reports a server error (a duplicate key, say) by 'error'
+  // and lets go of the connection: a chunk it queued would then be written to
+  // no connection (a TypeError in a socket callback), and the stream must not
+  // be written, ended or destroyed after it; a write waiting for 'drain' then
+  // waits for nothing.
+  const stream = tx.query(copyFrom(sql));
+  let failure: { error: unknown } | null = null;
+  const finished = new Promise<void>((resolve, reject) => {
+    stream.on('error', (error: unknown) => {
+      failure = { error };
+      reject(error);
+    });
+    stream.on('finish', resolve);
+  });
+  finished.catch(() => undefined);
+  const write = (chunk: Buffer): Promise<void> | undefined => {
+    if (failure !== null) throw failure.error;
+    return stream.write(chunk) ? undefined : Promise.race([once(stream, 'drain').then(() => undefined), finished]);
+  };
+  let digest: string;
+  try {
+    digest = await body.encode(write);
+  } catch (err: unknown) {
+    if (failure !== null) throw (failure as { error: unknown }).error;
+    // The encoder failed: cancel the COPY (destroy sends CopyFail), so the connection is free for ROLLBACK.
+    stream.destroy(err instanceof Error ? err : new Error(String(err)));
+    await finished.catch(() => undefined);
+    throw err;
+  }
+  if (failure !== null) throw (failure as { error: unknown }).error;
+  stream.end();
+  await finished;
+  return digest;
 }
 
 /**

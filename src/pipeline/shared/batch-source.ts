@@ -3,12 +3,15 @@ import { Worker } from 'node:worker_threads';
 import type { ConvertWorkerData, ConvertWorkerMessage } from '../workers/convert-worker.js';
 import { compileTable } from '../../tables/row-converter.js';
 import { timeZoneOffsetFn } from '../../tables/timestamp.js';
-import { prepareBatch, type PreparedBatch } from './prepare-batch.js';
+import { prepareBatch, type PreparedBatch, type StreamBody } from './prepare-batch.js';
 import { rawTextReader, readPages, type Page } from '../../source/read.js';
 import { workerScript } from '../workers/worker-script.js';
 
 /** Batches the worker may prepare ahead of the last one the main thread applied. */
 const AHEAD = 2;
+
+/** Chunks of a streamed batch the worker may post ahead of the one the main thread is sending on. */
+const CHUNKS_AHEAD = 2;
 
 export interface BatchSource extends AsyncIterable<PreparedBatch> {
   /** The main thread has applied a batch: the worker may prepare one more. */
@@ -59,18 +62,20 @@ export function localBatchSource(
         // values must not stay alive through the batch's COPY.
         let page: IteratorResult<Page> | null = pages.next();
         if (page.done === true) return;
-        const batch = prepareBatch(page.value, compiled, data.direct, fetchRaw, data.digestPlan);
+        let batch: PreparedBatch | null = prepareBatch(page.value, compiled, data.direct, fetchRaw, data.digestPlan);
         page = null;
         yield batch;
+        batch = null;
       }
     },
   };
 }
 
 export function startBatchSource(data: Omit<ConvertWorkerData, 'credits'>): BatchSource {
-  const credits = new SharedArrayBuffer(4);
+  const credits = new SharedArrayBuffer(8);
   const counter = new Int32Array(credits);
   Atomics.store(counter, 0, AHEAD);
+  Atomics.store(counter, 1, CHUNKS_AHEAD);
   const { script, eval: isEval } = workerScript('convert-worker');
   const worker = new Worker(script, {
     eval: isEval,
@@ -93,6 +98,39 @@ export function startBatchSource(data: Omit<ConvertWorkerData, 'credits'>): Batc
     if (code !== 0 && failure === null) failure = new Error(`the conversion worker exited with code ${code}`);
     wake?.();
   });
+  /** The worker's next message; its error, thrown. */
+  const receive = async (): Promise<Exclude<ConvertWorkerMessage, { type: 'error' }>> => {
+    for (;;) {
+      const m = queue.shift();
+      if (m === undefined) {
+        if (failure !== null) throw failure;
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = null;
+        continue;
+      }
+      if (m.type === 'error') throw Object.assign(new Error(m.message), { stack: m.stack, code: m.code });
+      return m;
+    }
+  };
+  /** A streamed batch's body: its chunks as the worker posts them, each let through once it is sent on. */
+  const streamed = (): StreamBody => {
+    let started = false;
+    return {
+      kind: 'stream',
+      async encode(write) {
+        if (started) throw new Error('a streamed batch is encoded once');
+        started = true;
+        for (;;) {
+          const m = await receive();
+          if (m.type === 'batch-end') return m.digest;
+          if (m.type !== 'chunk') throw new Error(`the conversion worker sent ${m.type} inside a streamed batch`);
+          await write(Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.byteLength));
+          Atomics.add(counter, 1, 1);
+          Atomics.notify(counter, 1);
+        }
+      },
+    };
+  };
 
   return {
     ack() {
@@ -104,20 +142,16 @@ export function startBatchSource(data: Omit<ConvertWorkerData, 'credits'>): Batc
     },
     async *[Symbol.asyncIterator]() {
       for (;;) {
-        const m = queue.shift();
-        if (m === undefined) {
-          if (failure !== null) throw failure;
-          await new Promise<void>((resolve) => (wake = resolve));
-          wake = null;
-          continue;
-        }
+        const m = await receive();
         if (m.type === 'done') return;
-        if (m.type === 'error') throw Object.assign(new Error(m.message), { stack: m.stack, code: m.code });
-        const { type: _type, ...batch } = m;
-        yield {
-          ...batch,
-          payload: Buffer.from(batch.payload.buffer, batch.payload.byteOffset, batch.payload.byteLength),
-        };
+        if (m.type === 'batch') {
+          const { type: _type, body, ...meta } = m;
+          const payload = Buffer.from(body.payload.buffer, body.payload.byteOffset, body.payload.byteLength);
+          yield { ...meta, body: { ...body, payload } };
+        } else if (m.type === 'batch-start') {
+          const { type: _type, ...meta } = m;
+          yield { ...meta, body: streamed() };
+        } else throw new Error(`the conversion worker sent ${m.type} outside a streamed batch`);
       }
     },
   };

@@ -1,13 +1,34 @@
 import { createHash } from 'node:crypto';
 import type { CompiledTable } from '../../tables/row-converter.js';
 import type { SourceValue, TargetValue } from '../../tables/value.js';
-import { CopyBuffer, copyRowBytes } from '../../target/copy-encode.js';
+import { CopyBuffer } from '../../target/copy-encode.js';
 import { toLossless } from '../../tables/lossless.js';
 import type { Page } from '../../source/read.js';
 import { RowDigest, type DigestPlan } from './digest-plan.js';
 import { textArrayLiteral, type TextArrayLiteral } from '../../ledger/batches.js';
 
-/** One batch, converted and encoded, ready for COPY and its checkpoint. */
+/** Takes one chunk of a batch's COPY bytes; a promise holds the encoder back until the chunk is on its way. */
+export type ChunkWriter = (chunk: Buffer) => Promise<void> | undefined;
+
+/** A batch's COPY bytes encoded whole, with their sha256. */
+export interface PayloadBody {
+  readonly kind: 'payload';
+  readonly payload: Uint8Array;
+  readonly digest: string;
+}
+
+/**
+ * A batch's COPY bytes encoded as they are sent, a chunk at a time: a page of
+ * huge values would otherwise be held once as values and once as its payload.
+ * `encode` may run once; it resolves to the sha256 of every byte written,
+ * which is what a payload's digest would be.
+ */
+export interface StreamBody {
+  readonly kind: 'stream';
+  encode(write: ChunkWriter): Promise<string>;
+}
+
+/** One batch, converted (and encoded, or ready to encode), for COPY and its checkpoint. */
 export interface PreparedBatch {
   readonly firstRowid: string;
   readonly lastRowid: string;
@@ -16,21 +37,37 @@ export interface PreparedBatch {
   readonly bytes: number;
   /** Encoded for the target (direct) or for the stage (rowid and key appended). */
   readonly direct: boolean;
-  readonly payload: Uint8Array;
+  /** The COPY bytes; their sha256 is what this batch sent, for verify to narrow a difference down. */
+  readonly body: PayloadBody | StreamBody;
   readonly loadable: number;
   /** Keys of the loadable rows, in the ledger's key form. */
   readonly keys: TextArrayLiteral;
   readonly rejects: readonly object[];
   readonly repairs: readonly object[];
   readonly repairedRows: number;
-  /** sha256 of the payload: what this batch sent, for verify to narrow a difference down. */
-  readonly digest: string;
   /** The loadable rows' digest in verify's canonical form (src/pipeline/shared/digest-plan.ts); null without a plan or through the stage. */
   readonly rowDigest: string | null;
 }
 
-/** Pages with at least this many bytes of values are sized exactly (copyRowBytes); the benchmark's pages hold about 2 MB. */
-const SIZE_EXACTLY_FROM = 8 * 1024 * 1024;
+/** A stream body prepared on this thread: its chunks can also be taken synchronously (the conversion worker posts them). */
+export interface LocalStreamBody extends StreamBody {
+  /** The chunks in order; the generator's return value is their sha256. May run once, instead of encode. */
+  chunks(): Generator<Buffer, string, undefined>;
+}
+
+export interface LocalPreparedBatch extends PreparedBatch {
+  readonly body: PayloadBody | LocalStreamBody;
+}
+
+/**
+ * Pages with at least this many bytes of values are streamed (StreamBody);
+ * smaller ones (the benchmark's hold about 2 MB) are encoded whole, into one
+ * buffer a batch, with no chunk bookkeeping per value.
+ */
+export const STREAM_FROM = 8 * 1024 * 1024;
+
+/** The buffer a streamed batch is encoded through; each chunk is a new one, since the COPY stream writes it by reference. */
+const STREAM_CHUNK = 4 * 1024 * 1024;
 
 /**
  * Converts one page of source rows: each row either encodes into the COPY
@@ -43,15 +80,14 @@ export function prepareBatch(
   direct: boolean,
   fetchRaw: (column: string, rowid: bigint) => Buffer | null,
   plan: DigestPlan | null = null,
-): PreparedBatch {
+): LocalPreparedBatch {
   // Through the stage, ids and keys can change before the rows land: only a direct batch's rows are as sent.
   const rowDigest = direct && plan !== null ? new RowDigest(plan) : null;
-  // A page of huge values is encoded once all its rows are converted, into a
-  // buffer of exactly their size: growing an estimate would hold the old and
-  // the new buffer at once (for a 50 MB text and blob, hundreds of MB).
-  const out =
-    page.bytes < SIZE_EXACTLY_FROM ? new CopyBuffer(Math.ceil(page.bytes * 1.2) + page.rows.length * 48) : null;
-  const held: HeldRow[] = [];
+  // A page of huge values is encoded as it is sent, once all its rows are
+  // converted: a whole payload would hold every value twice (for a 50 MB
+  // text and blob, 150 MB of payload beside the 100 MB of values).
+  const out = page.bytes < STREAM_FROM ? new CopyBuffer(Math.ceil(page.bytes * 1.2) + page.rows.length * 48) : null;
+  const held: (HeldRow | null)[] = [];
   let loadable = 0;
   let repairedRows = 0;
   const rejects: object[] = [];
@@ -88,36 +124,69 @@ export function prepareBatch(
     else if (direct) out.writeRow(row.values);
     else out.writeRow(row.values, String(raw[0]), key);
   }
-  const payload = (out ?? encodeExactly(held)).bytes();
+  const body: PayloadBody | LocalStreamBody =
+    out === null && loadable > 0 ? streamBody(held) : payloadBody((out ?? new CopyBuffer(0)).bytes());
   return {
     firstRowid: page.firstRowid.toString(),
     lastRowid: page.lastRowid.toString(),
     rowsRead: page.rows.length,
     bytes: page.bytes,
     direct,
-    payload,
+    body,
     loadable,
     keys: textArrayLiteral(keys),
     rejects,
     repairs,
     repairedRows,
-    digest: createHash('sha256').update(payload).digest('hex'),
     rowDigest: rowDigest === null ? null : rowDigest.toString(),
   };
 }
 
-/** A converted row waiting for its page's exact size: the row's values and what follows them (rowid and key, through the stage). */
+/** A converted row waiting to be streamed: the row's values and what follows them (rowid and key, through the stage). */
 interface HeldRow {
   readonly values: readonly TargetValue[];
   readonly extra: readonly string[];
 }
 
-function encodeExactly(rows: readonly HeldRow[]): CopyBuffer {
-  let size = 0;
-  for (const r of rows) size += copyRowBytes(r.values, r.extra);
-  const out = new CopyBuffer(size);
-  for (const r of rows) out.writeRow(r.values, ...r.extra);
-  return out;
+function payloadBody(payload: Uint8Array): PayloadBody {
+  return { kind: 'payload', payload, digest: createHash('sha256').update(payload).digest('hex') };
+}
+
+function streamBody(held: (HeldRow | null)[]): LocalStreamBody {
+  let started = false;
+  const chunks = function* (): Generator<Buffer, string, undefined> {
+    if (started) throw new Error('a streamed batch is encoded once');
+    started = true;
+    const out = new CopyBuffer(STREAM_CHUNK);
+    const hash = createHash('sha256');
+    for (let i = 0; i < held.length; i++) {
+      const row = held[i] as HeldRow;
+      // Each row's values go as soon as they are encoded (the page may hold them still, the batch no longer does).
+      held[i] = null;
+      for (const chunk of out.writeRowInChunks(row.values, ...row.extra)) {
+        hash.update(chunk);
+        yield chunk;
+      }
+    }
+    const last = out.take();
+    if (last.length > 0) {
+      hash.update(last);
+      yield last;
+    }
+    return hash.digest('hex');
+  };
+  return {
+    kind: 'stream',
+    chunks,
+    async encode(write: ChunkWriter): Promise<string> {
+      const it = chunks();
+      for (;;) {
+        const next = it.next();
+        if (next.done === true) return next.value;
+        await write(next.value);
+      }
+    },
+  };
 }
 
 function losslessRow(

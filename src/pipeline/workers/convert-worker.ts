@@ -3,7 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { TableSpec } from '../../mapping/schema.js';
 import { compileTable, type OrphanFilter } from '../../tables/row-converter.js';
 import { timeZoneOffsetFn } from '../../tables/timestamp.js';
-import { prepareBatch } from '../shared/prepare-batch.js';
+import { prepareBatch, type PayloadBody, type PreparedBatch } from '../shared/prepare-batch.js';
 import type { DigestPlan } from '../shared/digest-plan.js';
 import { rawTextReader, readPages, type Page } from '../../source/read.js';
 
@@ -11,7 +11,8 @@ import { rawTextReader, readPages, type Page } from '../../source/read.js';
  * Reads, converts and encodes one table off the main thread, so the main
  * thread only moves bytes to PostgreSQL and the two overlap. The worker stays
  * at most `ahead` batches in front of what the main thread has committed:
- * `credits[0]` counts batches it may still send, and it sleeps on it.
+ * `credits[0]` counts batches it may still send, and it sleeps on it;
+ * `credits[1]` counts the chunks of a streamed batch it may still send.
  */
 export interface ConvertWorkerData {
   readonly dbPath: string;
@@ -28,8 +29,20 @@ export interface ConvertWorkerData {
   readonly digestPlan: DigestPlan | null;
 }
 
+/** What a batch is without its COPY bytes: those come with it (payload), or after it in chunks (stream). */
+export type BatchMeta = Omit<PreparedBatch, 'body'>;
+
+/**
+ * A batch of ordinary size comes as one message with its payload. A streamed
+ * one (a page of huge values) comes as batch-start, its chunks, batch-end:
+ * the worker posts a chunk only while `credits[1]` allows, which the main
+ * thread raises as it sends each chunk on to PostgreSQL.
+ */
 export type ConvertWorkerMessage =
-  | ({ readonly type: 'batch' } & import('../shared/prepare-batch.js').PreparedBatch)
+  | ({ readonly type: 'batch'; readonly body: PayloadBody } & BatchMeta)
+  | ({ readonly type: 'batch-start' } & BatchMeta)
+  | { readonly type: 'chunk'; readonly chunk: Uint8Array }
+  | { readonly type: 'batch-end'; readonly digest: string }
   | { readonly type: 'done' }
   | {
       readonly type: 'error';
@@ -66,10 +79,30 @@ try {
     page = null;
     while (Atomics.load(credits, 0) <= 0) Atomics.wait(credits, 0, 0, 1000);
     Atomics.sub(credits, 0, 1);
-    const message: ConvertWorkerMessage = { type: 'batch', ...batch };
-    // The payload's memory is its own (CopyBuffer allocates outside Buffer's
-    // shared pool), so it moves to the main thread instead of being copied.
-    port.postMessage(message, [batch.payload.buffer as ArrayBuffer]);
+    const { body, ...meta } = batch;
+    if (body.kind === 'payload') {
+      // The payload's memory is its own (CopyBuffer allocates outside Buffer's
+      // shared pool), so it moves to the main thread instead of being copied.
+      port.postMessage({ type: 'batch', ...meta, body } satisfies ConvertWorkerMessage, [
+        body.payload.buffer as ArrayBuffer,
+      ]);
+      continue;
+    }
+    port.postMessage({ type: 'batch-start', ...meta } satisfies ConvertWorkerMessage);
+    const chunks = body.chunks();
+    for (;;) {
+      const next = chunks.next();
+      if (next.done === true) {
+        port.postMessage({ type: 'batch-end', digest: next.value } satisfies ConvertWorkerMessage);
+        break;
+      }
+      while (Atomics.load(credits, 1) <= 0) Atomics.wait(credits, 1, 0, 1000);
+      Atomics.sub(credits, 1, 1);
+      // Each chunk is a buffer of its own (CopyBuffer.take), moved, never reused here.
+      port.postMessage({ type: 'chunk', chunk: next.value } satisfies ConvertWorkerMessage, [
+        next.value.buffer as ArrayBuffer,
+      ]);
+    }
   }
   db.close();
   port.postMessage({ type: 'done' } satisfies ConvertWorkerMessage);
