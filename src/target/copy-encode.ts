@@ -63,31 +63,9 @@ function isHighSurrogate(c: number): boolean {
   return c >= 0xd800 && c <= 0xdbff;
 }
 
-/** The exact bytes a text value takes in COPY text (a lone surrogate as U+FFFD's 3 bytes, as utf8Write writes it). */
-function textBytes(s: string): number {
-  return Buffer.byteLength(s, 'utf8') + (needsEscape(s) ? escapeCount(s) : 0);
-}
-
 /** The exact bytes a bytea value takes: `\\x` and two hex digits a byte. */
 function byteaBytes(v: Buffer): number {
   return 3 + 2 * v.length;
-}
-
-/**
- * The exact bytes `CopyBuffer.writeRow(values, ...extra)` appends: a buffer
- * of that size holds the row without growing (each growth holds the old and
- * the new buffer at once).
- */
-export function copyRowBytes(values: readonly TargetValue[], extra: readonly string[] = []): number {
-  // The separators: a tab between columns, a newline at the end.
-  let n = Math.max(1, values.length + extra.length);
-  for (const v of values) {
-    if (v === null || v === undefined) n += 2;
-    else if (typeof v === 'string') n += textBytes(v);
-    else n += byteaBytes(v);
-  }
-  for (const e of extra) n += textBytes(e);
-  return n;
 }
 
 type StringWrite = (this: Buffer, text: string, offset: number) => number;
@@ -125,7 +103,7 @@ export class CopyBuffer {
   #buf: Buffer;
   #len = 0;
 
-  /** `sizeHint`: the bytes expected, exact (copyRowBytes) or estimated. Room never written is never touched, so costs no memory. */
+  /** `sizeHint`: the bytes expected. Room never written is never touched, so costs no memory. */
   constructor(sizeHint = 1 << 16) {
     this.#buf = Buffer.allocUnsafeSlow(Math.max(1024, sizeHint));
   }
@@ -150,8 +128,8 @@ export class CopyBuffer {
     const escaped = needsEscape(s);
     // utf8Write stops silently at the end of the buffer: make room first. The
     // worst case (3 bytes per UTF-16 unit, an escape's 2 included) needs no
-    // look at the string; where it does not fit, the exact size, so a buffer
-    // sized exactly for its rows (copyRowBytes) never grows.
+    // look at the string; where it does not fit, the exact size, so a huge
+    // value does not reserve three times its size.
     if (this.#len + s.length * 3 > this.#buf.length)
       this.#ensure(Buffer.byteLength(s, 'utf8') + (escaped ? escapeCount(s) : 0));
     if (!escaped) this.#len += utf8Write.call(this.#buf, s, this.#len);
