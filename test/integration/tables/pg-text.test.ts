@@ -4,6 +4,7 @@ import { float8Text, jsonbText, numericText, timestampText } from '../../../src/
 import { parseTimestamp, timeZoneOffsetFn } from '../../../src/tables/timestamp.js';
 import { withPg } from '../../helpers/migrate.js';
 import { useTestDatabase } from '../../helpers/pg.js';
+import { rng } from '../../helpers/random.js';
 
 /**
  * verify hashes the target in PostgreSQL's own output form and formats only
@@ -12,18 +13,6 @@ import { useTestDatabase } from '../../helpers/pg.js';
  * the edges picked by hand.
  */
 const db = useTestDatabase('pg_text');
-
-/** A small seeded generator (mulberry32), so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KEYS = [
   'a',

@@ -2,6 +2,7 @@ import { hash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { canonical, canonicalForHash, rowHash, type CanonicalForm } from '../../../src/tables/canonical.js';
 import type { TargetValue } from '../../../src/tables/value.js';
+import { rng } from '../../helpers/random.js';
 
 /**
  * A row with a huge value is hashed a piece at a time, its bytea printed as
@@ -20,18 +21,6 @@ function referenceHash(values: readonly (TargetValue | undefined)[], forms: read
 
 function hashed(values: readonly (TargetValue | undefined)[], forms: readonly CanonicalForm[]): string {
   return rowHash(values.map((v, i) => canonicalForHash(v, forms[i] as CanonicalForm)));
-}
-
-/** A small seeded generator (mulberry32), so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const SLICE = 1 << 15;

@@ -2,56 +2,8 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CopyBuffer, MIN_CHUNK } from '../../../src/target/copy-encode.js';
 import type { TargetValue } from '../../../src/tables/value.js';
-
-/**
- * A page of huge values is streamed to COPY through a buffer of a few MiB
- * (CopyBuffer.writeRowInChunks): the chunks, joined, must be byte for byte
- * what one buffer holds, wherever a chunk ends (inside a value, an escape, a
- * multi-byte character, a surrogate pair), and so hash the same.
- */
-
-/** The plainest encoder: each character escaped one at a time, the row joined, then UTF-8 (a lone surrogate as U+FFFD). */
-function referenceRow(values: readonly TargetValue[], extra: readonly string[] = []): Buffer {
-  const escape = (s: string): string =>
-    s
-      .split('')
-      .map((ch) => (ch === '\\' ? '\\\\' : ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : ch === '\r' ? '\\r' : ch))
-      .join('');
-  const cols = values.map((v) =>
-    v === null || v === undefined ? '\\N' : typeof v === 'string' ? escape(v) : `\\\\x${v.toString('hex')}`,
-  );
-  return Buffer.from(`${[...cols, ...extra.map(escape)].join('\t')}\n`, 'utf8');
-}
-
-/** A small seeded generator (mulberry32), so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const ALPHABET = ['a', 'Z', ' ', '0', '\t', '\n', '\r', '\\', 'é', 'ÿ', '€', '中', '😀', '\uD800', '\uDC00', '\u0000'];
-
-function randomText(r: () => number, length: number, plain = 0.7): string {
-  const parts: string[] = [];
-  for (let n = 0; n < length;) {
-    const ch = r() < plain ? 'a' : (ALPHABET[Math.floor(r() * ALPHABET.length)] as string);
-    parts.push(ch);
-    n += ch.length;
-  }
-  return parts.join('').slice(0, length);
-}
-
-function randomBytes(r: () => number, length: number): Buffer {
-  const b = Buffer.alloc(length);
-  for (let i = 0; i < length; i++) b[i] = Math.floor(r() * 256);
-  return b;
-}
+import { randomBytes, randomText, rng } from '../../helpers/random.js';
+import { referenceRow } from '../../helpers/copy-reference.js';
 
 function sameBytes(actual: Buffer, expected: Buffer): string {
   if (actual.equals(expected)) return 'same';

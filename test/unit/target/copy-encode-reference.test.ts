@@ -1,49 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CopyBuffer } from '../../../src/target/copy-encode.js';
 import type { TargetValue } from '../../../src/tables/value.js';
-
-/**
- * The encoder escapes and prints hex in slices, straight into its buffer;
- * what it writes must stay byte for byte what the plainest encoder writes:
- * each character escaped one at a time, the row joined, then encoded as
- * UTF-8 (a lone surrogate as U+FFFD), bytea as `\\x` and its whole hex.
- */
-function referenceRow(values: readonly TargetValue[], extra: readonly string[] = []): Buffer {
-  const escape = (s: string): string =>
-    s
-      .split('')
-      .map((ch) => (ch === '\\' ? '\\\\' : ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : ch === '\r' ? '\\r' : ch))
-      .join('');
-  const cols = values.map((v) =>
-    v === null || v === undefined ? '\\N' : typeof v === 'string' ? escape(v) : `\\\\x${v.toString('hex')}`,
-  );
-  return Buffer.from(`${[...cols, ...extra.map(escape)].join('\t')}\n`, 'utf8');
-}
-
-/** A small seeded generator (mulberry32), so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Characters COPY escapes, ASCII, Latin-1, BMP, a surrogate pair, lone surrogates of both halves, NUL. */
-const ALPHABET = ['a', 'Z', ' ', '0', '\t', '\n', '\r', '\\', 'é', 'ÿ', '€', '中', '😀', '\uD800', '\uDC00', '\u0000'];
-
-function randomText(r: () => number, length: number): string {
-  const parts: string[] = [];
-  for (let n = 0; n < length;) {
-    const ch = r() < 0.7 ? 'a' : (ALPHABET[Math.floor(r() * ALPHABET.length)] as string);
-    parts.push(ch);
-    n += ch.length;
-  }
-  return parts.join('').slice(0, length);
-}
+import { randomBytes, randomText, rng } from '../../helpers/random.js';
+import { referenceRow } from '../../helpers/copy-reference.js';
 
 /** Equal bytes, or where they first differ (a deep comparison of 100 KB buffers takes vitest seconds). */
 function sameBytes(actual: Buffer, expected: Buffer): string {
@@ -51,12 +10,6 @@ function sameBytes(actual: Buffer, expected: Buffer): string {
   let i = 0;
   while (i < Math.min(actual.length, expected.length) && actual[i] === expected[i]) i++;
   return `lengths ${actual.length}/${expected.length}, first difference at byte ${i}`;
-}
-
-function randomBytes(r: () => number, length: number): Buffer {
-  const b = Buffer.alloc(length);
-  for (let i = 0; i < length; i++) b[i] = Math.floor(r() * 256);
-  return b;
 }
 
 function encoded(values: readonly TargetValue[], extra: readonly string[] = [], sizeHint?: number): Buffer {

@@ -13,6 +13,7 @@ import { WORKER_MIN_ROWS } from '../../../../src/pipeline/shared/batch-source.js
 import { tempDir } from '../../../helpers/files.js';
 import { migrate, withPg } from '../../../helpers/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../../../helpers/pg.js';
+import { rng } from '../../../helpers/random.js';
 
 /**
  * Pages of multi-MB values are streamed into COPY a chunk at a time
@@ -26,18 +27,6 @@ import { createTestDatabase, type TestDatabase } from '../../../helpers/pg.js';
 const FILE = 'huge.db';
 const TEXT_BYTES = 12 * 1024 * 1024;
 const BLOB_BYTES = 8 * 1024 * 1024;
-
-/** A small seeded generator (mulberry32), so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Escaped characters, multi-byte ones and surrogate pairs, spread so that chunk boundaries fall among them. */
 const ALPHABET = ['a', 'b', ' ', '\t', '\n', '\r', '\\', 'é', '€', '中', '😀'];
