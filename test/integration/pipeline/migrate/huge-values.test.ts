@@ -1,15 +1,14 @@
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../../src/config/load-config.js';
-import { inventory } from '../../../../src/source/inventory.js';
-import { autoTable } from '../../../../src/source/auto-mapping.js';
 import { loadMappingSet, type MappingSet } from '../../../../src/mapping/load.js';
 import { silentReporter } from '../../../../src/report/events.js';
 import { runVerify } from '../../../../src/pipeline/verify/verify.js';
 import { WORKER_MIN_ROWS } from '../../../../src/pipeline/shared/batch-source.js';
+import { writeAutoMapping } from '../../../helpers/auto-mapping.js';
 import { tempDir } from '../../../helpers/files.js';
 import { migrate, withPg } from '../../../helpers/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../../../helpers/pg.js';
@@ -74,16 +73,7 @@ function makeSource(dir: string, from: number, huge: number, small: number): Map
 }
 
 function writeMapping(mappingDir: string, sourceDir: string): void {
-  const src = new Database(join(sourceDir, FILE), { readonly: true });
-  const tables = inventory(src)
-    .filter((o) => o.type === 'table')
-    .map(autoTable);
-  src.close();
-  mkdirSync(mappingDir, { recursive: true });
-  writeFileSync(
-    join(mappingDir, 'huge.json'),
-    JSON.stringify({ name: 'huge', description: 'huge values', files: { legacy: [FILE] }, tables }, null, 2),
-  );
+  writeAutoMapping(mappingDir, 'huge', 'huge values', join(sourceDir, FILE));
 }
 
 describe('migrating multi-MB values, streamed into COPY', () => {

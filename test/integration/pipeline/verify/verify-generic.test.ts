@@ -1,13 +1,11 @@
-import Database from 'better-sqlite3';
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../../src/config/load-config.js';
-import { inventory } from '../../../../src/source/inventory.js';
-import { autoTable } from '../../../../src/source/auto-mapping.js';
 import { loadMappingSet, type MappingSet } from '../../../../src/mapping/load.js';
 import { silentReporter } from '../../../../src/report/events.js';
 import { runVerify } from '../../../../src/pipeline/verify/verify.js';
+import { writeAutoMapping } from '../../../helpers/auto-mapping.js';
 import { PEER_CORPUS, PEER_CORPUS_MISSING, peerCorpusTitle, tempDir } from '../../../helpers/files.js';
 import { migrate, withPg } from '../../../helpers/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../../../helpers/pg.js';
@@ -29,24 +27,11 @@ describe.skipIf(PEER_CORPUS_MISSING !== null)(
 
     beforeAll(async () => {
       cpSync(join(PEER_CORPUS, 'Chinook_Sqlite.sqlite'), join(dataDir, 'Chinook_Sqlite.sqlite'));
-      const src = new Database(join(dataDir, 'Chinook_Sqlite.sqlite'), { readonly: true });
-      const tables = inventory(src)
-        .filter((o) => o.type === 'table')
-        .map(autoTable);
-      src.close();
-      mkdirSync(mappingDir, { recursive: true });
-      writeFileSync(
-        join(mappingDir, 'chinook.json'),
-        JSON.stringify(
-          {
-            name: 'chinook',
-            description: 'Chinook, derived from its SQLite schema',
-            files: { legacy: ['Chinook_Sqlite.sqlite'] },
-            tables,
-          },
-          null,
-          2,
-        ),
+      writeAutoMapping(
+        mappingDir,
+        'chinook',
+        'Chinook, derived from its SQLite schema',
+        join(dataDir, 'Chinook_Sqlite.sqlite'),
       );
       db = await createTestDatabase('verify_generic');
     }, 60_000);
