@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { SetDigest } from '../tables/canonical.js';
 import type { RunTableKey } from './run-tables.js';
+import { dollarQuoted } from '../util/quote.js';
 
 /** What one committed batch of a table did: its source rows, what became of them, and how long it took. */
 export interface BatchRecord {
@@ -82,7 +83,11 @@ UPDATE aragora_migrate.run_tables
  * default) is what rollback tells the run's rows apart by.
  */
 export async function recordBatch(tx: pg.Client, at: RunTableKey, batch: BatchRecord): Promise<void> {
-  await tx.query(RECORD_BATCH_SQL, [
+  await tx.query(RECORD_BATCH_SQL, recordBatchParams(at, batch));
+}
+
+function recordBatchParams(at: RunTableKey, batch: BatchRecord): (string | number | null)[] {
+  return [
     at.runId,
     at.file,
     at.table,
@@ -101,7 +106,34 @@ export async function recordBatch(tx: pg.Client, at: RunTableKey, batch: BatchRe
     'literal' in batch.loadedKeys ? batch.loadedKeys.literal : batch.loadedKeys,
     batch.rowDigest?.digest ?? null,
     batch.rowDigest?.plan ?? null,
-  ]);
+  ] as (string | number | null)[];
+}
+
+/** recordBatch's parameter for the batch's seconds. */
+const SECONDS_PARAM = 15;
+
+/**
+ * recordBatch's statement with its values written in, for a query string that
+ * also holds the batch's COPY and COMMIT (src/target/one-trip-copy.ts), which
+ * takes no parameters. The batch's seconds are the server's: from the
+ * transaction's start to this statement. null when a value cannot go into a
+ * query string (a NUL byte); recordBatch then takes it as a parameter.
+ */
+export function recordBatchStatement(at: RunTableKey, batch: Omit<BatchRecord, 'seconds'>): string | null {
+  const params = recordBatchParams(at, { ...batch, seconds: 0 });
+  const literals: string[] = [];
+  for (const [i, v] of params.entries()) {
+    if (i + 1 === SECONDS_PARAM)
+      literals.push('extract(epoch FROM clock_timestamp() - transaction_timestamp())::float8');
+    else if (v === null) literals.push('NULL');
+    else if (typeof v === 'number') literals.push(String(v));
+    else {
+      const quoted = dollarQuoted(v);
+      if (quoted === null) return null;
+      literals.push(quoted);
+    }
+  }
+  return RECORD_BATCH_SQL.replace(/\$(\d+)/g, (_m, n: string) => literals[Number(n) - 1] as string);
 }
 
 /**

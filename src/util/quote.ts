@@ -23,3 +23,16 @@ export function qualified(schema: string, table: string): string {
 export function quoteLiteral(s: string): string {
   return escapeLiteral(s).trimStart();
 }
+
+/**
+ * `s` as a dollar-quoted literal, taken verbatim by the server (no escaping to
+ * get wrong), with a tag the text neither holds nor ends with the start of
+ * (`x$am` would close at its own `$am` and the tag's `$`); null for a text a
+ * query string cannot carry (a NUL byte ends it).
+ */
+export function dollarQuoted(s: string): string | null {
+  if (s.includes('\0')) return null;
+  let tag = '$am$';
+  for (let n = 1; s.includes(tag) || s.endsWith(tag.slice(0, -1)); n++) tag = `$am${n}$`;
+  return `${tag}${s}${tag}`;
+}
