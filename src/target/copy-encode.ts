@@ -103,9 +103,14 @@ export class CopyBuffer {
   #buf: Buffer;
   #len = 0;
 
-  /** `sizeHint`: the bytes expected. Room never written is never touched, so costs no memory. */
-  constructor(sizeHint = 1 << 16) {
-    this.#buf = Buffer.allocUnsafeSlow(Math.max(1024, sizeHint));
+  /**
+   * `sizeHint`: the bytes expected. Room never written is never touched, so
+   * costs no memory. `reuse`, when at least that large, is written into
+   * instead of a new buffer (a payload the main thread has sent and handed back).
+   */
+  constructor(sizeHint = 1 << 16, reuse?: Buffer) {
+    const size = Math.max(1024, sizeHint);
+    this.#buf = reuse !== undefined && reuse.length >= size ? reuse : Buffer.allocUnsafeSlow(size);
   }
 
   get length(): number {

@@ -204,7 +204,7 @@ async function loadBatches(
         bytes: totals.bytes,
       });
       after = BigInt(batch.lastRowid);
-      source.ack();
+      source.ack(batch);
     }
     return { end: 'done', after };
   } finally {

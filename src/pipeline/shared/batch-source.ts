@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import type { ConvertWorkerData, ConvertWorkerMessage } from '../workers/convert-worker.js';
 import { compileTable } from '../../tables/row-converter.js';
 import { timeZoneOffsetFn } from '../../tables/timestamp.js';
@@ -14,8 +14,8 @@ const AHEAD = 2;
 const CHUNKS_AHEAD = 2;
 
 export interface BatchSource extends AsyncIterable<PreparedBatch> {
-  /** The main thread has applied a batch: the worker may prepare one more. */
-  ack(): void;
+  /** The main thread has applied `batch`: the worker may prepare one more, into the batch's payload buffer. */
+  ack(batch: PreparedBatch): void;
   close(): Promise<void>;
 }
 
@@ -38,7 +38,7 @@ export const WORKER_MIN_ROWS = 10_000;
  */
 export function localBatchSource(
   db: Database.Database,
-  data: Omit<ConvertWorkerData, 'credits' | 'dbPath'>,
+  data: Omit<ConvertWorkerData, 'credits' | 'dbPath' | 'recycle'>,
 ): BatchSource {
   const fetchRaw = rawTextReader(db, data.spec.source);
   const compiled = compileTable(data.spec, data.sourceColumns, {
@@ -71,15 +71,21 @@ export function localBatchSource(
   };
 }
 
-export function startBatchSource(data: Omit<ConvertWorkerData, 'credits'>): BatchSource {
+export function startBatchSource(data: Omit<ConvertWorkerData, 'credits' | 'recycle'>): BatchSource {
   const credits = new SharedArrayBuffer(8);
   const counter = new Int32Array(credits);
   Atomics.store(counter, 0, AHEAD);
   Atomics.store(counter, 1, CHUNKS_AHEAD);
+  // A sent payload goes back to the worker to be written into again. Left
+  // here, it would be freed only when this thread's heap is next collected,
+  // which, with little else allocated here, let tens of MB of them pile up.
+  const { port1: recycle, port2 } = new MessageChannel();
+  recycle.unref();
   const { script, eval: isEval } = workerScript('convert-worker');
   const worker = new Worker(script, {
     eval: isEval,
-    workerData: { ...data, credits } satisfies ConvertWorkerData,
+    workerData: { ...data, credits, recycle: port2 } satisfies ConvertWorkerData,
+    transferList: [port2],
     resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
   });
   const queue: ConvertWorkerMessage[] = [];
@@ -133,11 +139,16 @@ export function startBatchSource(data: Omit<ConvertWorkerData, 'credits'>): Batc
   };
 
   return {
-    ack() {
+    ack(batch) {
+      if (batch.body.kind === 'payload' && batch.body.payload.byteLength > 0) {
+        const sent = batch.body.payload.buffer as ArrayBuffer;
+        recycle.postMessage(sent, [sent]);
+      }
       Atomics.add(counter, 0, 1);
       Atomics.notify(counter, 0);
     },
     async close() {
+      recycle.close();
       await worker.terminate();
     },
     async *[Symbol.asyncIterator]() {

@@ -7,6 +7,9 @@ import type { Page } from '../../source/read.js';
 import { RowDigest, type DigestPlan } from './digest-plan.js';
 import { textArrayLiteral, type TextArrayLiteral } from '../../ledger/batches.js';
 
+/** A buffer of at least `bytes` to encode a payload into, from payloads already sent; undefined: allocate one. */
+export type BufferReuse = (bytes: number) => Buffer | undefined;
+
 /** Takes one chunk of a batch's COPY bytes; a promise holds the encoder back until the chunk is on its way. */
 export type ChunkWriter = (chunk: Buffer) => Promise<void> | undefined;
 
@@ -80,13 +83,15 @@ export function prepareBatch(
   direct: boolean,
   fetchRaw: (column: string, rowid: bigint) => Buffer | null,
   plan: DigestPlan | null = null,
+  reuse: BufferReuse | null = null,
 ): LocalPreparedBatch {
   // Through the stage, ids and keys can change before the rows land: only a direct batch's rows are as sent.
   const rowDigest = direct && plan !== null ? new RowDigest(plan) : null;
   // A page of huge values is encoded as it is sent, once all its rows are
   // converted: a whole payload would hold every value twice (for a 50 MB
   // text and blob, 150 MB of payload beside the 100 MB of values).
-  const out = page.bytes < STREAM_FROM ? new CopyBuffer(Math.ceil(page.bytes * 1.2) + page.rows.length * 48) : null;
+  const size = Math.ceil(page.bytes * 1.2) + page.rows.length * 48;
+  const out = page.bytes < STREAM_FROM ? new CopyBuffer(size, reuse?.(size)) : null;
   const held: (HeldRow | null)[] = [];
   let loadable = 0;
   let repairedRows = 0;

@@ -1,9 +1,9 @@
 import Database from 'better-sqlite3';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { TableSpec } from '../../mapping/schema.js';
 import { compileTable, type OrphanFilter } from '../../tables/row-converter.js';
 import { timeZoneOffsetFn } from '../../tables/timestamp.js';
-import { prepareBatch, type PayloadBody, type PreparedBatch } from '../shared/prepare-batch.js';
+import { prepareBatch, type BufferReuse, type PayloadBody, type PreparedBatch } from '../shared/prepare-batch.js';
 import type { DigestPlan } from '../shared/digest-plan.js';
 import { rawTextReader, readPages, type Page } from '../../source/read.js';
 
@@ -27,6 +27,8 @@ export interface ConvertWorkerData {
   readonly credits: SharedArrayBuffer;
   /** How to digest the loaded rows for verify; null: no digest. */
   readonly digestPlan: DigestPlan | null;
+  /** Payload buffers the main thread has sent to PostgreSQL, handed back to be written into again. */
+  readonly recycle: MessagePort;
 }
 
 /** What a batch is without its COPY bytes: those come with it (payload), or after it in chunks (stream). */
@@ -56,6 +58,16 @@ const port = parentPort;
 if (port === null) throw new Error('convert-worker must run as a worker thread');
 const credits = new Int32Array(data.credits);
 
+/** Payloads handed back and not yet reused; a few at most, since at most `ahead` + 1 are out at once. */
+const returned: Buffer[] = [];
+const RETURNED_MAX = 4;
+const reuse: BufferReuse = (bytes) => {
+  for (let m = receiveMessageOnPort(data.recycle); m !== undefined; m = receiveMessageOnPort(data.recycle))
+    if (returned.length < RETURNED_MAX) returned.push(Buffer.from(m.message as ArrayBuffer));
+  const i = returned.findIndex((b) => b.length >= bytes);
+  return i < 0 ? undefined : returned.splice(i, 1)[0];
+};
+
 try {
   const db = new Database(data.dbPath, { readonly: true, fileMustExist: true });
   db.defaultSafeIntegers(true);
@@ -75,7 +87,7 @@ try {
     // must not stay alive beside its encoded batch while the main thread COPYs.
     let page: IteratorResult<Page> | null = pages.next();
     if (page.done === true) break;
-    const batch = prepareBatch(page.value, compiled, data.direct, fetchRaw, data.digestPlan);
+    const batch = prepareBatch(page.value, compiled, data.direct, fetchRaw, data.digestPlan, reuse);
     page = null;
     while (Atomics.load(credits, 0) <= 0) Atomics.wait(credits, 0, 0, 1000);
     Atomics.sub(credits, 0, 1);

@@ -24,4 +24,19 @@ describe('COPY text encoding', () => {
     expect(lines).toHaveLength(201);
     expect(lines[199]).toBe(`199\t${long}`);
   });
+
+  it('writes into a buffer handed back when it is large enough, and allocates when it is not', () => {
+    const old = Buffer.alloc(4096, 0x7a);
+    const reused = new CopyBuffer(2048, old);
+    reused.writeRow(['a', null]);
+    expect(reused.bytes().buffer).toBe(old.buffer);
+    expect(reused.bytes().toString('utf8')).toBe('a\t\\N\n');
+
+    const small = Buffer.alloc(1024, 0x7a);
+    const fresh = new CopyBuffer(2048, small);
+    fresh.writeRow(['b']);
+    expect(fresh.bytes().buffer).not.toBe(small.buffer);
+    expect(fresh.bytes().toString('utf8')).toBe('b\n');
+    expect(small.every((b) => b === 0x7a)).toBe(true);
+  });
 });
