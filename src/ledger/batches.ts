@@ -86,7 +86,9 @@ export async function recordBatch(tx: pg.Client, at: RunTableKey, batch: BatchRe
   await tx.query(RECORD_BATCH_SQL, recordBatchParams(at, batch));
 }
 
-function recordBatchParams(at: RunTableKey, batch: BatchRecord): (string | number | null)[] {
+type Param = string | number | null | readonly string[];
+
+function recordBatchParams(at: RunTableKey, batch: BatchRecord): Param[] {
   return [
     at.runId,
     at.file,
@@ -106,7 +108,7 @@ function recordBatchParams(at: RunTableKey, batch: BatchRecord): (string | numbe
     'literal' in batch.loadedKeys ? batch.loadedKeys.literal : batch.loadedKeys,
     batch.rowDigest?.digest ?? null,
     batch.rowDigest?.plan ?? null,
-  ] as (string | number | null)[];
+  ];
 }
 
 /** recordBatch's parameter for the batch's seconds. */
@@ -117,7 +119,8 @@ const SECONDS_PARAM = 15;
  * also holds the batch's COPY and COMMIT (src/target/one-trip-copy.ts), which
  * takes no parameters. The batch's seconds are the server's: from the
  * transaction's start to this statement. null when a value cannot go into a
- * query string (a NUL byte); recordBatch then takes it as a parameter.
+ * query string (a NUL byte) or is not yet one text (keys as a list rather than
+ * a text[] literal); recordBatch then takes it as a parameter.
  */
 export function recordBatchStatement(at: RunTableKey, batch: Omit<BatchRecord, 'seconds'>): string | null {
   const params = recordBatchParams(at, { ...batch, seconds: 0 });
@@ -127,6 +130,7 @@ export function recordBatchStatement(at: RunTableKey, batch: Omit<BatchRecord, '
       literals.push('extract(epoch FROM clock_timestamp() - transaction_timestamp())::float8');
     else if (v === null) literals.push('NULL');
     else if (typeof v === 'number') literals.push(String(v));
+    else if (typeof v !== 'string') return null;
     else {
       const quoted = dollarQuoted(v);
       if (quoted === null) return null;

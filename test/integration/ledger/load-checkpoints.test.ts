@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { loadedRowDigest, recordBatch, textArrayLiteral, type BatchRecord } from '../../../src/ledger/batches.js';
+import {
+  loadedRowDigest,
+  recordBatch,
+  recordBatchStatement,
+  textArrayLiteral,
+  type BatchRecord,
+} from '../../../src/ledger/batches.js';
 import { recordCreatedTable } from '../../../src/ledger/created-tables.js';
 import { tableRejects, tablesWithRejects } from '../../../src/ledger/rejects.js';
 import {
@@ -108,6 +114,57 @@ describe('ledger: a load and its checkpoints', () => {
       expect(await loadedRowDigest(c, at, 'p2')).toBeNull();
       await withTransaction(c, (tx) => recordBatch(tx, at, batch(10, 10)));
       expect(await loadedRowDigest(c, at, plan)).toBeNull();
+    });
+  });
+
+  it('recordBatchStatement, the checkpoint written into a query string, records what recordBatch records', async () => {
+    await withPg(db.url, async (c) => {
+      await newRun(c);
+      await markTableLoading(c, at, true);
+      const keys = ['1', "it's", '$am$', 'ends $am', 'a"b', 'back\\slash', 'ünïcødé ✓'];
+      const rejects = [
+        {
+          rowid: '2',
+          key: '$am$',
+          col: 'v',
+          kind: 'json_invalid',
+          reason: "can't \\ parse $$",
+          original: { v: '{"a":' },
+        },
+      ];
+      const repairs = [{ rowid: '1', key: "it's", col: 'w', kind: 'nul_byte', original: { text_base64: 'YQBi' } }];
+      const record = batch(1, 7, {
+        loadedKeys: textArrayLiteral(keys),
+        rejects,
+        repairs,
+        repairedRows: 1,
+        rowDigest: { digest: '7:00000000000000ff', plan: 'p$am$1' },
+      });
+      const statement = recordBatchStatement(at, record);
+      expect(statement).not.toBeNull();
+      // The same batch recorded each way, each in a transaction that is then rolled back, and what it wrote read inside it.
+      const recorded = async (write: (tx: pg.Client) => Promise<unknown>): Promise<unknown> => {
+        await c.query('BEGIN');
+        try {
+          await write(c);
+          const b = await c.query(
+            `SELECT batch_no, first_rowid, last_rowid, rows_read, rows_loaded, rows_rejected, digest, loaded_keys, row_digest, digest_plan,
+                    (SELECT jsonb_agg(jsonb_build_array(source_rowid, row_key, column_name, kind, reason, original)) FROM aragora_migrate.rejects) AS rejects,
+                    (SELECT jsonb_agg(jsonb_build_array(source_rowid, row_key, column_name, kind, original)) FROM aragora_migrate.repairs) AS repairs
+               FROM aragora_migrate.batches`,
+          );
+          const [p] = await tableProgress(c, 'r1');
+          return { batches: b.rows, counters: [p?.rows_read, p?.rows_rejected, p?.rows_repaired, p?.last_rowid] };
+        } finally {
+          await c.query('ROLLBACK');
+        }
+      };
+      const byParameters = await recorded((tx) => recordBatch(tx, at, record));
+      const inQueryString = await recorded((tx) => tx.query(statement as string));
+      expect(inQueryString).toEqual(byParameters);
+      expect(byParameters).toMatchObject({ batches: [{ loaded_keys: keys }], counters: ['7', '1', '1', '7'] });
+      // A text a query string cannot carry: the caller falls back to parameters.
+      expect(recordBatchStatement(at, batch(8, 8, { loadedKeys: textArrayLiteral(['a\0b']) }))).toBeNull();
     });
   });
 
