@@ -42,7 +42,10 @@ class OneTripCopy implements pg.Submittable {
     connection.stream.write(Buffer.from([COPY_DONE, 0, 0, 0, 4]));
   }
 
-  /** node-postgres wraps this for its query_timeout: calling it clears the timer. */
+  /**
+   * node-postgres wraps this for its query_timeout: calling it clears the
+   * timer. On a timeout it calls handleError itself.
+   */
   callback(): void {}
 
   handleCopyInResponse(): void {}

@@ -92,6 +92,29 @@ describe('copyInOneTrip', () => {
   });
 });
 
+describe('copyInOneTrip under query_timeout', () => {
+  it("ends with node-postgres's timeout error instead of waiting on a server that does not answer", async () => {
+    const blocker = new pg.Client({ connectionString: db.url });
+    const timed = new pg.Client({ connectionString: db.url, query_timeout: 300 });
+    await blocker.connect();
+    await timed.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE t IN ACCESS EXCLUSIVE MODE');
+      const err = await copyInOneTrip(
+        timed,
+        { before: 'BEGIN', copy: 'COPY t (id, body) FROM STDIN', after: 'COMMIT' },
+        payload([[20, 'twenty']]),
+      ).catch((e: unknown) => e);
+      expect(String(err)).toMatch(/timeout/i);
+    } finally {
+      await blocker.query('ROLLBACK');
+      await blocker.end();
+      await timed.end();
+    }
+  });
+});
+
 describe('dollarQuoted', () => {
   const tricky = [
     '',
