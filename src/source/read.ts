@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { quoteSqliteIdent } from './quote.js';
+import { hugeAwareSelect, takeHugeValues, textIsUtf8 } from './huge-value.js';
 import type { SourceValue } from '../tables/value.js';
 
 export interface Page {
@@ -19,11 +20,18 @@ export interface ReadOptions {
   readonly maxRows: number;
   /** A page ends early once its values pass this many bytes, so multi-MB JSON values keep memory bounded. */
   readonly maxBytes: number;
+  /**
+   * Columns (indexes into `columns`) whose values from HUGE_FROM bytes on
+   * come as HugeSourceValue, read in slices when needed
+   * (src/source/huge-value.ts): those whose converter passes text or bytes
+   * on as they are (CompiledTable.sliceable).
+   */
+  readonly sliceable?: readonly number[];
 }
 
 function sizeOf(v: SourceValue): number {
   if (typeof v === 'string') return v.length;
-  if (v !== null && typeof v === 'object') return v.length;
+  if (Buffer.isBuffer(v)) return v.length;
   return 8;
 }
 
@@ -39,7 +47,9 @@ export function* readPages(
   columns: readonly string[],
   opts: ReadOptions,
 ): Generator<Page> {
-  const cols = columns.map(quoteSqliteIdent).join(', ');
+  // A UTF-16 file's text is not its UTF-8 bytes: its values are read whole.
+  const sliceable = opts.sliceable !== undefined && opts.sliceable.length > 0 && textIsUtf8(db) ? opts.sliceable : [];
+  const cols = sliceable.length > 0 ? hugeAwareSelect(columns, sliceable) : columns.map(quoteSqliteIdent).join(', ');
   const select = (lowerBound: boolean): Database.Statement =>
     db
       .prepare(
@@ -62,6 +72,7 @@ export function* readPages(
     ) as IterableIterator<SourceValue[]>;
     for (const row of page) {
       rows.push(row);
+      if (sliceable.length > 0) bytes += takeHugeValues(db, table, columns, sliceable, row);
       for (let i = 1; i < row.length; i++) bytes += sizeOf(row[i] as SourceValue);
       if (bytes >= opts.maxBytes) break;
     }

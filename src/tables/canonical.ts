@@ -1,5 +1,5 @@
-import { createHash, hash } from 'node:crypto';
-import type { TargetValue } from './value.js';
+import { createHash, hash, type Hash } from 'node:crypto';
+import { isSliced, wholeValue, type SlicedValue, type TargetValue } from './value.js';
 import { quoteIdent } from '../util/quote.js';
 import { float8Text, jsonbText, numericText, numericValueText, timestampText } from './pg-text.js';
 
@@ -73,6 +73,7 @@ export function keySelectExpr(column: string, type: string): string {
 export function canonical(v: TargetValue | undefined, form: CanonicalForm): string | null {
   if (form === 'check') return 't';
   if (v === null || v === undefined) return null;
+  if (isSliced(v)) return canonical(wholeValue(v), form);
   // bytea goes through COPY as `\x…`, which is also what a text column then holds.
   if (Buffer.isBuffer(v)) return form === 'bytea' ? v.toString('hex') : `\\x${v.toString('hex')}`;
   switch (form) {
@@ -97,14 +98,15 @@ export function canonical(v: TargetValue | undefined, form: CanonicalForm): stri
 /**
  * A bytea too big to print whole: rowHash prints it as hex a slice at a time
  * while it hashes, the same bytes canonical() would give (`prefix` and the hex).
+ * A huge one is still in the file: its slices are read as it is hashed.
  */
 export interface PrintedBytes {
   readonly prefix: '' | '\\x';
-  readonly bytes: Buffer;
+  readonly bytes: Buffer | SlicedValue;
 }
 
-/** A value as rowHash takes it: canonical()'s text, or a big bytea still in bytes. */
-export type Printed = string | PrintedBytes | null;
+/** A value as rowHash takes it: canonical()'s text, a big bytea still in bytes, or a huge text still in the file. */
+export type Printed = string | PrintedBytes | SlicedValue | null;
 
 /**
  * Strings up to this length are hashed as one text with the rest of their
@@ -117,8 +119,10 @@ const HASH_SLICE = 1 << 15;
 
 /** canonical(), except that a big bytea stays in bytes for rowHash (printed in slices there). */
 export function canonicalForHash(v: TargetValue | undefined, form: CanonicalForm): Printed {
-  if (Buffer.isBuffer(v) && v.length > HASH_SLICE && form !== 'check')
+  if (((Buffer.isBuffer(v) && v.length > HASH_SLICE) || (isSliced(v) && v.sliced === 'bytes')) && form !== 'check')
     return { prefix: form === 'bytea' ? '' : '\\x', bytes: v };
+  // A huge text is printed as it is only in a text column; any other form reads it whole.
+  if (isSliced(v) && form === 'text') return v;
   return canonical(v, form);
 }
 
@@ -154,20 +158,32 @@ function bigRowHash(values: readonly Printed[], from: number, head: string): str
     const v = values[i] as Printed;
     h.update(`${i === 0 ? '' : '\u0001'}${v === null ? 'n' : 'v'}`, 'utf8');
     if (v === null) continue;
-    if (typeof v === 'string') {
-      for (let at = 0; at < v.length;) {
-        let end = Math.min(v.length, at + HASH_SLICE);
-        if (end < v.length && isHighSurrogate(v.charCodeAt(end - 1))) end--;
-        h.update(v.slice(at, end), 'utf8');
-        at = end;
-      }
-    } else {
+    if (typeof v === 'string') hashText(h, v);
+    else if ('sliced' in v) for (const slice of v.source.textSlices()) hashText(h, slice);
+    else {
       h.update(v.prefix, 'utf8');
-      for (let at = 0; at < v.bytes.length; at += HASH_SLICE)
-        h.update(v.bytes.toString('hex', at, Math.min(v.bytes.length, at + HASH_SLICE)), 'latin1');
+      const bytes = v.bytes;
+      if (Buffer.isBuffer(bytes)) hashHex(h, bytes);
+      else for (const slice of bytes.source.byteSlices()) hashHex(h, slice);
     }
   }
   return h.digest('hex').slice(0, 16);
+}
+
+/** A text's UTF-8 bytes into the hash, a slice at a time, no slice ending between the halves of a surrogate pair. */
+function hashText(h: Hash, v: string): void {
+  for (let at = 0; at < v.length;) {
+    let end = Math.min(v.length, at + HASH_SLICE);
+    if (end < v.length && isHighSurrogate(v.charCodeAt(end - 1))) end--;
+    h.update(v.slice(at, end), 'utf8');
+    at = end;
+  }
+}
+
+/** Bytes into the hash as their hex digits, a slice at a time. */
+function hashHex(h: Hash, bytes: Buffer): void {
+  for (let at = 0; at < bytes.length; at += HASH_SLICE)
+    h.update(bytes.toString('hex', at, Math.min(bytes.length, at + HASH_SLICE)), 'latin1');
 }
 
 function isHighSurrogate(c: number): boolean {

@@ -4,6 +4,7 @@ import { parseTimestamp, type OffsetFn } from './timestamp.js';
 import {
   REJECT,
   describeValue,
+  isHuge,
   type Converted,
   type IssueSink,
   type RawTextFetcher,
@@ -88,13 +89,21 @@ export function makeConverter(name: ConverterName, ctx: ConverterContext): Value
     case 'text':
     case 'verbatim': {
       const verbatim = name === 'verbatim';
-      return (v, rowid, sink) => {
+      const convert: ValueConverter = (v, rowid, sink) => {
         if (v === null) return null;
         if (typeof v === 'string') return cleanText(v, rowid, sink, ctx, verbatim);
+        if (isHuge(v)) {
+          if (v.storage !== 'text') return mismatch(sink, v, verbatim ? 'text copied verbatim' : 'text');
+          // Text with U+FFFD or NUL is repaired or rejected with its whole original: read whole, like any other.
+          for (const slice of v.textSlices())
+            if (slice.includes(REPLACEMENT) || slice.includes('\0')) return convert(v.whole(), rowid, sink);
+          return { sliced: 'text', source: v };
+        }
         if (verbatim) return mismatch(sink, v, 'text copied verbatim');
         if (typeof v === 'bigint' || typeof v === 'number') return String(v);
         return mismatch(sink, v, 'text');
       };
+      return convert;
     }
     case 'integer':
       return (v, _rowid, sink) => {
@@ -183,6 +192,8 @@ export function makeConverter(name: ConverterName, ctx: ConverterContext): Value
       return (v, rowid, sink) => {
         if (v === null) return null;
         if (Buffer.isBuffer(v)) return v;
+        // Stored as text or as a blob, its bytes are the value (as below).
+        if (isHuge(v)) return { sliced: 'bytes', source: v };
         // web2py and others store text in BLOB-declared columns; its bytes are the value,
         // read raw when decoding may have replaced some of them.
         if (typeof v === 'string')

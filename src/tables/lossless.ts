@@ -1,4 +1,4 @@
-import type { SourceValue } from './value.js';
+import { isHuge, type SourceValue } from './value.js';
 
 /**
  * A source value in JSON without losing anything, for reject files and the
@@ -16,6 +16,8 @@ export type LosslessValue =
 
 export function toLossless(v: SourceValue, rawText?: Buffer | null): LosslessValue {
   if (v === null) return null;
+  // A huge value kept as an original (its row rejected): read whole, as it is the whole value that is kept.
+  if (isHuge(v)) return toLossless(v.whole(), rawText);
   if (typeof v === 'bigint') return { integer: v.toString() };
   if (typeof v === 'number') return { real: String(v) };
   if (typeof v === 'string') {

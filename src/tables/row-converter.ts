@@ -53,6 +53,13 @@ export interface CompiledTable {
   readonly unsatisfiedColumns: readonly ColumnSpec[];
   /** Source columns the mapping does not name. */
   readonly unmappedColumns: readonly string[];
+  /**
+   * Columns (indexes into selectColumns) a huge value of which may be read in
+   * slices (ReadOptions.sliceable, src/source/read.ts): their converter passes
+   * text or bytes on as they are, and no key, foreign key or JSON-derived
+   * column needs the value whole.
+   */
+  readonly sliceable: readonly number[];
   /** `raw` is `[rowid, ...selectColumns]` as better-sqlite3 returns it in raw mode. */
   convertRow(raw: readonly SourceValue[]): RowOutcome;
   keyOf(raw: readonly SourceValue[]): string;
@@ -84,6 +91,9 @@ export interface CompileOptions {
   readonly fetchRaw: RawTextFetcher;
   readonly orphans?: readonly OrphanFilter[];
 }
+
+/** Converters that pass a huge value on in slices (src/tables/converters.ts). */
+const SLICEABLE: ReadonlySet<ConverterName> = new Set(['text', 'verbatim', 'blob']);
 
 /** Target text form of a `whenMissing` literal. */
 function literal(value: string | number | boolean | null): TargetValue {
@@ -203,6 +213,19 @@ export function compileTable(spec: TableSpec, sourceColumns: readonly string[], 
     });
   }
   const slotOf = new Map(slots.map((s, i) => [s.target, i] as const));
+  const wholeNeeded = new Set([
+    ...spec.key,
+    ...pk,
+    ...mapped.flatMap((c) => (c.fromJson === undefined ? [] : [c.fromJson.column])),
+    ...(opts.orphans ?? []).flatMap((o) =>
+      o.columns.map((t) => mapped.find((c) => (c.target ?? c.name) === t)?.name ?? t),
+    ),
+  ]);
+  const sliceable = mapped.flatMap((c) => {
+    const converter = c.convert ?? DEFAULT_CONVERTER[c.type];
+    const i = selectColumns.indexOf(c.name);
+    return i >= 0 && SLICEABLE.has(converter) && !wholeNeeded.has(c.name) ? [i] : [];
+  });
   // NOT NULL columns other than the primary key (checked first, as null_key).
   const notNull = slots
     .map((s, i) => ({ s, i }))
@@ -236,6 +259,7 @@ export function compileTable(spec: TableSpec, sourceColumns: readonly string[], 
     missingColumns,
     unsatisfiedColumns,
     unmappedColumns,
+    sliceable,
     keyOf,
     convertValue(target, v) {
       const slot = slots[slotOf.get(target) ?? -1];

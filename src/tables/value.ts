@@ -1,13 +1,61 @@
 import type { FindingKind } from '../findings/finding.js';
 
-/** A value as better-sqlite3 returns it with safeIntegers: the storage class is the JS type. */
-export type SourceValue = null | bigint | number | string | Buffer;
+/**
+ * A TEXT or BLOB value too big to read whole (src/source/huge-value.ts): it
+ * is read from the file a slice at a time, each time it is needed, so the
+ * load never holds it whole.
+ */
+export interface HugeSourceValue {
+  readonly huge: true;
+  /** Its storage class in SQLite. */
+  readonly storage: 'text' | 'blob';
+  /** Its size in bytes (a text's in UTF-8). */
+  readonly bytes: number;
+  /** Its bytes, a slice at a time. */
+  byteSlices(): Generator<Buffer, void, undefined>;
+  /** Its text (storage text), a slice at a time: together, the string read whole would give. */
+  textSlices(): Generator<string, void, undefined>;
+  /** The value read whole, as better-sqlite3 returns it. */
+  whole(): string | Buffer;
+  /** Its bytes read whole (a text's UTF-8 bytes as stored). */
+  wholeBytes(): Buffer;
+}
+
+/**
+ * A value as better-sqlite3 returns it with safeIntegers: the storage class is
+ * the JS type. A huge TEXT or BLOB value, in a column whose converter can pass
+ * it on in slices, is a HugeSourceValue.
+ */
+export type SourceValue = null | bigint | number | string | Buffer | HugeSourceValue;
+
+/**
+ * A huge value converted and still in the file: its text, or its bytes (for
+ * bytea), read in slices as it is encoded and hashed.
+ */
+export interface SlicedValue {
+  readonly sliced: 'text' | 'bytes';
+  readonly source: HugeSourceValue;
+}
 
 /**
  * A value ready for PostgreSQL: its text form (as COPY's text format and
- * parameters take it) or, for bytea, the bytes.
+ * parameters take it) or, for bytea, the bytes; a huge one, sliced.
  */
-export type TargetValue = null | string | Buffer;
+export type TargetValue = null | string | Buffer | SlicedValue;
+
+export function isHuge(v: SourceValue): v is HugeSourceValue {
+  return v !== null && typeof v === 'object' && !Buffer.isBuffer(v);
+}
+
+export function isSliced(v: TargetValue | undefined): v is SlicedValue {
+  return v !== null && v !== undefined && typeof v === 'object' && !Buffer.isBuffer(v);
+}
+
+/** A sliced value read whole: for the rare use that needs it so (a comparison, a reject's original). */
+export function wholeValue(v: SlicedValue): string | Buffer {
+  if (v.sliced === 'bytes') return v.source.wholeBytes();
+  return v.source.whole();
+}
 
 /** Returned by a converter when the row cannot be loaded; the reason is in the sink. */
 export const REJECT: unique symbol = Symbol('reject');
@@ -31,5 +79,6 @@ export function describeValue(v: SourceValue): string {
   if (typeof v === 'bigint') return `integer ${v}`;
   if (typeof v === 'number') return `real ${v}`;
   if (typeof v === 'string') return `text ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  if (isHuge(v)) return `${v.storage} of ${v.bytes} bytes`;
   return `blob of ${v.length} bytes`;
 }

@@ -1,4 +1,4 @@
-import type { TargetValue } from '../tables/value.js';
+import type { SlicedValue, TargetValue } from '../tables/value.js';
 
 /*
  * COPY … FROM STDIN in text format: columns split by tab, rows by newline,
@@ -162,8 +162,24 @@ export class CopyBuffer {
     buf[this.#len++] = BACKSLASH;
     buf[this.#len++] = BACKSLASH;
     buf[this.#len++] = 120; // x
+    this.#hex(v);
+  }
+
+  /** Hex digits of `v`, room made. */
+  #hex(v: Buffer): void {
+    this.#ensure(2 * v.length);
     for (let at = 0; at < v.length; at += SLICE)
-      this.#len += latin1Write.call(buf, v.toString('hex', at, Math.min(v.length, at + SLICE)), this.#len);
+      this.#len += latin1Write.call(this.#buf, v.toString('hex', at, Math.min(v.length, at + SLICE)), this.#len);
+  }
+
+  /** A huge value, read from the file a slice at a time: the bytes writing it whole would give. */
+  #sliced(v: SlicedValue): void {
+    if (v.sliced === 'text') {
+      for (const slice of v.source.textSlices()) this.#text(slice);
+      return;
+    }
+    this.#bytea(Buffer.alloc(0));
+    for (const slice of v.source.byteSlices()) this.#hex(slice);
   }
 
   /** Appends one row; `extra` values (plain text, never NULL) follow the row's columns. */
@@ -176,7 +192,8 @@ export class CopyBuffer {
         this.#buf[this.#len++] = BACKSLASH;
         this.#buf[this.#len++] = 78; // N
       } else if (typeof v === 'string') this.#text(v);
-      else this.#bytea(v);
+      else if (Buffer.isBuffer(v)) this.#bytea(v);
+      else this.#sliced(v);
     }
     for (const e of extra) {
       this.#byte(TAB);
@@ -203,7 +220,12 @@ export class CopyBuffer {
         this.#buf[this.#len++] = BACKSLASH;
         this.#buf[this.#len++] = 78; // N
       } else if (typeof v === 'string') yield* this.#textInChunks(v);
-      else yield* this.#byteaInChunks(v);
+      else if (Buffer.isBuffer(v)) yield* this.#byteaInChunks(v);
+      else if (v.sliced === 'text') for (const slice of v.source.textSlices()) yield* this.#textInChunks(slice);
+      else {
+        yield* this.#byteaInChunks(Buffer.alloc(0));
+        for (const slice of v.source.byteSlices()) yield* this.#hexInChunks(slice);
+      }
     }
     for (const e of extra) {
       yield* this.#separator(TAB);
@@ -235,6 +257,10 @@ export class CopyBuffer {
     this.#buf[this.#len++] = BACKSLASH;
     this.#buf[this.#len++] = BACKSLASH;
     this.#buf[this.#len++] = 120; // x
+    yield* this.#hexInChunks(v);
+  }
+
+  *#hexInChunks(v: Buffer): Generator<Buffer, void, undefined> {
     for (let at = 0; at < v.length; at += SLICE) {
       const end = Math.min(v.length, at + SLICE);
       if (this.#len + 2 * (end - at) > this.#buf.length) yield this.take();

@@ -49,6 +49,7 @@ export function localBatchSource(
   const pages = readPages(db, data.spec.source, compiled.selectColumns, {
     maxRows: data.batchRows,
     maxBytes: data.batchBytes,
+    sliceable: compiled.sliceable,
     ...(data.afterRowid !== null ? { afterRowid: BigInt(data.afterRowid) } : {}),
   });
   return {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CompiledTable } from '../../tables/row-converter.js';
-import type { SourceValue, TargetValue } from '../../tables/value.js';
+import { isHuge, type SourceValue, type TargetValue } from '../../tables/value.js';
 import { CopyBuffer } from '../../target/copy-encode.js';
 import { toLossless } from '../../tables/lossless.js';
 import type { Page } from '../../source/read.js';
@@ -201,7 +201,9 @@ function losslessRow(
 ): Record<string, unknown> {
   const row: Record<string, unknown> = {};
   compiled.selectColumns.forEach((name, i) => {
-    const v = raw[i + 1] as SourceValue;
+    const read = raw[i + 1] as SourceValue;
+    // A rejected row keeps its whole original, a huge value included.
+    const v = isHuge(read) ? read.whole() : read;
     const rawBytes = typeof v === 'string' && v.includes('\uFFFD') ? fetchRaw(name, raw[0] as bigint) : null;
     row[name] = toLossless(v, rawBytes);
   });

@@ -107,6 +107,7 @@ export function computeExpected(
         for (const page of readPages(db, src.spec.source, compiled.selectColumns, {
           maxRows: 1000,
           maxBytes: 16 * 1024 * 1024,
+          sliceable: compiled.sliceable,
           afterRowid: src.rowids?.after ?? undefined,
           upToRowid: src.rowids?.upTo ?? undefined,
         })) {

@@ -80,6 +80,7 @@ try {
   const pages = readPages(db, data.spec.source, compiled.selectColumns, {
     maxRows: data.batchRows,
     maxBytes: data.batchBytes,
+    sliceable: compiled.sliceable,
     ...(data.afterRowid !== null ? { afterRowid: BigInt(data.afterRowid) } : {}),
   });
   for (;;) {

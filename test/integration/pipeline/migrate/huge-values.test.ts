@@ -8,6 +8,7 @@ import { loadMappingSet, type MappingSet } from '../../../../src/mapping/load.js
 import { silentReporter } from '../../../../src/report/events.js';
 import { runVerify } from '../../../../src/pipeline/verify/verify.js';
 import { WORKER_MIN_ROWS } from '../../../../src/pipeline/shared/batch-source.js';
+import { HUGE_FROM } from '../../../../src/source/huge-value.js';
 import { writeAutoMapping } from '../../../helpers/auto-mapping.js';
 import { tempDir } from '../../../helpers/files.js';
 import { migrate, withPg } from '../../../helpers/migrate.js';
@@ -26,22 +27,24 @@ import { rng } from '../../../helpers/random.js';
 const FILE = 'huge.db';
 const TEXT_BYTES = 12 * 1024 * 1024;
 const BLOB_BYTES = 8 * 1024 * 1024;
+/** One row per file is larger still: its values are read from SQLite in slices (src/source/huge-value.ts). */
+const GIANT_BYTES = HUGE_FROM + 1024 * 1024;
 
 /** Escaped characters, multi-byte ones and surrogate pairs, spread so that chunk boundaries fall among them. */
 const ALPHABET = ['a', 'b', ' ', '\t', '\n', '\r', '\\', 'é', '€', '中', '😀'];
 
-function hugeText(seed: number): string {
+function hugeText(seed: number, bytes = TEXT_BYTES): string {
   const r = rng(seed);
   const parts: string[] = [];
   // A block of an odd length, repeated: a chunk's end meets it at every offset.
   for (let n = 0; n < 65_521; n++)
     parts.push(r() < 0.8 ? 'x' : (ALPHABET[Math.floor(r() * ALPHABET.length)] as string));
   const block = parts.join('');
-  return `${seed}:${block.repeat(Math.ceil(TEXT_BYTES / Buffer.byteLength(block)))}`;
+  return `${seed}:${block.repeat(Math.ceil(bytes / Buffer.byteLength(block)))}`;
 }
 
-function hugeBlob(seed: number): Buffer {
-  const b = Buffer.allocUnsafe(BLOB_BYTES);
+function hugeBlob(seed: number, bytes = BLOB_BYTES): Buffer {
+  const b = Buffer.allocUnsafe(bytes);
   const r = rng(seed);
   for (let i = 0; i < 4096; i++) b[i] = Math.floor(r() * 256);
   for (let at = 4096; at < b.length; at += 4096) b.copy(b, at, 0, Math.min(4096, b.length - at));
@@ -51,7 +54,11 @@ function hugeBlob(seed: number): Buffer {
 
 const md5 = (v: string | Buffer): string => createHash('md5').update(v).digest('hex');
 
-/** A source file with `huge` rows of a 12 MB text and an 8 MB blob from id `from`, then `small` ordinary rows. */
+/**
+ * A source file with `huge` rows of a 12 MB text and an 8 MB blob from id
+ * `from`, the last of them with values past HUGE_FROM instead, then `small`
+ * ordinary rows.
+ */
 function makeSource(dir: string, from: number, huge: number, small: number): Map<number, [string, string]> {
   mkdirSync(dir, { recursive: true });
   const db = new Database(join(dir, FILE));
@@ -61,8 +68,9 @@ function makeSource(dir: string, from: number, huge: number, small: number): Map
   db.transaction(() => {
     for (let i = 0; i < huge; i++) {
       const id = from + i;
-      const body = hugeText(id);
-      const data = hugeBlob(id);
+      const giant = i === huge - 1;
+      const body = hugeText(id, giant ? GIANT_BYTES : TEXT_BYTES);
+      const data = hugeBlob(id, giant ? GIANT_BYTES + 5 : BLOB_BYTES);
       insert.run(id, body, data, `huge ${id}`);
       want.set(id, [md5(body), md5(data)]);
     }

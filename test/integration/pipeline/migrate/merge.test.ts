@@ -69,7 +69,7 @@ function sourceRows(inst: Instance): Map<string, { spec: TableSpec; rows: Row[] 
         const row: Row = {};
         compiled.targetColumns.forEach((c, i) => {
           const v = out.values[i];
-          row[c] = Buffer.isBuffer(v) ? v.toString('hex') : (v ?? null);
+          row[c] = Buffer.isBuffer(v) ? v.toString('hex') : typeof v === 'string' ? v : null;
         });
         // A column the source lacks takes the target's declared default.
         for (const c of spec.columns)
