@@ -49,6 +49,8 @@ export async function profileTable(
   for (const page of readPages(db, table, compiled.selectColumns, {
     maxRows: opts.pageRows,
     maxBytes: opts.pageBytes,
+    // As migrate reads them: a huge value in slices, through the same converter path.
+    sliceable: compiled.sliceable,
   })) {
     const keys: string[] = [];
     const outcomes: RowOutcome[] = [];
