@@ -1,4 +1,4 @@
-import type { SlicedValue, TargetValue } from '../tables/value.js';
+import type { TargetValue } from '../tables/value.js';
 
 /*
  * COPY … FROM STDIN in text format: columns split by tab, rows by newline,
@@ -61,11 +61,6 @@ function escapeCount(s: string): number {
 
 function isHighSurrogate(c: number): boolean {
   return c >= 0xd800 && c <= 0xdbff;
-}
-
-/** The exact bytes a bytea value takes: `\\x` and two hex digits a byte. */
-function byteaBytes(v: Buffer): number {
-  return 3 + 2 * v.length;
 }
 
 type StringWrite = (this: Buffer, text: string, offset: number) => number;
@@ -156,30 +151,18 @@ export class CopyBuffer {
     }
   }
 
-  #bytea(v: Buffer): void {
-    this.#ensure(byteaBytes(v));
+  /** bytea's `\\x`, then the hex digits of each piece: a value's bytes whole, or a huge one's slices. */
+  #bytea(pieces: Iterable<Buffer>): void {
+    this.#ensure(3);
     const buf = this.#buf;
     buf[this.#len++] = BACKSLASH;
     buf[this.#len++] = BACKSLASH;
     buf[this.#len++] = 120; // x
-    this.#hex(v);
-  }
-
-  /** Hex digits of `v`, room made. */
-  #hex(v: Buffer): void {
-    this.#ensure(2 * v.length);
-    for (let at = 0; at < v.length; at += SLICE)
-      this.#len += latin1Write.call(this.#buf, v.toString('hex', at, Math.min(v.length, at + SLICE)), this.#len);
-  }
-
-  /** A huge value, read from the file a slice at a time: the bytes writing it whole would give. */
-  #sliced(v: SlicedValue): void {
-    if (v.sliced === 'text') {
-      for (const slice of v.source.textSlices()) this.#text(slice);
-      return;
+    for (const v of pieces) {
+      this.#ensure(2 * v.length);
+      for (let at = 0; at < v.length; at += SLICE)
+        this.#len += latin1Write.call(this.#buf, v.toString('hex', at, Math.min(v.length, at + SLICE)), this.#len);
     }
-    this.#bytea(Buffer.alloc(0));
-    for (const slice of v.source.byteSlices()) this.#hex(slice);
   }
 
   /** Appends one row; `extra` values (plain text, never NULL) follow the row's columns. */
@@ -192,8 +175,10 @@ export class CopyBuffer {
         this.#buf[this.#len++] = BACKSLASH;
         this.#buf[this.#len++] = 78; // N
       } else if (typeof v === 'string') this.#text(v);
-      else if (Buffer.isBuffer(v)) this.#bytea(v);
-      else this.#sliced(v);
+      else if (Buffer.isBuffer(v)) this.#bytea([v]);
+      // A huge value, read from the file a slice at a time: the bytes writing it whole would give.
+      else if (v.sliced === 'text') for (const slice of v.source.textSlices()) this.#text(slice);
+      else this.#bytea(v.source.byteSlices());
     }
     for (const e of extra) {
       this.#byte(TAB);
@@ -220,12 +205,9 @@ export class CopyBuffer {
         this.#buf[this.#len++] = BACKSLASH;
         this.#buf[this.#len++] = 78; // N
       } else if (typeof v === 'string') yield* this.#textInChunks(v);
-      else if (Buffer.isBuffer(v)) yield* this.#byteaInChunks(v);
+      else if (Buffer.isBuffer(v)) yield* this.#byteaInChunks([v]);
       else if (v.sliced === 'text') for (const slice of v.source.textSlices()) yield* this.#textInChunks(slice);
-      else {
-        yield* this.#byteaInChunks(Buffer.alloc(0));
-        for (const slice of v.source.byteSlices()) yield* this.#hexInChunks(slice);
-      }
+      else yield* this.#byteaInChunks(v.source.byteSlices());
     }
     for (const e of extra) {
       yield* this.#separator(TAB);
@@ -252,12 +234,12 @@ export class CopyBuffer {
     }
   }
 
-  *#byteaInChunks(v: Buffer): Generator<Buffer, void, undefined> {
+  *#byteaInChunks(pieces: Iterable<Buffer>): Generator<Buffer, void, undefined> {
     if (this.#len + 3 > this.#buf.length) yield this.take();
     this.#buf[this.#len++] = BACKSLASH;
     this.#buf[this.#len++] = BACKSLASH;
     this.#buf[this.#len++] = 120; // x
-    yield* this.#hexInChunks(v);
+    for (const v of pieces) yield* this.#hexInChunks(v);
   }
 
   *#hexInChunks(v: Buffer): Generator<Buffer, void, undefined> {
