@@ -7,16 +7,17 @@ import { collectGarbage } from '../util/collect-garbage.js';
  * Values from this many bytes on are read a slice at a time. Read whole, a
  * 50 MB value was held twice at once, by SQLite (which assembles it from its
  * overflow pages) and by the JavaScript copy made of it, and a row of two
- * such values took the load from 120 to over 400 MiB (bench/README.md, "The
- * huge-value source").
+ * such values took the load from 120 to over 400 MiB (docs/performance.md,
+ * "Huge values").
  */
 export const HUGE_FROM = 16 * 1024 * 1024;
 
 /**
  * The bytes each slice reads. SQLite assembles the whole value again for
- * every `substr` (measured about 30 ms for 50 MB), so a slice is large
+ * every `substr` (measured 30 to 50 ms for 50 MB), so a slice is large
  * enough to keep those calls few, and small enough that it and its decoded
- * text stay far below the value itself.
+ * text stay far below the value itself: 4 MiB slices took the benchmark's
+ * 50 MB values twice as long, 16 MiB ones kept 50 MiB more at the peak.
  */
 export const HUGE_SLICE = 8 * 1024 * 1024;
 
