@@ -501,7 +501,8 @@ describe('faults while running', () => {
     try {
       for (let i = 0; i < 600; i++) {
         const r = await admin.query(
-          "SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'aragora-migrate migrate conn worker%' AND query ILIKE 'COPY%'",
+          // A batch COPYed straight into the target is one query that starts with BEGIN (src/target/one-trip-copy.ts).
+          "SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'aragora-migrate migrate conn worker%' AND query ILIKE '%COPY % FROM STDIN%'",
         );
         if ((r.rowCount ?? 0) > 0) {
           await admin.query(
