@@ -12,14 +12,24 @@ export interface Page {
   readonly bytes: number;
 }
 
-export interface ReadOptions {
+export interface ReadOptions extends ReaderOptions {
+  readonly maxRows: number;
+  /** A page ends early once its values pass this many bytes, so multi-MB JSON values keep memory bounded. */
+  readonly maxBytes: number;
+}
+
+function sizeOf(v: SourceValue): number {
+  if (typeof v === 'string') return v.length;
+  if (Buffer.isBuffer(v)) return v.length;
+  return 8;
+}
+
+/** Where a reader starts and stops, and which columns it reads in slices when huge. */
+export interface ReaderOptions {
   /** Resume after this rowid (exclusive). */
   readonly afterRowid?: bigint;
   /** Stop after this rowid (inclusive): a slice of the table, for readers working side by side. */
   readonly upToRowid?: bigint;
-  readonly maxRows: number;
-  /** A page ends early once its values pass this many bytes, so multi-MB JSON values keep memory bounded. */
-  readonly maxBytes: number;
   /**
    * Columns (indexes into `columns`) whose values from HUGE_FROM bytes on
    * come as HugeSourceValue, read in slices when needed
@@ -29,58 +39,87 @@ export interface ReadOptions {
   readonly sliceable?: readonly number[];
 }
 
-function sizeOf(v: SourceValue): number {
-  if (typeof v === 'string') return v.length;
-  if (Buffer.isBuffer(v)) return v.length;
-  return 8;
+/**
+ * Reads a table in rowid order, a page at a time, by keyset (`rowid > last`).
+ * Between pages the connection is free for other statements and the position
+ * is a plain number a checkpoint can store. Each page is as large as its
+ * caller asks, so a caller can read a batch in a few small pages and convert
+ * each before the next (src/pipeline/shared/prepare-batch.ts).
+ */
+export class PageReader {
+  readonly #db: Database.Database;
+  readonly #table: string;
+  readonly #columns: readonly string[];
+  readonly #sliceable: readonly number[];
+  readonly #first: Database.Statement | null;
+  readonly #next: Database.Statement;
+  readonly #upTo: bigint;
+  #after: bigint | null;
+  #done = false;
+
+  constructor(db: Database.Database, table: string, columns: readonly string[], opts: ReaderOptions = {}) {
+    // A UTF-16 file's text is not its UTF-8 bytes: its values are read whole.
+    const sliceable = opts.sliceable !== undefined && opts.sliceable.length > 0 && textIsUtf8(db) ? opts.sliceable : [];
+    const cols = sliceable.length > 0 ? hugeAwareSelect(columns, sliceable) : columns.map(quoteSqliteIdent).join(', ');
+    const select = (lowerBound: boolean): Database.Statement =>
+      db
+        .prepare(
+          `SELECT rowid, ${cols.length > 0 ? cols : 'NULL'} FROM ${quoteSqliteIdent(table)} WHERE ${lowerBound ? 'rowid > ? AND ' : ''}rowid <= ? ORDER BY rowid LIMIT ?`,
+        )
+        .raw(true)
+        .safeIntegers(true);
+    this.#db = db;
+    this.#table = table;
+    this.#columns = columns;
+    this.#sliceable = sliceable;
+    // The first page has no lower bound: no "after" value lies below rowid -2^63.
+    this.#first = opts.afterRowid === undefined ? select(false) : null;
+    this.#next = select(true);
+    this.#after = opts.afterRowid ?? null;
+    this.#upTo = opts.upToRowid ?? 2n ** 63n - 1n;
+  }
+
+  /** The next page: at most `maxRows` rows, ended early once its values pass `maxBytes` bytes; null after the last row. */
+  read(maxRows: number, maxBytes: number): Page | null {
+    if (this.#done) return null;
+    const rows: SourceValue[][] = [];
+    let bytes = 0;
+    const page = (
+      this.#after === null
+        ? (this.#first as Database.Statement).iterate(this.#upTo, maxRows)
+        : this.#next.iterate(this.#after, this.#upTo, maxRows)
+    ) as IterableIterator<SourceValue[]>;
+    for (const row of page) {
+      rows.push(row);
+      if (this.#sliceable.length > 0)
+        bytes += takeHugeValues(this.#db, this.#table, this.#columns, this.#sliceable, row);
+      for (let i = 1; i < row.length; i++) bytes += sizeOf(row[i] as SourceValue);
+      if (bytes >= maxBytes) break;
+    }
+    if (rows.length === 0) {
+      this.#done = true;
+      return null;
+    }
+    const last = (rows[rows.length - 1] as SourceValue[])[0] as bigint;
+    this.#after = last;
+    return { rows, firstRowid: (rows[0] as SourceValue[])[0] as bigint, lastRowid: last, bytes };
+  }
 }
 
-/**
- * Reads a table in rowid order, one page at a time, by keyset (`rowid > last`).
- * Between pages the connection is free for other statements, the position is a
- * plain number a checkpoint can store, and no page holds more than `maxRows`
- * rows or (about) `maxBytes` bytes.
- */
+/** Reads a table in pages of `maxRows` rows or (about) `maxBytes` bytes (PageReader). */
 export function* readPages(
   db: Database.Database,
   table: string,
   columns: readonly string[],
   opts: ReadOptions,
 ): Generator<Page> {
-  // A UTF-16 file's text is not its UTF-8 bytes: its values are read whole.
-  const sliceable = opts.sliceable !== undefined && opts.sliceable.length > 0 && textIsUtf8(db) ? opts.sliceable : [];
-  const cols = sliceable.length > 0 ? hugeAwareSelect(columns, sliceable) : columns.map(quoteSqliteIdent).join(', ');
-  const select = (lowerBound: boolean): Database.Statement =>
-    db
-      .prepare(
-        `SELECT rowid, ${cols.length > 0 ? cols : 'NULL'} FROM ${quoteSqliteIdent(table)} WHERE ${lowerBound ? 'rowid > ? AND ' : ''}rowid <= ? ORDER BY rowid LIMIT ?`,
-      )
-      .raw(true)
-      .safeIntegers(true);
-  // The first page has no lower bound: no "after" value lies below rowid -2^63.
-  const first = opts.afterRowid === undefined ? select(false) : null;
-  const next = select(true);
-  let after = opts.afterRowid ?? null;
-  const upTo = opts.upToRowid ?? 2n ** 63n - 1n;
-  for (;;) {
-    const rows: SourceValue[][] = [];
-    let bytes = 0;
-    const page = (
-      after === null
-        ? (first as Database.Statement).iterate(upTo, opts.maxRows)
-        : next.iterate(after, upTo, opts.maxRows)
-    ) as IterableIterator<SourceValue[]>;
-    for (const row of page) {
-      rows.push(row);
-      if (sliceable.length > 0) bytes += takeHugeValues(db, table, columns, sliceable, row);
-      for (let i = 1; i < row.length; i++) bytes += sizeOf(row[i] as SourceValue);
-      if (bytes >= opts.maxBytes) break;
-    }
-    if (rows.length === 0) return;
-    const last = (rows[rows.length - 1] as SourceValue[])[0] as bigint;
-    yield { rows, firstRowid: (rows[0] as SourceValue[])[0] as bigint, lastRowid: last, bytes };
-    after = last;
-  }
+  const reader = new PageReader(db, table, columns, opts);
+  for (
+    let page = reader.read(opts.maxRows, opts.maxBytes);
+    page !== null;
+    page = reader.read(opts.maxRows, opts.maxBytes)
+  )
+    yield page;
 }
 
 /** A reader for one text value's raw bytes, on its own connection (the page reader may hold the other). */

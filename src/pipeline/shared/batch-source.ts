@@ -3,8 +3,8 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import type { ConvertWorkerData, ConvertWorkerMessage } from '../workers/convert-worker.js';
 import { compileTable } from '../../tables/row-converter.js';
 import { timeZoneOffsetFn } from '../../tables/timestamp.js';
-import { prepareBatch, type PreparedBatch, type StreamBody } from './prepare-batch.js';
-import { rawTextReader, readPages, type Page } from '../../source/read.js';
+import { prepareBatches, type PreparedBatch, type StreamBody } from './prepare-batch.js';
+import { PageReader, rawTextReader } from '../../source/read.js';
 import { workerScript } from '../workers/worker-script.js';
 
 /** Batches the worker may prepare ahead of the last one the main thread applied. */
@@ -46,28 +46,20 @@ export function localBatchSource(
     fetchRaw,
     orphans: data.orphans,
   });
-  const pages = readPages(db, data.spec.source, compiled.selectColumns, {
-    maxRows: data.batchRows,
-    maxBytes: data.batchBytes,
+  const reader = new PageReader(db, data.spec.source, compiled.selectColumns, {
     sliceable: compiled.sliceable,
     ...(data.afterRowid !== null ? { afterRowid: BigInt(data.afterRowid) } : {}),
   });
+  const batches = prepareBatches(reader, data, compiled, data.direct, fetchRaw, data.digestPlan);
   return {
     ack: () => undefined,
     close: async () => {
-      pages.return(undefined);
+      batches.return(undefined);
     },
     async *[Symbol.asyncIterator]() {
-      for (;;) {
-        // The page is dropped before the batch is handed on: a page of huge
-        // values must not stay alive through the batch's COPY.
-        let page: IteratorResult<Page> | null = pages.next();
-        if (page.done === true) return;
-        let batch: PreparedBatch | null = prepareBatch(page.value, compiled, data.direct, fetchRaw, data.digestPlan);
-        page = null;
-        yield batch;
-        batch = null;
-      }
+      // A batch holds no page once prepared: a page of huge values must not
+      // stay alive through the batch's COPY.
+      for (let next = batches.next(); next.done !== true; next = batches.next()) yield next.value;
     },
   };
 }

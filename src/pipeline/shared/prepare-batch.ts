@@ -3,7 +3,7 @@ import type { CompiledTable } from '../../tables/row-converter.js';
 import { isHuge, type SourceValue, type TargetValue } from '../../tables/value.js';
 import { CopyBuffer } from '../../target/copy-encode.js';
 import { toLossless } from '../../tables/lossless.js';
-import type { Page } from '../../source/read.js';
+import type { Page, PageReader } from '../../source/read.js';
 import { RowDigest, type DigestPlan } from './digest-plan.js';
 import { textArrayLiteral, type TextArrayLiteral } from '../../ledger/batches.js';
 
@@ -73,78 +73,162 @@ export const STREAM_FROM = 8 * 1024 * 1024;
 const STREAM_CHUNK = 4 * 1024 * 1024;
 
 /**
- * Converts one page of source rows: each row either encodes into the COPY
- * payload, or becomes a reject (the original values, losslessly, with the
- * reason); repaired values are listed with their originals.
+ * Rows read from SQLite per page while a batch is built. A batch (2,000 rows
+ * by default) is read in pages this small and each page converted before the
+ * next is read: a page alive while the worker converts survives each young
+ * collection it meets and is copied, so a whole batch's page (about 2 MB on
+ * the benchmark source) was copied again and again (docs/performance.md).
  */
-export function prepareBatch(
-  page: Page,
+export const READ_ROWS = 250;
+
+/** How large a batch may grow: rows, and bytes of source values. */
+export interface BatchLimits {
+  readonly batchRows: number;
+  readonly batchBytes: number;
+}
+
+/**
+ * The batches of a table, each read in pages of READ_ROWS rows that are
+ * converted as they come. A batch ends where a page of `batchRows` rows or
+ * `batchBytes` bytes would have ended.
+ */
+export function* prepareBatches(
+  reader: PageReader,
+  limits: BatchLimits,
   compiled: CompiledTable,
   direct: boolean,
   fetchRaw: (column: string, rowid: bigint) => Buffer | null,
   plan: DigestPlan | null = null,
   reuse: BufferReuse | null = null,
-): LocalPreparedBatch {
-  // Through the stage, ids and keys can change before the rows land: only a direct batch's rows are as sent.
-  const rowDigest = direct && plan !== null ? new RowDigest(plan) : null;
-  // A page of huge values is encoded as it is sent, once all its rows are
-  // converted: a whole payload would hold every value twice (for a 50 MB
-  // text and blob, 150 MB of payload beside the 100 MB of values).
-  const size = Math.ceil(page.bytes * 1.2) + page.rows.length * 48;
-  const out = page.bytes < STREAM_FROM ? new CopyBuffer(size, reuse?.(size)) : null;
-  const held: (HeldRow | null)[] = [];
-  let loadable = 0;
-  let repairedRows = 0;
-  const rejects: object[] = [];
-  const repairs: object[] = [];
-  const keys: string[] = [];
-  for (const raw of page.rows) {
-    const row = compiled.convertRow(raw);
-    if (row.reject !== null) {
-      rejects.push({
-        rowid: String(raw[0]),
-        key: compiled.keyOf(raw),
-        col: row.reject.column,
-        kind: row.reject.kind,
-        reason: row.reject.message,
-        original: losslessRow(compiled, raw, fetchRaw),
-      });
-      continue;
+): Generator<LocalPreparedBatch, void, undefined> {
+  for (;;) {
+    const batch = new BatchBuilder(limits.batchRows, compiled, direct, fetchRaw, plan, reuse);
+    while (batch.rowsRead < limits.batchRows && batch.bytes < limits.batchBytes) {
+      const page = reader.read(Math.min(READ_ROWS, limits.batchRows - batch.rowsRead), limits.batchBytes - batch.bytes);
+      if (page === null) break;
+      batch.add(page);
     }
-    if (row.repairs.length > 0) {
-      repairedRows++;
-      const key = compiled.keyOf(raw);
-      for (const r of row.repairs) {
-        const original = Buffer.isBuffer(r.original)
-          ? { text_base64: r.original.toString('base64') }
-          : toLossless(r.original);
-        repairs.push({ rowid: String(raw[0]), key, col: r.column, kind: r.kind, original });
-      }
-    }
-    loadable++;
-    const key = compiled.keyOf(raw);
-    keys.push(key);
-    rowDigest?.add(row.values);
-    if (out === null) held.push({ values: row.values, extra: direct ? [] : [String(raw[0]), key] });
-    else if (direct) out.writeRow(row.values);
-    else out.writeRow(row.values, String(raw[0]), key);
+    if (batch.rowsRead === 0) return;
+    yield batch.finish();
   }
-  const body: PayloadBody | LocalStreamBody =
-    out === null && loadable > 0 ? streamBody(held) : payloadBody((out ?? new CopyBuffer(0)).bytes());
-  return {
-    firstRowid: page.firstRowid.toString(),
-    lastRowid: page.lastRowid.toString(),
-    rowsRead: page.rows.length,
-    bytes: page.bytes,
-    direct,
-    body,
-    loadable,
-    keys: textArrayLiteral(keys),
-    rejects,
-    repairs,
-    repairedRows,
-    rowDigest: rowDigest === null ? null : rowDigest.toString(),
-  };
+}
+
+/**
+ * One batch, converted page by page: each row either encodes into the COPY
+ * payload, or becomes a reject (the original values, losslessly, with the
+ * reason); repaired values are listed with their originals. Once the batch's
+ * values reach STREAM_FROM bytes, the rows from that page on are held as
+ * converted values and the batch is streamed (StreamBody), the bytes already
+ * encoded first: a page of huge values would otherwise be held once as values
+ * and once as its payload (for a 50 MB text and blob, 150 MB of payload
+ * beside the 100 MB of values).
+ */
+class BatchBuilder {
+  readonly #expectedRows: number;
+  readonly #compiled: CompiledTable;
+  readonly #direct: boolean;
+  readonly #fetchRaw: (column: string, rowid: bigint) => Buffer | null;
+  readonly #reuse: BufferReuse | null;
+  // Through the stage, ids and keys can change before the rows land: only a direct batch's rows are as sent.
+  readonly #rowDigest: RowDigest | null;
+  #out: CopyBuffer | null = null;
+  #held: (HeldRow | null)[] | null = null;
+  #firstRowid: bigint | null = null;
+  #lastRowid: bigint | null = null;
+  rowsRead = 0;
+  bytes = 0;
+  #loadable = 0;
+  #repairedRows = 0;
+  readonly #rejects: object[] = [];
+  readonly #repairs: object[] = [];
+  readonly #keys: string[] = [];
+
+  constructor(
+    expectedRows: number,
+    compiled: CompiledTable,
+    direct: boolean,
+    fetchRaw: (column: string, rowid: bigint) => Buffer | null,
+    plan: DigestPlan | null,
+    reuse: BufferReuse | null,
+  ) {
+    this.#expectedRows = expectedRows;
+    this.#compiled = compiled;
+    this.#direct = direct;
+    this.#fetchRaw = fetchRaw;
+    this.#reuse = reuse;
+    this.#rowDigest = direct && plan !== null ? new RowDigest(plan) : null;
+  }
+
+  /** Converts one page of the batch; the page is not kept. */
+  add(page: Page): void {
+    if (this.#held === null && this.bytes + page.bytes >= STREAM_FROM) this.#held = [];
+    if (this.#held === null && this.#out === null) {
+      // Sized from the first page for the whole batch, below the streaming
+      // threshold; room never written costs no memory (CopyBuffer).
+      const pages = Math.ceil(this.#expectedRows / page.rows.length);
+      const size = Math.ceil(Math.min(STREAM_FROM, page.bytes * pages) * 1.2) + this.#expectedRows * 48;
+      this.#out = new CopyBuffer(size, this.#reuse?.(size));
+    }
+    this.#firstRowid ??= page.firstRowid;
+    this.#lastRowid = page.lastRowid;
+    this.rowsRead += page.rows.length;
+    this.bytes += page.bytes;
+    const compiled = this.#compiled;
+    for (const raw of page.rows) {
+      const row = compiled.convertRow(raw);
+      if (row.reject !== null) {
+        this.#rejects.push({
+          rowid: String(raw[0]),
+          key: compiled.keyOf(raw),
+          col: row.reject.column,
+          kind: row.reject.kind,
+          reason: row.reject.message,
+          original: losslessRow(compiled, raw, this.#fetchRaw),
+        });
+        continue;
+      }
+      if (row.repairs.length > 0) {
+        this.#repairedRows++;
+        const key = compiled.keyOf(raw);
+        for (const r of row.repairs) {
+          const original = Buffer.isBuffer(r.original)
+            ? { text_base64: r.original.toString('base64') }
+            : toLossless(r.original);
+          this.#repairs.push({ rowid: String(raw[0]), key, col: r.column, kind: r.kind, original });
+        }
+      }
+      this.#loadable++;
+      const key = compiled.keyOf(raw);
+      this.#keys.push(key);
+      this.#rowDigest?.add(row.values);
+      if (this.#held !== null)
+        this.#held.push({ values: row.values, extra: this.#direct ? [] : [String(raw[0]), key] });
+      else if (this.#direct) (this.#out as CopyBuffer).writeRow(row.values);
+      else (this.#out as CopyBuffer).writeRow(row.values, String(raw[0]), key);
+    }
+  }
+
+  finish(): LocalPreparedBatch {
+    const encoded = (this.#out ?? new CopyBuffer(0)).bytes();
+    this.#out = null;
+    const body: PayloadBody | LocalStreamBody =
+      this.#held !== null && this.#held.length > 0 ? streamBody(encoded, this.#held) : payloadBody(encoded);
+    this.#held = null;
+    return {
+      firstRowid: String(this.#firstRowid),
+      lastRowid: String(this.#lastRowid),
+      rowsRead: this.rowsRead,
+      bytes: this.bytes,
+      direct: this.#direct,
+      body,
+      loadable: this.#loadable,
+      keys: textArrayLiteral(this.#keys),
+      rejects: this.#rejects,
+      repairs: this.#repairs,
+      repairedRows: this.#repairedRows,
+      rowDigest: this.#rowDigest === null ? null : this.#rowDigest.toString(),
+    };
+  }
 }
 
 /** A converted row waiting to be streamed: the row's values and what follows them (rowid and key, through the stage). */
@@ -157,13 +241,18 @@ function payloadBody(payload: Uint8Array): PayloadBody {
   return { kind: 'payload', payload, digest: createHash('sha256').update(payload).digest('hex') };
 }
 
-function streamBody(held: (HeldRow | null)[]): LocalStreamBody {
+/** `encoded`: the batch's rows encoded before it began to stream, sent first (at most about STREAM_FROM bytes). */
+function streamBody(encoded: Buffer, held: (HeldRow | null)[]): LocalStreamBody {
   let started = false;
   const chunks = function* (): Generator<Buffer, string, undefined> {
     if (started) throw new Error('a streamed batch is encoded once');
     started = true;
-    const out = new CopyBuffer(STREAM_CHUNK);
     const hash = createHash('sha256');
+    if (encoded.length > 0) {
+      hash.update(encoded);
+      yield encoded;
+    }
+    const out = new CopyBuffer(STREAM_CHUNK);
     for (let i = 0; i < held.length; i++) {
       const row = held[i] as HeldRow;
       // Each row's values go as soon as they are encoded (the page may hold them still, the batch no longer does).

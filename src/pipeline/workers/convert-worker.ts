@@ -3,9 +3,9 @@ import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from '
 import type { TableSpec } from '../../mapping/schema.js';
 import { compileTable, type OrphanFilter } from '../../tables/row-converter.js';
 import { timeZoneOffsetFn } from '../../tables/timestamp.js';
-import { prepareBatch, type BufferReuse, type PayloadBody, type PreparedBatch } from '../shared/prepare-batch.js';
+import { prepareBatches, type BufferReuse, type PayloadBody, type PreparedBatch } from '../shared/prepare-batch.js';
 import type { DigestPlan } from '../shared/digest-plan.js';
-import { rawTextReader, readPages, type Page } from '../../source/read.js';
+import { PageReader, rawTextReader } from '../../source/read.js';
 
 /**
  * Reads, converts and encodes one table off the main thread, so the main
@@ -77,19 +77,13 @@ try {
     fetchRaw,
     orphans: data.orphans,
   });
-  const pages = readPages(db, data.spec.source, compiled.selectColumns, {
-    maxRows: data.batchRows,
-    maxBytes: data.batchBytes,
+  const reader = new PageReader(db, data.spec.source, compiled.selectColumns, {
     sliceable: compiled.sliceable,
     ...(data.afterRowid !== null ? { afterRowid: BigInt(data.afterRowid) } : {}),
   });
-  for (;;) {
-    // The page is dropped before waiting for a credit: a page of huge values
-    // must not stay alive beside its encoded batch while the main thread COPYs.
-    let page: IteratorResult<Page> | null = pages.next();
-    if (page.done === true) break;
-    const batch = prepareBatch(page.value, compiled, data.direct, fetchRaw, data.digestPlan, reuse);
-    page = null;
+  // A batch holds no page once prepared: a page of huge values must not stay
+  // alive beside its encoded batch while the main thread COPYs.
+  for (const batch of prepareBatches(reader, data, compiled, data.direct, fetchRaw, data.digestPlan, reuse)) {
     while (Atomics.load(credits, 0) <= 0) Atomics.wait(credits, 0, 0, 1000);
     Atomics.sub(credits, 0, 1);
     const { body, ...meta } = batch;
