@@ -17,23 +17,14 @@ for (const stream of [process.stdout, process.stderr]) {
     throw err;
   });
 }
-const { buildProgram } = await import('./program.js');
-const { exitCodeOf } = await import('./exit-codes.js');
-type Outcome = import('./exit-codes.js').Outcome;
-
-/** Runs the command line and says how it ended; main sets the process exit code from that alone. */
-async function run(argv: readonly string[]): Promise<{ outcome: Outcome; verbose: boolean }> {
-  let outcome: Outcome = { none: true };
-  const program = buildProgram((report) => {
-    outcome = { report };
+const { runsInWorker, runCliInWorker } = await import('./in-worker.js');
+if (runsInWorker(process.argv)) {
+  // Nothing more is loaded here: what this thread loads grows its young generation (in-worker.ts).
+  process.exitCode = await runCliInWorker(process.argv).catch(async (error: unknown) => {
+    const { exitCodeOf } = await import('./exit-codes.js');
+    return exitCodeOf({ error }, process.argv.includes('--verbose'));
   });
-  try {
-    await program.parseAsync(argv as string[]);
-  } catch (error: unknown) {
-    outcome = { error };
-  }
-  return { outcome, verbose: program.opts<{ verbose?: boolean }>().verbose === true };
+} else {
+  const { runCli } = await import('./run-cli.js');
+  process.exitCode = await runCli(process.argv);
 }
-
-const { outcome, verbose } = await run(process.argv);
-process.exitCode = exitCodeOf(outcome, verbose);
