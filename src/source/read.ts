@@ -12,18 +12,6 @@ export interface Page {
   readonly bytes: number;
 }
 
-export interface ReadOptions extends ReaderOptions {
-  readonly maxRows: number;
-  /** A page ends early once its values pass this many bytes, so multi-MB JSON values keep memory bounded. */
-  readonly maxBytes: number;
-}
-
-function sizeOf(v: SourceValue): number {
-  if (typeof v === 'string') return v.length;
-  if (Buffer.isBuffer(v)) return v.length;
-  return 8;
-}
-
 /** Where a reader starts and stops, and which columns it reads in slices when huge. */
 export interface ReaderOptions {
   /** Resume after this rowid (exclusive). */
@@ -37,6 +25,18 @@ export interface ReaderOptions {
    * on as they are (CompiledTable.sliceable).
    */
   readonly sliceable?: readonly number[];
+}
+
+export interface ReadOptions extends ReaderOptions {
+  readonly maxRows: number;
+  /** A page ends early once its values pass this many bytes, so multi-MB JSON values keep memory bounded. */
+  readonly maxBytes: number;
+}
+
+function sizeOf(v: SourceValue): number {
+  if (typeof v === 'string') return v.length;
+  if (Buffer.isBuffer(v)) return v.length;
+  return 8;
 }
 
 /**
