@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TableSpec } from '../../../src/mapping/schema.js';
 import {
   prepareBatches,
   READ_ROWS,
@@ -13,6 +12,7 @@ import { PageReader, rawTextReader, readPages } from '../../../src/source/read.j
 import { compileTable, type CompiledTable } from '../../../src/tables/row-converter.js';
 import { timeZoneOffsetFn } from '../../../src/tables/timestamp.js';
 import { CopyBuffer } from '../../../src/target/copy-encode.js';
+import { tableSpec } from '../../helpers/table-spec.js';
 
 /**
  * A batch is read in pages of READ_ROWS rows, each converted before the next
@@ -21,21 +21,15 @@ import { CopyBuffer } from '../../../src/target/copy-encode.js';
  * batches, the same bytes, a digest of exactly those bytes.
  */
 
-const spec: TableSpec = {
+const spec = tableSpec({
   source: 't',
-  target: 't',
   key: ['id'],
-  unique: [],
-  indexes: [],
-  foreignKeys: [],
-  triggers: [],
-  conflict: { policy: 'fail' },
   columns: [
     { name: 'id', type: 'bigint', nullable: false, targetOnly: false },
     { name: 'body', type: 'text', nullable: true, targetOnly: false },
     { name: 'n', type: 'bigint', nullable: true, targetOnly: false },
   ],
-};
+});
 
 let db: Database.Database | null = null;
 afterEach(() => {

@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { TableSpec } from '../../../src/mapping/schema.js';
 import { HUGE_FROM, HUGE_SLICE } from '../../../src/source/huge-value.js';
 import { rawTextReader, readPages, type Page } from '../../../src/source/read.js';
 import { canonicalForHash, rowHash, type CanonicalForm } from '../../../src/tables/canonical.js';
@@ -9,6 +8,7 @@ import { compileTable, type CompiledTable } from '../../../src/tables/row-conver
 import { timeZoneOffsetFn } from '../../../src/tables/timestamp.js';
 import { isHuge, isSliced, type SourceValue, type TargetValue } from '../../../src/tables/value.js';
 import { CopyBuffer, MIN_CHUNK } from '../../../src/target/copy-encode.js';
+import { tableSpec } from '../../helpers/table-spec.js';
 
 /**
  * Values from HUGE_FROM bytes on are read in slices (src/source/huge-value.ts)
@@ -16,22 +16,16 @@ import { CopyBuffer, MIN_CHUNK } from '../../../src/target/copy-encode.js';
  * what the value read whole gives.
  */
 
-const spec: TableSpec = {
+const spec = tableSpec({
   source: 't',
-  target: 't',
   key: ['id'],
-  unique: [],
-  indexes: [],
-  foreignKeys: [],
-  triggers: [],
-  conflict: { policy: 'fail' },
   columns: [
     { name: 'id', type: 'text', nullable: false, targetOnly: false },
     { name: 'body', type: 'text', nullable: true, targetOnly: false },
     { name: 'data', type: 'bytea', nullable: true, targetOnly: false },
     { name: 'meta', type: 'jsonb', nullable: true, targetOnly: false },
   ],
-};
+});
 
 /** A text past HUGE_FROM bytes, opening with a BOM, whose slices end inside 2-, 3- and 4-byte characters. */
 function hugeText(tail = ''): string {

@@ -5,16 +5,11 @@ import { rawTextReader } from '../../../src/source/read.js';
 import { compileTable } from '../../../src/tables/row-converter.js';
 import { timeZoneOffsetFn } from '../../../src/tables/timestamp.js';
 import type { SourceValue } from '../../../src/tables/value.js';
+import { tableSpec } from '../../helpers/table-spec.js';
 
-const spec: TableSpec = {
+const spec = tableSpec({
   source: 't',
-  target: 't',
   key: ['id'],
-  unique: [],
-  indexes: [],
-  foreignKeys: [],
-  triggers: [],
-  conflict: { policy: 'fail' },
   columns: [
     { name: 'id', type: 'text', nullable: false, targetOnly: false },
     { name: 'body', type: 'text', nullable: true, targetOnly: false },
@@ -25,7 +20,7 @@ const spec: TableSpec = {
     { name: 'hash', type: 'text', convert: 'verbatim', nullable: true, targetOnly: false },
     { name: 'gone', type: 'boolean', nullable: true, targetOnly: false, whenMissing: false },
   ],
-};
+});
 
 function table(rows: string): {
   db: Database.Database;

@@ -1,17 +1,13 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import type { TableSpec } from '../../../../src/mapping/schema.js';
 import { fitSpec, judgeColumns, narrowColumnValues, widened } from '../../../../src/pipeline/shared/target-fit.js';
 import { MISSING_TABLE, type TargetTableState } from '../../../../src/target/target-state.js';
+import { tableSpec } from '../../../helpers/table-spec.js';
 
-const spec: TableSpec = {
+const spec = tableSpec({
   source: 'ratings',
   target: 'elo_ratings',
   key: ['agent_name'],
-  unique: [],
-  indexes: [],
-  foreignKeys: [],
-  triggers: [],
   conflict: { policy: 'keep-existing' },
   columns: [
     { name: 'agent_name', type: 'text', nullable: false, targetOnly: false },
@@ -21,7 +17,7 @@ const spec: TableSpec = {
     { name: 'extra', type: 'text', nullable: true, targetOnly: false },
     { name: 'severity', type: 'double precision', nullable: true, targetOnly: true, default: '0.0' },
   ],
-};
+});
 
 /** The application's table: float4 and int4 where the mapping writes 8-byte types, no `extra`, a NOT NULL `wins`. */
 const app: TargetTableState = {
