@@ -169,10 +169,13 @@ class JsonbPrinter {
   #string(): string {
     const s = this.#s;
     const start = this.#i;
-    const close = s.indexOf('"', start + 1);
-    if (close === -1) throw new Error('unterminated string');
-    const backslash = s.indexOf('\\', start + 1);
-    if (backslash === -1 || backslash > close) {
+    // One scan to the closing quote or the first backslash, whichever comes
+    // first: looking for a backslash in the whole rest of the text made a big
+    // document of many strings quadratic (2.7 MB of 100k keys took 3.3 s).
+    let close = start + 1;
+    for (let c = s.charCodeAt(close); c !== 34 && c !== 92; c = s.charCodeAt(++close))
+      if (close >= s.length) throw new Error('unterminated string');
+    if (s.charCodeAt(close) === 34) {
       // No escapes: the token is printed as written (raw control characters are not valid JSON).
       this.#i = close + 1;
       this.#decoded = s.slice(start + 1, close);
