@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { quoteSqliteIdent } from './quote.js';
 import type { HugeSourceValue } from '../tables/value.js';
 import { collectGarbage } from '../util/collect-garbage.js';
+import { fileSlices } from './file-values.js';
 
 /**
  * Values from this many bytes on are read a slice at a time. Read whole, a
@@ -20,6 +21,12 @@ export const HUGE_FROM = 16 * 1024 * 1024;
  * 50 MB values twice as long, 16 MiB ones kept 50 MiB more at the peak.
  */
 export const HUGE_SLICE = 8 * 1024 * 1024;
+
+/**
+ * The bytes each slice reads where the value is read from the file itself
+ * (src/source/file-values.ts): nothing is assembled, so a slice can be small.
+ */
+export const FILE_SLICE = 1024 * 1024;
 
 /**
  * The SELECT list of a page read for columns that may hold huge values
@@ -108,6 +115,8 @@ class SlicedSourceValue implements HugeSourceValue {
   readonly storage: 'text' | 'blob';
   readonly bytes: number;
   readonly #db: Database.Database;
+  readonly #table: string;
+  readonly #columnName: string;
   readonly #from: string;
   readonly #column: string;
   readonly #rowid: bigint;
@@ -123,12 +132,24 @@ class SlicedSourceValue implements HugeSourceValue {
     this.storage = storage;
     this.bytes = bytes;
     this.#db = db;
+    this.#table = table;
+    this.#columnName = column;
     this.#from = `FROM ${quoteSqliteIdent(table)} WHERE rowid = ?`;
     this.#column = quoteSqliteIdent(column);
     this.#rowid = rowid;
   }
 
   *byteSlices(): Generator<Buffer, void, undefined> {
+    const fromFile = fileSlices(
+      this.#db,
+      { table: this.#table, column: this.#columnName, rowid: this.#rowid },
+      { storage: this.storage, bytes: this.bytes },
+      FILE_SLICE,
+    );
+    if (fromFile !== null) {
+      yield* fromFile;
+      return;
+    }
     const value = this.storage === 'blob' ? this.#column : `CAST(${this.#column} AS BLOB)`;
     const read = statement(this.#db, `SELECT substr(${value}, ?, ?) ${this.#from}`);
     for (let at = 0; at < this.bytes; at += HUGE_SLICE) {
