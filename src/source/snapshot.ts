@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { SourceError } from '../errors.js';
 import { sideFileBytes, type Sniff } from './sniff.js';
+import { openSource } from './connection.js';
 
 /** A consistent, read-only view of one source file. */
 export interface Snapshot {
@@ -58,8 +59,7 @@ export function openSnapshot(path: string, sniff: Sniff, tmpRoot: string = tmpdi
       if (existsSync(wal)) copyFileSync(wal, `${readPath}-wal`);
       if (existsSync(journal)) copyFileSync(journal, `${readPath}-journal`);
     }
-    const db = new Database(readPath, { readonly: !copy, fileMustExist: true });
-    db.defaultSafeIntegers(true);
+    const db = openSource(readPath, { readonly: !copy });
     const rowidsGiven: string[] = [];
     if (copy) {
       // Replay the copied WAL into the private copy now, so every later read
@@ -99,11 +99,10 @@ function tryOpenImmutable(path: string): Snapshot | null {
   const uri = `file:${encodeURI(path).replaceAll('?', '%3F').replaceAll('#', '%23')}?immutable=1`;
   let db: Database.Database;
   try {
-    db = new Database(uri, { readonly: true, fileMustExist: true });
+    db = openSource(uri);
   } catch {
     return null;
   }
-  db.defaultSafeIntegers(true);
   return { db, readPath: uri, copied: false, rowidsGiven: [], close: () => (db.open ? db.close() : undefined) };
 }
 
@@ -119,7 +118,7 @@ function withoutRowidTables(db: Database.Database): string[] {
 
 function hasWithoutRowid(path: string): boolean {
   try {
-    const db = new Database(path, { readonly: true, fileMustExist: true });
+    const db = openSource(path);
     try {
       return withoutRowidTables(db).length > 0;
     } finally {

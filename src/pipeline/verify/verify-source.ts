@@ -12,6 +12,7 @@ import {
   type Printed,
 } from '../../tables/canonical.js';
 import { rawTextReader, readPages, type RowidSlice } from '../../source/read.js';
+import { openSource } from '../../source/connection.js';
 
 /** One source table feeding the verified target, with what the ledger says about its rows. */
 export interface ExpectedSource {
@@ -82,8 +83,7 @@ export function computeExpected(
   let done = 0;
   try {
     for (const [taskNo, src] of input.sources.entries()) {
-      const db = new Database(src.dbPath, { readonly: true, fileMustExist: true });
-      db.defaultSafeIntegers(true);
+      const db = openSource(src.dbPath);
       try {
         const compiled = compileTable(src.spec, src.sourceColumns, {
           offsetOf,

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import { openSource } from '../../source/connection.js';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { TableSpec } from '../../mapping/schema.js';
 import { compileTable, type OrphanFilter } from '../../tables/row-converter.js';
@@ -69,8 +69,7 @@ const reuse: BufferReuse = (bytes) => {
 };
 
 try {
-  const db = new Database(data.dbPath, { readonly: true, fileMustExist: true });
-  db.defaultSafeIntegers(true);
+  const db = openSource(data.dbPath);
   const fetchRaw = rawTextReader(db, data.spec.source);
   const compiled = compileTable(data.spec, data.sourceColumns, {
     offsetOf: timeZoneOffsetFn(data.sourceTimezone),
