@@ -2,28 +2,9 @@ import type Database from 'better-sqlite3';
 import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 
 /**
- * One value's bytes read straight from the SQLite file, following the
- * format (https://www.sqlite.org/fileformat2.html): the table's b-tree down
- * to the row, the row's record header to the column, then the value's
- * overflow pages, a slice at a time.
- *
- * Why not SQLite: better-sqlite3 has no incremental blob I/O, and SQLite
- * assembles the whole value for every `substr` it is asked for. A 50 MB
- * value read in 8 MiB slices was assembled seven times per pass over it, each
- * time 50 MB freshly mapped and faulted in: the benchmark's two-row table of
- * 50 MB values spent 40 s of system time on it (docs/performance.md).
- *
- * Only where SQLite and the file cannot disagree: the file has no `-wal`
- * content (SQLite would read newer pages from there), and it has not changed
- * between the start of the value and its end (checked by size and times).
- * Anything the reader does not expect (a size or storage class that is not
- * what SQLite said, a page number out of the file) makes it decline, and the
- * caller reads through SQLite as before (src/source/huge-value.ts).
- */
-/**
  * The bytes of column `column` of row `rowid` of `table`, read from the file
  * behind `db` in slices of `slice` bytes; null where the file cannot vouch
- * for them (see above), and the caller reads them through SQLite. `expect`
+ * for them (FileValues below), and the caller reads them through SQLite. `expect`
  * is what SQLite said of the value: its storage class and size. The file is
  * open while the slices are read, and closed once they are done.
  */
@@ -45,6 +26,25 @@ export function fileSlices(
   return null;
 }
 
+/**
+ * One value's bytes read straight from the SQLite file, following the
+ * format (https://www.sqlite.org/fileformat2.html): the table's b-tree down
+ * to the row, the row's record header to the column, then the value's
+ * overflow pages, a slice at a time.
+ *
+ * Why not SQLite: better-sqlite3 has no incremental blob I/O, and SQLite
+ * assembles the whole value for every `substr` it is asked for. A 50 MB
+ * value read in 8 MiB slices was assembled seven times per pass over it, each
+ * time 50 MB freshly mapped and faulted in: the benchmark's two-row table of
+ * 50 MB values spent about 20 s of system time a run on it (docs/performance.md).
+ *
+ * Only where SQLite and the file cannot disagree: the file has no `-wal`
+ * content (SQLite would read newer pages from there), and it has not changed
+ * between the start of the value and its end (its size and modification time).
+ * Anything the reader does not expect (a size or storage class that is not
+ * what SQLite said, a page number out of the file) makes it decline, and the
+ * caller reads through SQLite as before (src/source/huge-value.ts).
+ */
 class FileValues {
   readonly #path: string;
   readonly #fd: number;
@@ -144,7 +144,7 @@ class FileValues {
     return now === undefined || now.size !== this.#stat.size || now.mtimeMs !== this.#stat.mtimeMs;
   }
 
-  /** The row's cell: its page's offset of the payload, the payload's size and the local part's size. */
+  /** The row's cell, found from the table's root page down; null where the b-tree holds no such row or looks unlike the format. */
   #findCell(root: number, rowid: bigint): Cell | null {
     let pageNo = root;
     for (let depth = 0; depth < 64; depth++) {
