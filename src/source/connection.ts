@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
  * integrity checks, the snapshot's own. Pages are read once, in rowid order,
  * so the cache serves little but the b-tree's interior pages; the operating
  * system's cache serves the rest. With 2 MB, the benchmark's 1.5M-row load
- * peaked at 193 MiB instead of 241-246, in the same time, and quick_check of
+ * peaked at 189 MiB instead of 236-240, in the same time, and quick_check of
  * its 1 GB file took 1.2-1.3 s instead of 1.4-1.6 (docs/performance.md).
  */
 export const SOURCE_CACHE_KIB = 2000;
