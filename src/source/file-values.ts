@@ -226,12 +226,12 @@ class Payload {
 
   /** The column's storage class, size and offset in the payload; null if the record does not hold it. */
   column(index: number): { storage: 'text' | 'blob' | 'other'; bytes: number; offset: number } | null {
-    const first = this.read(0, Math.min(this.#cell.total, 9));
-    const headerSize = varint(first, 0);
+    // The header's size is in its first bytes, always on the leaf page (which
+    // keeps far more than 9 of them), so reading it leaves the overflow chain where it was.
+    const headerSize = varint(this.read(0, Math.min(this.#cell.total, 9)), 0);
     const headerEnd = Number(headerSize.value);
     if (headerEnd > this.#cell.total || headerEnd < headerSize.length) return null;
-    // The header is read from a fresh reader: this one has moved past its start.
-    const header = new Payload(this.#file, this.#cell).read(0, headerEnd);
+    const header = this.read(0, headerEnd);
     let at = headerSize.length;
     let offset = headerEnd;
     for (let i = 0; at < headerEnd; i++) {

@@ -26,7 +26,7 @@ export const HUGE_SLICE = 8 * 1024 * 1024;
  * The bytes each slice reads where the value is read from the file itself
  * (src/source/file-values.ts): nothing is assembled, so a slice can be small.
  */
-export const FILE_SLICE = 1024 * 1024;
+const FILE_SLICE = 1024 * 1024;
 
 /**
  * The SELECT list of a page read for columns that may hold huge values
