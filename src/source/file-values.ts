@@ -274,11 +274,20 @@ class Payload {
   #load(): Buffer {
     // A chain longer than the payload needs is a damaged file, not a longer value.
     if (++this.#pagesRead > Math.ceil(this.#cell.total / this.#perPage) + 1)
-      throw new Error('the overflow chain is longer than its value');
+      throw damaged('the overflow chain is longer than its value');
     const page = this.#file.page(this.#pageNo, this.#buffer);
-    if (page === null) throw new Error('the overflow chain ends before its value');
+    if (page === null) throw damaged('the overflow chain ends before its value');
     return page;
   }
+}
+
+/**
+ * A chain that breaks off is a damaged file, and says so as SQLite would
+ * (its code), so the load stops with SOURCE_CORRUPT (src/pipeline/shared/integrity.ts)
+ * rather than as an unexpected failure.
+ */
+function damaged(message: string): Error {
+  return Object.assign(new Error(`database disk image is malformed: ${message}`), { code: 'SQLITE_CORRUPT' });
 }
 
 /** The body bytes of serial types 0 to 11 (the file format, "Record Format"). */

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -143,6 +143,28 @@ describe('fileSlices', () => {
     expect(slices?.next().value?.length).toBe(10_000);
     appendFileSync(path, Buffer.alloc(4096));
     expect(() => slices?.next()).toThrow(/changed while a value was read/);
+    db.close();
+  });
+
+  it("stops with SQLite's code for a damaged file when a value's overflow chain breaks off", () => {
+    const path = join(dir, 'broken-chain.db');
+    const db = new Database(path);
+    db.pragma('page_size = 4096');
+    db.defaultSafeIntegers(true);
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB)');
+    db.prepare('INSERT INTO t VALUES (1, ?)').run(Buffer.alloc(100_000, 7));
+    // The value's overflow pages follow the table's leaf page (page 2): zero one halfway along.
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.alloc(4096), 0, 4096, 4096 * 14);
+    closeSync(fd);
+    const slices = fileSlices(
+      db,
+      { table: 't', column: 'body', rowid: 1n },
+      { storage: 'blob', bytes: 100_000 },
+      10_000,
+    );
+    expect(slices).not.toBeNull();
+    expect(() => [...(slices as Generator<Buffer>)]).toThrow(expect.objectContaining({ code: 'SQLITE_CORRUPT' }));
     db.close();
   });
 
