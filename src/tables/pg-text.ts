@@ -112,24 +112,59 @@ function onHalfway(exponential: string, a: number): boolean {
  * keys kept; `, ` and `: ` between items; strings re-escaped as escape_json
  * does (which is what JSON.stringify does to a well-formed string); numbers
  * as numericText.
+ *
+ * The load prints every JSON value it sends this way, for verify's row
+ * digest (src/tables/row-hasher.ts), so the printer copies as little as it
+ * can: a text already in jsonb's form (jsonb's own output) is returned as it
+ * is, and a member or item already in that form is copied as one slice of
+ * the text.
  */
 export function jsonbText(text: string): string {
   try {
-    return new JsonbPrinter(text).value();
+    return new JsonbPrinter(text).top();
   } catch {
     // Not JSON after all: a form no server value has, so it shows as a difference.
     return `\u0000not JSON: ${text}`;
   }
 }
 
+/** Numbers per object member in JsonbPrinter's table: key start and end, value start and end, key's UTF-8 length, tight. */
+const MEMBER = 6;
+
+/** What JsonbPrinter's #separator found. */
+const LAST = 1;
+const TIGHT = 2;
+
+/** Objects with more members than this are sorted by Array.prototype.sort; smaller ones by insertion. */
+const INSERTION_SORT_UP_TO = 16;
+
+/**
+ * Each method prints the value at the position and returns its text, or null
+ * where that text is the value's own, from where it starts to where the
+ * position is left: nothing is copied for it until an enclosing value has to
+ * be rebuilt (its keys out of jsonb's order, other spacing, a number numeric
+ * prints otherwise, an escape).
+ */
 class JsonbPrinter {
-  #s: string;
+  readonly #s: string;
   #i = 0;
-  /** The decoded text of the last string read, for object keys. */
+  /** The decoded text of the last string read that had escapes, for object keys. */
   #decoded = '';
 
   constructor(s: string) {
     this.#s = s;
+  }
+
+  top(): string {
+    const s = this.#s;
+    this.#ws();
+    const start = this.#i;
+    const printed = this.#value();
+    const end = this.#i;
+    this.#ws();
+    if (this.#i < s.length) throw new Error('text after the value');
+    if (printed !== null) return printed;
+    return start === 0 && end === s.length ? s : s.slice(start, end);
   }
 
   #ws(): void {
@@ -138,35 +173,39 @@ class JsonbPrinter {
     while (c === 32 || c === 10 || c === 13 || c === 9) c = s.charCodeAt(++this.#i);
   }
 
-  value(): string {
-    this.#ws();
+  #value(): string | null {
     const s = this.#s;
     if (this.#i >= s.length) throw new Error('truncated');
     const c = s.charCodeAt(this.#i);
     if (c === 34) return this.#string();
     if (c === 123) return this.#object();
     if (c === 91) return this.#array();
-    if (c === 116) return this.#literal('true');
-    if (c === 102) return this.#literal('false');
-    if (c === 110) return this.#literal('null');
+    // Literals print as written (the converters checked the text is JSON).
+    if (c === 116 || c === 110) {
+      this.#i += 4;
+      return null;
+    }
+    if (c === 102) {
+      this.#i += 5;
+      return null;
+    }
     let j = this.#i;
     for (
       let d = s.charCodeAt(j);
       (d >= 48 && d <= 57) || d === 45 || d === 43 || d === 46 || d === 101 || d === 69;
       d = s.charCodeAt(++j)
     );
+    if (j === this.#i) throw new Error('not a value');
     const token = s.slice(this.#i, j);
     this.#i = j;
-    return numericText(token) ?? `\u0000bad number ${token}`;
+    const printed = numericText(token);
+    if (printed === null) return `\u0000bad number ${token}`;
+    // numericText returns a number numeric prints as written as the same string.
+    return printed === token ? null : printed;
   }
 
-  #literal(word: string): string {
-    this.#i += word.length;
-    return word;
-  }
-
-  /** A string token as jsonb prints it; its decoded text is left in #decoded. */
-  #string(): string {
+  /** A string token; with escapes, its decoded text is left in #decoded and it is re-escaped as escape_json does. */
+  #string(): string | null {
     const s = this.#s;
     const start = this.#i;
     // One scan to the closing quote or the first backslash, whichever comes
@@ -178,10 +217,9 @@ class JsonbPrinter {
     if (s.charCodeAt(close) === 34) {
       // No escapes: the token is printed as written (raw control characters are not valid JSON).
       this.#i = close + 1;
-      this.#decoded = s.slice(start + 1, close);
-      return s.slice(start, close + 1);
+      return null;
     }
-    let j = start + 1;
+    let j = close;
     for (let c = s.charCodeAt(j); c !== 34; c = s.charCodeAt(j)) {
       if (j >= s.length) throw new Error('unterminated string');
       j += c === 92 ? 2 : 1;
@@ -191,82 +229,184 @@ class JsonbPrinter {
     return JSON.stringify(this.#decoded);
   }
 
-  /** Steps past an opening bracket; true, and past the closing one too, when nothing is between them. */
-  #empty(close: number): boolean {
-    this.#i++;
+  /**
+   * Past the `,` or closing bracket after an item that ended at `end`:
+   * LAST when it was the bracket, plus TIGHT when the spacing is jsonb's
+   * (nothing before it, one space after a comma).
+   */
+  #separator(close: number, end: number): number {
+    const s = this.#s;
     this.#ws();
-    if (this.#s.charCodeAt(this.#i) !== close) return false;
+    const c = s.charCodeAt(this.#i);
+    const tight = this.#i === end;
     this.#i++;
-    return true;
+    if (c === close) return LAST | (tight ? TIGHT : 0);
+    if (c !== 44) throw new Error('expected a comma');
+    const after = this.#i;
+    this.#ws();
+    return tight && this.#i === after + 1 && s.charCodeAt(after) === 32 ? TIGHT : 0;
   }
 
-  #array(): string {
-    if (this.#empty(93)) return '[]';
+  #array(): string | null {
+    const s = this.#s;
+    const open = this.#i++;
+    this.#ws();
+    if (s.charCodeAt(this.#i) === 93) {
+      this.#i++;
+      return this.#i === open + 2 ? null : '[]';
+    }
+    let asWritten = this.#i === open + 1;
+    const printed: (string | null)[] = [];
+    const bounds: number[] = [];
+    for (;;) {
+      const start = this.#i;
+      const p = this.#value();
+      const end = this.#i;
+      printed.push(p);
+      bounds.push(start, end);
+      const sep = this.#separator(93, end);
+      asWritten = asWritten && p === null && (sep & TIGHT) !== 0;
+      if ((sep & LAST) !== 0) break;
+    }
+    if (asWritten) return null;
     let out = '[';
-    for (;;) {
-      out += this.value();
-      this.#ws();
-      if (this.#s.charCodeAt(this.#i++) === 93) return `${out}]`;
-      out += ', ';
-    }
+    for (let k = 0; k < printed.length; k++)
+      out += (k === 0 ? '' : ', ') + (printed[k] ?? s.slice(bounds[2 * k] as number, bounds[2 * k + 1] as number));
+    return `${out}]`;
   }
 
-  #object(): string {
-    if (this.#empty(125)) return '{}';
-    const keys: string[] = [];
-    const sizes: number[] = [];
-    const items: string[] = [];
-    for (;;) {
-      this.#ws();
-      const key = this.#string();
-      keys.push(this.#decoded);
-      sizes.push(utf8Length(this.#decoded));
-      this.#ws();
-      this.#i++; // ':'
-      items.push(`${key}: ${this.value()}`);
-      this.#ws();
-      if (this.#s.charCodeAt(this.#i++) === 125) break;
+  #object(): string | null {
+    const s = this.#s;
+    const open = this.#i++;
+    this.#ws();
+    if (s.charCodeAt(this.#i) === 125) {
+      this.#i++;
+      return this.#i === open + 2 ? null : '{}';
     }
-    if (keys.length === 1) return `{${items[0] as string}}`;
-    const order = keys.map((_, i) => i);
-    // jsonb's order: shorter UTF-8 first, then bytewise. Equal keys stay in
-    // input order, so the last of them is the one kept.
-    order.sort(
-      (a, b) =>
-        (sizes[a] as number) - (sizes[b] as number) || compareCodePoints(keys[a] as string, keys[b] as string) || a - b,
-    );
+    let asWritten = this.#i === open + 1;
+    const at: number[] = [];
+    const values: (string | null)[] = [];
+    // The decoded keys, once a key has escapes; null for a key without.
+    let decoded: (string | null)[] | null = null;
+    for (let m = 0; ; m++) {
+      const keyStart = this.#i;
+      if (s.charCodeAt(keyStart) !== 34) throw new Error('expected a key');
+      const escaped = this.#string() !== null;
+      const keyEnd = this.#i;
+      if (escaped) (decoded ??= new Array<string | null>(m).fill(null)).push(this.#decoded);
+      else if (decoded !== null) decoded.push(null);
+      // Before the value is read: a string in it would overwrite #decoded.
+      const size = escaped ? utf8Length(this.#decoded) : spanUtf8Length(s, keyStart + 1, keyEnd - 1);
+      this.#ws();
+      const colon = this.#i++;
+      if (s.charCodeAt(colon) !== 58) throw new Error('expected a colon');
+      this.#ws();
+      const valueStart = this.#i;
+      const value = this.#value();
+      const valueEnd = this.#i;
+      // The member is printed as written: `"key": value`, a key without escapes.
+      const tight =
+        !escaped && colon === keyEnd && valueStart === colon + 2 && s.charCodeAt(colon + 1) === 32 && value === null;
+      at.push(keyStart, keyEnd, valueStart, valueEnd, size, tight ? 1 : 0);
+      values.push(value);
+      const sep = this.#separator(125, valueEnd);
+      asWritten = asWritten && tight && (sep & TIGHT) !== 0;
+      if ((sep & LAST) !== 0) break;
+    }
+    const n = values.length;
+    let sorted = true;
+    for (let m = 1; m < n && sorted; m++) sorted = compareKeys(s, at, decoded, m - 1, m) < 0;
+    if (sorted && asWritten) return null;
+    let order: number[] | null = null;
+    if (!sorted) {
+      order = new Array<number>(n);
+      for (let m = 0; m < n; m++) order[m] = m;
+      // Stable, so of equal keys the last written stays last, and is the one kept.
+      if (n > INSERTION_SORT_UP_TO) order.sort((x, y) => compareKeys(s, at, decoded, x, y) || x - y);
+      else
+        for (let k = 1; k < n; k++) {
+          const m = order[k] as number;
+          let j = k - 1;
+          for (; j >= 0 && compareKeys(s, at, decoded, order[j] as number, m) > 0; j--)
+            order[j + 1] = order[j] as number;
+          order[j + 1] = m;
+        }
+    }
     let out = '{';
     let first = true;
-    for (let n = 0; n < order.length; n++) {
-      const i = order[n] as number;
-      const next = order[n + 1];
-      if (next !== undefined && keys[next] === keys[i]) continue;
-      out += (first ? '' : ', ') + (items[i] as string);
+    for (let k = 0; k < n; k++) {
+      const m = order === null ? k : (order[k] as number);
+      if (order !== null && k + 1 < n && compareKeys(s, at, decoded, m, order[k + 1] as number) === 0) continue;
+      const b = m * MEMBER;
+      out += first ? '' : ', ';
       first = false;
+      if (at[b + 5] === 1) out += s.slice(at[b] as number, at[b + 3] as number);
+      else {
+        const key = decoded === null ? null : decoded[m];
+        const keyText =
+          key === null || key === undefined ? s.slice(at[b] as number, at[b + 1] as number) : JSON.stringify(key);
+        out += `${keyText}: ${values[m] ?? s.slice(at[b + 2] as number, at[b + 3] as number)}`;
+      }
     }
     return `${out}}`;
   }
 }
 
 /**
- * Code point order, which is UTF-8's byte order. UTF-16 order differs only
- * where a surrogate (a code point above U+FFFF) meets U+E000–U+FFFF.
+ * jsonb's key order between members `a` and `b` of JsonbPrinter's table:
+ * shorter UTF-8 first, then bytewise (code point order). A key without
+ * escapes is compared where it is in the text, without being copied.
  */
-function compareCodePoints(a: string, b: string): number {
-  if (a === b) return 0;
-  const n = Math.min(a.length, b.length);
+function compareKeys(
+  s: string,
+  at: readonly number[],
+  decoded: readonly (string | null)[] | null,
+  a: number,
+  b: number,
+): number {
+  const sa = at[a * MEMBER + 4] as number;
+  const sb = at[b * MEMBER + 4] as number;
+  if (sa !== sb) return sa - sb;
+  const da = decoded?.[a] ?? null;
+  const db = decoded?.[b] ?? null;
+  if (da === null && db === null)
+    return compareSpans(
+      s,
+      (at[a * MEMBER] as number) + 1,
+      (at[a * MEMBER + 1] as number) - 1,
+      s,
+      (at[b * MEMBER] as number) + 1,
+      (at[b * MEMBER + 1] as number) - 1,
+    );
+  const ka = da ?? s.slice((at[a * MEMBER] as number) + 1, (at[a * MEMBER + 1] as number) - 1);
+  const kb = db ?? s.slice((at[b * MEMBER] as number) + 1, (at[b * MEMBER + 1] as number) - 1);
+  return compareSpans(ka, 0, ka.length, kb, 0, kb.length);
+}
+
+/**
+ * Code point order of `a[a0, a1)` and `b[b0, b1)`, which is UTF-8's byte
+ * order. UTF-16 order differs only where a surrogate (a code point above
+ * U+FFFF) meets U+E000–U+FFFF.
+ */
+function compareSpans(a: string, a0: number, a1: number, b: string, b0: number, b1: number): number {
+  const n = Math.min(a1 - a0, b1 - b0);
   for (let i = 0; i < n; i++) {
-    const ca = a.charCodeAt(i);
-    const cb = b.charCodeAt(i);
+    const ca = a.charCodeAt(a0 + i);
+    const cb = b.charCodeAt(b0 + i);
     if (ca !== cb)
       return (ca >= 0xd800 && ca <= 0xdfff ? ca + 0x10000 : ca) - (cb >= 0xd800 && cb <= 0xdfff ? cb + 0x10000 : cb);
   }
-  return a.length - b.length;
+  return a1 - a0 - (b1 - b0);
 }
 
 function utf8Length(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length; i++) {
+  return spanUtf8Length(s, 0, s.length);
+}
+
+/** The UTF-8 length of `s[from, to)`. */
+function spanUtf8Length(s: string, from: number, to: number): number {
+  let n = to - from;
+  for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x80) continue;
     if (c < 0x800) {
@@ -289,12 +429,15 @@ function utf8Length(s: string): number {
  * timestamp_out, which has no `+00`.
  */
 export function timestampText(text: string, withZone: boolean): string {
-  const zone = text.endsWith('+00') ? text.length - 3 : text.length;
+  const zoned = text.endsWith('+00');
+  const zone = zoned ? text.length - 3 : text.length;
   const dot = text.lastIndexOf('.', zone);
   let end = zone;
   if (dot !== -1) {
     while (end > dot + 1 && text.charCodeAt(end - 1) === 48) end--;
     if (end === dot + 1) end = dot;
   }
+  // Nothing to take off (the load's digest prints every timestamp): the text itself, not a copy.
+  if (end === zone && zoned === withZone) return text;
   return withZone ? `${text.slice(0, end)}+00` : text.slice(0, end);
 }

@@ -1,15 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { TableSpec } from '../../mapping/schema.js';
-import {
-  canonicalForHash,
-  checkCanon,
-  columnCanon,
-  rowHash,
-  SetDigest,
-  type CanonicalForm,
-  type ColumnCanon,
-  type Printed,
-} from '../../tables/canonical.js';
+import { checkCanon, columnCanon, SetDigest, type CanonicalForm, type ColumnCanon } from '../../tables/canonical.js';
+import { RowHasher } from '../../tables/row-hasher.js';
 import type { TargetValue } from '../../tables/value.js';
 import { VERSION } from '../../version.js';
 
@@ -94,22 +86,15 @@ export function digestPlan(input: DigestPlanInput): DigestPlan {
 
 /** Sums the row hashes of converted rows under a plan: the load's side of verify's digest. */
 export class RowDigest {
-  readonly #plan: DigestPlan;
-  readonly #printed: Printed[];
+  readonly #hasher: RowHasher;
   readonly #digest = new SetDigest();
 
   constructor(plan: DigestPlan) {
-    this.#plan = plan;
-    this.#printed = new Array<Printed>(plan.idx.length);
+    this.#hasher = new RowHasher(plan.idx, plan.forms);
   }
 
   add(values: readonly TargetValue[]): void {
-    const { idx, forms } = this.#plan;
-    for (let j = 0; j < idx.length; j++) {
-      const i = idx[j] as number;
-      this.#printed[j] = canonicalForHash(i < 0 ? null : values[i], forms[j] as CanonicalForm);
-    }
-    this.#digest.add(rowHash(this.#printed));
+    this.#digest.add(this.#hasher.hash(values));
   }
 
   toString(): string {

@@ -3,14 +3,8 @@ import type { TableSpec } from '../../mapping/schema.js';
 import { compileTable } from '../../tables/row-converter.js';
 import { timeZoneOffsetFn } from '../../tables/timestamp.js';
 import type { TargetValue } from '../../tables/value.js';
-import {
-  canonicalForHash,
-  keyHash,
-  rowHash,
-  SetDigest,
-  type CanonicalForm,
-  type Printed,
-} from '../../tables/canonical.js';
+import { keyHash, SetDigest, type CanonicalForm } from '../../tables/canonical.js';
+import { RowHasher } from '../../tables/row-hasher.js';
 import { rawTextReader, readPages, type RowidSlice } from '../../source/read.js';
 import { openSource } from '../../source/connection.js';
 
@@ -96,8 +90,7 @@ export function computeExpected(
         // Most runs reject and resolve nothing: then no row needs its rowid or key looked up.
         const checkRowids = rejected.size + notLoaded.size > 0;
         const needKey = addExp !== null || resolvedKeys.size > 0;
-        const forms = input.comparedForms;
-        const printed = new Array<Printed>(idx.length);
+        const hasher = new RowHasher(idx, input.comparedForms);
         const surrogateIdx =
           input.surrogate === null
             ? -1
@@ -142,9 +135,7 @@ export function computeExpected(
               // A row that no longer converts (changed in SQLite after the run) expects nothing it can match.
               let hash: string;
               if (out.reject === null) {
-                for (let j = 0; j < idx.length; j++)
-                  printed[j] = canonicalForHash(values[idx[j] as number], forms[j] as CanonicalForm);
-                hash = rowHash(printed);
+                hash = hasher.hash(values);
               } else {
                 hash = `unconvertible:${out.reject.kind}`;
               }

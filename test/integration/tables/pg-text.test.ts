@@ -101,6 +101,14 @@ function randomJson(r: () => number, depth: number): string {
   }
 }
 
+/** A JSON text with the members of its top object in random order, written with `, ` and `: ` (json.dumps). */
+function reorder(doc: string, r: () => number): string {
+  const v = JSON.parse(doc) as unknown;
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return doc;
+  const entries = Object.entries(v).sort(() => r() - 0.5);
+  return `{${entries.map(([k, x]) => `${JSON.stringify(k)}: ${JSON.stringify(x)}`).join(', ')}}`;
+}
+
 async function serverText(values: readonly string[], type: string): Promise<string[]> {
   return withPg(db.url, async (c) => {
     await c.query(CANONICAL_SESSION_SQL);
@@ -133,8 +141,25 @@ describe("PostgreSQL's text output, computed without the server", () => {
     const wrong = docs.map((d, i) => ({ d, want: want[i], got: got[i] })).filter((x) => x.want !== x.got);
     expect(wrong.slice(0, 5)).toEqual([]);
     // What is not JSON never matches a value the server printed, and never hangs.
-    for (const bad of ['{"a": 1', '[1, 2', '"open', '{"a"', '', '{"a": [}'])
+    for (const bad of ['{"a": 1', '[1, 2', '"open', '{"a"', '', '{"a": [}', '{"a": 1} x', '[1 2]', '{"a" 1}', '{,}'])
       expect(jsonbText(bad).startsWith('\u0000')).toBe(true);
+  });
+
+  it("jsonbText gives jsonb's own output back as it is, and rebuilds only what jsonb prints otherwise", async () => {
+    const r = rng(17);
+    const docs = Array.from({ length: 3000 }, () => randomJson(r, 3));
+    const printed = await serverText(docs, 'jsonb');
+    // jsonb's output is already in its form: returned as the same text.
+    for (const p of printed) expect(jsonbText(p)).toBe(p);
+    // Python's json.dumps spacing with keys in the order written (Aragora's
+    // metadata): members as written, only their order and what numeric or
+    // escape_json print otherwise changes.
+    const pythonStyle = printed.map((p) => JSON.stringify(JSON.parse(p), null, 0).replaceAll('":', '": '));
+    const shuffled = pythonStyle.map((d) => reorder(d, r));
+    const inputs = [...pythonStyle, ...shuffled];
+    const want = await serverText(inputs, 'jsonb');
+    const wrong = inputs.map((d, i) => ({ d, want: want[i], got: jsonbText(d) })).filter((x) => x.want !== x.got);
+    expect(wrong.slice(0, 5)).toEqual([]);
   });
 
   it('numericText prints what numeric prints, and refuses what numeric_in refuses', async () => {
