@@ -247,14 +247,24 @@ class JsonbPrinter {
     return tight && this.#i === after + 1 && s.charCodeAt(after) === 32 ? TIGHT : 0;
   }
 
-  #array(): string | null {
-    const s = this.#s;
+  /**
+   * Steps past an opening bracket, and past the closing one too when nothing
+   * is between them: then returns the container (null when written `text`
+   * itself), else undefined.
+   */
+  #empty(close: number, text: string): string | null | undefined {
     const open = this.#i++;
     this.#ws();
-    if (s.charCodeAt(this.#i) === 93) {
-      this.#i++;
-      return this.#i === open + 2 ? null : '[]';
-    }
+    if (this.#s.charCodeAt(this.#i) !== close) return undefined;
+    this.#i++;
+    return this.#i === open + 2 ? null : text;
+  }
+
+  #array(): string | null {
+    const s = this.#s;
+    const open = this.#i;
+    const empty = this.#empty(93, '[]');
+    if (empty !== undefined) return empty;
     let asWritten = this.#i === open + 1;
     const printed: (string | null)[] = [];
     const bounds: number[] = [];
@@ -277,12 +287,9 @@ class JsonbPrinter {
 
   #object(): string | null {
     const s = this.#s;
-    const open = this.#i++;
-    this.#ws();
-    if (s.charCodeAt(this.#i) === 125) {
-      this.#i++;
-      return this.#i === open + 2 ? null : '{}';
-    }
+    const open = this.#i;
+    const empty = this.#empty(125, '{}');
+    if (empty !== undefined) return empty;
     let asWritten = this.#i === open + 1;
     const at: number[] = [];
     const values: (string | null)[] = [];
