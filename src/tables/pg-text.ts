@@ -189,6 +189,12 @@ class JsonbPrinter {
       this.#i += 5;
       return null;
     }
+    // Most numbers are printed by numeric as written: found so without a copy.
+    const plainEnd = plainDecimalEnd(s, this.#i);
+    if (plainEnd !== -1) {
+      this.#i = plainEnd;
+      return null;
+    }
     let j = this.#i;
     for (
       let d = s.charCodeAt(j);
@@ -357,6 +363,35 @@ class JsonbPrinter {
     }
     return `${out}}`;
   }
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/**
+ * Where the number at `from` ends when it is one numeric prints as written
+ * (PLAIN_DECIMAL, the whole run of a number's characters, not a negative
+ * zero), else -1.
+ */
+function plainDecimalEnd(s: string, from: number): number {
+  let i = from;
+  const negative = s.charCodeAt(i) === 45;
+  if (negative) i++;
+  const first = s.charCodeAt(i);
+  if (!isDigit(first)) return -1;
+  let nonZero = first !== 48;
+  i++;
+  if (nonZero) while (isDigit(s.charCodeAt(i))) i++;
+  if (s.charCodeAt(i) === 46) {
+    i++;
+    if (!isDigit(s.charCodeAt(i))) return -1;
+    for (let c = s.charCodeAt(i); isDigit(c); c = s.charCodeAt(++i)) if (c !== 48) nonZero = true;
+  }
+  // More of a number's characters (an exponent, a digit after a leading zero, a second point): not plain.
+  const next = s.charCodeAt(i);
+  if (isDigit(next) || next === 45 || next === 43 || next === 46 || next === 101 || next === 69) return -1;
+  return negative && !nonZero ? -1 : i;
 }
 
 /**
