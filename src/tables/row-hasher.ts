@@ -45,9 +45,10 @@ function stringPrinter(form: CanonicalForm): StringPrinter {
  * rowHash over the canonical texts of a row's compared columns, with each
  * column's printer chosen once instead of per value, and the row's text
  * built by one join instead of a concatenation per column. The load hashes
- * every row it sends this way (src/pipeline/shared/digest-plan.ts), which on
- * the benchmark's rows was a third of the conversion worker's time; the
- * bytes hashed are rowHash's, which the server reproduces (rowHashExpr).
+ * every row it sends this way (src/pipeline/shared/digest-plan.ts), a quarter
+ * to a third of a conversion worker's time on the benchmark's rows
+ * (docs/performance.md); the bytes hashed are rowHash's, which the server
+ * reproduces (rowHashExpr).
  */
 export class RowHasher {
   readonly #idx: readonly number[];
