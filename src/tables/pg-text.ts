@@ -180,13 +180,11 @@ class JsonbPrinter {
     if (c === 34) return this.#string();
     if (c === 123) return this.#object();
     if (c === 91) return this.#array();
-    // Literals print as written (the converters checked the text is JSON).
-    if (c === 116 || c === 110) {
-      this.#i += 4;
-      return null;
-    }
-    if (c === 102) {
-      this.#i += 5;
+    // Literals print as written.
+    if (c === 116 || c === 110 || c === 102) {
+      const word = c === 116 ? 'true' : c === 110 ? 'null' : 'false';
+      if (!s.startsWith(word, this.#i)) throw new Error('not a value');
+      this.#i += word.length;
       return null;
     }
     // Most numbers are printed by numeric as written: found so without a copy.

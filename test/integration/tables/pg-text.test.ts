@@ -141,7 +141,22 @@ describe("PostgreSQL's text output, computed without the server", () => {
     const wrong = docs.map((d, i) => ({ d, want: want[i], got: got[i] })).filter((x) => x.want !== x.got);
     expect(wrong.slice(0, 5)).toEqual([]);
     // What is not JSON never matches a value the server printed, and never hangs.
-    for (const bad of ['{"a": 1', '[1, 2', '"open', '{"a"', '', '{"a": [}', '{"a": 1} x', '[1 2]', '{"a" 1}', '{,}'])
+    for (const bad of [
+      '{"a": 1',
+      '[1, 2',
+      '"open',
+      '{"a"',
+      '',
+      '{"a": [}',
+      '{"a": 1} x',
+      '[1 2]',
+      '{"a" 1}',
+      '{,}',
+      'nul',
+      '[tru]',
+      '{"a": fals}',
+      'nulx',
+    ])
       expect(jsonbText(bad).startsWith('\u0000')).toBe(true);
   });
 
