@@ -26,8 +26,6 @@ function stringPrinter(form: CanonicalForm): StringPrinter {
     case 'text':
     case 'bytea':
       return (v) => v;
-    case 'check':
-      return () => 't';
     case 'jsonb':
       return jsonbText;
     case 'float8':
