@@ -69,6 +69,35 @@ export function keySelectExpr(column: string, type: string): string {
   return t === 'boolean' || t === 'bytea' ? columnCanon(column, type).expr : `${quoteIdent(column)}::text`;
 }
 
+/**
+ * A double's text that float8Text returns as it is: plain digits between
+ * 0.001 and 10^14 in magnitude, well inside the range [10^-4, 10^15) it
+ * prints without an exponent, so no rounding of the digits can cross it.
+ * Checked without parsing the number (the load prints three floats a row
+ * on the benchmark).
+ */
+const PLAIN_FLOAT = /^-?(?:[1-9]\d{0,13}(?:\.\d+)?|0\.\d{0,2}[1-9]\d*)$/;
+
+/** The canonical text of a converted value that is a string (every form but `check`, which prints `t`). */
+export type StringCanon = (v: string) => string;
+
+/**
+ * One printer per form, so a caller that prints a column's every value
+ * (src/tables/row-hasher.ts) looks its printer up once.
+ */
+export const STRING_CANON: Readonly<Record<Exclude<CanonicalForm, 'check'>, StringCanon>> = {
+  text: (v) => v,
+  // A bytea column's value reaches here as text only when it was loaded as text.
+  bytea: (v) => v,
+  jsonb: jsonbText,
+  // The converters print a double as String(d), its shortest form, which is PostgreSQL's too in fixed notation.
+  float8: (v) => (PLAIN_FLOAT.test(v) ? v : float8Text(Number(v), v)),
+  float4: (v) => float8Text(Math.fround(Number(v))),
+  numeric: (v) => numericValueText(numericText(v) ?? `\u0000not numeric: ${v}`),
+  timestamptz: (v) => timestampText(v, true),
+  timestamp: (v) => timestampText(v, false),
+};
+
 /** A source value (the converters' output) in the form PostgreSQL prints it; null for NULL. */
 export function canonical(v: TargetValue | undefined, form: CanonicalForm): string | null {
   if (form === 'check') return 't';
@@ -76,23 +105,7 @@ export function canonical(v: TargetValue | undefined, form: CanonicalForm): stri
   if (isSliced(v)) return canonical(wholeValue(v), form);
   // bytea goes through COPY as `\x…`, which is also what a text column then holds.
   if (Buffer.isBuffer(v)) return form === 'bytea' ? v.toString('hex') : `\\x${v.toString('hex')}`;
-  switch (form) {
-    case 'jsonb':
-      return jsonbText(v);
-    case 'float8':
-      // The converters print a double as String(d), its shortest form, which is PostgreSQL's too in fixed notation.
-      return float8Text(Number(v), v);
-    case 'float4':
-      return float8Text(Math.fround(Number(v)));
-    case 'numeric':
-      return numericValueText(numericText(v) ?? `\u0000not numeric: ${v}`);
-    case 'timestamptz':
-      return timestampText(v, true);
-    case 'timestamp':
-      return timestampText(v, false);
-    default:
-      return v;
-  }
+  return STRING_CANON[form](v);
 }
 
 /**

@@ -1,6 +1,13 @@
 import { hash } from 'node:crypto';
-import { canonical, canonicalForHash, rowHash, type CanonicalForm, type Printed } from './canonical.js';
-import { float8Text, jsonbText, timestampText } from './pg-text.js';
+import {
+  canonical,
+  canonicalForHash,
+  rowHash,
+  STRING_CANON,
+  type CanonicalForm,
+  type Printed,
+  type StringCanon,
+} from './canonical.js';
 import { isSliced, type TargetValue } from './value.js';
 
 /**
@@ -9,35 +16,6 @@ import { isSliced, type TargetValue } from './value.js';
  * every other row is hashed as one text built here.
  */
 const WHOLE_UP_TO = 1 << 15;
-
-/**
- * A double's text that float8Text returns as it is: plain digits between
- * 0.001 and 10^14 in magnitude, well inside the range [10^-4, 10^15) it
- * prints without an exponent, so no rounding of the digits can cross it.
- * Checked without parsing the number (three floats a row on the benchmark).
- */
-const PLAIN_FLOAT = /^-?(?:[1-9]\d{0,13}(?:\.\d+)?|0\.\d{0,2}[1-9]\d*)$/;
-
-/** A column's canonical text of a converted value that is a string (canonical() for that form). */
-type StringPrinter = (v: string) => string;
-
-function stringPrinter(form: CanonicalForm): StringPrinter {
-  switch (form) {
-    case 'text':
-    case 'bytea':
-      return (v) => v;
-    case 'jsonb':
-      return jsonbText;
-    case 'float8':
-      return (v) => (PLAIN_FLOAT.test(v) ? v : float8Text(Number(v), v));
-    case 'timestamptz':
-      return (v) => timestampText(v, true);
-    case 'timestamp':
-      return (v) => timestampText(v, false);
-    default:
-      return (v) => canonical(v, form) as string;
-  }
-}
 
 /**
  * rowHash over the canonical texts of a row's compared columns, with each
@@ -51,7 +29,7 @@ function stringPrinter(form: CanonicalForm): StringPrinter {
 export class RowHasher {
   readonly #idx: readonly number[];
   readonly #forms: readonly CanonicalForm[];
-  readonly #print: readonly StringPrinter[];
+  readonly #print: readonly StringCanon[];
   /** `v` or `n` (after U+0001 from the second column on), then the canonical text or ''. */
   readonly #parts: string[];
   readonly #printed: Printed[];
@@ -60,7 +38,8 @@ export class RowHasher {
   constructor(idx: readonly number[], forms: readonly CanonicalForm[]) {
     this.#idx = idx;
     this.#forms = forms;
-    this.#print = forms.map(stringPrinter);
+    // A checked column prints `t` whatever it holds: hash() settles it before any printer.
+    this.#print = forms.map((f) => (f === 'check' ? STRING_CANON.text : STRING_CANON[f]));
     this.#parts = new Array<string>(2 * idx.length).fill('');
     this.#printed = new Array<Printed>(idx.length).fill(null);
   }
@@ -78,7 +57,7 @@ export class RowHasher {
       else if (v === null || v === undefined) text = null;
       else if (typeof v === 'string') {
         if (v.length > WHOLE_UP_TO) return this.#sliced(values);
-        text = (this.#print[j] as StringPrinter)(v);
+        text = (this.#print[j] as StringCanon)(v);
       } else if (isSliced(v) || v.length > WHOLE_UP_TO) return this.#sliced(values);
       else text = canonical(v, form);
       parts[2 * j] = j === 0 ? (text === null ? 'n' : 'v') : text === null ? '\u0001n' : '\u0001v';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalForHash, rowHash, type CanonicalForm } from '../../../src/tables/canonical.js';
+import { canonicalForHash, rowHash, STRING_CANON, type CanonicalForm } from '../../../src/tables/canonical.js';
+import { float8Text } from '../../../src/tables/pg-text.js';
 import { RowHasher } from '../../../src/tables/row-hasher.js';
 import type { TargetValue } from '../../../src/tables/value.js';
 import { randomBytes, randomText, rng } from '../../helpers/random.js';
@@ -101,6 +102,13 @@ describe('RowHasher', () => {
       const hasher = new RowHasher(idx, forms);
       expect(hasher.hash(values), JSON.stringify({ forms, idx, values })).toBe(reference(values, idx, forms));
     }
+  });
+
+  it('prints a float8 text without parsing it only where float8Text would give the same text', () => {
+    const r = rng(29);
+    const texts = [...FLOATS, '0.00099', '0.001', '99999999999999.9', '100000000000000', '-0.0010'];
+    for (let n = 0; n < 5000; n++) texts.push(String((r() - 0.5) * 10 ** Math.floor(r() * 40 - 20)));
+    for (const v of texts) expect(STRING_CANON.float8(v), v).toBe(float8Text(Number(v), v));
   });
 
   it('tells apart rows that differ in one value, or only in where a NULL is', () => {
