@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { hasWalContent } from './source-hash.js';
 import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 
 /**
@@ -68,7 +69,7 @@ class FileValues {
   /** A reader for the file behind `db`, or null where SQLite alone can be trusted to read it. */
   static open(db: Database.Database): FileValues | null {
     const path = fileOf(db.name);
-    if (path === null || walHasContent(path)) return null;
+    if (path === null || hasWalContent(path)) return null;
     let fd: number;
     try {
       fd = openSync(path, 'r');
@@ -350,8 +351,4 @@ function fileOf(name: string): string | null {
   } catch {
     return null;
   }
-}
-
-function walHasContent(path: string): boolean {
-  return (statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0) > 0;
 }

@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { sha256File } from '../util/sha256.js';
 
 /**
@@ -18,7 +18,7 @@ const QUIET_NS = 2_000_000_000n;
  */
 export async function hashSourceFile(absPath: string, relPath: string, known?: FileHash): Promise<FileHash> {
   const wal = `${absPath}-wal`;
-  const hasWal = existsSync(wal);
+  const hasWal = hasWalContent(absPath);
   // Taken before the bytes are read: a write while hashing leaves a later change time.
   const identity = quietIdentity(absPath, hasWal ? wal : null);
   if (known !== undefined && identity !== null && known.identity === identity) return { ...known, path: relPath };
@@ -30,6 +30,25 @@ export async function hashSourceFile(absPath: string, relPath: string, known?: F
     walSha256: hasWal ? await sha256File(wal) : null,
     identity,
   };
+}
+
+/**
+ * A -wal with bytes in it. An empty one holds no frame, so the database is its
+ * .db alone, as with no -wal at all: any process that merely opens a WAL-mode
+ * file, `sqlite3 -readonly` or the drained app, creates one (and a -shm)
+ * and leaves it empty. Hashed as absent, it no longer reads as "written since
+ * the run" to verify and archive.
+ */
+export function hasWalContent(absPath: string): boolean {
+  return (statSync(`${absPath}-wal`, { throwIfNoEntry: false })?.size ?? 0) > 0;
+}
+
+/** sha256 of no bytes: what an earlier version recorded for an empty -wal. */
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+/** A recorded -wal hash as this version records it: null for none or an empty one. */
+export function walContentHash(walSha256: string | null): string | null {
+  return walSha256 === EMPTY_SHA256 ? null : walSha256;
 }
 
 function quietIdentity(...paths: (string | null)[]): string | null {

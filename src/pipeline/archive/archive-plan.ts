@@ -5,7 +5,7 @@ import { findHolders } from '../../source/holders.js';
 import { MigrateError } from '../../errors.js';
 import { otherClaims, type ArchiveRow } from '../../ledger/archives.js';
 import { sha256File } from '../../util/sha256.js';
-import type { FileHash } from '../../source/source-hash.js';
+import { walContentHash, type FileHash } from '../../source/source-hash.js';
 
 /**
  * What archiving one run means for each of its files, worked out (and every
@@ -79,7 +79,7 @@ export async function planArchive(client: pg.Client, input: ArchivePlanInput): P
       const path = `${f.path}${SIDE[kind]}`;
       const source = join(dataDir, path);
       const inPlace = lexists(source);
-      const expected = kind === 'db' ? f.sha256 : kind === 'wal' ? f.walSha256 : null;
+      const expected = kind === 'db' ? f.sha256 : kind === 'wal' ? walContentHash(f.walSha256) : null;
       if (kind !== 'db' && !inPlace && !rows.has(path) && !(kind === 'wal' && expected !== null)) continue;
       if (inPlace) refuseUnsafeFile(dataRoot, source, path);
       candidates.push({ path, kind, expected, source, inPlace });
@@ -106,7 +106,8 @@ export async function planArchive(client: pg.Client, input: ArchivePlanInput): P
     const row = rows.get(c.path);
     const backup = join(backupDir, c.path);
     if (c.inPlace) {
-      if (c.kind === 'wal' && c.expected === null) {
+      // An empty -wal is no change (src/source/source-hash.ts): it moves with its database, like a -shm.
+      if (c.kind === 'wal' && c.expected === null && statSync(c.source).size > 0) {
         throw new MigrateError(
           'ARCHIVE_SOURCE_CHANGED',
           `${c.path} appeared after run ${input.runId} read its database: the database was written since; nothing was moved`,

@@ -1,6 +1,6 @@
 import { MigrateError } from '../../errors.js';
 import type { RunRow } from '../../ledger/runs.js';
-import type { FileHash } from '../../source/source-hash.js';
+import { walContentHash, type FileHash } from '../../source/source-hash.js';
 
 /**
  * What `migrate` does given the newest run of this instance on this data dir:
@@ -68,6 +68,6 @@ function refuse(
 
 /** The same paths with the same bytes (database and WAL), in any order. */
 export function sameFiles(a: readonly FileHash[], b: readonly FileHash[]): boolean {
-  const key = (f: FileHash): string => `${f.path}\0${f.sha256}\0${f.walSha256 ?? ''}`;
+  const key = (f: FileHash): string => `${f.path}\0${f.sha256}\0${walContentHash(f.walSha256) ?? ''}`;
   return a.length === b.length && a.map(key).sort().join('\n') === b.map(key).sort().join('\n');
 }

@@ -16,7 +16,7 @@ import type { MappingSet } from '../../mapping/load.js';
 import { timeZoneOffsetFn } from '../../tables/timestamp.js';
 import { connectTarget } from '../../target/connect.js';
 import type { Reporter } from '../../report/events.js';
-import { hashSourceFile } from '../../source/source-hash.js';
+import { hashSourceFile, walContentHash } from '../../source/source-hash.js';
 import { latestRunOfDataDir } from '../shared/find-run.js';
 import { collectTasks, groupByTarget } from '../shared/tasks.js';
 import { verifyTable } from './verify-table.js';
@@ -234,5 +234,5 @@ async function findRun(client: pg.Client, runId: string | undefined, config: Res
 }
 
 function sameBytes(then: { sha256: string; walSha256: string | null }, now: FileHash): boolean {
-  return then.sha256 === now.sha256 && then.walSha256 === now.walSha256;
+  return then.sha256 === now.sha256 && walContentHash(then.walSha256) === now.walSha256;
 }

@@ -1,7 +1,7 @@
 import { appendFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hashSourceFile } from '../../../src/source/source-hash.js';
+import { hashSourceFile, walContentHash } from '../../../src/source/source-hash.js';
 import { sha256File } from '../../../src/util/sha256.js';
 import { tempDir } from '../../helpers/files.js';
 
@@ -38,5 +38,22 @@ describe('hashSourceFile', () => {
     const withWal = await hashSourceFile(db, 'a.db', { ...quiet, sha256: 'recorded' });
     expect(withWal.walSha256).toBe(await sha256File(`${db}-wal`));
     expect(withWal.sha256).toBe(await sha256File(db));
+  }, 15_000);
+
+  it('hashes an empty -wal, which a reader of a WAL-mode file leaves, as no -wal: the recorded hashes still stand', async () => {
+    const dir = tempDir('source-hash-empty-wal');
+    const db = join(dir, 'a.db');
+    writeFileSync(db, 'x'.repeat(4096));
+    await sleep(2100);
+    const before = await hashSourceFile(db, 'a.db');
+    writeFileSync(`${db}-wal`, '');
+    const after = await hashSourceFile(db, 'a.db', { ...before, sha256: 'recorded' });
+    expect(after).toMatchObject({ sha256: 'recorded', walBytes: 0, walSha256: null, identity: before.identity });
+    // What an earlier version recorded for an empty -wal compares as none; a -wal with bytes is itself.
+    expect(walContentHash(await sha256File(`${db}-wal`))).toBeNull();
+    appendFileSync(`${db}-wal`, 'frames');
+    const frames = await hashSourceFile(db, 'a.db', before);
+    expect(frames.walSha256).toBe(await sha256File(`${db}-wal`));
+    expect(walContentHash(frames.walSha256)).toBe(frames.walSha256);
   }, 15_000);
 });
