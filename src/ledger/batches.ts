@@ -13,7 +13,7 @@ export interface BatchRecord {
   readonly rowsMerged: number;
   /** sha256 of the COPY payload. */
   readonly digest: string;
-  /** The rows' digest in verify's canonical form, with the signature of the plan it was computed under; null for a staged batch. */
+  /** The rows' digest in verify's canonical form, with the signature of the plan it was computed under; null without a plan. */
   readonly rowDigest: { readonly digest: string; readonly plan: string } | null;
   /**
    * The keys its rows were inserted under (re-keyed ones included): what verify

@@ -48,7 +48,7 @@ export interface PreparedBatch {
   readonly rejects: readonly object[];
   readonly repairs: readonly object[];
   readonly repairedRows: number;
-  /** The loadable rows' digest in verify's canonical form (src/pipeline/shared/digest-plan.ts); null without a plan or through the stage. */
+  /** The loadable rows' digest in verify's canonical form (src/pipeline/shared/digest-plan.ts); null without a plan. */
   readonly rowDigest: string | null;
 }
 
@@ -129,7 +129,11 @@ class BatchBuilder {
   readonly #direct: boolean;
   readonly #fetchRaw: (column: string, rowid: bigint) => Buffer | null;
   readonly #reuse: BufferReuse | null;
-  // Through the stage, ids and keys can change before the rows land: only a direct batch's rows are as sent.
+  /**
+   * Through the stage too: a row the stage changes (a policy-resolved key, a
+   * re-assigned id) is in the ledger, and verify takes the digests only for a
+   * table with none (src/pipeline/verify/digest-pass.ts); every other row lands as sent.
+   */
   readonly #rowDigest: RowDigest | null;
   #out: CopyBuffer | null = null;
   #held: (HeldRow | null)[] | null = null;
@@ -156,7 +160,7 @@ class BatchBuilder {
     this.#direct = direct;
     this.#fetchRaw = fetchRaw;
     this.#reuse = reuse;
-    this.#rowDigest = direct && plan !== null ? new RowDigest(plan) : null;
+    this.#rowDigest = plan === null ? null : new RowDigest(plan);
   }
 
   /** Converts one page of the batch; the page is not kept. */

@@ -37,7 +37,8 @@ export async function compareDigests(c: Comparison): Promise<VerifyTableResult |
 /**
  * The source side from the load's own row digests, without reading the
  * source: when no row of the table was re-keyed, resolved by a policy or
- * merged through the stage (every batch has a digest), each source file hashes
+ * kept out (the stage changed no row: each row landed as the load sent it),
+ * every batch has a digest, each source file hashes
  * as it did when the run started, and verify's plan (converter spec, columns,
  * time zone, canonical forms, tool version) has the signature the load's had.
  * Then converting the source again would give exactly these sums. Null
