@@ -63,24 +63,31 @@ export async function policyResolvedKeys(client: pg.Client, target: string): Pro
 }
 
 /**
- * Keys other runs (not rolled back) inserted into `target`, as the rows have
- * them in the target (after any re-keying: batches record the target key).
+ * The keys other runs (not rolled back) inserted into the target table `$1`,
+ * `$2` being this run, as the rows have them in the target (after any
+ * re-keying: batches record the target key): columns `k` and `run_id`.
  */
+export const OTHER_RUN_KEYS = `SELECT DISTINCT k.k, b.run_id
+       FROM aragora_migrate.batches b
+       JOIN aragora_migrate.run_tables t USING (run_id, source_file, source_table)
+       JOIN aragora_migrate.runs r ON r.run_id = b.run_id AND r.state <> 'rolled-back'
+       CROSS JOIN LATERAL unnest(b.loaded_keys) AS k(k)
+      WHERE t.target_table = $1 AND b.run_id <> $2`;
+
+/** Keys other runs (not rolled back) inserted into `target`, with the run. */
 export async function keysOfOtherRuns(
   client: pg.Client,
   target: string,
   runId: string,
 ): Promise<{ key: string; runId: string }[]> {
-  const r = await client.query<{ k: string; run_id: string }>(
-    `SELECT DISTINCT k.k, b.run_id
-       FROM aragora_migrate.batches b
-       JOIN aragora_migrate.run_tables t USING (run_id, source_file, source_table)
-       JOIN aragora_migrate.runs r ON r.run_id = b.run_id AND r.state <> 'rolled-back'
-       CROSS JOIN LATERAL unnest(b.loaded_keys) AS k(k)
-      WHERE t.target_table = $1 AND b.run_id <> $2`,
-    [target, runId],
-  );
+  const r = await client.query<{ k: string; run_id: string }>(OTHER_RUN_KEYS, [target, runId]);
   return r.rows.map((x) => ({ key: x.k, runId: x.run_id }));
+}
+
+/** Whether another run (not rolled back) inserted rows into `target`. */
+export async function otherRunsLoaded(client: pg.Client, target: string, runId: string): Promise<boolean> {
+  const r = await client.query<{ any: boolean }>(`SELECT EXISTS (${OTHER_RUN_KEYS}) AS any`, [target, runId]);
+  return r.rows[0]?.any === true;
 }
 
 /** Rowids (as text) of one source table that a run rejected at load time. */

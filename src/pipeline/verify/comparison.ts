@@ -12,6 +12,7 @@ import {
 import { rekeyedTextKey } from '../../target/merge-sql.js';
 import {
   keysOfOtherRuns,
+  otherRunsLoaded,
   policyResolvedKeys,
   reassignedIds,
   rejectedRowids,
@@ -54,8 +55,15 @@ export interface Comparison {
   readonly keyIsSurrogate: boolean;
   /** Keys whose target row a conflict policy changed: checked against the ledger, not the source. */
   readonly resolvedKeys: readonly string[];
-  /** Keys other runs inserted into the table, with the run. */
-  readonly otherRunKeys: readonly { readonly key: string; readonly runId: string }[];
+  /** Whether other runs inserted rows into the table (a second instance's merge, or the first's seen from the second). */
+  readonly hasOtherRuns: boolean;
+  /**
+   * Keys other runs inserted into the table, with the run: read from the
+   * ledger when first asked for (a table a first instance filled has one per
+   * row), which the digest pass does only where the server cannot set those
+   * rows apart itself (`keyExpr` null).
+   */
+  readonly otherRunKeys: () => Promise<readonly { readonly key: string; readonly runId: string }[]>;
   /** Each source table with what the ledger says about its rows (rejected, resolved, re-keyed). */
   readonly sources: readonly ExpectedSource[];
   readonly compiledBy: ReadonlyMap<Task, CompiledTable>;
@@ -70,6 +78,8 @@ export interface Comparison {
   readonly hashExpr: string;
   /** SQL: the key columns, then the row hash: what the target read returns per row. */
   readonly select: string;
+  /** SQL: a target row's key as the ledger writes it, for a one-column key; null for a composite one. */
+  readonly keyExpr: string | null;
   /** Below WORKER_MIN_ROWS source rows: computed here, a worker costs more than it saves. */
   readonly small: boolean;
 }
@@ -86,7 +96,10 @@ export async function prepareComparison(input: VerifyTableInput): Promise<Compar
   const surrogate = spec0.surrogateKey ?? rekeyedTextKey(spec0);
   const keyIsSurrogate = surrogate !== null && spec0.key.length === 1 && spec0.key[0] === surrogate;
   const resolvedKeys = await policyResolvedKeys(client, target);
-  const otherRunKeys = await keysOfOtherRuns(client, target, runId);
+  const hasOtherRuns = await otherRunsLoaded(client, target, runId);
+  let otherKeys: Promise<{ key: string; runId: string }[]> | null = null;
+  const otherRunKeys = (): Promise<{ key: string; runId: string }[]> =>
+    (otherKeys ??= hasOtherRuns ? keysOfOtherRuns(client, target, runId) : Promise.resolve([]));
   const { compiledBy, columns } = compileSources(input);
   const { sources, idMaps } = await accountedSources(input);
   const types = await targetColumnTypes(client, input.schema, target);
@@ -96,13 +109,17 @@ export async function prepareComparison(input: VerifyTableInput): Promise<Compar
   await client.query(CANONICAL_SESSION_SQL);
   // The server prints and hashes each row; only keys and hashes come back.
   const hashExpr = rowHashExpr(canons.map((x) => x.expr));
-  const select = [...keyCols.map((c) => keySelectExpr(c, types.get(c) ?? 'text')), hashExpr].join(', ');
+  const keyExprs = keyCols.map((c) => keySelectExpr(c, types.get(c) ?? 'text'));
+  const select = [...keyExprs, hashExpr].join(', ');
+  // formatKey (src/util/keys.ts) writes a one-column key as its text, which is what keySelectExpr prints.
+  const keyExpr = keyExprs.length === 1 ? (keyExprs[0] as string) : null;
   const small = input.tasks.reduce((n, t) => n + t.rows, 0) < WORKER_MIN_ROWS;
   return {
     input,
     surrogate,
     keyIsSurrogate,
     resolvedKeys,
+    hasOtherRuns,
     otherRunKeys,
     sources,
     compiledBy,
@@ -112,6 +129,7 @@ export async function prepareComparison(input: VerifyTableInput): Promise<Compar
     keyCols,
     hashExpr,
     select,
+    keyExpr,
     small,
   };
 }

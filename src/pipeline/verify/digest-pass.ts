@@ -3,7 +3,7 @@ import { keyHash, SetDigest } from '../../tables/canonical.js';
 import type { VerifyTableResult } from '../../report/verify-report.js';
 import { expectedInputOf, resultOf, sourceProgress, type Comparison } from './comparison.js';
 import { expectedInSlices } from './expected-workers.js';
-import { readTargetRows, summedTargetDigest, type TargetRow } from './target-read.js';
+import { readTargetRows, summedTargetDigest, summedTargetDigestApart, type TargetRow } from './target-read.js';
 import type { ExpectedResult } from './verify-source.js';
 import { digestPlan } from '../shared/digest-plan.js';
 import { sourceColumnsOf } from '../shared/tasks.js';
@@ -81,10 +81,18 @@ async function loadedExpectation(c: Comparison): Promise<ExpectedResult | null> 
 async function targetDigest(c: Comparison): Promise<{ digest: SetDigest; otherRuns: number }> {
   const { client, schema, target } = c.input;
   // No row to leave out: the server sums the hashes too, and one row comes back.
-  if (c.resolvedKeys.length + c.otherRunKeys.length === 0)
+  if (c.resolvedKeys.length === 0 && !c.hasOtherRuns)
     return { digest: await summedTargetDigest(client, c.hashExpr, schema, target), otherRuns: 0 };
+  // The server sets those rows apart by their key.
+  if (c.keyExpr !== null)
+    return summedTargetDigestApart(
+      client,
+      { hashExpr: c.hashExpr, keyExpr: c.keyExpr, schema, target },
+      c.input.runId,
+      c.resolvedKeys,
+    );
   const resolvedSet = sortedHashes(c.resolvedKeys);
-  const otherSet = sortedHashes(c.otherRunKeys.map((r) => r.key));
+  const otherSet = sortedHashes((await c.otherRunKeys()).map((r) => r.key));
   const rowKey = targetRowKey(c.keyCols.length);
   const nKey = c.keyCols.length;
   const digest = new SetDigest();

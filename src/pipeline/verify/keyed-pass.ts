@@ -31,7 +31,7 @@ export async function nameDifferences(c: Comparison): Promise<VerifyTableResult>
   expected.catch(() => undefined);
   const scratch = openTargetScratch(join(c.input.tmpDir, `verify-${c.input.target}-tgt.db`));
   try {
-    noteAccountedKeys(scratch, c);
+    await noteAccountedKeys(scratch, c);
     await keepTargetRows(scratch, c);
     const exp = await expected;
     scratch.prepare('ATTACH DATABASE ? AS e').run(expectedScratchPath(c));
@@ -71,11 +71,12 @@ function openTargetScratch(path: string): Database.Database {
 }
 
 /** Policy-resolved keys, and keys other runs inserted (with the run): neither counts as extra. */
-function noteAccountedKeys(scratch: Database.Database, c: Comparison): void {
+async function noteAccountedKeys(scratch: Database.Database, c: Comparison): Promise<void> {
   const addAcc = scratch.prepare('INSERT OR IGNORE INTO acc (kh, why) VALUES (?, ?)');
+  const otherRunKeys = await c.otherRunKeys();
   scratch.transaction(() => {
     for (const k of c.resolvedKeys) addAcc.run(keyHash(k), 'resolved');
-    for (const r of c.otherRunKeys) addAcc.run(keyHash(r.key), `run ${r.runId}`);
+    for (const r of otherRunKeys) addAcc.run(keyHash(r.key), `run ${r.runId}`);
   })();
 }
 

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { digestSql, SetDigest } from '../../tables/canonical.js';
 import { qualified, quoteIdent } from '../../util/quote.js';
 import { withTransaction } from '../../target/transaction.js';
+import { OTHER_RUN_KEYS } from '../../ledger/verifications.js';
 
 /** A target row as verify reads it back: its key columns as text, then its row hash. */
 export type TargetRow = (string | null)[];
@@ -19,6 +20,34 @@ export async function summedTargetDigest(
   const sums = await client.query<{ n: string; sum: string }>(digestSql(hashExpr, qualified(schema, target)));
   const row = sums.rows[0] as { n: string; sum: string };
   return SetDigest.fromSum(Number(row.n), BigInt(row.sum));
+}
+
+/**
+ * The digest of the target's rows but those the ledger accounts for
+ * otherwise (src/pipeline/verify/digest-pass.ts), summed by the server, for a
+ * table whose ledger key the server prints (`keyExpr`, one key column): rows
+ * whose key a conflict policy resolved (`resolvedKeys`) are left out, rows
+ * other runs inserted are counted apart (`otherRuns`). Computed where the
+ * rows are: neither the keys of other runs nor the rows a first instance
+ * loaded (which every later instance's verify would read) leave the server.
+ */
+export async function summedTargetDigestApart(
+  client: pg.Client,
+  q: { readonly hashExpr: string; readonly keyExpr: string; readonly schema: string; readonly target: string },
+  runId: string,
+  resolvedKeys: readonly string[],
+): Promise<{ digest: SetDigest; otherRuns: number }> {
+  const key = `(${q.keyExpr})`;
+  const sql = `SELECT count(*) FILTER (WHERE am_other.am_verify_key IS NULL)::text AS n,
+       coalesce(sum(('x' || (${q.hashExpr}))::bit(64)::bigint) FILTER (WHERE am_other.am_verify_key IS NULL), 0)::text AS sum,
+       count(am_other.am_verify_key)::text AS other_runs
+  FROM ${qualified(q.schema, q.target)}
+  LEFT JOIN (SELECT DISTINCT o.k AS am_verify_key FROM (${OTHER_RUN_KEYS}) AS o) AS am_other ON am_other.am_verify_key = ${key}
+  LEFT JOIN (SELECT DISTINCT unnest($3::text[]) AS am_verify_key) AS am_resolved ON am_resolved.am_verify_key = ${key}
+ WHERE am_resolved.am_verify_key IS NULL`;
+  const r = await client.query<{ n: string; sum: string; other_runs: string }>(sql, [q.target, runId, resolvedKeys]);
+  const row = r.rows[0] as { n: string; sum: string; other_runs: string };
+  return { digest: SetDigest.fromSum(Number(row.n), BigInt(row.sum)), otherRuns: Number(row.other_runs) };
 }
 
 /**

@@ -118,6 +118,50 @@ describe('verify from the load’s row digests', () => {
     expect(loadedTables(again).some((t) => t.sourceDigestFrom === 'load')).toBe(true);
   });
 
+  it('sets the other instance’s rows apart on the server: counted, not compared, and a change to one is the other run’s', async () => {
+    const table = 'continuum_memory';
+    const [ra, rb] = [await verify(a.dir, 'inst-a'), await verify(b.dir, 'inst-b')];
+    const [ta, tb] = [ra.tables, rb.tables].map((ts) => ts.find((t) => t.target === table));
+    const total = await withPg(db.url, async (c) =>
+      Number((await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]?.n),
+    );
+    expect(ta?.otherRuns).toBeGreaterThan(0);
+    expect(ta?.otherRuns).toBe(tb?.rowsTarget);
+    expect(tb?.otherRuns).toBe(ta?.rowsTarget);
+    expect((ta?.rowsTarget ?? 0) + (ta?.otherRuns ?? 0)).toBe(total);
+
+    // A row of instance b, changed in the target: b's verify names it, a's counts it as b's and passes.
+    const { id } = await withPg(
+      db.url,
+      async (c) =>
+        (await c.query<{ id: string }>(`SELECT id FROM ${table} ORDER BY id DESC LIMIT 1`)).rows[0] as { id: string },
+    );
+    const owner = await withPg(db.url, async (c) =>
+      (
+        await c.query<{ run_id: string }>(
+          'SELECT DISTINCT b.run_id FROM aragora_migrate.batches b, unnest(b.loaded_keys) AS k WHERE k = $1',
+          [id],
+        )
+      ).rows.map((r) => r.run_id),
+    );
+    expect(owner).toHaveLength(1);
+    const [mine, theirs] = owner[0] === ra.runId ? [a, b] : [b, a];
+    await withPg(db.url, (c) => c.query(`UPDATE ${table} SET importance = importance + 1 WHERE id = $1`, [id]));
+    try {
+      const own = await verify(mine.dir, mine === a ? 'inst-a' : 'inst-b');
+      expect(own.exitCode).toBe(4);
+      expect(own.tables.find((t) => t.target === table)?.mismatches).toContainEqual({
+        key: id,
+        kind: 'changed',
+        columns: ['importance'],
+      });
+      const other = await verify(theirs.dir, theirs === a ? 'inst-a' : 'inst-b');
+      expect(other.exitCode).toBe(0);
+    } finally {
+      await withPg(db.url, (c) => c.query(`UPDATE ${table} SET importance = importance - 1 WHERE id = $1`, [id]));
+    }
+  });
+
   it('converts the source again once a file changed since the run, and names the row added to it', async () => {
     const file = 'continuum_memory.db';
     const src = new Database(join(a.dir, file));
