@@ -120,12 +120,131 @@ function onHalfway(exponential: string, a: number): boolean {
  * the text.
  */
 export function jsonbText(text: string): string {
+  const flat = flatObjectText(text);
+  if (flat !== undefined) return flat;
   try {
     return new JsonbPrinter(text).top();
   } catch {
     // Not JSON after all: a form no server value has, so it shows as a difference.
     return `\u0000not JSON: ${text}`;
   }
+}
+
+/**
+ * Per member of the object flatObjectText reads: where its key starts and
+ * ends (the quotes included) and where its value ends.
+ */
+let flatAt = new Int32Array(3 * 16);
+let flatOrder = new Int32Array(16);
+
+/**
+ * jsonb_out of an object written as Python's `json.dumps` writes one: no
+ * space but one after each `, ` and `: `, keys without escapes or non-ASCII
+ * characters, values that are strings without escapes, plain numbers (as
+ * numeric prints them), true, false, null, or lists of those. Most JSON in Aragora's files is
+ * such an object (metadata, scores), and the load prints every one of them
+ * for the row digest, so it gets this one pass with no allocation but the
+ * result: the members, sorted into jsonb's key order, copied as they are
+ * written. undefined for any other text, which the general printer takes,
+ * as it takes an object with two equal keys (jsonb keeps the last).
+ */
+function flatObjectText(s: string): string | undefined {
+  const n = s.length;
+  if (n < 2 || s.charCodeAt(0) !== 123 || s.charCodeAt(n - 1) !== 125) return undefined;
+  if (n === 2) return s;
+  let m = 0;
+  for (let i = 1; ;) {
+    if (s.charCodeAt(i) !== 34) return undefined;
+    const keyStart = i;
+    for (let c = s.charCodeAt(++i); c !== 34; c = s.charCodeAt(++i))
+      if (c === 92 || c >= 0x80 || i >= n) return undefined;
+    const keyEnd = ++i;
+    if (s.charCodeAt(i) !== 58 || s.charCodeAt(i + 1) !== 32) return undefined;
+    i += 2;
+    if (s.charCodeAt(i) === 91) {
+      // A list of such values (`"tags": ["a", "b"]`), which jsonb prints as written too.
+      i++;
+      if (s.charCodeAt(i) === 93) i++;
+      else
+        for (;;) {
+          i = flatScalarEnd(s, i);
+          if (i === -1) return undefined;
+          if (s.charCodeAt(i) === 93) {
+            i++;
+            break;
+          }
+          if (s.charCodeAt(i) !== 44 || s.charCodeAt(i + 1) !== 32) return undefined;
+          i += 2;
+        }
+    } else {
+      i = flatScalarEnd(s, i);
+      if (i === -1) return undefined;
+    }
+    if (3 * m + 3 > flatAt.length) {
+      const grown = new Int32Array(2 * flatAt.length);
+      grown.set(flatAt);
+      flatAt = grown;
+      flatOrder = new Int32Array(grown.length / 3);
+    }
+    flatAt[3 * m] = keyStart;
+    flatAt[3 * m + 1] = keyEnd;
+    flatAt[3 * m + 2] = i;
+    m++;
+    if (i === n - 1) break;
+    if (s.charCodeAt(i) !== 44 || s.charCodeAt(i + 1) !== 32) return undefined;
+    i += 2;
+  }
+  // jsonb's order: shorter keys first, then bytewise (ASCII keys: their length and units).
+  let sorted = true;
+  for (let k = 0; k < m; k++) flatOrder[k] = k;
+  for (let k = 1; k < m; k++) {
+    const x = flatOrder[k] as number;
+    let j = k - 1;
+    for (; j >= 0; j--) {
+      const cmp = compareFlatKeys(s, flatOrder[j] as number, x);
+      if (cmp === 0) return undefined;
+      if (cmp < 0) break;
+      flatOrder[j + 1] = flatOrder[j] as number;
+      sorted = false;
+    }
+    flatOrder[j + 1] = x;
+  }
+  if (sorted) return s;
+  let out = '{';
+  for (let k = 0; k < m; k++) {
+    const x = flatOrder[k] as number;
+    out += (k === 0 ? '' : ', ') + s.slice(flatAt[3 * x] as number, flatAt[3 * x + 2] as number);
+  }
+  return `${out}}`;
+}
+
+/** Where a value flatObjectText copies as written ends: a string without escapes, a plain number, true, false or null; else -1. */
+function flatScalarEnd(s: string, from: number): number {
+  const c = s.charCodeAt(from);
+  if (c === 34) {
+    let i = from + 1;
+    for (let d = s.charCodeAt(i); d !== 34; d = s.charCodeAt(++i)) if (d === 92 || i >= s.length) return -1;
+    return i + 1;
+  }
+  if (c === 116 || c === 102 || c === 110) {
+    const word = c === 116 ? 'true' : c === 102 ? 'false' : 'null';
+    return s.startsWith(word, from) ? from + word.length : -1;
+  }
+  return plainDecimalEnd(s, from);
+}
+
+/** jsonb's order of two keys of flatObjectText's object (ASCII, quotes included): length, then bytes. */
+function compareFlatKeys(s: string, a: number, b: number): number {
+  const a0 = flatAt[3 * a] as number;
+  const a1 = flatAt[3 * a + 1] as number;
+  const b0 = flatAt[3 * b] as number;
+  const b1 = flatAt[3 * b + 1] as number;
+  if (a1 - a0 !== b1 - b0) return a1 - a0 - (b1 - b0);
+  for (let i = 1; i < a1 - a0 - 1; i++) {
+    const d = s.charCodeAt(a0 + i) - s.charCodeAt(b0 + i);
+    if (d !== 0) return d;
+  }
+  return 0;
 }
 
 /** Numbers per object member in JsonbPrinter's table: key start and end, value start and end, key's UTF-8 length, tight. */

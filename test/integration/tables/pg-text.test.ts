@@ -177,6 +177,41 @@ describe("PostgreSQL's text output, computed without the server", () => {
     expect(wrong.slice(0, 5)).toEqual([]);
   });
 
+  it('jsonbText prints flat objects written as json.dumps writes them (its one-pass road) as jsonb does', async () => {
+    const r = rng(23);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+    const value = (): string =>
+      pick([
+        () => `"${pick(STRINGS)}"`,
+        () => pick(NUMBERS),
+        () => pick(['true', 'false', 'null']),
+        () =>
+          pick([
+            '[]',
+            '[1, 2]',
+            `["${pick(STRINGS)}", ${pick(NUMBERS)}, null]`,
+            '[1,2]',
+            '[[1], 2]',
+            '[ ]',
+            '[true, {}]',
+          ]),
+      ])();
+    // Up to 40 members (more than the road's first table holds), keys repeated, escaped or not ASCII at times.
+    const docs = Array.from({ length: 3000 }, () => {
+      const n = Math.floor(r() * (r() < 0.1 ? 40 : 8));
+      const keys = Array.from({ length: n }, (_, i) =>
+        r() < 0.7 ? `k${Math.floor(r() * 3 * n)}x${'y'.repeat(i % 3)}` : pick(KEYS),
+      );
+      return `{${keys.map((k) => `"${k}": ${value()}`).join(', ')}}`;
+    });
+    docs.push('{}', '{"a": 1}', '{"b": 1, "a": 2}', '{"a": 1, "a": 2}', '{"ab": "x", "b": "y"}', '{"a": -0}');
+    const want = await serverText(docs, 'jsonb');
+    const wrong = docs.map((d, i) => ({ d, want: want[i], got: jsonbText(d) })).filter((x) => x.want !== x.got);
+    expect(wrong.slice(0, 5)).toEqual([]);
+    for (const bad of ['{"a": 1, }', '{"a": 1,}', '{"a": tru}', '{"a": 1 "b": 2}', '{"a": "x}', '{"a"}'])
+      expect(jsonbText(bad).startsWith('\u0000'), bad).toBe(true);
+  });
+
   it('numericText prints what numeric prints, and refuses what numeric_in refuses', async () => {
     const r = rng(11);
     const digits = (n: number): string => Array.from({ length: n }, () => String(Math.floor(r() * 10))).join('');
