@@ -120,20 +120,31 @@ export async function resolvedRowids(
 
 /**
  * Ids a run re-assigned in one source table, source id → target id: an
- * autoincrement surrogate (id_map), or a text id loaded under keep-both as
- * another key (conflicts.target_key).
+ * autoincrement surrogate (id_map), as pairs of big-endian int64 (source id,
+ * target id) sorted by source id, aggregated by the server into one value (a
+ * second instance re-assigns an id per row: 500k rows, 8 MB, instead of 500k
+ * row objects); and a text id loaded under keep-both as another key
+ * (conflicts.target_key), as text pairs.
  */
 export async function reassignedIds(
   client: pg.Client,
   runId: string,
   sourceFile: string,
   sourceTable: string,
-): Promise<(readonly [string, string])[]> {
-  const r = await client.query<{ s: string; t: string }>(
-    `SELECT source_id::text AS s, target_id::text AS t FROM aragora_migrate.id_map WHERE run_id = $1 AND source_file = $2 AND source_table = $3
-     UNION ALL
-     SELECT row_key, target_key FROM aragora_migrate.conflicts WHERE run_id = $1 AND source_file = $2 AND source_table = $3 AND outcome = 'kept-both'`,
-    [runId, sourceFile, sourceTable],
+): Promise<{ readonly ints: Buffer; readonly texts: (readonly [string, string])[] }> {
+  const args = [runId, sourceFile, sourceTable];
+  const ints = await client.query<{ pairs: Buffer | null }>(
+    `SELECT string_agg(int8send(source_id) || int8send(target_id), ''::bytea ORDER BY source_id) AS pairs
+       FROM aragora_migrate.id_map WHERE run_id = $1 AND source_file = $2 AND source_table = $3`,
+    args,
   );
-  return r.rows.map((x) => [x.s, x.t] as const);
+  const texts = await client.query<{ s: string; t: string }>(
+    `SELECT row_key AS s, target_key AS t FROM aragora_migrate.conflicts
+      WHERE run_id = $1 AND source_file = $2 AND source_table = $3 AND outcome = 'kept-both'`,
+    args,
+  );
+  return {
+    ints: ints.rows[0]?.pairs ?? Buffer.alloc(0),
+    texts: texts.rows.map((x) => [x.s, x.t] as const),
+  };
 }

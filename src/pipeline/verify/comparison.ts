@@ -26,6 +26,7 @@ import { sourceColumnsOf, type Task } from '../shared/tasks.js';
 import { targetColumnTypes } from '../../target/column-types.js';
 import { comparedColumns } from '../shared/digest-plan.js';
 import type { ExpectedInput, ExpectedResult, ExpectedSource } from './verify-source.js';
+import { IdMap } from './id-map.js';
 
 export interface VerifyTableInput {
   readonly client: pg.Client;
@@ -68,7 +69,7 @@ export interface Comparison {
   readonly sources: readonly ExpectedSource[];
   readonly compiledBy: ReadonlyMap<Task, CompiledTable>;
   /** Per source table: the ids a run re-assigned, source id → target id. */
-  readonly idMaps: ReadonlyMap<Task, ReadonlyMap<string, string>>;
+  readonly idMaps: ReadonlyMap<Task, IdMap>;
   /** The target columns compared, and how each is printed (same order). */
   readonly compared: readonly string[];
   readonly canons: readonly ColumnCanon[];
@@ -155,22 +156,23 @@ function compileSources(input: VerifyTableInput): {
 /** Each source table with what the ledger accounts for in it: rows rejected, rows a policy resolved instead of loading, ids re-assigned. */
 async function accountedSources(
   input: VerifyTableInput,
-): Promise<{ sources: ExpectedSource[]; idMaps: Map<Task, ReadonlyMap<string, string>> }> {
+): Promise<{ sources: ExpectedSource[]; idMaps: Map<Task, IdMap> }> {
   const { client, runId } = input;
   const sources: ExpectedSource[] = [];
-  const idMaps = new Map<Task, ReadonlyMap<string, string>>();
+  const idMaps = new Map<Task, IdMap>();
   for (const task of input.tasks) {
     const rejected = await rejectedRowids(client, runId, task.file.path, task.spec.source);
     const notLoaded = await resolvedRowids(client, runId, task.file.path, task.spec.source);
-    const idMap = await reassignedIds(client, runId, task.file.path, task.spec.source);
-    idMaps.set(task, new Map(idMap));
+    const ids = await reassignedIds(client, runId, task.file.path, task.spec.source);
+    const idMap = IdMap.fromLedger(ids.ints, ids.texts);
+    idMaps.set(task, idMap);
     sources.push({
       dbPath: task.snapshot.readPath,
       spec: task.spec,
       sourceColumns: sourceColumnsOf(task),
       rejected,
       notLoaded,
-      idMap,
+      idMap: idMap.data,
     });
   }
   return { sources, idMaps };

@@ -8,6 +8,7 @@ import type { ExpectedResult } from './verify-source.js';
 import { digestPlan } from '../shared/digest-plan.js';
 import { sourceColumnsOf } from '../shared/tasks.js';
 import { loadedRowDigest } from '../../ledger/batches.js';
+import { IdMap } from './id-map.js';
 
 /**
  * The first pass, digests only: the source converted on workers, the target
@@ -46,7 +47,7 @@ export async function compareDigests(c: Comparison): Promise<VerifyTableResult |
  */
 async function loadedExpectation(c: Comparison): Promise<ExpectedResult | null> {
   if (c.input.fromSource || c.resolvedKeys.length > 0) return null;
-  if (c.sources.some((s) => s.idMap.length > 0 || s.notLoaded.length > 0)) return null;
+  if (c.sources.some((s) => IdMap.sizeOf(s.idMap) > 0 || s.notLoaded.length > 0)) return null;
   const { client, runId } = c.input;
   const sum = new SetDigest();
   let accountedRejected = 0;

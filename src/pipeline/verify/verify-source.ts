@@ -7,6 +7,7 @@ import { keyHash, SetDigest, type CanonicalForm } from '../../tables/canonical.j
 import { RowHasher } from '../../tables/row-hasher.js';
 import { rawTextReader, readPages, type RowidSlice } from '../../source/read.js';
 import { openSource } from '../../source/connection.js';
+import { IdMap, type IdMapData } from './id-map.js';
 
 /** One source table feeding the verified target, with what the ledger says about its rows. */
 export interface ExpectedSource {
@@ -16,8 +17,8 @@ export interface ExpectedSource {
   /** Rowids rejected at load time, and rowids a conflict policy resolved instead of loading. */
   readonly rejected: readonly string[];
   readonly notLoaded: readonly string[];
-  /** Re-assigned ids (surrogate, or a keep-both text id): source id → target id. */
-  readonly idMap: readonly (readonly [string, string])[];
+  /** Re-assigned ids (surrogate, or a keep-both text id): source id → target id (src/pipeline/verify/id-map.ts). */
+  readonly idMap: IdMapData;
   /** Only the rows in this rowid range (after, upTo]: one worker's share of the table. */
   readonly rowids?: RowidSlice;
 }
@@ -85,7 +86,7 @@ export function computeExpected(
         });
         const rejected = new Set(src.rejected);
         const notLoaded = new Set(src.notLoaded);
-        const idMap = new Map(src.idMap);
+        const idMap = new IdMap(src.idMap);
         const idx = input.compared.map((c) => compiled.targetColumns.indexOf(c));
         // Most runs reject and resolve nothing: then no row needs its rowid or key looked up.
         const checkRowids = rejected.size + notLoaded.size > 0;
