@@ -16,8 +16,11 @@ export type TimestampResult =
 /** Returns the offset of `timeZone` from UTC, in minutes, at the given UTC instant. */
 export type OffsetFn = (utcMillis: number) => number;
 
+/** UTC's offset, which is 0 at every instant: parseTimestamp then needs no instant to ask it about. */
+const UTC_OFFSET: OffsetFn = () => 0;
+
 export function timeZoneOffsetFn(timeZone: string): OffsetFn {
-  if (timeZone === 'UTC' || timeZone === 'Etc/UTC') return () => 0;
+  if (timeZone === 'UTC' || timeZone === 'Etc/UTC') return UTC_OFFSET;
   const fmt = new Intl.DateTimeFormat('en-US', {
     timeZone,
     hourCycle: 'h23',
@@ -69,13 +72,16 @@ interface Fields {
 export function parseTimestamp(text: string, offsetOf: OffsetFn): TimestampResult {
   const f = isoNaiveFields(text) ?? generalFields(text);
   if ('ok' in f) return f;
-  const wallMillis = utcMillis(f);
   let offsetMinutes: number;
   if (f.zone === undefined) {
     // Naive: local time of the writing host. Two passes settle DST edges:
     // the offset at the guessed instant, then at the corrected one.
-    const first = offsetOf(wallMillis);
-    offsetMinutes = offsetOf(wallMillis - first * 60000);
+    if (offsetOf === UTC_OFFSET) offsetMinutes = 0;
+    else {
+      const wallMillis = utcMillis(f);
+      const first = offsetOf(wallMillis);
+      offsetMinutes = offsetOf(wallMillis - first * 60000);
+    }
   } else {
     offsetMinutes = parseZone(f.zone);
   }
@@ -86,7 +92,7 @@ export function parseTimestamp(text: string, offsetOf: OffsetFn): TimestampResul
       value: `${pad(f.year, 4)}-${pad(f.month)}-${pad(f.day)} ${pad(f.hour)}:${pad(f.minute)}:${pad(f.second)}.${f.micros}+00`,
     };
   }
-  const utc = new Date(wallMillis - offsetMinutes * 60000);
+  const utc = new Date(utcMillis(f) - offsetMinutes * 60000);
   const value =
     `${pad(utc.getUTCFullYear(), 4)}-${pad(utc.getUTCMonth() + 1)}-${pad(utc.getUTCDate())} `
     + `${pad(utc.getUTCHours())}:${pad(utc.getUTCMinutes())}:${pad(utc.getUTCSeconds())}.${f.micros}+00`;
