@@ -86,7 +86,14 @@ export async function keysOfOtherRuns(
 
 /** Whether another run (not rolled back) inserted rows into `target`. */
 export async function otherRunsLoaded(client: pg.Client, target: string, runId: string): Promise<boolean> {
-  const r = await client.query<{ any: boolean }>(`SELECT EXISTS (${OTHER_RUN_KEYS}) AS any`, [target, runId]);
+  const r = await client.query<{ any: boolean }>(
+    `SELECT EXISTS (SELECT 1
+       FROM aragora_migrate.batches b
+       JOIN aragora_migrate.run_tables t USING (run_id, source_file, source_table)
+       JOIN aragora_migrate.runs r ON r.run_id = b.run_id AND r.state <> 'rolled-back'
+      WHERE t.target_table = $1 AND b.run_id <> $2 AND cardinality(b.loaded_keys) > 0) AS any`,
+    [target, runId],
+  );
   return r.rows[0]?.any === true;
 }
 

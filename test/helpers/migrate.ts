@@ -4,7 +4,9 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { loadBuiltinMappingSet, type MappingSet } from '../../src/mapping/load.js';
 import { silentReporter } from '../../src/report/events.js';
 import { runMigration } from '../../src/pipeline/migrate/migrate.js';
+import { runVerify } from '../../src/pipeline/verify/verify.js';
 import type { MigrateReport } from '../../src/report/migrate-report.js';
+import type { VerifyReport } from '../../src/report/verify-report.js';
 import { tempDir } from './files.js';
 
 export const mappings = loadBuiltinMappingSet();
@@ -42,6 +44,16 @@ export async function migrate(
     lockTimeoutSeconds: 30,
     rejectDir: join(tempDir('rejects'), 'r'),
     verify: extra.verify ?? true,
+    maxKeys: 20,
+  });
+}
+
+/** Runs verify in-process on a data dir's run, with the CLI's defaults. */
+export async function verifyRun(dataDir: string, url: string, instance = 'test-a'): Promise<VerifyReport> {
+  return runVerify({
+    config: loadConfig({ dataDir, databaseUrl: url, instance }, {}),
+    mappings,
+    reporter: silentReporter,
     maxKeys: 20,
   });
 }

@@ -14,15 +14,12 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../../src/config/load-config.js';
-import { silentReporter } from '../../../../src/report/events.js';
 import { restoreArchivedFiles } from '../../../../src/pipeline/archive/archive.js';
 import type { ArchiveManifest } from '../../../../src/pipeline/archive/archive-manifest.js';
-import { runVerify } from '../../../../src/pipeline/verify/verify.js';
 import { runCli } from '../../../helpers/cli.js';
 import { fingerprint, REPO_ROOT, tempDir } from '../../../helpers/files.js';
 import { makeInstance } from '../../../helpers/fixtures.js';
-import { mappings, migrate, withPg } from '../../../helpers/migrate.js';
+import { migrate, verifyRun, withPg } from '../../../helpers/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../../../helpers/pg.js';
 import type { ArchiveReport } from '../../../../src/report/archive-report.js';
 
@@ -210,12 +207,7 @@ describe('archive refuses, before moving anything', () => {
   it('a run that is not verified', async () => {
     expect((await runState(db.url)).state).toBe('loaded');
     expect(refused('ARCHIVE_NOT_VERIFIED')).toMatch(/is loaded, not verified/);
-    const verified = await runVerify({
-      config: loadConfig({ dataDir: m.dir, databaseUrl: db.url, instance: 'test-a' }, {}),
-      mappings,
-      reporter: silentReporter,
-      maxKeys: 20,
-    });
+    const verified = await verifyRun(m.dir, db.url);
     expect(verified.exitCode).toBe(0);
     expect((await runState(db.url)).state).toBe('verified');
   });

@@ -2,13 +2,10 @@ import Database from 'better-sqlite3';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../../src/config/load-config.js';
-import { silentReporter } from '../../../../src/report/events.js';
-import { runVerify } from '../../../../src/pipeline/verify/verify.js';
 import { runCli } from '../../../helpers/cli.js';
 import { fingerprint, tempDir } from '../../../helpers/files.js';
 import { makeInstance } from '../../../helpers/fixtures.js';
-import { mappings, migrate } from '../../../helpers/migrate.js';
+import { migrate, verifyRun } from '../../../helpers/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../../../helpers/pg.js';
 
 /**
@@ -40,12 +37,7 @@ describe('a reader leaves an empty -wal beside a file the run read', () => {
     reader.close();
     expect(statSync(`${path}-wal`).size).toBe(0);
 
-    const verified = await runVerify({
-      config: loadConfig({ dataDir: m.dir, databaseUrl: db.url, instance: 'test-a' }, {}),
-      mappings,
-      reporter: silentReporter,
-      maxKeys: 20,
-    });
+    const verified = await verifyRun(m.dir, db.url);
     expect(verified.exitCode).toBe(0);
     expect(verified.changedFiles).toEqual([]);
     const genesis = verified.tables.filter((t) => t.rowsSource > 0 && t.sources.some((s) => s.startsWith(`${file} `)));

@@ -9,7 +9,7 @@ import { WORKER_MIN_ROWS } from '../../../../src/pipeline/shared/batch-source.js
 import { LEDGER_VERSION } from '../../../../src/ledger/schema.js';
 import { createRun } from '../../../../src/ledger/runs.js';
 import { makeInstance } from '../../../helpers/fixtures.js';
-import { mappings, migrate, withPg } from '../../../helpers/migrate.js';
+import { mappings, migrate, verifyRun, withPg } from '../../../helpers/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../../../helpers/pg.js';
 import type { VerifyReport } from '../../../../src/report/verify-report.js';
 
@@ -17,12 +17,7 @@ const m = makeInstance({ layout: 'legacy', instance: 'a' });
 let db: TestDatabase;
 
 async function verify(): Promise<VerifyReport> {
-  return runVerify({
-    config: loadConfig({ dataDir: m.dir, databaseUrl: db.url, instance: 'test-a' }, {}),
-    mappings,
-    reporter: silentReporter,
-    maxKeys: 20,
-  });
+  return verifyRun(m.dir, db.url);
 }
 
 function mismatchesOf(
@@ -251,12 +246,7 @@ describe('verify', () => {
         hint: expect.stringMatching(/--instance test-a .*--instance web-b|--instance web-b .*--instance test-a/),
       });
       // Named, the instance's own run is found as before.
-      const named = await runVerify({
-        config: loadConfig({ dataDir: m.dir, databaseUrl: db.url, instance: 'test-a' }, {}),
-        mappings,
-        reporter: silentReporter,
-        maxKeys: 20,
-      });
+      const named = await verify();
       expect(named.exitCode).toBe(0);
     } finally {
       await withPg(db.url, async (c) => {
