@@ -67,12 +67,16 @@ export async function policyResolvedKeys(client: pg.Client, target: string): Pro
  * `$2` being this run, as the rows have them in the target (after any
  * re-keying: batches record the target key): columns `k` and `run_id`.
  */
-export const OTHER_RUN_KEYS = `SELECT DISTINCT k.k, b.run_id
-       FROM aragora_migrate.batches b
+export const OTHER_RUN_KEYS = `SELECT DISTINCT k.k, b.run_id ${otherRunBatches('CROSS JOIN LATERAL unnest(b.loaded_keys) AS k(k)')}`;
+
+/** FROM and WHERE over the batches other runs (not rolled back) loaded into the target table `$1`, `$2` being this run. */
+function otherRunBatches(join = ''): string {
+  return `FROM aragora_migrate.batches b
        JOIN aragora_migrate.run_tables t USING (run_id, source_file, source_table)
        JOIN aragora_migrate.runs r ON r.run_id = b.run_id AND r.state <> 'rolled-back'
-       CROSS JOIN LATERAL unnest(b.loaded_keys) AS k(k)
+       ${join}
       WHERE t.target_table = $1 AND b.run_id <> $2`;
+}
 
 /** Keys other runs (not rolled back) inserted into `target`, with the run. */
 export async function keysOfOtherRuns(
@@ -87,11 +91,7 @@ export async function keysOfOtherRuns(
 /** Whether another run (not rolled back) inserted rows into `target`. */
 export async function otherRunsLoaded(client: pg.Client, target: string, runId: string): Promise<boolean> {
   const r = await client.query<{ any: boolean }>(
-    `SELECT EXISTS (SELECT 1
-       FROM aragora_migrate.batches b
-       JOIN aragora_migrate.run_tables t USING (run_id, source_file, source_table)
-       JOIN aragora_migrate.runs r ON r.run_id = b.run_id AND r.state <> 'rolled-back'
-      WHERE t.target_table = $1 AND b.run_id <> $2 AND cardinality(b.loaded_keys) > 0) AS any`,
+    `SELECT EXISTS (SELECT 1 ${otherRunBatches()} AND cardinality(b.loaded_keys) > 0) AS any`,
     [target, runId],
   );
   return r.rows[0]?.any === true;

@@ -289,5 +289,10 @@ export class SetDigest {
  * hash read as a signed bigint sums to the same value mod 2^64.
  */
 export function digestSql(hashExpr: string, from: string): string {
-  return `SELECT count(*)::text AS n, coalesce(sum(('x' || h)::bit(64)::bigint), 0)::text AS sum FROM (SELECT ${hashExpr} AS h FROM ${from}) AS t`;
+  return `SELECT count(*)::text AS n, coalesce(sum(${hashAsBigint('h')}), 0)::text AS sum FROM (SELECT ${hashExpr} AS h FROM ${from}) AS t`;
+}
+
+/** SQL: a row hash (16 hex digits) as the signed bigint digestSql sums. */
+export function hashAsBigint(hashExpr: string): string {
+  return `('x' || (${hashExpr}))::bit(64)::bigint`;
 }

@@ -138,15 +138,16 @@ let flatAt = new Int32Array(3 * 16);
 let flatOrder = new Int32Array(16);
 
 /**
- * jsonb_out of an object written as Python's `json.dumps` writes one: no
- * space but one after each `, ` and `: `, keys without escapes or non-ASCII
- * characters, values that are strings without escapes, plain numbers (as
- * numeric prints them), true, false, null, or lists of those. Most JSON in Aragora's files is
- * such an object (metadata, scores), and the load prints every one of them
- * for the row digest, so it gets this one pass with no allocation but the
- * result: the members, sorted into jsonb's key order, copied as they are
- * written. undefined for any other text, which the general printer takes,
- * as it takes an object with two equal keys (jsonb keeps the last).
+ * jsonb_out of an object written as Python's `json.dumps` writes one: `, `
+ * between members and `: ` after each key, no other space; keys without
+ * escapes or non-ASCII characters; values that are strings without escapes,
+ * plain numbers (as numeric prints them), true, false, null, or lists of
+ * those. Most JSON in Aragora's files is such an object (metadata, scores),
+ * and the load prints every one of them for the row digest, so it gets this
+ * one pass with no allocation but the result: the members, sorted into
+ * jsonb's key order, copied as they are written. undefined for any other
+ * text, which the general printer takes, as it takes an object with two
+ * equal keys (jsonb keeps the last).
  */
 function flatObjectText(s: string): string | undefined {
   const n = s.length;
@@ -226,11 +227,15 @@ function flatScalarEnd(s: string, from: number): number {
     for (let d = s.charCodeAt(i); d !== 34; d = s.charCodeAt(++i)) if (d === 92 || i >= s.length) return -1;
     return i + 1;
   }
-  if (c === 116 || c === 102 || c === 110) {
-    const word = c === 116 ? 'true' : c === 102 ? 'false' : 'null';
-    return s.startsWith(word, from) ? from + word.length : -1;
-  }
+  if (c === 116 || c === 102 || c === 110) return literalEnd(s, from);
   return plainDecimalEnd(s, from);
+}
+
+/** Where the literal (true, false, null) at `from` ends, checked letter by letter; -1 where it is none. */
+function literalEnd(s: string, from: number): number {
+  const c = s.charCodeAt(from);
+  const word = c === 116 ? 'true' : c === 102 ? 'false' : c === 110 ? 'null' : null;
+  return word !== null && s.startsWith(word, from) ? from + word.length : -1;
 }
 
 /** jsonb's order of two keys of flatObjectText's object (ASCII, quotes included): length, then bytes. */
@@ -301,9 +306,9 @@ class JsonbPrinter {
     if (c === 91) return this.#array();
     // Literals print as written.
     if (c === 116 || c === 110 || c === 102) {
-      const word = c === 116 ? 'true' : c === 110 ? 'null' : 'false';
-      if (!s.startsWith(word, this.#i)) throw new Error('not a value');
-      this.#i += word.length;
+      const end = literalEnd(s, this.#i);
+      if (end === -1) throw new Error('not a value');
+      this.#i = end;
       return null;
     }
     // Most numbers are printed by numeric as written: found so without a copy.

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { digestSql, SetDigest } from '../../tables/canonical.js';
+import { digestSql, hashAsBigint, SetDigest } from '../../tables/canonical.js';
 import { qualified, quoteIdent } from '../../util/quote.js';
 import { withTransaction } from '../../target/transaction.js';
 import { OTHER_RUN_KEYS } from '../../ledger/verifications.js';
@@ -39,7 +39,7 @@ export async function summedTargetDigestApart(
 ): Promise<{ digest: SetDigest; otherRuns: number }> {
   const key = `(${q.keyExpr})`;
   const sql = `SELECT count(*) FILTER (WHERE am_other.am_verify_key IS NULL)::text AS n,
-       coalesce(sum(('x' || (${q.hashExpr}))::bit(64)::bigint) FILTER (WHERE am_other.am_verify_key IS NULL), 0)::text AS sum,
+       coalesce(sum(${hashAsBigint(q.hashExpr)}) FILTER (WHERE am_other.am_verify_key IS NULL), 0)::text AS sum,
        count(am_other.am_verify_key)::text AS other_runs
   FROM ${qualified(q.schema, q.target)}
   LEFT JOIN (SELECT DISTINCT o.k AS am_verify_key FROM (${OTHER_RUN_KEYS}) AS o) AS am_other ON am_other.am_verify_key = ${key}
