@@ -48,10 +48,6 @@ export class IdMap {
     return this.#data;
   }
 
-  get size(): number {
-    return IdMap.sizeOf(this.data);
-  }
-
   /** How many pairs the data holds, without building the map. */
   static sizeOf(data: IdMapData): number {
     return data.ints.byteLength / 16 + data.texts.length;

@@ -23,7 +23,7 @@ describe('IdMap: re-assigned ids, looked up by verify for every source row', () 
       ['007', '8'],
     ];
     const map = IdMap.fromLedger(ledgerPairs(ints), texts);
-    expect(map.size).toBe(ints.length + texts.length);
+    expect(IdMap.sizeOf(map.data)).toBe(ints.length + texts.length);
     for (const [from, to] of ints) expect(map.get(String(from)), String(from)).toBe(String(to));
     for (const [from, to] of texts) expect(map.get(from), from).toBe(to);
     // Only an id's plain text names it: '03' is not 3, '07' is not '007'.
