@@ -95,7 +95,7 @@ export const ERROR_CODES = {
   },
   RUN_ALREADY_MIGRATED: {
     exit: EXIT.REFUSED,
-    hint: 'Migrating the changed files again would merge their rows twice. Roll the earlier run back (aragora-migrate rollback --run ID), then migrate again.',
+    hint: 'Migrating the changed files again would merge their rows twice. If nothing but SQLite wrote them (a sqlite3 session checkpoints the -wal into the .db when it closes), run aragora-migrate verify: when it passes, the run stands for the files as they are. Otherwise roll the earlier run back (aragora-migrate rollback --run ID), then migrate again.',
   },
   RUN_ALREADY_LOADED: {
     exit: EXIT.REFUSED,
@@ -146,7 +146,7 @@ export const ERROR_CODES = {
   },
   ARCHIVE_SOURCE_CHANGED: {
     exit: EXIT.REFUSED,
-    hint: 'The file is not what the verified run read, so the target may not hold its rows. Find what wrote it; migrate and verify again before archiving.',
+    hint: 'The file is not what the verified run read, so the target may not hold its rows. Run aragora-migrate verify: if the rows are unchanged (a sqlite3 session checkpoints the -wal into the .db when it closes), it passes and archive takes the files as verify read them. If it finds differences, find what wrote the file; roll back, migrate and verify again before archiving.',
   },
   ARCHIVE_FILE_BUSY: {
     exit: EXIT.REFUSED,

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { ledgerTableExists } from './schema.js';
+import type { FileBytes } from '../source/source-hash.js';
 
 /**
  * aragora_migrate.verifications: one row per verify of a run, with its whole
@@ -35,6 +36,36 @@ export async function latestVerificationOk(client: pg.Client, runId: string): Pr
     [runId],
   );
   return r.rows[0]?.ok ?? null;
+}
+
+/**
+ * The source files as the run's latest verification read them, when that
+ * verification was clean; null otherwise (and for one recorded by a version
+ * that did not list them). A clean verification proves the target holds
+ * exactly the rows of those bytes, so where they differ from what the run read
+ * (SQLite checkpointed the -wal into the .db, moving pages but no row), they
+ * stand for the run as well as its own: archive moves them and migrate takes
+ * them as migrated (src/pipeline/archive/archive-plan.ts,
+ * src/pipeline/migrate/resolve-run.ts).
+ */
+export async function cleanlyVerifiedFiles(client: pg.Client, runId: string): Promise<FileBytes[] | null> {
+  const r = await client.query<{ ok: boolean; files: unknown }>(
+    `SELECT ok, report -> 'files' AS files FROM aragora_migrate.verifications
+      WHERE run_id = $1 ORDER BY verified_at DESC LIMIT 1`,
+    [runId],
+  );
+  const row = r.rows[0];
+  if (row?.ok !== true || !Array.isArray(row.files)) return null;
+  return (row.files as unknown[]).filter(isFileBytes);
+}
+
+function isFileBytes(f: unknown): f is FileBytes {
+  const o = f as Partial<FileBytes> | null;
+  return (
+    typeof o?.path === 'string'
+    && typeof o.sha256 === 'string'
+    && (o.walSha256 === null || typeof o.walSha256 === 'string')
+  );
 }
 
 /** Every verification of these runs, oldest first; none from a ledger older than the verifications table. */

@@ -1,4 +1,5 @@
 import type { EXIT } from '../errors.js';
+import type { FileBytes } from '../source/source-hash.js';
 
 /** verify's report: per target table, what was compared and what differs (`--json` shape, docs/json-report.md). */
 export type MismatchKind = 'missing' | 'extra' | 'changed';
@@ -48,6 +49,14 @@ export interface VerifyReport {
   readonly dataDir: string;
   /** Source files whose bytes changed since the run read them. */
   readonly changedFiles: readonly string[];
+  /**
+   * Every source file as this verification read it: the sha256 of its .db and
+   * of its -wal's content (null: none, or empty). Where a clean verification
+   * read a file whose bytes changed since the run without its rows changing
+   * (SQLite's checkpoint moving the -wal's pages into the .db), archive and a
+   * rerun of migrate take these bytes as the run's (src/ledger/verifications.ts).
+   */
+  readonly files: readonly FileBytes[];
   readonly tables: readonly VerifyTableResult[];
   readonly seconds: number;
   readonly message: string;

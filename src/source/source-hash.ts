@@ -66,6 +66,9 @@ function quietIdentity(...paths: (string | null)[]): string | null {
   return parts.join('/');
 }
 
+/** What tells a file's bytes apart: the sha256 of its .db and of its -wal's content (null: none, or empty). */
+export type FileBytes = Pick<FileHash, 'path' | 'sha256' | 'walSha256'>;
+
 export interface FileHash {
   readonly path: string;
   readonly sizeBytes: number;

@@ -5,7 +5,7 @@ import { findHolders } from '../../source/holders.js';
 import { MigrateError } from '../../errors.js';
 import { otherClaims, type ArchiveRow } from '../../ledger/archives.js';
 import { sha256File } from '../../util/sha256.js';
-import { walContentHash, type FileHash } from '../../source/source-hash.js';
+import { walContentHash, type FileBytes, type FileHash } from '../../source/source-hash.js';
 
 /**
  * What archiving one run means for each of its files, worked out (and every
@@ -44,6 +44,8 @@ export interface ArchivePlanInput {
   readonly files: readonly FileHash[];
   /** The run's archives rows not restored since. */
   readonly archived: readonly ArchiveRow[];
+  /** The files as the run's latest verification, clean, read them (src/ledger/verifications.ts); null: none recorded. */
+  readonly verified: readonly FileBytes[] | null;
 }
 
 const SIDE: Record<ArchiveFileKind, string> = { db: '', wal: '-wal', shm: '-shm' };
@@ -73,8 +75,9 @@ export async function planArchive(client: pg.Client, input: ArchivePlanInput): P
     source: string;
     inPlace: boolean;
   }[] = [];
-  for (const f of input.files) {
-    refuseUnsafeRelative(f.path);
+  for (const f of input.files) refuseUnsafeRelative(f.path);
+  const verified = new Map((input.verified ?? []).map((v) => [v.path, v] as const));
+  for (const f of await Promise.all(input.files.map((x) => bytesToArchive(x, verified.get(x.path), input)))) {
     for (const kind of ['db', 'wal', 'shm'] as const) {
       const path = `${f.path}${SIDE[kind]}`;
       const source = join(dataDir, path);
@@ -186,6 +189,18 @@ export async function planArchive(client: pg.Client, input: ArchivePlanInput): P
     });
   }
   return items;
+}
+
+/**
+ * Which bytes of a file archive expects: those the run read, or, where a clean
+ * verification since read other bytes (SQLite checkpointed the -wal into the
+ * .db: the pages moved, no row changed), those, when the .db is now what that
+ * verification read. Only then is the .db hashed here, before the cheap checks.
+ */
+async function bytesToArchive(f: FileHash, v: FileBytes | undefined, input: ArchivePlanInput): Promise<FileBytes> {
+  if (v === undefined || (v.sha256 === f.sha256 && v.walSha256 === walContentHash(f.walSha256))) return f;
+  const where = [join(input.dataDir, f.path), join(input.backupDir, f.path)].find((p) => existsSync(p));
+  return where !== undefined && (await sha256File(where)) === v.sha256 ? v : f;
 }
 
 function short(sha: string): string {

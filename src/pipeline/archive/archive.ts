@@ -8,7 +8,7 @@ import { archiveRows, markRestored, recordArchived, withRunFilesLock, type Archi
 import { runById, runFiles, type RunRow } from '../../ledger/runs.js';
 import { latestRunOfDataDir } from '../shared/find-run.js';
 import { ensureLedger, ledgerExists } from '../../ledger/schema.js';
-import { latestVerificationOk } from '../../ledger/verifications.js';
+import { cleanlyVerifiedFiles, latestVerificationOk } from '../../ledger/verifications.js';
 import {
   commitPartial,
   copyToPartial,
@@ -92,6 +92,7 @@ async function archiveRun(
     backupDir,
     files: await runFiles(client, run.run_id),
     archived: live,
+    verified: await cleanlyVerifiedFiles(client, run.run_id),
   });
   const work = items.filter((i) => i.inPlace || !i.recorded);
   if (work.length > 0) ensureDirDurably(backupDir, BACKUP_MODE);

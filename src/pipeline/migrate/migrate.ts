@@ -27,6 +27,7 @@ import {
   type RunRow,
 } from '../../ledger/runs.js';
 import { ensureLedger } from '../../ledger/schema.js';
+import { cleanlyVerifiedFiles } from '../../ledger/verifications.js';
 import type { MappingSet } from '../../mapping/load.js';
 import type { MigrateReport } from '../../report/migrate-report.js';
 import type { Finding } from '../../findings/finding.js';
@@ -216,7 +217,8 @@ async function decideRun(m: Migration, hashes: readonly FileHash[]): Promise<Run
   const { config, control } = m;
   const latest = await latestRun(control, config.instance, config.dataDir, config.schema);
   const recordedFiles = latest === null ? [] : await runFiles(control, latest.run_id);
-  return resolveRun({ instance: config.instance, latest, recordedFiles, hashes, verify: m.opts.verify });
+  const verifiedFiles = latest === null ? null : await cleanlyVerifiedFiles(control, latest.run_id);
+  return resolveRun({ instance: config.instance, latest, recordedFiles, hashes, verifiedFiles, verify: m.opts.verify });
 }
 
 /**

@@ -1,6 +1,6 @@
 import { MigrateError } from '../../errors.js';
 import type { RunRow } from '../../ledger/runs.js';
-import { walContentHash, type FileHash } from '../../source/source-hash.js';
+import { walContentHash, type FileBytes, type FileHash } from '../../source/source-hash.js';
 
 /**
  * What `migrate` does given the newest run of this instance on this data dir:
@@ -24,6 +24,12 @@ export interface RunHistory {
   readonly recordedFiles: readonly FileHash[];
   /** The files as they are now. */
   readonly hashes: readonly FileHash[];
+  /**
+   * The files as `latest`'s latest verification, clean, read them; null:
+   * none recorded. Bytes a clean verification read stand for the run as well
+   * as its own (src/ledger/verifications.ts, cleanlyVerifiedFiles).
+   */
+  readonly verifiedFiles: readonly FileBytes[] | null;
   /** Whether this migrate verifies what it loaded (`--no-verify` says no). */
   readonly verify: boolean;
 }
@@ -45,6 +51,9 @@ export function resolveRun(h: RunHistory): RunDecision {
     if (finished) return { kind: 'noop', run: latest, verify: latest.state === 'loaded' && h.verify };
     return { kind: 'resume', run: latest };
   }
+  // SQLite checkpointed the -wal into the .db since, and verify proved the rows unchanged.
+  if (finished && h.verifiedFiles !== null && sameFiles(h.verifiedFiles, h.hashes))
+    return { kind: 'noop', run: latest, verify: false };
   if (!finished) {
     return refuse(
       'RUN_SOURCE_CHANGED',
@@ -67,7 +76,7 @@ function refuse(
 }
 
 /** The same paths with the same bytes (database and WAL), in any order. */
-export function sameFiles(a: readonly FileHash[], b: readonly FileHash[]): boolean {
-  const key = (f: FileHash): string => `${f.path}\0${f.sha256}\0${walContentHash(f.walSha256) ?? ''}`;
+export function sameFiles(a: readonly FileBytes[], b: readonly FileBytes[]): boolean {
+  const key = (f: FileBytes): string => `${f.path}\0${f.sha256}\0${walContentHash(f.walSha256) ?? ''}`;
   return a.length === b.length && a.map(key).sort().join('\n') === b.map(key).sort().join('\n');
 }

@@ -114,7 +114,8 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
         ms: Date.now() - started,
       });
     }
-    const changedFiles = (await hashing)
+    const read = await hashing;
+    const changedFiles = read
       .filter((now) => {
         const then = recorded.get(now.path);
         return then === undefined || !sameBytes(then, now);
@@ -141,6 +142,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
       ok,
       dataDir: run.data_dir,
       changedFiles,
+      files: read.map((f) => ({ path: f.path, sha256: f.sha256, walSha256: walContentHash(f.walSha256) })),
       tables,
       seconds,
       message,

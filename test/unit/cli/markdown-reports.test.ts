@@ -25,6 +25,7 @@ function verification(ok: boolean): VerifyReport {
     ok,
     dataDir: '/app/data',
     changedFiles: ok ? [] : ['core.db'],
+    files: [],
     tables: [
       {
         target: 'public.debates',

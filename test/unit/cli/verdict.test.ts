@@ -12,6 +12,7 @@ function verification(ok: boolean): VerifyReport {
     ok,
     dataDir: '/app/data',
     changedFiles: [],
+    files: [],
     tables: [],
     seconds: 1,
     message: ok ? 'every table matches its source' : '1 table(s) differ',

@@ -32,7 +32,8 @@ const history = (
   recordedFiles: readonly FileHash[],
   hashes: readonly FileHash[] = files,
   verify = true,
-): RunHistory => ({ instance: 'prod', latest, recordedFiles, hashes, verify });
+  verifiedFiles: readonly FileHash[] | null = null,
+): RunHistory => ({ instance: 'prod', latest, recordedFiles, hashes, verify, verifiedFiles });
 
 function refusal(h: RunHistory): MigrateError {
   const d = resolveRun(h);
@@ -87,6 +88,26 @@ describe('resolveRun', () => {
     expect(refusal(history(run(state), files, changed)).code).toBe('RUN_ALREADY_MIGRATED');
     // A file added since counts as a change too.
     expect(refusal(history(run(state), files, [...files, file('c.db', 'cc')])).code).toBe('RUN_ALREADY_MIGRATED');
+  });
+
+  // sqlite3 checkpointed b.db's -wal into it after the run: other bytes, the same rows, which a clean verify proved.
+  const checkpointed = [file('a.db', 'aa'), file('sub/b.db', 'bb2')];
+
+  it('does nothing when the files are as a clean verification since read them', () => {
+    const latest = run('verified');
+    expect(resolveRun(history(latest, files, checkpointed, true, checkpointed))).toEqual({
+      kind: 'noop',
+      run: latest,
+      verify: false,
+    });
+  });
+
+  it('still refuses files that differ from both the run and its verification', () => {
+    expect(refusal(history(run('verified'), files, changed, true, checkpointed)).code).toBe('RUN_ALREADY_MIGRATED');
+    // An unfinished run resumes only on its own files.
+    expect(refusal(history(run('interrupted'), files, checkpointed, true, checkpointed)).code).toBe(
+      'RUN_SOURCE_CHANGED',
+    );
   });
 });
 
