@@ -1,5 +1,6 @@
 import type { ColumnPolicy, ConverterName } from '../mapping/schema.js';
 import { checkJson } from './json-text.js';
+import { flatJsonbText } from './pg-text.js';
 import { parseTimestamp, type OffsetFn } from './timestamp.js';
 import {
   REJECT,
@@ -175,6 +176,9 @@ export function makeConverter(name: ConverterName, ctx: ConverterContext): Value
         } else {
           return mismatch(sink, v, 'JSON text');
         }
+        // Most JSON is a flat object or list that jsonb's printer reads in one
+        // pass, which proves it valid with nothing to repair: the text as it is.
+        if (flatJsonbText(text) !== undefined) return text;
         const checked = checkJson(text, {
           nonfinite: ctx.policy.json_nonfinite === 'repair',
           nul: ctx.policy.json_nul === 'repair',

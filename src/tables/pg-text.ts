@@ -120,13 +120,66 @@ function onHalfway(exponential: string, a: number): boolean {
  * the text.
  */
 export function jsonbText(text: string): string {
-  const flat = flatObjectText(text);
+  for (let k = 0; k < MEMO; k++) if (memoText[k] === text) return memoPrint[k] as string;
+  const flat = flatText(text);
   if (flat !== undefined) return flat;
   try {
     return new JsonbPrinter(text).top();
   } catch {
     // Not JSON after all: a form no server value has, so it shows as a difference.
     return `\u0000not JSON: ${text}`;
+  }
+}
+
+/**
+ * jsonbText of a text, when it is a flat object or list (flatObjectText,
+ * flatListText): such a text is valid JSON with nothing to repair (no NaN, no
+ * escape at all), so the converters take this one pass as their check of
+ * most JSON values instead of checkJson's (src/tables/converters.ts).
+ * undefined for any other text, which checkJson then checks.
+ *
+ * The print is remembered for the row digest, which asks jsonbText for the
+ * same text right after the row is converted (src/tables/row-hasher.ts): each
+ * such value is scanned once for both. A pure cache: a text it does not hold
+ * is printed as before.
+ */
+export function flatJsonbText(text: string): string | undefined {
+  const flat = flatText(text);
+  if (flat !== undefined && text.length <= MEMO_UP_TO) {
+    memoText[memoNext] = text;
+    memoPrint[memoNext] = flat;
+    memoNext = (memoNext + 1) % MEMO;
+  }
+  return flat;
+}
+
+/** How many prints flatJsonbText remembers: more than the JSON columns of a row. */
+const MEMO = 8;
+/** Longer texts are not kept alive for the digest: printing them again costs less than holding them. */
+const MEMO_UP_TO = 1 << 14;
+const memoText: (string | undefined)[] = new Array<string | undefined>(MEMO).fill(undefined);
+const memoPrint: (string | undefined)[] = new Array<string | undefined>(MEMO).fill(undefined);
+let memoNext = 0;
+
+function flatText(s: string): string | undefined {
+  return s.charCodeAt(0) === 91 ? flatListText(s) : flatObjectText(s);
+}
+
+/**
+ * jsonb_out of a list of flatScalarEnd's values written with `, ` between
+ * them (`["claude", "gpt4"]`, as `json.dumps` writes a list): the text
+ * itself. undefined for any other text.
+ */
+function flatListText(s: string): string | undefined {
+  const n = s.length;
+  if (n < 2 || s.charCodeAt(n - 1) !== 93) return undefined;
+  if (n === 2) return s;
+  for (let i = 1; ;) {
+    i = flatScalarEnd(s, i);
+    if (i === -1) return undefined;
+    if (i === n - 1) return s;
+    if (s.charCodeAt(i) !== 44 || s.charCodeAt(i + 1) !== 32) return undefined;
+    i += 2;
   }
 }
 
@@ -158,7 +211,7 @@ function flatObjectText(s: string): string | undefined {
     if (s.charCodeAt(i) !== 34) return undefined;
     const keyStart = i;
     for (let c = s.charCodeAt(++i); c !== 34; c = s.charCodeAt(++i))
-      if (c === 92 || c >= 0x80 || i >= n) return undefined;
+      if (c === 92 || c >= 0x80 || c < 0x20 || i >= n) return undefined;
     const keyEnd = ++i;
     if (s.charCodeAt(i) !== 58 || s.charCodeAt(i + 1) !== 32) return undefined;
     i += 2;
@@ -219,12 +272,16 @@ function flatObjectText(s: string): string | undefined {
   return `${out}}`;
 }
 
-/** Where a value flatObjectText copies as written ends: a string without escapes, a plain number, true, false or null; else -1. */
+/**
+ * Where a value flatObjectText copies as written ends: a string without
+ * escapes or control characters (which JSON allows only escaped), a plain
+ * number, true, false or null; else -1.
+ */
 function flatScalarEnd(s: string, from: number): number {
   const c = s.charCodeAt(from);
   if (c === 34) {
     let i = from + 1;
-    for (let d = s.charCodeAt(i); d !== 34; d = s.charCodeAt(++i)) if (d === 92 || i >= s.length) return -1;
+    for (let d = s.charCodeAt(i); d !== 34; d = s.charCodeAt(++i)) if (d === 92 || d < 0x20 || i >= s.length) return -1;
     return i + 1;
   }
   if (c === 116 || c === 102 || c === 110) return literalEnd(s, from);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CANONICAL_SESSION_SQL, canonical, columnCanon, rowHash, rowHashExpr } from '../../../src/tables/canonical.js';
-import { float8Text, jsonbText, numericText, timestampText } from '../../../src/tables/pg-text.js';
+import { flatJsonbText, float8Text, jsonbText, numericText, timestampText } from '../../../src/tables/pg-text.js';
 import { parseTimestamp, timeZoneOffsetFn } from '../../../src/tables/timestamp.js';
 import { withPg } from '../../helpers/migrate.js';
 import { useTestDatabase } from '../../helpers/pg.js';
@@ -210,6 +210,55 @@ describe("PostgreSQL's text output, computed without the server", () => {
     expect(wrong.slice(0, 5)).toEqual([]);
     for (const bad of ['{"a": 1, }', '{"a": 1,}', '{"a": tru}', '{"a": 1 "b": 2}', '{"a": "x}', '{"a"}'])
       expect(jsonbText(bad).startsWith('\u0000'), bad).toBe(true);
+  });
+
+  it('flatJsonbText prints only texts jsonb accepts, as jsonb prints them; the converters take it as their JSON check', async () => {
+    const r = rng(29);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+    const scalar = (): string =>
+      pick([
+        () => `"${pick(STRINGS)}"`,
+        () => pick(NUMBERS),
+        () => pick(['true', 'false', 'null', 'NaN', 'Infinity', '-Infinity', 'tru', 'nul']),
+        // Raw control characters, which JSON takes only escaped, and an escape.
+        () => pick(['"a\tb"', '"line\nbreak"', '"bell\u0007"', '"a\\tb"', '"ok"']),
+      ])();
+    const list = (): string =>
+      `[${Array.from({ length: Math.floor(r() * 5) }, scalar).join(pick([', ', ', ', ',', ' , ']))}]`;
+    const docs = Array.from({ length: 3000 }, () => {
+      if (r() < 0.4) return list();
+      const n = Math.floor(r() * 8);
+      const members = Array.from({ length: n }, (_, i) => {
+        const key = r() < 0.8 ? `k${Math.floor(r() * 2 * n)}${'z'.repeat(i % 2)}` : pick(['a\tb', 'é', 'a\u0001']);
+        return `"${key}": ${r() < 0.2 ? list() : scalar()}`;
+      });
+      return `{${members.join(', ')}}`;
+    });
+    docs.push('[]', '["a", "b"]', '["a\tb"]', '{"k": "a\nb"}', '{"a\u0001": 1}', '[1, [2]]', '[-0]', '[01]');
+    const accepted: string[] = [];
+    const refused: string[] = [];
+    await withPg(db.url, async (c) => {
+      for (const d of docs) {
+        try {
+          await c.query('SELECT $1::jsonb', [d]);
+          accepted.push(d);
+        } catch {
+          refused.push(d);
+        }
+      }
+    });
+    expect(accepted.length).toBeGreaterThan(500);
+    expect(refused.length).toBeGreaterThan(500);
+    // Whatever it prints, jsonb accepts, and prints the same; what jsonb refuses, it never prints.
+    const want = await serverText(accepted, 'jsonb');
+    const flat = accepted.map((d) => flatJsonbText(d));
+    expect(flat.filter((f) => f !== undefined).length).toBeGreaterThan(200);
+    expect(accepted.flatMap((d, i) => (flat[i] !== undefined && flat[i] !== want[i] ? [d] : [])).slice(0, 5)).toEqual(
+      [],
+    );
+    expect(refused.filter((d) => flatJsonbText(d) !== undefined).slice(0, 5)).toEqual([]);
+    // The row digest's print of a text the converter just checked is the remembered one, the same as printing it again.
+    for (const [i, d] of accepted.entries()) if (flat[i] !== undefined) expect(jsonbText(d)).toBe(want[i]);
   });
 
   it('numericText prints what numeric prints, and refuses what numeric_in refuses', async () => {

@@ -88,6 +88,16 @@ describe('row conversion', () => {
     expect(convert(null as unknown as string).reject?.kind).toBe('null_key');
   });
 
+  it('passes JSON on as it is written, and still rejects raw control characters in a flat object or list', () => {
+    const { convert } = table(`
+      INSERT INTO t (id, meta) VALUES ('obj', '{"b": [1, "x"], "a": true}'), ('list', '["claude", "gpt4"]');
+      INSERT INTO t (id, meta) VALUES ('tab', '{"a": "x' || char(9) || 'y"}'), ('nl', '["x' || char(10) || '"]');
+      INSERT INTO t (id, meta) VALUES ('key', '{"k' || char(1) || '": 1}');`);
+    expect(convert('obj').values[4]).toBe('{"b": [1, "x"], "a": true}');
+    expect(convert('list').values[4]).toBe('["claude", "gpt4"]');
+    for (const id of ['tab', 'nl', 'key']) expect(convert(id).reject?.kind, id).toBe('json_invalid');
+  });
+
   it('repairs non-finite JSON numbers and keeps an infinite REAL', () => {
     const { convert } = table(`INSERT INTO t (id, meta, score) VALUES ('a', '{"x": NaN}', 9e999)`);
     const out = convert('a');
