@@ -127,14 +127,28 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
  * first), the foreign keys, and the run's end (reject files, verification, report).
  */
 async function migrateLocked(m: Migration): Promise<MigrateReport> {
+  const stopChecks = new AbortController();
+  try {
+    return await migrateChecked(m, stopChecks);
+  } finally {
+    // Settled by then wherever the load ran; a run that stopped before it leaves nothing running.
+    stopChecks.abort();
+  }
+}
+
+async function migrateChecked(m: Migration, stopChecks: AbortController): Promise<MigrateReport> {
   const { opts, config, scan, control, clock } = m;
   const tasks = collectTasks(scan.files, scan.snapshots, opts.mappings);
+  // Started before the files are hashed: each check reads every page on
+  // another core while this thread hashes, instead of beside the load.
+  const checking = startSourceChecks(scan, tasks, stopChecks.signal);
   const hashes = await clock.time('snapshot and hashing', () => hashFiles(scan));
   const decision = await decideRun(m, hashes);
+  if (decision.kind === 'refuse' || decision.kind === 'noop') stopChecks.abort();
   if (decision.kind === 'refuse') throw decision.error;
   if (decision.kind === 'noop') return await reportNoop(m, decision.run, decision.verify, hashes);
   if (decision.kind === 'new') await refuseFilesLoadedElsewhere(control, hashes, tasks);
-  const checks = await clock.time('snapshot and hashing', () => checkSourceFiles(scan, tasks));
+  const checks = await clock.time('snapshot and hashing', () => checkSmallFiles(tasks, checking));
   const byTarget = groupByTarget(tasks);
   const judged = await clock.time('target tables', () =>
     judgeTargets(control, config.schema, byTarget, config.widenColumns),
@@ -245,20 +259,32 @@ async function refuseFilesLoadedElsewhere(
 
 /**
  * Every file this run loads is proven intact in this run
- * (src/pipeline/shared/integrity.ts): a small one here, before a row moves, a
- * big one while the load runs; the run is never loaded over a damaged file.
- * Returns every file's check, for the load to judge the big ones.
+ * (src/pipeline/shared/integrity.ts): a small one before a row moves
+ * (checkSmallFiles), a big one while the load runs; the run is never loaded
+ * over a damaged file. Each file's check, by path.
  */
-async function checkSourceFiles(scan: DiscoverResult, tasks: readonly Task[]): Promise<Map<string, Promise<string>>> {
+function startSourceChecks(
+  scan: DiscoverResult,
+  tasks: readonly Task[],
+  stop: AbortSignal,
+): Map<string, Promise<string>> {
   const checks = new Map<string, Promise<string>>();
   for (const path of new Set(tasks.map((t) => t.file.path))) {
     const snapshot = scan.snapshots.get(path);
     if (snapshot === undefined) continue;
-    const check = quickCheck(snapshot.readPath);
+    const check = quickCheck(snapshot.readPath, stop);
     // Settled by the load; a run that stops before it leaves it unawaited.
     check.catch(() => undefined);
     checks.set(path, check);
   }
+  return checks;
+}
+
+/** Waits for the checks of the small files; returns every file's check, for the load to judge the big ones. */
+async function checkSmallFiles(
+  tasks: readonly Task[],
+  checks: Map<string, Promise<string>>,
+): Promise<Map<string, Promise<string>>> {
   for (const t of tasks) {
     if (t.file.sizeBytes + t.file.walBytes <= CHECK_BEFORE_LOAD_BYTES)
       assertIntact(t.file.path, await (checks.get(t.file.path) ?? 'ok'));

@@ -10,10 +10,19 @@ import { workerScript } from '../workers/worker-script.js';
  * About 1.6 s for a 1 GB file whose pages are cached; reading them cold is
  * bounded by the disk. Resolves with `ok` or the problems SQLite lists.
  */
-export function quickCheck(readPath: string): Promise<string> {
+export function quickCheck(readPath: string, signal?: AbortSignal): Promise<string> {
   const { script, eval: isEval } = workerScript('integrity-worker');
   const worker = new Worker(script, { eval: isEval, workerData: { readPath } });
   return new Promise<string>((resolve, reject) => {
+    // A run that stops before its load needs no check: the worker would hold the process open until done.
+    signal?.addEventListener(
+      'abort',
+      () => {
+        resolve('not checked: the run stopped first');
+        void worker.terminate();
+      },
+      { once: true },
+    );
     worker.once('message', (m: { ok: true; result: string } | { ok: false; message: string }) => {
       if (m.ok) resolve(m.result);
       else resolve(`cannot be checked: ${m.message}`);
