@@ -8,6 +8,7 @@ import { runVerify } from '../../src/pipeline/verify/verify.js';
 import type { MigrateReport } from '../../src/report/migrate-report.js';
 import type { VerifyReport } from '../../src/report/verify-report.js';
 import { tempDir } from './files.js';
+import { runCli, type CliResult } from './cli.js';
 
 export const mappings = loadBuiltinMappingSet();
 
@@ -55,6 +56,37 @@ export async function verifyRun(dataDir: string, url: string, instance = 'test-a
     mappings,
     reporter: silentReporter,
     maxKeys: 20,
+  });
+}
+
+/** The arguments of `aragora-migrate archive` of instance test-a's run on a data dir. */
+export function archiveArgs(dataDir: string, url: string, backupDir: string): string[] {
+  return [
+    'archive',
+    '--data-dir',
+    dataDir,
+    '--database-url',
+    url,
+    '--instance',
+    'test-a',
+    '--backup-dir',
+    backupDir,
+    '--quiet',
+  ];
+}
+
+/** `aragora-migrate archive` of instance test-a's run on a data dir, as the CLI runs it. */
+export function archiveCli(dataDir: string, url: string, backupDir: string, extra: string[] = []): CliResult {
+  return runCli([...archiveArgs(dataDir, url, backupDir), ...extra]);
+}
+
+/** The ledger's archived files not restored since: path → sha256. */
+export async function liveArchiveRows(url: string): Promise<Record<string, string>> {
+  return withPg(url, async (c) => {
+    const r = await c.query<{ path: string; sha256: string }>(
+      'SELECT path, sha256 FROM aragora_migrate.archives WHERE restored_at IS NULL ORDER BY path',
+    );
+    return Object.fromEntries(r.rows.map((x) => [x.path, x.sha256]));
   });
 }
 

@@ -16,10 +16,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restoreArchivedFiles } from '../../../../src/pipeline/archive/archive.js';
 import type { ArchiveManifest } from '../../../../src/pipeline/archive/archive-manifest.js';
-import { runCli } from '../../../helpers/cli.js';
 import { fingerprint, REPO_ROOT, tempDir } from '../../../helpers/files.js';
 import { makeInstance } from '../../../helpers/fixtures.js';
-import { migrate, verifyRun, withPg } from '../../../helpers/migrate.js';
+import {
+  archiveArgs,
+  archiveCli as archive,
+  liveArchiveRows,
+  migrate,
+  verifyRun,
+  withPg,
+} from '../../../helpers/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../../../helpers/pg.js';
 import type { ArchiveReport } from '../../../../src/report/archive-report.js';
 
@@ -27,36 +33,11 @@ const ROOT = REPO_ROOT;
 /** Files in a generated data dir that are not SQLite, so no run reads them and archive leaves them. */
 const NOT_IN_RUN = ['empty.db', 'notes.db'];
 
-function archive(dataDir: string, url: string, backupDir: string, extra: string[] = []): ReturnType<typeof runCli> {
-  return runCli([
-    'archive',
-    '--data-dir',
-    dataDir,
-    '--database-url',
-    url,
-    '--instance',
-    'test-a',
-    '--backup-dir',
-    backupDir,
-    '--quiet',
-    ...extra,
-  ]);
-}
-
 async function runState(url: string): Promise<{ runId: string; state: string }> {
   return withPg(url, async (c) => {
     const r = await c.query<{ run_id: string; state: string }>('SELECT run_id, state FROM aragora_migrate.runs');
     expect(r.rows).toHaveLength(1);
     return { runId: r.rows[0]?.run_id ?? '', state: r.rows[0]?.state ?? '' };
-  });
-}
-
-async function liveArchiveRows(url: string): Promise<Record<string, string>> {
-  return withPg(url, async (c) => {
-    const r = await c.query<{ path: string; sha256: string }>(
-      'SELECT path, sha256 FROM aragora_migrate.archives WHERE restored_at IS NULL ORDER BY path',
-    );
-    return Object.fromEntries(r.rows.map((x) => [x.path, x.sha256]));
   });
 }
 
@@ -273,21 +254,7 @@ interface Child {
 function startArchive(dataDir: string, url: string, backupDir: string): Child {
   const child = spawn(
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(ROOT, 'src', 'cli', 'main.ts'),
-      'archive',
-      '--data-dir',
-      dataDir,
-      '--database-url',
-      url,
-      '--instance',
-      'test-a',
-      '--backup-dir',
-      backupDir,
-      '--quiet',
-    ],
+    ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...archiveArgs(dataDir, url, backupDir)],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../helpers/cli.js';
 import { fingerprint, tempDir } from '../../../helpers/files.js';
 import { makeInstance } from '../../../helpers/fixtures.js';
-import { migrate, verifyRun, withPg } from '../../../helpers/migrate.js';
+import { archiveCli as archive, liveArchiveRows, migrate, verifyRun } from '../../../helpers/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../../../helpers/pg.js';
 
 /**
@@ -19,35 +19,11 @@ import { createTestDatabase, type TestDatabase } from '../../../helpers/pg.js';
 
 const FILE = 'agent_elo.db';
 
-function archive(dataDir: string, url: string, backupDir: string): ReturnType<typeof runCli> {
-  return runCli([
-    'archive',
-    '--data-dir',
-    dataDir,
-    '--database-url',
-    url,
-    '--instance',
-    'test-a',
-    '--backup-dir',
-    backupDir,
-    '--quiet',
-  ]);
-}
-
 /** What `sqlite3 agent_elo.db 'select count(*) from ratings'` does to the file: a read, then the closing checkpoint. */
 function lookReadWrite(path: string): void {
   const rw = new Database(path, { fileMustExist: true });
   rw.prepare('SELECT count(*) FROM ratings').get();
   rw.close();
-}
-
-async function archivedHashes(url: string): Promise<Record<string, string>> {
-  return withPg(url, async (c) => {
-    const r = await c.query<{ path: string; sha256: string }>(
-      'SELECT path, sha256 FROM aragora_migrate.archives WHERE restored_at IS NULL ORDER BY path',
-    );
-    return Object.fromEntries(r.rows.map((x) => [x.path, x.sha256]));
-  });
 }
 
 describe('a read-write sqlite3 session checkpoints a file after its run', () => {
@@ -107,7 +83,7 @@ describe('a read-write sqlite3 session checkpoints a file after its run', () => 
     expect(moved['continuum_memory.db']).toBe(read['continuum_memory.db']);
     expect(moved['continuum_memory.db-wal']).toBe(read['continuum_memory.db-wal']);
     expect(existsSync(path)).toBe(false);
-    const recorded = await archivedHashes(db.url);
+    const recorded = await liveArchiveRows(db.url);
     expect(recorded[FILE]).toBe(now[FILE]);
     expect(recorded[`${FILE}-wal`]).toBeUndefined();
   });

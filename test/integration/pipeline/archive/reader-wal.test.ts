@@ -2,10 +2,9 @@ import Database from 'better-sqlite3';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../helpers/cli.js';
 import { fingerprint, tempDir } from '../../../helpers/files.js';
 import { makeInstance } from '../../../helpers/fixtures.js';
-import { migrate, verifyRun } from '../../../helpers/migrate.js';
+import { archiveCli, migrate, verifyRun } from '../../../helpers/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../../../helpers/pg.js';
 
 /**
@@ -51,18 +50,7 @@ describe('a reader leaves an empty -wal beside a file the run read', () => {
 
     const before = fingerprint(m.dir);
     const backup = join(tempDir('backup-reader-wal'), 'b');
-    const res = runCli([
-      'archive',
-      '--data-dir',
-      m.dir,
-      '--database-url',
-      db.url,
-      '--instance',
-      'test-a',
-      '--backup-dir',
-      backup,
-      '--quiet',
-    ]);
+    const res = archiveCli(m.dir, db.url, backup);
     expect(res.code, res.stderr).toBe(0);
     const moved = fingerprint(backup);
     for (const side of ['', '-wal', '-shm']) {
