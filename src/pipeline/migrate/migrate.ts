@@ -136,6 +136,7 @@ async function migrateLocked(m: Migration): Promise<MigrateReport> {
   }
 }
 
+/** migrateLocked's run; the integrity checks of its files stop with it (`stopChecks`). */
 async function migrateChecked(m: Migration, stopChecks: AbortController): Promise<MigrateReport> {
   const { opts, config, scan, control, clock } = m;
   const tasks = collectTasks(scan.files, scan.snapshots, opts.mappings);

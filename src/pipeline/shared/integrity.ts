@@ -11,6 +11,7 @@ import { workerScript } from '../workers/worker-script.js';
  * bounded by the disk. Resolves with `ok` or the problems SQLite lists.
  */
 export function quickCheck(readPath: string, signal?: AbortSignal): Promise<string> {
+  if (signal?.aborted === true) return Promise.resolve(NOT_CHECKED);
   const { script, eval: isEval } = workerScript('integrity-worker');
   const worker = new Worker(script, { eval: isEval, workerData: { readPath } });
   return new Promise<string>((resolve, reject) => {
@@ -18,7 +19,7 @@ export function quickCheck(readPath: string, signal?: AbortSignal): Promise<stri
     signal?.addEventListener(
       'abort',
       () => {
-        resolve('not checked: the run stopped first');
+        resolve(NOT_CHECKED);
         void worker.terminate();
       },
       { once: true },
@@ -34,6 +35,9 @@ export function quickCheck(readPath: string, signal?: AbortSignal): Promise<stri
     });
   });
 }
+
+/** What a check stopped by its run resolves with: never judged, as nothing is loaded after it. */
+const NOT_CHECKED = 'not checked: the run stopped first';
 
 /** Files up to this size are checked before a row moves; bigger ones while the load runs. */
 export const CHECK_BEFORE_LOAD_BYTES = 64 * 1024 * 1024;
