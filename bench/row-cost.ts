@@ -1,37 +1,32 @@
 /**
- * npm run bench:rows -- [--rows 1.5m] [--sample 100000] [--passes 4] [--binary-sketch]
+ * npm run bench:rows -- [--rows 1.5m] [--sample 100000] [--passes 4]
  *
  * What each step of the load costs per row, on one thread that does nothing
  * else: reading a page from SQLite, converting the row, its row digest for
  * verify, and its COPY text. The full benchmark (run.ts) times the whole
  * load, where the conversion workers and PostgreSQL share two cores and each
  * step costs about twice as much; these figures are steadier, for comparing
- * one version of a step with the next. `convert, then row digest, per row`
- * runs the two as the load does, each row digested right after it is
- * converted (the digest reuses what the converter's JSON check printed,
- * src/tables/pg-text.ts); it is not counted in the sum.
- *
- * `--binary-sketch` also times a sketch of another encoding (not the
- * tool's): each row as a binary COPY tuple, written once into the payload,
- * with the row digest taken over those bytes, which the server can rebuild
- * from the stored row with each type's send function (docs/performance.md,
- * "What is left"). jsonb still prints its canonical text there, since
- * jsonb_send sends that text.
+ * one version of a step with the next. The steps ending `per row` run
+ * together, each row taken through all of them before the next, as the load
+ * does (the digest then reuses what the converter's JSON check printed,
+ * src/tables/pg-text.ts), and are not counted in the sum: `text:` is a table
+ * sent as COPY text with the text form's row digest, `binary:` the same table
+ * sent in COPY's binary format with the row hash over the bytes sent
+ * (src/target/binary-copy.ts), which is how the load sends both benchmark
+ * tables in a UTF8 database.
  */
 import Database from 'better-sqlite3';
-import { hash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadBuiltinMappingSet } from '../src/mapping/load.js';
 import type { TableSpec } from '../src/mapping/schema.js';
-import { digestPlan, RowDigest } from '../src/pipeline/shared/digest-plan.js';
+import { comparedColumns, digestPlan, RowDigest } from '../src/pipeline/shared/digest-plan.js';
+import { BinaryCopyBuffer } from '../src/target/binary-copy.js';
 import { PageReader } from '../src/source/read.js';
 import { columnCanon } from '../src/tables/canonical.js';
-import { checkJson } from '../src/tables/json-text.js';
-import { jsonbText } from '../src/tables/pg-text.js';
 import { compileTable, type CompiledTable } from '../src/tables/row-converter.js';
-import { parseTimestamp, timeZoneOffsetFn } from '../src/tables/timestamp.js';
+import { timeZoneOffsetFn } from '../src/tables/timestamp.js';
 import type { SourceValue } from '../src/tables/value.js';
 import { pgTypeName } from '../src/target/target-state.js';
 import { CopyBuffer } from '../src/target/copy-encode.js';
@@ -77,7 +72,7 @@ function time(t: Table, passes: number, step: () => void): number {
   return best;
 }
 
-function steps(t: Table, binarySketch: boolean): Record<string, () => void> {
+function steps(t: Table): Record<string, () => void> {
   const canons = t.compiled.targetColumns.map((c, i) => columnCanon(c, t.types[i] as string));
   const plan = digestPlan({
     spec: t.spec,
@@ -86,7 +81,17 @@ function steps(t: Table, binarySketch: boolean): Record<string, () => void> {
     targetColumns: t.compiled.targetColumns,
     compared: t.compiled.targetColumns,
     canons,
+    binary: null,
   });
+  const typeOf = new Map(t.compiled.targetColumns.map((c, i) => [c, t.types[i] as string] as const));
+  const binaryPlan = digestPlan({
+    spec: t.spec,
+    sourceColumns: t.compiled.selectColumns,
+    sourceTimezone: 'UTC',
+    targetColumns: t.compiled.targetColumns,
+    ...comparedColumns(t.spec, t.compiled.targetColumns, typeOf, true),
+  });
+  if (binaryPlan.copyKinds === null) throw new Error(`${t.spec.source} has a column binary COPY does not carry`);
   const converted = t.rows.map((r) => t.compiled.convertRow(r).values);
   const out: Record<string, () => void> = {
     read: () => {
@@ -106,6 +111,26 @@ function steps(t: Table, binarySketch: boolean): Record<string, () => void> {
       const d = new RowDigest(plan);
       for (const r of t.rows) d.add(t.compiled.convertRow(r).values);
     },
+    // The whole of the load's per-row work after reading, text COPY against binary COPY.
+    'text: convert, row digest, COPY text, per row': () => {
+      const d = new RowDigest(plan);
+      let b = new CopyBuffer(4 << 20);
+      for (const r of t.rows) {
+        const v = t.compiled.convertRow(r).values;
+        d.add(v);
+        if (b.length > 3 << 20) b = new CopyBuffer(4 << 20);
+        b.writeRow(v);
+      }
+    },
+    'binary: convert, COPY binary and its row hash, per row': () => {
+      const d = new RowDigest(binaryPlan);
+      const kinds = binaryPlan.copyKinds ?? [];
+      let b = new BinaryCopyBuffer(kinds, 0, 4 << 20);
+      for (const r of t.rows) {
+        if (b.length > 3 << 20) b = new BinaryCopyBuffer(kinds, 0, 4 << 20);
+        d.addHash(b.writeRow(t.compiled.convertRow(r).values));
+      }
+    },
     'COPY text': () => {
       let b = new CopyBuffer(4 << 20);
       for (const v of converted) {
@@ -114,99 +139,7 @@ function steps(t: Table, binarySketch: boolean): Record<string, () => void> {
       }
     },
   };
-  if (binarySketch) out['sketch: binary tuple + its digest, from the source values'] = () => sketch(t);
   return out;
-}
-
-const EPOCH_2000_MS = 946_684_800_000;
-
-/**
- * The binary sketch: each field length-prefixed, numbers and timestamps as
- * their binary values, text as UTF-8, jsonb as version byte and canonical
- * text; the row's hash over its bytes. It checks text for NUL and U+FFFD and
- * JSON as the converters do, and it is not the product: it skips rejects and
- * repairs, and reads naive timestamps as UTC only.
- */
-function sketch(t: Table): void {
-  const offsetOf = timeZoneOffsetFn('UTC');
-  const at = t.compiled.targetColumns.map((c) => t.compiled.selectColumns.indexOf(c) + 1);
-  let buf = Buffer.allocUnsafeSlow(4 << 20);
-  let len = 0;
-  let sum = 0;
-  for (const raw of t.rows) {
-    const start = len;
-    buf.writeInt16BE(at.length, len);
-    len += 2;
-    for (let j = 0; j < at.length; j++) {
-      const v = raw[at[j] as number];
-      if (v === null || v === undefined) {
-        buf.writeInt32BE(-1, len);
-        len += 4;
-        continue;
-      }
-      len = field(buf, len, t.types[j] as string, v, offsetOf);
-    }
-    sum += parseInt(hash('sha256', buf.subarray(start, len), 'hex').slice(0, 8), 16);
-    if (len > 3 << 20) {
-      buf = Buffer.allocUnsafeSlow(4 << 20);
-      len = 0;
-    }
-  }
-  if (sum < 0) throw new Error('unreachable');
-}
-
-function field(
-  buf: Buffer,
-  at: number,
-  type: string,
-  v: SourceValue,
-  offsetOf: ReturnType<typeof timeZoneOffsetFn>,
-): number {
-  switch (type) {
-    case 'double precision':
-      buf.writeInt32BE(8, at);
-      buf.writeDoubleBE(Number(v), at + 4);
-      return at + 12;
-    case 'bigint':
-    case 'integer':
-      buf.writeInt32BE(8, at);
-      buf.writeBigInt64BE(BigInt(v as bigint), at + 4);
-      return at + 12;
-    case 'boolean':
-      buf.writeInt32BE(1, at);
-      buf[at + 4] = v === 1n ? 1 : 0;
-      return at + 5;
-    case 'timestamp with time zone': {
-      const p = parseTimestamp(String(v), offsetOf);
-      const ms = p.ok ? Date.parse(`${p.value.slice(0, 10)}T${p.value.slice(11, 19)}Z`) : 0;
-      buf.writeInt32BE(8, at);
-      buf.writeBigInt64BE(BigInt(ms - EPOCH_2000_MS) * 1000n, at + 4);
-      return at + 12;
-    }
-    case 'jsonb': {
-      const checked = checkJson(String(v), { nonfinite: true, nul: true });
-      buf[at + 4] = 1;
-      const n = utf8(buf, jsonbText(checked.ok ? checked.text : '{}'), at + 5);
-      buf.writeInt32BE(n + 1, at);
-      return at + 5 + n;
-    }
-    default: {
-      if (Buffer.isBuffer(v)) {
-        buf.writeInt32BE(v.length, at);
-        v.copy(buf, at + 4);
-        return at + 4 + v.length;
-      }
-      const s = String(v);
-      if (s.includes('\uFFFD') || s.includes('\0')) throw new Error('the bench source has no such text');
-      const n = utf8(buf, s, at + 4);
-      buf.writeInt32BE(n, at);
-      return at + 4 + n;
-    }
-  }
-}
-
-function utf8(buf: Buffer, s: string, at: number): number {
-  return buf.write(s, at, 'utf8');
 }
 
 function main(): void {
@@ -215,7 +148,6 @@ function main(): void {
       rows: { type: 'string', default: '1.5m' },
       sample: { type: 'string', default: '100000' },
       passes: { type: 'string', default: '4' },
-      'binary-sketch': { type: 'boolean', default: false },
     },
   });
   const source = ensureBenchSource(join(BENCH_DIR, '.data'), parseRows(values.rows, 42));
@@ -228,9 +160,9 @@ function main(): void {
     const t = openTable(source.dir, file, table, sample);
     process.stdout.write(`${table}: ${t.rows.length.toLocaleString('en-US')} rows, µs per row (best of ${passes})\n`);
     let sum = 0;
-    for (const [name, step] of Object.entries(steps(t, values['binary-sketch']))) {
+    for (const [name, step] of Object.entries(steps(t))) {
       const us = time(t, passes, step);
-      if (!name.startsWith('sketch') && !name.includes(', then ')) sum += us;
+      if (!name.endsWith('per row')) sum += us;
       process.stdout.write(`  ${name.padEnd(58)} ${us.toFixed(2).padStart(6)}\n`);
     }
     process.stdout.write(`  ${'read + convert + row digest + COPY text'.padEnd(58)} ${sum.toFixed(2).padStart(6)}\n`);

@@ -1,5 +1,5 @@
 import { createHash, hash, type Hash } from 'node:crypto';
-import { isSliced, wholeValue, type SlicedValue, type TargetValue } from './value.js';
+import { isSliced, valueText, wholeValue, type SlicedValue, type TargetValue } from './value.js';
 import { quoteIdent } from '../util/quote.js';
 import { float8Text, jsonbText, numericText, numericValueText, timestampText } from './pg-text.js';
 
@@ -105,7 +105,7 @@ export function canonical(v: TargetValue | undefined, form: CanonicalForm): stri
   if (isSliced(v)) return canonical(wholeValue(v), form);
   // bytea goes through COPY as `\x…`, which is also what a text column then holds.
   if (Buffer.isBuffer(v)) return form === 'bytea' ? v.toString('hex') : `\\x${v.toString('hex')}`;
-  return STRING_CANON[form](v);
+  return STRING_CANON[form](typeof v === 'string' ? v : valueText(v));
 }
 
 /**

@@ -14,8 +14,9 @@ import {
 
 /**
  * Per-value converters, one per `convert` name of the mapping format. Each takes
- * the SQLite value and returns the PostgreSQL text form, or REJECT after telling
- * the sink why. The same functions serve `plan` (profiling) and `migrate`, so
+ * the SQLite value and returns the PostgreSQL text form (a double and an
+ * integer as a number and a bigint, TargetValue), or REJECT after telling the
+ * sink why. The same functions serve `plan` (profiling) and `migrate`, so
  * the plan predicts exactly what the migration does.
  */
 export type ValueConverter = (v: SourceValue, rowid: bigint, sink: IssueSink) => Converted;
@@ -114,7 +115,7 @@ export function makeConverter(name: ConverterName, ctx: ConverterContext): Value
         else if (typeof v === 'number' && Number.isSafeInteger(v)) n = BigInt(v);
         else return mismatch(sink, v, 'an integer');
         if (ctx.int32 && (n < INT32_MIN || n > INT32_MAX)) return mismatch(sink, v, 'a 32-bit integer');
-        return n.toString();
+        return n;
       };
     case 'float':
       return (v, _rowid, sink) => {
@@ -125,7 +126,8 @@ export function makeConverter(name: ConverterName, ctx: ConverterContext): Value
           d = Number(v);
           if (BigInt(d) !== v) return mismatch(sink, v, 'a float that holds it exactly');
         } else return mismatch(sink, v, 'a real number');
-        if (!ctx.float4) return String(d);
+        // Printed only where a text path needs it (valueText): binary COPY sends the double.
+        if (!ctx.float4) return d;
         // The float4 value's own digits: PostgreSQL reads them back to exactly
         // this float4, where rounding the double's digits again could land on
         // the other side of a halfway point.

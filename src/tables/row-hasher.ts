@@ -8,7 +8,7 @@ import {
   type Printed,
   type StringCanon,
 } from './canonical.js';
-import { isSliced, type TargetValue } from './value.js';
+import { isSliced, valueText, type TargetValue } from './value.js';
 
 /**
  * Strings longer than this, bytea longer than this, and huge values take
@@ -56,7 +56,8 @@ export class RowHasher {
       else if (typeof v === 'string') {
         if (v.length > WHOLE_UP_TO) return this.#sliced(values);
         text = (this.#print[j] as StringCanon)(v);
-      } else if (isSliced(v) || v.length > WHOLE_UP_TO) return this.#sliced(values);
+      } else if (typeof v === 'number' || typeof v === 'bigint') text = (this.#print[j] as StringCanon)(valueText(v));
+      else if (isSliced(v) || v.length > WHOLE_UP_TO) return this.#sliced(values);
       else text = canonical(v, form);
       row += j === 0 ? (text === null ? 'n' : 'v') : text === null ? '\u0001n' : '\u0001v';
       if (text !== null) row += text;

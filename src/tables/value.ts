@@ -39,9 +39,21 @@ export interface SlicedValue {
 
 /**
  * A value ready for PostgreSQL: its text form (as COPY's text format and
- * parameters take it) or, for bytea, the bytes; a huge one, sliced.
+ * parameters take it) or, for bytea, the bytes; a huge one, sliced. A double
+ * (`float`) and an integer (`integer`) stay a number and a bigint: binary COPY
+ * sends them as they are (src/target/binary-copy.ts), and only a text path
+ * prints them (valueText).
  */
-export type TargetValue = null | string | Buffer | SlicedValue;
+export type TargetValue = null | string | number | bigint | Buffer | SlicedValue;
+
+/**
+ * The text of a double or an integer, as COPY's text format and parameters
+ * take it: String's shortest digits, and a negative zero as `-0`, which
+ * float8in reads back as itself (String prints it `0`).
+ */
+export function valueText(v: number | bigint): string {
+  return v === 0 && typeof v === 'number' && 1 / v < 0 ? '-0' : String(v);
+}
 
 export function isHuge(v: SourceValue): v is HugeSourceValue {
   return v !== null && typeof v === 'object' && !Buffer.isBuffer(v);

@@ -14,3 +14,13 @@ export async function targetColumnTypes(
   );
   return new Map(r.rows.map((x) => [x.c, x.t] as const));
 }
+
+/**
+ * Whether the database stores text as UTF-8: the binary row hash counts a
+ * text's bytes with octet_length, which are the UTF-8 bytes binary COPY sent
+ * only then (src/target/binary-copy.ts).
+ */
+export async function storesUtf8(client: pg.Client): Promise<boolean> {
+  const r = await client.query<{ e: string }>('SELECT current_setting($1) AS e', ['server_encoding']);
+  return r.rows[0]?.e === 'UTF8';
+}

@@ -1,4 +1,4 @@
-import type { TargetValue } from '../tables/value.js';
+import { valueText, type TargetValue } from '../tables/value.js';
 
 /*
  * COPY … FROM STDIN in text format: columns split by tab, rows by newline,
@@ -175,6 +175,7 @@ export class CopyBuffer {
         this.#buf[this.#len++] = BACKSLASH;
         this.#buf[this.#len++] = 78; // N
       } else if (typeof v === 'string') this.#text(v);
+      else if (typeof v === 'number' || typeof v === 'bigint') this.#text(valueText(v));
       else if (Buffer.isBuffer(v)) this.#bytea([v]);
       // A huge value, read from the file a slice at a time: the bytes writing it whole would give.
       else if (v.sliced === 'text') for (const slice of v.source.textSlices()) this.#text(slice);
@@ -205,6 +206,7 @@ export class CopyBuffer {
         this.#buf[this.#len++] = BACKSLASH;
         this.#buf[this.#len++] = 78; // N
       } else if (typeof v === 'string') yield* this.#textInChunks(v);
+      else if (typeof v === 'number' || typeof v === 'bigint') yield* this.#textInChunks(valueText(v));
       else if (Buffer.isBuffer(v)) yield* this.#byteaInChunks([v]);
       else if (v.sliced === 'text') for (const slice of v.source.textSlices()) yield* this.#textInChunks(slice);
       else yield* this.#byteaInChunks(v.source.byteSlices());

@@ -1,4 +1,4 @@
-import type { TargetValue } from '../../src/tables/value.js';
+import { valueText, type TargetValue } from '../../src/tables/value.js';
 
 /**
  * The plainest COPY text encoder, to hold src/target/copy-encode.ts to: each
@@ -12,7 +12,13 @@ export function referenceRow(values: readonly TargetValue[], extra: readonly str
       .map((ch) => (ch === '\\' ? '\\\\' : ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : ch === '\r' ? '\\r' : ch))
       .join('');
   const cols = values.map((v) =>
-    v === null || v === undefined ? '\\N' : typeof v === 'string' ? escape(v) : `\\\\x${v.toString('hex')}`,
+    v === null || v === undefined
+      ? '\\N'
+      : typeof v === 'string'
+        ? escape(v)
+        : typeof v === 'number' || typeof v === 'bigint'
+          ? valueText(v)
+          : `\\\\x${(v as Buffer).toString('hex')}`,
   );
   return Buffer.from(`${[...cols, ...extra.map(escape)].join('\t')}\n`, 'utf8');
 }

@@ -260,7 +260,7 @@ async function commitBatch(input: LoadTableInput, t: LoadTarget, direct: boolean
     const moved: Moved = { loaded: p.loadable, merged: 0, keys: p.keys, digest: p.body.digest };
     const checkpoint = recordBatchStatement(input.at, batchRecord(input, p, moved, 0));
     if (checkpoint !== null) {
-      await commitInOneTrip(input.client, t, p.body.payload, checkpoint);
+      await commitInOneTrip(input.client, t, p.body.payload, checkpoint, p.binary);
       return moved;
     }
   }
@@ -303,11 +303,12 @@ async function commitInOneTrip(
   t: LoadTarget,
   payload: Uint8Array,
   checkpoint: string,
+  binary: boolean,
 ): Promise<void> {
   try {
     await copyInOneTrip(
       client,
-      { before: 'BEGIN', copy: `COPY ${t.table} (${t.columns}) FROM STDIN`, after: `${checkpoint};\nCOMMIT` },
+      { before: 'BEGIN', copy: directCopy(t, binary), after: `${checkpoint};\nCOMMIT` },
       payload,
     );
   } catch (err: unknown) {
@@ -317,8 +318,13 @@ async function commitInOneTrip(
 }
 
 async function copyDirect(tx: pg.Client, t: LoadTarget, p: PreparedBatch): Promise<Moved> {
-  const digest = await copyInto(tx, `COPY ${t.table} (${t.columns}) FROM STDIN`, p);
+  const digest = await copyInto(tx, directCopy(t, p.binary), p);
   return { loaded: p.loadable, merged: 0, keys: p.keys, digest };
+}
+
+/** The COPY of a direct batch, in the format its payload was encoded in (PreparedBatch.binary). */
+function directCopy(t: LoadTarget, binary: boolean): string {
+  return `COPY ${t.table} (${t.columns}) FROM STDIN${binary ? ' (FORMAT binary)' : ''}`;
 }
 
 /**

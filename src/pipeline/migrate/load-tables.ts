@@ -20,7 +20,7 @@ import { parentTables, sourceColumnsOf, type Task } from '../shared/tasks.js';
 import { GroupQueue, pendingGroups, targetOf, type TaskGroup } from './group-queue.js';
 import { loadTable } from './load-table.js';
 import { comparedColumns, digestPlan, type DigestPlan } from '../shared/digest-plan.js';
-import { targetColumnTypes } from '../../target/column-types.js';
+import { storesUtf8, targetColumnTypes } from '../../target/column-types.js';
 import { finishTarget } from './target-tables.js';
 
 export interface LoadTablesInput {
@@ -221,7 +221,7 @@ async function loadDigestPlan(
   ctx: LoadContext,
 ): Promise<DigestPlan> {
   const types = await targetColumnTypes(client, ctx.schema, spec.target);
-  const { compared, canons } = comparedColumns(spec, compiled.targetColumns, types);
+  const { compared, canons, binary } = comparedColumns(spec, compiled.targetColumns, types, await storesUtf8(client));
   return digestPlan({
     spec,
     sourceColumns,
@@ -229,6 +229,7 @@ async function loadDigestPlan(
     targetColumns: compiled.targetColumns,
     compared,
     canons,
+    binary,
   });
 }
 

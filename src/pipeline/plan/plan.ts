@@ -21,6 +21,7 @@ import {
 import { buildRunbook } from './runbook.js';
 import type { FindingAction } from '../../findings/finding.js';
 import { compileTable, type OrphanFilter } from '../../tables/row-converter.js';
+import { valueText, type TargetValue } from '../../tables/value.js';
 import { timeZoneOffsetFn } from '../../tables/timestamp.js';
 import { connectTarget } from '../../target/connect.js';
 import { effectiveSpec, tooLongNames } from '../shared/effective-spec.js';
@@ -455,7 +456,7 @@ function conflictChecker(
         ? `WARNING, review: key already in the target, the incoming row will not be loaded${spec.conflict.reason !== undefined ? ` (${spec.conflict.reason})` : ''}`
         : `key already in the target: resolved by the ${spec.conflict.policy} policy${spec.conflict.reason !== undefined ? ` (${spec.conflict.reason})` : ''}`;
   return async (page) => {
-    const rows = page.outcomes.map((o) => keyCols.map((k) => o.values[k.index] as string | null));
+    const rows = page.outcomes.map((o) => keyCols.map((k) => keyText(o.values[k.index])));
     const hits = await existingKeys(
       client,
       schema,
@@ -477,4 +478,13 @@ function conflictChecker(
       });
     }
   };
+}
+
+/** A converted key value as the target query takes it: an integer key is a bigint (src/tables/value.ts). */
+function keyText(v: TargetValue | undefined): string | null {
+  return v === null || v === undefined
+    ? null
+    : typeof v === 'bigint' || typeof v === 'number'
+      ? valueText(v)
+      : (v as string);
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { CompiledTable } from '../../tables/row-converter.js';
 import { isHuge, type SourceValue, type TargetValue } from '../../tables/value.js';
 import { CopyBuffer } from '../../target/copy-encode.js';
+import { BinaryCopyBuffer } from '../../target/binary-copy.js';
 import { toLossless } from '../../tables/lossless.js';
 import type { Page, PageReader } from '../../source/read.js';
 import { RowDigest, type DigestPlan } from './digest-plan.js';
@@ -40,6 +41,8 @@ export interface PreparedBatch {
   readonly bytes: number;
   /** Encoded for the target (direct) or for the stage (rowid and key appended). */
   readonly direct: boolean;
+  /** In COPY's binary format (src/target/binary-copy.ts); else its text format. */
+  readonly binary: boolean;
   /** The COPY bytes; their sha256 is what this batch sent, for verify to narrow a difference down. */
   readonly body: PayloadBody | StreamBody;
   readonly loadable: number;
@@ -101,11 +104,19 @@ export function* prepareBatches(
   plan: DigestPlan | null = null,
   reuse: BufferReuse | null = null,
 ): Generator<LocalPreparedBatch, void, undefined> {
+  let carried: Page | null = null;
   for (;;) {
     const batch = new BatchBuilder(limits.batchRows, compiled, direct, fetchRaw, plan, reuse);
+    if (carried !== null) batch.add(carried);
+    carried = null;
     while (batch.rowsRead < limits.batchRows && batch.bytes < limits.batchBytes) {
       const page = reader.read(Math.min(READ_ROWS, limits.batchRows - batch.rowsRead), limits.batchBytes - batch.bytes);
       if (page === null) break;
+      // A binary batch does not stream: the page that would make it starts the next batch.
+      if (!batch.accepts(page)) {
+        carried = page;
+        break;
+      }
       batch.add(page);
     }
     if (batch.rowsRead === 0) return;
@@ -135,7 +146,11 @@ class BatchBuilder {
    * table with none (src/pipeline/verify/digest-pass.ts); every other row lands as sent.
    */
   readonly #rowDigest: RowDigest | null;
-  #out: CopyBuffer | null = null;
+  /** Per column, its binary kind, where this table's direct batches go in binary (DigestPlan.copyKinds). */
+  readonly #copyKinds: DigestPlan['copyKinds'];
+  readonly #checks: number;
+  #binary = false;
+  #out: CopyBuffer | BinaryCopyBuffer | null = null;
   #held: (HeldRow | null)[] | null = null;
   #firstRowid: bigint | null = null;
   #lastRowid: bigint | null = null;
@@ -161,6 +176,18 @@ class BatchBuilder {
     this.#fetchRaw = fetchRaw;
     this.#reuse = reuse;
     this.#rowDigest = plan === null ? null : new RowDigest(plan);
+    this.#copyKinds = direct && plan !== null ? plan.copyKinds : null;
+    // The checked columns after the COPY's: in the row hash, not in the payload.
+    this.#checks = this.#copyKinds === null ? 0 : (plan?.binary?.length ?? 0) - this.#copyKinds.length;
+  }
+
+  /**
+   * Whether `page` may join the batch: not when the batch is binary and the
+   * page would make it stream (streamed batches go as text, whose rows cannot
+   * share a COPY with binary ones).
+   */
+  accepts(page: Page): boolean {
+    return !(this.#binary && this.rowsRead > 0 && this.#held === null && this.bytes + page.bytes >= STREAM_FROM);
   }
 
   /** Converts one page of the batch; the page is not kept. */
@@ -171,7 +198,11 @@ class BatchBuilder {
       // threshold; room never written costs no memory (CopyBuffer).
       const pages = Math.ceil(this.#expectedRows / page.rows.length);
       const size = Math.ceil(Math.min(STREAM_FROM, page.bytes * pages) * 1.2) + this.#expectedRows * 48;
-      this.#out = new CopyBuffer(size, this.#reuse?.(size));
+      this.#binary = this.#copyKinds !== null;
+      this.#out =
+        this.#copyKinds !== null
+          ? new BinaryCopyBuffer(this.#copyKinds, this.#checks, size, this.#reuse?.(size))
+          : new CopyBuffer(size, this.#reuse?.(size));
     }
     this.#firstRowid ??= page.firstRowid;
     this.#lastRowid = page.lastRowid;
@@ -204,6 +235,12 @@ class BatchBuilder {
       this.#loadable++;
       const key = compiled.keyOf(raw);
       this.#keys.push(key);
+      if (this.#binary) {
+        // The row hash over the bytes just sent: the binary form's, by construction.
+        const hash = (this.#out as BinaryCopyBuffer).writeRow(row.values);
+        this.#rowDigest?.addHash(hash);
+        continue;
+      }
       this.#rowDigest?.add(row.values);
       if (this.#held !== null)
         this.#held.push({ values: row.values, extra: this.#direct ? [] : [String(raw[0]), key] });
@@ -213,7 +250,8 @@ class BatchBuilder {
   }
 
   finish(): LocalPreparedBatch {
-    const encoded = (this.#out ?? new CopyBuffer(0)).bytes();
+    const out = this.#out;
+    const encoded = out instanceof BinaryCopyBuffer ? out.finish() : (out ?? new CopyBuffer(0)).bytes();
     this.#out = null;
     const body: PayloadBody | LocalStreamBody =
       this.#held !== null && this.#held.length > 0 ? streamBody(encoded, this.#held) : payloadBody(encoded);
@@ -224,6 +262,7 @@ class BatchBuilder {
       rowsRead: this.rowsRead,
       bytes: this.bytes,
       direct: this.#direct,
+      binary: this.#binary,
       body,
       loadable: this.#loadable,
       keys: textArrayLiteral(this.#keys),

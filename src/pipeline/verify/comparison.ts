@@ -23,8 +23,9 @@ import type { Reporter } from '../../report/events.js';
 import type { VerifyTableResult } from '../../report/verify-report.js';
 import { WORKER_MIN_ROWS } from '../shared/batch-source.js';
 import { sourceColumnsOf, type Task } from '../shared/tasks.js';
-import { targetColumnTypes } from '../../target/column-types.js';
-import { comparedColumns } from '../shared/digest-plan.js';
+import { storesUtf8, targetColumnTypes } from '../../target/column-types.js';
+import { binaryRowHashExpr } from '../../target/binary-copy.js';
+import { comparedColumns, type BinaryHash } from '../shared/digest-plan.js';
 import type { ExpectedInput, ExpectedResult, ExpectedSource } from './verify-source.js';
 import { IdMap } from './id-map.js';
 
@@ -73,6 +74,8 @@ export interface Comparison {
   /** The target columns compared, and how each is printed (same order). */
   readonly compared: readonly string[];
   readonly canons: readonly ColumnCanon[];
+  /** The row hash in binary form (src/target/binary-copy.ts); null: the text form. */
+  readonly binary: BinaryHash | null;
   /** The target's key columns. */
   readonly keyCols: readonly string[];
   /** SQL: the row hash the server computes. */
@@ -104,12 +107,13 @@ export async function prepareComparison(input: VerifyTableInput): Promise<Compar
   const { compiledBy, columns } = compileSources(input);
   const { sources, idMaps } = await accountedSources(input);
   const types = await targetColumnTypes(client, input.schema, target);
-  const { compared, canons } = comparedColumns(spec0, columns, types);
+  const { compared, canons, binary } = comparedColumns(spec0, columns, types, await storesUtf8(client));
   const keyCols = spec0.key.map((k) => spec0.columns.find((c) => c.name === k)?.target ?? k);
   // The forms columnCanon prints in, whatever the server's defaults.
   await client.query(CANONICAL_SESSION_SQL);
   // The server prints and hashes each row; only keys and hashes come back.
-  const hashExpr = rowHashExpr(canons.map((x) => x.expr));
+  const hashExpr =
+    binary === null ? rowHashExpr(canons.map((x) => x.expr)) : binaryRowHashExpr(binary.sql, binary.fields);
   const keyExprs = keyCols.map((c) => keySelectExpr(c, types.get(c) ?? 'text'));
   const select = [...keyExprs, hashExpr].join(', ');
   // formatKey (src/util/keys.ts) writes a one-column key as its text, which is what keySelectExpr prints.
@@ -127,6 +131,7 @@ export async function prepareComparison(input: VerifyTableInput): Promise<Compar
     idMaps,
     compared,
     canons,
+    binary,
     keyCols,
     hashExpr,
     select,
@@ -190,6 +195,7 @@ export function expectedInputOf(c: Comparison, keyed: boolean): ExpectedInput {
     sources: c.sources,
     compared: c.compared,
     comparedForms: c.canons.map((x) => x.form),
+    binaryFields: c.binary?.fields ?? null,
     surrogate: c.surrogate,
     keyIsSurrogate: c.keyIsSurrogate,
     resolvedKeys: c.resolvedKeys,

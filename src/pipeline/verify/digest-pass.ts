@@ -61,6 +61,7 @@ async function loadedExpectation(c: Comparison): Promise<ExpectedResult | null> 
       targetColumns: compiled.targetColumns,
       compared: c.compared,
       canons: c.canons,
+      binary: c.binary,
     });
     const loaded = await loadedRowDigest(
       client,

@@ -160,7 +160,7 @@ async function differingColumns(c: Comparison, row: ChangedRow): Promise<string[
     const si = compiled.targetColumns.indexOf(
       task.spec.columns.find((x) => x.name === c.surrogate)?.target ?? c.surrogate,
     );
-    const m = si >= 0 ? mapped?.get(out.values[si] as string) : undefined;
+    const m = si >= 0 ? mapped?.get(String(out.values[si])) : undefined;
     if (m !== undefined) out.values[si] = m;
   }
   return c.compared.filter(

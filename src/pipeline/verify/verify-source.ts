@@ -4,7 +4,8 @@ import { compileTable } from '../../tables/row-converter.js';
 import { timeZoneOffsetFn } from '../../tables/timestamp.js';
 import type { TargetValue } from '../../tables/value.js';
 import { keyHash, SetDigest, type CanonicalForm } from '../../tables/canonical.js';
-import { RowHasher } from '../../tables/row-hasher.js';
+import type { HashField } from '../../target/binary-copy.js';
+import { rowHasher } from '../shared/digest-plan.js';
 import { rawTextReader, readPages, type RowidSlice } from '../../source/read.js';
 import { openSource } from '../../source/connection.js';
 import { IdMap, type IdMapData } from './id-map.js';
@@ -30,6 +31,8 @@ export interface ExpectedInput {
   readonly compared: readonly string[];
   /** How each compared column is printed: its form in the target. */
   readonly comparedForms: readonly CanonicalForm[];
+  /** The binary row hash's fields (src/target/binary-copy.ts), where the comparison hashes in that form. */
+  readonly binaryFields: readonly HashField[] | null;
   readonly surrogate: string | null;
   readonly keyIsSurrogate: boolean;
   /** Keys whose target row a conflict policy changed: checked against the ledger, not the source. */
@@ -91,7 +94,7 @@ export function computeExpected(
         // Most runs reject and resolve nothing: then no row needs its rowid or key looked up.
         const checkRowids = rejected.size + notLoaded.size > 0;
         const needKey = addExp !== null || resolvedKeys.size > 0;
-        const hasher = new RowHasher(idx, input.comparedForms);
+        const hasher = rowHasher(idx, input.comparedForms, input.binaryFields);
         const surrogateIdx =
           input.surrogate === null
             ? -1
@@ -121,7 +124,7 @@ export function computeExpected(
               const out = compiled.convertRow(raw);
               const values: TargetValue[] = out.values;
               if (surrogateIdx >= 0 && out.reject === null) {
-                const mapped = idMap.get(values[surrogateIdx] as string);
+                const mapped = idMap.get(String(values[surrogateIdx]));
                 if (mapped !== undefined) values[surrogateIdx] = mapped;
               }
               let key = '';

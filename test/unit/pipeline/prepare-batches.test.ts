@@ -10,8 +10,12 @@ import {
 } from '../../../src/pipeline/shared/prepare-batch.js';
 import { PageReader, rawTextReader, readPages } from '../../../src/source/read.js';
 import { compileTable, type CompiledTable } from '../../../src/tables/row-converter.js';
+import type { SourceValue } from '../../../src/tables/value.js';
 import { timeZoneOffsetFn } from '../../../src/tables/timestamp.js';
 import { CopyBuffer } from '../../../src/target/copy-encode.js';
+import { BinaryRowHasher } from '../../../src/target/binary-copy.js';
+import { comparedColumns, digestPlan, type DigestPlan } from '../../../src/pipeline/shared/digest-plan.js';
+import { SetDigest } from '../../../src/tables/canonical.js';
 import { tableSpec } from '../../helpers/table-spec.js';
 
 /**
@@ -171,5 +175,82 @@ describe('prepareBatches', () => {
     expect(batch.body.kind).toBe('stream');
     // No chunk holds more than the buffer a stream is encoded through (4 MiB): nothing was encoded whole first.
     expect(Math.max(...chunks.map((c) => c.length))).toBeLessThanOrEqual(4 * 1024 * 1024);
+  });
+
+  describe('in binary', () => {
+    /** The table's digest plan with the target typed as the mapping says, in a UTF8 database: binary COPY. */
+    function binaryPlan(compiled: CompiledTable): DigestPlan {
+      const types = new Map([
+        ['id', 'bigint'],
+        ['body', 'text'],
+        ['n', 'bigint'],
+      ]);
+      const plan = digestPlan({
+        spec,
+        sourceColumns: ['id', 'body', 'n'],
+        sourceTimezone: 'UTC',
+        targetColumns: compiled.targetColumns,
+        ...comparedColumns(spec, compiled.targetColumns, types, true),
+      });
+      expect(plan.copyKinds).toEqual(['int8', 'text', 'int8']);
+      return plan;
+    }
+
+    function binaryBatches(d: Database.Database, compiled: CompiledTable, limits: BatchLimits) {
+      const reader = new PageReader(d, 't', compiled.selectColumns, {});
+      return [...prepareBatches(reader, limits, compiled, true, rawTextReader(d, 't'), binaryPlan(compiled))];
+    }
+
+    /** The row digest of the rows `from`..`to` that load, as verify's source side hashes them. */
+    function expectedDigest(d: Database.Database, compiled: CompiledTable, from: string, to: string): string {
+      const hasher = new BinaryRowHasher([0, 1, 2], ['int8', 'text', 'int8']);
+      const sum = new SetDigest();
+      const rows = d
+        .prepare(`SELECT rowid, ${compiled.selectColumns.join(', ')} FROM t WHERE rowid BETWEEN ? AND ?`)
+        .raw(true)
+        .all(BigInt(from), BigInt(to)) as SourceValue[][];
+      for (const raw of rows) {
+        const row = compiled.convertRow(raw);
+        if (row.reject === null) sum.add(hasher.hash(row.values));
+      }
+      return sum.toString();
+    }
+
+    it('sends a direct batch in binary, and its row digest is what verify computes from the values', () => {
+      const { db: d, compiled } = table(READ_ROWS * 3, 40);
+      const batches = binaryBatches(d, compiled, { batchRows: READ_ROWS * 2, batchBytes: 1 << 30 });
+      expect(batches.map((b) => [b.binary, b.body.kind, b.rowsRead])).toEqual([
+        [true, 'payload', READ_ROWS * 2],
+        [true, 'payload', READ_ROWS],
+      ]);
+      for (const b of batches) {
+        const payload = Buffer.from((b.body as { payload: Uint8Array }).payload);
+        expect(payload.subarray(0, 11).toString('latin1')).toBe('PGCOPY\n\xff\r\n\0');
+        expect(payload.subarray(-2).toString('hex')).toBe('ffff');
+        expect(b.rowDigest).toBe(expectedDigest(d, compiled, b.firstRowid, b.lastRowid));
+      }
+    });
+
+    it('ends a binary batch before the page that would make it stream: that page starts the next batch', () => {
+      const size = 20_000;
+      const rows = Math.ceil((STREAM_FROM * 1.5) / size);
+      const { db: d, compiled } = table(rows, size);
+      const batches = binaryBatches(d, compiled, { batchRows: rows, batchBytes: 1 << 30 });
+      // Pages of READ_ROWS rows, 5 MB each: two would pass STREAM_FROM, so each batch holds one.
+      expect(batches.map((b) => [b.binary, b.body.kind, b.rowsRead])).toEqual([
+        [true, 'payload', READ_ROWS],
+        [true, 'payload', rows - READ_ROWS],
+      ]);
+      expect(BigInt(batches[1]!.firstRowid)).toBe(BigInt(batches[0]!.lastRowid) + 1n);
+      for (const b of batches) expect(b.rowDigest).toBe(expectedDigest(d, compiled, b.firstRowid, b.lastRowid));
+    });
+
+    it('streams, in text, a batch whose first page alone passes STREAM_FROM; its digest stays in the binary form', () => {
+      const { db: d, compiled } = table(12, Math.ceil(STREAM_FROM / 10));
+      const batches = binaryBatches(d, compiled, { batchRows: 100, batchBytes: 1 << 30 });
+      expect(batches.map((b) => [b.binary, b.body.kind, b.rowsRead])).toEqual([[false, 'stream', 12]]);
+      const b = batches[0]!;
+      expect(b.rowDigest).toBe(expectedDigest(d, compiled, b.firstRowid, b.lastRowid));
+    });
   });
 });

@@ -5,6 +5,7 @@ import { rawTextReader } from '../../../../src/source/read.js';
 import type { MigrateReport } from '../../../../src/report/migrate-report.js';
 import { compileTable } from '../../../../src/tables/row-converter.js';
 import { timeZoneOffsetFn } from '../../../../src/tables/timestamp.js';
+import { valueText } from '../../../../src/tables/value.js';
 import { formatKey } from '../../../../src/util/keys.js';
 import { makeInstance, withCopy } from '../../../helpers/fixtures.js';
 import { mappings, migrate, withPg } from '../../../helpers/migrate.js';
@@ -69,7 +70,13 @@ function sourceRows(inst: Instance): Map<string, { spec: TableSpec; rows: Row[] 
         const row: Row = {};
         compiled.targetColumns.forEach((c, i) => {
           const v = out.values[i];
-          row[c] = Buffer.isBuffer(v) ? v.toString('hex') : typeof v === 'string' ? v : null;
+          row[c] = Buffer.isBuffer(v)
+            ? v.toString('hex')
+            : typeof v === 'string'
+              ? v
+              : typeof v === 'number' || typeof v === 'bigint'
+                ? valueText(v)
+                : null;
         });
         // A column the source lacks takes the target's declared default.
         for (const c of spec.columns)
