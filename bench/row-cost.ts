@@ -27,7 +27,7 @@ import { PageReader } from '../src/source/read.js';
 import { columnCanon } from '../src/tables/canonical.js';
 import { compileTable, type CompiledTable } from '../src/tables/row-converter.js';
 import { timeZoneOffsetFn } from '../src/tables/timestamp.js';
-import type { SourceValue } from '../src/tables/value.js';
+import { printNumbers, type SourceValue } from '../src/tables/value.js';
 import { pgTypeName } from '../src/target/target-state.js';
 import { CopyBuffer } from '../src/target/copy-encode.js';
 import { ensureBenchSource } from './generate.js';
@@ -117,6 +117,7 @@ function steps(t: Table): Record<string, () => void> {
       let b = new CopyBuffer(4 << 20);
       for (const r of t.rows) {
         const v = t.compiled.convertRow(r).values;
+        printNumbers(v);
         d.add(v);
         if (b.length > 3 << 20) b = new CopyBuffer(4 << 20);
         b.writeRow(v);

@@ -55,6 +55,18 @@ export function valueText(v: number | bigint): string {
   return v === 0 && typeof v === 'number' && 1 / v < 0 ? '-0' : String(v);
 }
 
+/**
+ * The row's numbers replaced by their text, in place: where a row is both
+ * hashed in the text form and encoded as COPY text, each is then printed
+ * once instead of twice.
+ */
+export function printNumbers(values: TargetValue[]): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v === 'number' || typeof v === 'bigint') values[i] = valueText(v);
+  }
+}
+
 export function isHuge(v: SourceValue): v is HugeSourceValue {
   return v !== null && typeof v === 'object' && !Buffer.isBuffer(v);
 }

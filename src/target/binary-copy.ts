@@ -1,6 +1,6 @@
 import { createHash, hash, type Hash } from 'node:crypto';
 import type { ConverterName } from '../mapping/schema.js';
-import { flatJsonbText, jsonbText } from '../tables/pg-text.js';
+import { jsonbText } from '../tables/pg-text.js';
 import { parseTimestamp, timeZoneOffsetFn } from '../tables/timestamp.js';
 import { isSliced, valueText, type SlicedValue, type TargetValue } from '../tables/value.js';
 
@@ -215,8 +215,9 @@ abstract class FieldWriter {
         return this.text(typeof v === 'string' ? v : valueText(v), -1);
       case 'jsonb': {
         if (typeof v !== 'string') throw new BinaryValueError(`jsonb column holds a ${typeof v}`);
-        // jsonb_send gives back jsonb's own text, not the text loaded.
-        return this.text(flatJsonbText(v) ?? jsonbText(v), 1);
+        // jsonb_send gives back jsonb's own text, not the text loaded. jsonbText
+        // first asks what the converter's check printed for the same text (its memo).
+        return this.text(jsonbText(v), 1);
       }
       case 'float8': {
         const d = typeof v === 'number' ? v : strictNumber(v);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CompiledTable } from '../../tables/row-converter.js';
-import { isHuge, type SourceValue, type TargetValue } from '../../tables/value.js';
+import { isHuge, printNumbers, type SourceValue, type TargetValue } from '../../tables/value.js';
 import { CopyBuffer } from '../../target/copy-encode.js';
 import { BinaryCopyBuffer } from '../../target/binary-copy.js';
 import { toLossless } from '../../tables/lossless.js';
@@ -241,6 +241,7 @@ class BatchBuilder {
         this.#rowDigest?.addHash(hash);
         continue;
       }
+      printNumbers(row.values);
       this.#rowDigest?.add(row.values);
       if (this.#held !== null)
         this.#held.push({ values: row.values, extra: this.#direct ? [] : [String(raw[0]), key] });
