@@ -51,27 +51,22 @@ export function binaryKind(
   }
 }
 
+/** Per target type, its kind and the converters whose output it carries exactly. */
+const KINDS: Readonly<Record<string, { kind: BinaryKind; from: (c: ConverterName) => boolean }>> = {
+  integer: { kind: 'int4', from: (c) => c === 'integer' },
+  bigint: { kind: 'int8', from: (c) => c === 'integer' },
+  'double precision': { kind: 'float8', from: (c) => c === 'float' },
+  boolean: { kind: 'bool', from: (c) => c === 'boolean' },
+  // Bytes in a text column go as their `\\x` hex text, which only the text form writes.
+  text: { kind: 'text', from: (c) => c !== 'blob' },
+  bytea: { kind: 'bytea', from: (c) => c === 'blob' },
+  jsonb: { kind: 'jsonb', from: (c) => c === 'json' },
+  'timestamp with time zone': { kind: 'timestamptz', from: (c) => c === 'timestamp' },
+};
+
 function kindOf(type: string, converter: ConverterName): BinaryKind | null {
-  switch (type) {
-    case 'integer':
-      return converter === 'integer' ? 'int4' : null;
-    case 'bigint':
-      return converter === 'integer' ? 'int8' : null;
-    case 'double precision':
-      return converter === 'float' ? 'float8' : null;
-    case 'boolean':
-      return converter === 'boolean' ? 'bool' : null;
-    case 'text':
-      return converter === 'blob' ? null : 'text';
-    case 'bytea':
-      return converter === 'blob' ? 'bytea' : null;
-    case 'jsonb':
-      return converter === 'json' ? 'jsonb' : null;
-    case 'timestamp with time zone':
-      return converter === 'timestamp' ? 'timestamptz' : null;
-    default:
-      return null;
-  }
+  const k = Object.hasOwn(KINDS, type) ? KINDS[type] : undefined;
+  return k !== undefined && k.from(converter) ? k.kind : null;
 }
 
 /** PGCOPY\n\377\r\n\0, flags 0, no header extension. */
@@ -197,18 +192,24 @@ abstract class FieldWriter {
     this.len = at + 4 + n;
   }
 
+  /** Room for a field of `size` bytes, its length written: returns where its bytes go. */
+  protected fixed(size: number): number {
+    this.ensure(4 + size);
+    this.buf.writeInt32BE(size, this.len);
+    this.len += 4 + size;
+    return this.len - size;
+  }
+
   /** An int64 from the seconds and microseconds of an instant, exact beyond 2^53 microseconds too. */
   protected instant(seconds: number, micros: number): void {
-    this.ensure(12);
+    const at = this.fixed(8);
     const buf = this.buf;
-    buf.writeInt32BE(8, this.len);
     if (Math.abs(seconds) < 9e9) {
       const t = seconds * 1e6 + micros;
       const hi = Math.floor(t / TWO_32);
-      buf.writeInt32BE(hi, this.len + 4);
-      buf.writeUInt32BE(t - hi * TWO_32, this.len + 8);
-    } else buf.writeBigInt64BE(BigInt(seconds) * 1000000n + BigInt(micros), this.len + 4);
-    this.len += 12;
+      buf.writeInt32BE(hi, at);
+      buf.writeUInt32BE(t - hi * TWO_32, at + 4);
+    } else buf.writeBigInt64BE(BigInt(seconds) * 1000000n + BigInt(micros), at);
   }
 
   /** One field: its length and its bytes, as the kind's receive function reads them. */
@@ -227,35 +228,27 @@ abstract class FieldWriter {
       }
       case 'float8': {
         const d = typeof v === 'number' ? v : strictNumber(v);
-        this.ensure(12);
-        this.buf.writeInt32BE(8, this.len);
-        this.buf.writeDoubleBE(d, this.len + 4);
-        this.len += 12;
+        const at = this.fixed(8);
+        this.buf.writeDoubleBE(d, at);
         return;
       }
       case 'int8': {
         const n = typeof v === 'bigint' ? v : strictInteger(v);
-        this.ensure(12);
-        this.buf.writeInt32BE(8, this.len);
-        this.buf.writeBigInt64BE(n, this.len + 4);
-        this.len += 12;
+        const at = this.fixed(8);
+        this.buf.writeBigInt64BE(n, at);
         return;
       }
       case 'int4': {
         const n = Number(typeof v === 'bigint' ? v : strictInteger(v));
         if (n < -2147483648 || n > 2147483647) throw new BinaryValueError(`${n} is out of an integer column's range`);
-        this.ensure(8);
-        this.buf.writeInt32BE(4, this.len);
-        this.buf.writeInt32BE(n, this.len + 4);
-        this.len += 8;
+        const at = this.fixed(4);
+        this.buf.writeInt32BE(n, at);
         return;
       }
       case 'bool': {
         if (v !== 't' && v !== 'f') throw new BinaryValueError(`${String(v)} is not a boolean`);
-        this.ensure(5);
-        this.buf.writeInt32BE(1, this.len);
-        this.buf[this.len + 4] = v === 't' ? 1 : 0;
-        this.len += 5;
+        const at = this.fixed(1);
+        this.buf[at] = v === 't' ? 1 : 0;
         return;
       }
       case 'timestamptz': {
@@ -408,39 +401,23 @@ export class BinaryRowHasher extends FieldWriter {
   }
 }
 
-/** SQL: the bytes of one field as binaryRowHash takes them, from the stored column `c` (quoted). */
-function fieldSql(c: string, kind: BinaryKind): string {
-  const fixed = (n: number, send: string): string => `'\\x${n.toString(16).padStart(8, '0')}'::bytea || ${send}(${c})`;
-  let bytes: string;
-  switch (kind) {
-    case 'int4':
-      bytes = fixed(4, 'int4send');
-      break;
-    case 'int8':
-      bytes = fixed(8, 'int8send');
-      break;
-    case 'float8':
-      bytes = fixed(8, 'float8send');
-      break;
-    case 'timestamptz':
-      bytes = fixed(8, 'timestamptz_send');
-      break;
-    case 'bool':
-      bytes = fixed(1, 'boolsend');
-      break;
-    // textsend gives the client encoding's bytes (UTF-8); octet_length counts the server's, so the form asks a UTF8 database.
-    case 'text':
-      bytes = `int4send(octet_length(${c})) || textsend(${c})`;
-      break;
-    case 'bytea':
-      bytes = `int4send(octet_length(${c})) || ${c}`;
-      break;
-    case 'jsonb':
-      bytes = `int4send(octet_length(jsonb_send(${c}))) || jsonb_send(${c})`;
-      break;
-  }
-  return `coalesce(${bytes}, '\\xffffffff'::bytea)`;
-}
+/**
+ * Per kind, the SQL of a field's bytes from the stored column `c` (quoted):
+ * its length, then what the type's send function gives. textsend gives the
+ * client encoding's bytes (UTF-8); octet_length counts the server's, which is
+ * why the binary form asks a UTF8 database.
+ */
+const FIELD_SQL: Readonly<Record<BinaryKind, (c: string) => string>> = {
+  int4: (c) => `'\\x00000004'::bytea || int4send(${c})`,
+  int8: (c) => `'\\x00000008'::bytea || int8send(${c})`,
+  float8: (c) => `'\\x00000008'::bytea || float8send(${c})`,
+  timestamptz: (c) => `'\\x00000008'::bytea || timestamptz_send(${c})`,
+  bool: (c) => `'\\x00000001'::bytea || boolsend(${c})`,
+  text: (c) => `int4send(octet_length(${c})) || textsend(${c})`,
+  bytea: (c) => `int4send(octet_length(${c})) || ${c}`,
+  // Printed twice, for its length and its bytes: a LATERAL subquery is pulled up and prints twice all the same (docs/performance.md).
+  jsonb: (c) => `int4send(octet_length(jsonb_send(${c}))) || jsonb_send(${c})`,
+};
 
 /**
  * The SQL for the binary row hash of a stored row: `columns[j]` the quoted
@@ -451,7 +428,7 @@ export function binaryRowHashExpr(columns: readonly string[], fields: readonly H
     const f = fields[j] as HashField;
     return f === 'check'
       ? `CASE WHEN ${c} THEN '\\x0000000101'::bytea ELSE '\\x0000000100'::bytea END`
-      : fieldSql(c, f);
+      : `coalesce(${FIELD_SQL[f](c)}, '\\xffffffff'::bytea)`;
   });
   const bytes = parts.length === 0 ? `''::bytea` : parts.join(' || ');
   return `encode(substring(sha256(${bytes}) from 1 for 8), 'hex')`;
