@@ -22,9 +22,9 @@ const WHOLE_UP_TO = 1 << 15;
  * column's printer chosen once instead of per value. The row's text is
  * concatenated, a rope the hash flattens once: measured 4 to 7% cheaper per
  * row than joining an array of its pieces (npm run bench:rows). The load hashes
- * every row it sends this way (src/pipeline/shared/digest-plan.ts), a quarter
- * to a third of a conversion worker's time on the benchmark's rows
- * (docs/performance.md); the bytes hashed are rowHash's, which the server
+ * this way every row of a table in the text form (src/pipeline/shared/digest-plan.ts;
+ * a table in the binary form is hashed over the bytes COPY sent,
+ * src/target/binary-copy.ts); the bytes hashed are rowHash's, which the server
  * reproduces (rowHashExpr).
  */
 export class RowHasher {
