@@ -57,7 +57,7 @@ const KINDS: Readonly<Record<string, { kind: BinaryKind; from: (c: ConverterName
   bigint: { kind: 'int8', from: (c) => c === 'integer' },
   'double precision': { kind: 'float8', from: (c) => c === 'float' },
   boolean: { kind: 'bool', from: (c) => c === 'boolean' },
-  // Bytes in a text column go as their `\\x` hex text, which only the text form writes.
+  // Bytes in a text column go as their `\x` hex text, which only the text form writes.
   text: { kind: 'text', from: (c) => c !== 'blob' },
   bytea: { kind: 'bytea', from: (c) => c === 'blob' },
   jsonb: { kind: 'jsonb', from: (c) => c === 'json' },

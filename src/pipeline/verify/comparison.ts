@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type pg from 'pg';
+import type { TableSpec } from '../../mapping/schema.js';
 import { compileTable, type CompiledTable } from '../../tables/row-converter.js';
 import type { OffsetFn } from '../../tables/timestamp.js';
 import {
@@ -107,7 +108,11 @@ export async function prepareComparison(input: VerifyTableInput): Promise<Compar
   const { compiledBy, columns } = compileSources(input);
   const { sources, idMaps } = await accountedSources(input);
   const types = await targetColumnTypes(client, input.schema, target);
-  const { compared, canons, binary } = comparedColumns(spec0, columns, types, await storesUtf8(client));
+  const utf8 = await storesUtf8(client);
+  const { compared, canons, binary: binary0 } = comparedColumns(spec0, columns, types, utf8);
+  // Several source tables into one target: the binary form only where each one's converters give the same kinds.
+  const kinds = (spec: TableSpec): string => JSON.stringify(comparedColumns(spec, columns, types, utf8).binary?.fields);
+  const binary = input.tasks.every((t) => kinds(t.spec) === kinds(spec0)) ? binary0 : null;
   const keyCols = spec0.key.map((k) => spec0.columns.find((c) => c.name === k)?.target ?? k);
   // The forms columnCanon prints in, whatever the server's defaults.
   await client.query(CANONICAL_SESSION_SQL);
