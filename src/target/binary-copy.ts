@@ -3,6 +3,7 @@ import type { ConverterName } from '../mapping/schema.js';
 import { jsonbText } from '../tables/pg-text.js';
 import { parseTimestamp, timeZoneOffsetFn } from '../tables/timestamp.js';
 import { isSliced, valueText, type SlicedValue, type TargetValue } from '../tables/value.js';
+import { utf8Write } from './copy-encode.js';
 
 /*
  * COPY … FROM STDIN (FORMAT binary): a header, then per row a 16-bit field
@@ -78,14 +79,6 @@ const NULL_LENGTH = -1;
 const TWO_32 = 4294967296;
 /** Days from 1970-01-01 to 2000-01-01, PostgreSQL's epoch. */
 const PG_EPOCH_DAYS = 10957;
-
-type StringWrite = (this: Buffer, text: string, offset: number) => number;
-/** Buffer's own UTF-8 writer (as in src/target/copy-encode.ts), `buf.write` where it is missing. */
-const utf8Write: StringWrite =
-  (Buffer.prototype as unknown as { utf8Write?: StringWrite }).utf8Write
-  ?? function (this: Buffer, text: string, offset: number): number {
-    return this.write(text, offset, 'utf8');
-  };
 
 const UTC = timeZoneOffsetFn('UTC');
 

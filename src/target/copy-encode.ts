@@ -63,7 +63,7 @@ function isHighSurrogate(c: number): boolean {
   return c >= 0xd800 && c <= 0xdbff;
 }
 
-type StringWrite = (this: Buffer, text: string, offset: number) => number;
+export type StringWrite = (this: Buffer, text: string, offset: number) => number;
 
 /**
  * Buffer's own UTF-8 writer, without the argument handling of `buf.write`:
@@ -72,7 +72,7 @@ type StringWrite = (this: Buffer, text: string, offset: number) => number;
  * looked up once and `buf.write` stands in where it is missing. A lone
  * surrogate becomes U+FFFD (EF BF BD).
  */
-const utf8Write: StringWrite =
+export const utf8Write: StringWrite =
   (Buffer.prototype as unknown as { utf8Write?: StringWrite }).utf8Write
   ?? function (this: Buffer, text: string, offset: number): number {
     return this.write(text, offset, 'utf8');
