@@ -20,7 +20,16 @@ export async function targetColumnTypes(
  * text's bytes with octet_length, which are the UTF-8 bytes binary COPY sent
  * only then (src/target/binary-copy.ts).
  */
-export async function storesUtf8(client: pg.Client): Promise<boolean> {
-  const r = await client.query<{ e: string }>('SELECT current_setting($1) AS e', ['server_encoding']);
-  return r.rows[0]?.e === 'UTF8';
+export function storesUtf8(client: pg.Client): Promise<boolean> {
+  // Asked once per connection: a database's encoding is fixed when it is created.
+  let asked = utf8Of.get(client);
+  if (asked === undefined) {
+    asked = client
+      .query<{ e: string }>('SELECT current_setting($1) AS e', ['server_encoding'])
+      .then((r) => r.rows[0]?.e === 'UTF8');
+    utf8Of.set(client, asked);
+  }
+  return asked;
 }
+
+const utf8Of = new WeakMap<pg.Client, Promise<boolean>>();
