@@ -112,7 +112,8 @@ export async function prepareComparison(input: VerifyTableInput): Promise<Compar
   const { compared, canons, binary: binary0 } = comparedColumns(spec0, columns, types, utf8);
   // Several source tables into one target: the binary form only where each one's converters give the same kinds.
   const kinds = (spec: TableSpec): string => JSON.stringify(comparedColumns(spec, columns, types, utf8).binary?.fields);
-  const binary = input.tasks.every((t) => kinds(t.spec) === kinds(spec0)) ? binary0 : null;
+  const kinds0 = JSON.stringify(binary0?.fields);
+  const binary = input.tasks.every((t) => t.spec === spec0 || kinds(t.spec) === kinds0) ? binary0 : null;
   const keyCols = spec0.key.map((k) => spec0.columns.find((c) => c.name === k)?.target ?? k);
   // The forms columnCanon prints in, whatever the server's defaults.
   await client.query(CANONICAL_SESSION_SQL);
