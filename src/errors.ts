@@ -129,6 +129,10 @@ export const ERROR_CODES = {
     exit: EXIT.REFUSED,
     hint: "The table's conflict policy is fail. Decide which rows win, set another policy in its mapping, and run migrate again.",
   },
+  TARGET_TABLE_WRITTEN: {
+    exit: EXIT.REFUSED,
+    hint: 'Something other than this run wrote into a table the run created, before the run had added its keys (an application instance started on the target early?). Stop it, roll the run back (rollback --run ID), and run migrate again.',
+  },
   TARGET_QUERY_FAILED: { exit: EXIT.INTERNAL, hint: 'The server refused a query the tool needs; see the message.' },
   PLAN_BLOCKED: { exit: EXIT.REFUSED, hint: 'Resolve the blocking findings listed above, then plan again.' },
   MIGRATE_TOO_MANY_REJECTS: {

@@ -11,7 +11,7 @@ export interface BatchRecord {
   readonly rowsRead: number;
   readonly rowsLoaded: number;
   readonly rowsMerged: number;
-  /** sha256 of the COPY payload. */
+  /** sha256 of the COPY payload; for a binary batch, its row digest, which covers the same bytes (src/pipeline/shared/prepare-batch.ts, PayloadBody). */
   readonly digest: string;
   /** The rows' digest in verify's canonical form, with the signature of the plan it was computed under; null without a plan. */
   readonly rowDigest: { readonly digest: string; readonly plan: string } | null;
@@ -139,6 +139,32 @@ export function recordBatchStatement(at: RunTableKey, batch: Omit<BatchRecord, '
   }
   return RECORD_BATCH_SQL.replace(/\$(\d+)/g, (_m, n: string) => literals[Number(n) - 1] as string);
 }
+
+/**
+ * The statement to put before recordBatchStatement's, in the same
+ * transaction and after the batch's COPY, so that the checkpoint's keys
+ * (about 47 KB of text for 2,000 `continuum_memory` ids) are compressed with
+ * lz4 instead of pglz; '' where the server has no lz4 (before PostgreSQL 14,
+ * or built without it). pglz took about 1 s of the server's CPU over the
+ * benchmark's 1.5M rows (docs/performance.md). `SET LOCAL` ends with the
+ * transaction, and nothing but the ledger is written after it, so the
+ * application's own values are stored as the server's settings say.
+ */
+export function keysCompression(client: pg.Client): Promise<string> {
+  // Asked once per connection: the server's build does not change under it.
+  let asked = lz4Of.get(client);
+  if (asked === undefined) {
+    asked = client
+      .query<{ lz4: boolean }>(
+        "SELECT 'lz4' = ANY (enumvals) AS lz4 FROM pg_settings WHERE name = 'default_toast_compression'",
+      )
+      .then((r) => (r.rows[0]?.lz4 === true ? "SET LOCAL default_toast_compression = 'lz4';\n" : ''));
+    lz4Of.set(client, asked);
+  }
+  return asked;
+}
+
+const lz4Of = new WeakMap<pg.Client, Promise<string>>();
 
 /**
  * The row digests of one source table's batches in a run, summed, when every

@@ -7,3 +7,12 @@ export async function recordCreatedTable(client: pg.Client, runId: string, targe
     [runId, target],
   );
 }
+
+/** Whether this run created the target table. */
+export async function createdByRun(client: pg.Client, runId: string, target: string): Promise<boolean> {
+  const r = await client.query('SELECT 1 FROM aragora_migrate.created_tables WHERE run_id = $1 AND target_table = $2', [
+    runId,
+    target,
+  ]);
+  return r.rowCount === 1;
+}

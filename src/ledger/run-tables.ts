@@ -109,3 +109,25 @@ export async function runTableCounts(client: pg.Client, runIds: readonly string[
   );
   return r.rows;
 }
+
+/**
+ * Forgets what the run loaded of one source table (its batches, rejects,
+ * repairs, conflicts and re-assigned ids, and its counters and position), in
+ * the caller's transaction, which also empties the target: the table is then
+ * loaded again from its first row (src/pipeline/migrate/load-tables.ts).
+ */
+export async function forgetTableLoad(tx: pg.Client, at: RunTableKey): Promise<void> {
+  const params = [at.runId, at.file, at.table];
+  for (const table of ['batches', 'rejects', 'repairs', 'conflicts', 'id_map'])
+    await tx.query(
+      `DELETE FROM aragora_migrate.${table} WHERE run_id = $1 AND source_file = $2 AND source_table = $3`,
+      params,
+    );
+  await tx.query(
+    `UPDATE aragora_migrate.run_tables
+        SET rows_read = 0, rows_loaded = 0, rows_rejected = 0, rows_merged = 0, rows_repaired = 0,
+            bytes_read = 0, seconds = 0, last_rowid = NULL
+      WHERE run_id = $1 AND source_file = $2 AND source_table = $3`,
+    params,
+  );
+}

@@ -14,7 +14,7 @@ const targetName = (c: ColumnSpec): string => c.target ?? c.name;
  * bigint, SERIAL → bigserial), and columns SQLite holds and the app lacks are
  * added.
  */
-export function createTableSql(schema: string, spec: TableSpec): string {
+export function createTableSql(schema: string, spec: TableSpec, keys = true): string {
   const cols = spec.columns.map((c) => {
     // An autoincrement id is a serial, as in the app's DDL (bigserial: SQLite's are 64-bit):
     // the app inserts without an id, the tool with the source's.
@@ -25,6 +25,12 @@ export function createTableSql(schema: string, spec: TableSpec): string {
     if (!c.nullable) parts.push('NOT NULL');
     return parts.join(' ');
   });
+  if (keys) cols.push(...keyClauses(spec));
+  return `CREATE TABLE IF NOT EXISTS ${qualified(schema, spec.target)} (\n  ${cols.join(',\n  ')}\n)`;
+}
+
+/** The table's primary key and unique constraints, as CREATE TABLE and ALTER TABLE … ADD take them. */
+function keyClauses(spec: TableSpec): string[] {
   const byName = (n: string): string =>
     quoteIdent(
       targetName(
@@ -32,11 +38,34 @@ export function createTableSql(schema: string, spec: TableSpec): string {
       ),
     );
   const pk = spec.primaryKey ?? spec.key;
-  cols.push(`PRIMARY KEY (${pk.map(byName).join(', ')})`);
+  const out = [`PRIMARY KEY (${pk.map(byName).join(', ')})`];
   for (const u of spec.unique) {
-    if (u.join() !== pk.join()) cols.push(`UNIQUE (${u.map(byName).join(', ')})`);
+    if (u.join() !== pk.join()) out.push(`UNIQUE (${u.map(byName).join(', ')})`);
   }
-  return `CREATE TABLE IF NOT EXISTS ${qualified(schema, spec.target)} (\n  ${cols.join(',\n  ')}\n)`;
+  return out;
+}
+
+/**
+ * The keys of a table created without them (createTableSql's `keys`), added
+ * once its rows are in: building a key's index from the loaded rows took
+ * 10.5 s for the benchmark's 1M `continuum_memory` rows where inserting each
+ * row into it took 13.2-14.3 s (docs/performance.md). The constraints get the
+ * names CREATE TABLE gives them (`<table>_pkey`, `<table>_<columns>_key`), so
+ * the application's schema finds them where it expects them.
+ */
+export function addKeysSql(schema: string, spec: TableSpec): string {
+  return `ALTER TABLE ${qualified(schema, spec.target)} ${keyClauses(spec)
+    .map((c) => `ADD ${c}`)
+    .join(', ')}`;
+}
+
+/** Whether the table has a primary key (a table created with its keys after the load has none until then). */
+export async function hasPrimaryKey(client: pg.Client, schema: string, table: string): Promise<boolean> {
+  const r = await client.query<{ has: boolean }>(
+    'SELECT EXISTS (SELECT 1 FROM pg_index WHERE indrelid = to_regclass($1) AND indisprimary) AS has',
+    [qualified(schema, table)],
+  );
+  return r.rows[0]?.has === true;
 }
 
 /** Secondary indexes, built after the load (faster than maintaining them row by row). */
@@ -76,7 +105,8 @@ export interface PreparedTarget {
 
 /**
  * Makes the target table ready before a row moves: created when missing, with
- * its triggers (so COPY fires them for every migrated row). When present, the
+ * its triggers (so COPY fires them for every migrated row), and with its keys
+ * unless `keysAfterLoad` (addKeysSql adds them once its rows are in). When present, the
  * columns --widen-columns asked for are widened, columns the mapping has and
  * the table lacks are added (never dropped), and a trigger of the mapping the
  * table lacks is created. What refuses the run was judged before
@@ -88,10 +118,11 @@ export async function prepareTargetTable(
   spec: TableSpec,
   state: TargetTableState,
   widen: readonly ColumnWidening[],
+  keysAfterLoad = false,
 ): Promise<PreparedTarget> {
   const table = qualified(schema, spec.target);
   if (!state.exists) {
-    await client.query(createTableSql(schema, spec));
+    await client.query(createTableSql(schema, spec, !keysAfterLoad));
     for (const t of spec.triggers) for (const sql of triggerSql(schema, spec.target, t)) await client.query(sql);
     return { created: true, addedColumns: [], widened: [], addedTriggers: spec.triggers.map((t) => t.name) };
   }

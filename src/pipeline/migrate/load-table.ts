@@ -13,7 +13,13 @@ import { conflictSql, rekeyedTextKey, type ConflictSql } from '../../target/merg
 import { isUniqueViolation, withTransaction } from '../../target/transaction.js';
 import type { PreparedBatch, StreamBody } from '../shared/prepare-batch.js';
 import type { DigestPlan } from '../shared/digest-plan.js';
-import { recordBatch, recordBatchStatement, type BatchRecord, type TextArrayLiteral } from '../../ledger/batches.js';
+import {
+  keysCompression,
+  recordBatch,
+  recordBatchStatement,
+  type BatchRecord,
+  type TextArrayLiteral,
+} from '../../ledger/batches.js';
 import { copyInOneTrip } from '../../target/one-trip-copy.js';
 import { recordConflicts, recordKeptBoth } from '../../ledger/conflicts.js';
 import { renumberClashingIds } from '../../ledger/id-map.js';
@@ -260,7 +266,8 @@ async function commitBatch(input: LoadTableInput, t: LoadTarget, direct: boolean
     const moved: Moved = { loaded: p.loadable, merged: 0, keys: p.keys, digest: p.body.digest };
     const checkpoint = recordBatchStatement(input.at, batchRecord(input, p, moved, 0));
     if (checkpoint !== null) {
-      await commitInOneTrip(input.client, t, p.body.payload, checkpoint, p.binary);
+      const compression = await keysCompression(input.client);
+      await commitInOneTrip(input.client, t, p.body.payload, `${compression}${checkpoint}`, p.binary);
       return moved;
     }
   }

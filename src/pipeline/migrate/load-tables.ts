@@ -1,7 +1,14 @@
 import type pg from 'pg';
 import type { TargetDsn } from '../../config/dsn.js';
-import { MigrateError } from '../../errors.js';
-import { markTableFailed, markTableLoaded, markTableLoading, type RunTableKey } from '../../ledger/run-tables.js';
+import { MigrateError, TargetError } from '../../errors.js';
+import {
+  forgetTableLoad,
+  markTableFailed,
+  markTableLoaded,
+  markTableLoading,
+  type RunTableKey,
+} from '../../ledger/run-tables.js';
+import { createdByRun } from '../../ledger/created-tables.js';
 import { tableProgress, type TableProgress } from '../../ledger/run-tables.js';
 import type { MappingSet } from '../../mapping/load.js';
 import type { TableSpec } from '../../mapping/schema.js';
@@ -10,7 +17,9 @@ import { rawTextReader } from '../../source/read.js';
 import { compileTable, type CompiledTable, type OrphanFilter } from '../../tables/row-converter.js';
 import { timeZoneOffsetFn, type OffsetFn } from '../../tables/timestamp.js';
 import { connectionLost, connectTarget } from '../../target/connect.js';
-import { appForeignKeys } from '../../target/target-ddl.js';
+import { addKeysSql, appForeignKeys, hasPrimaryKey } from '../../target/target-ddl.js';
+import { isUniqueViolation, withTransaction } from '../../target/transaction.js';
+import { unionSpecs } from '../shared/effective-spec.js';
 import { MISSING_TABLE, type TargetTableState } from '../../target/target-state.js';
 import { qualified } from '../../util/quote.js';
 import { missingParents, sourceParent } from '../shared/fk-orphans.js';
@@ -18,7 +27,7 @@ import { assertIntact, sourceDamage } from '../shared/integrity.js';
 import { fitSpec } from '../shared/target-fit.js';
 import { parentTables, sourceColumnsOf, type Task } from '../shared/tasks.js';
 import { GroupQueue, pendingGroups, targetOf, type TaskGroup } from './group-queue.js';
-import { loadTable } from './load-table.js';
+import { loadTable, type LoadStart, type LoadTableResult } from './load-table.js';
 import { comparedColumns, digestPlan, type DigestPlan } from '../shared/digest-plan.js';
 import { storesUtf8, targetColumnTypes } from '../../target/column-types.js';
 import { finishTarget } from './target-tables.js';
@@ -162,32 +171,42 @@ async function loadTask(client: pg.Client, task: Task, ctx: LoadContext): Promis
       offsetOf: ctx.offsetOf,
       fetchRaw: rawTextReader(task.snapshot.db, at.table),
     });
-    const result = await loadTable({
-      client,
-      at,
-      instance: ctx.instance,
-      schema: ctx.schema,
-      spec,
-      compiled,
-      source: {
-        db: task.snapshot.db,
-        dbPath: task.snapshot.readPath,
-        sourceColumns,
-        rows: task.rows,
-        sourceTimezone: ctx.sourceTimezone,
-        orphans: await orphanFilters(client, task, spec, compiled, ctx),
-        digestPlan: await loadDigestPlan(client, spec, sourceColumns, compiled, ctx),
-      },
-      start: {
-        afterRowid: p?.last_rowid === null || p?.last_rowid === undefined ? null : BigInt(p.last_rowid),
-        direct,
-        doneBefore,
-      },
-      batchRows: ctx.batchRows,
-      batchBytes: ctx.batchBytes,
-      signal: ctx.queue.signal,
-      reporter: ctx.reporter,
+    const orphans = await orphanFilters(client, task, spec, compiled, ctx);
+    const digestPlan = await loadDigestPlan(client, spec, sourceColumns, compiled, ctx);
+    const load = (start: LoadStart): Promise<LoadTableResult> =>
+      loadTable({
+        client,
+        at,
+        instance: ctx.instance,
+        schema: ctx.schema,
+        spec,
+        compiled,
+        source: {
+          db: task.snapshot.db,
+          dbPath: task.snapshot.readPath,
+          sourceColumns,
+          rows: task.rows,
+          sourceTimezone: ctx.sourceTimezone,
+          orphans,
+          digestPlan,
+        },
+        start,
+        batchRows: ctx.batchRows,
+        batchBytes: ctx.batchBytes,
+        signal: ctx.queue.signal,
+        reporter: ctx.reporter,
+      });
+    let result = await load({
+      afterRowid: p?.last_rowid === null || p?.last_rowid === undefined ? null : BigInt(p.last_rowid),
+      direct,
+      doneBefore,
     });
+    if (!result.interrupted && !(await keysAdded(client, at, task, ctx))) {
+      ctx.reporter.emit('warn', {
+        message: `${at.file} ${at.table}: rows share a key of ${task.spec.target} once converted; loading the table again with its key in place, where its conflict policy decides between them`,
+      });
+      result = await load({ afterRowid: null, direct: true, doneBefore: 0 });
+    }
     if (result.interrupted) return 'interrupted';
     await markTableLoaded(client, at, result.switchedToStaging);
     ctx.reporter.emit('table:done', {
@@ -210,6 +229,44 @@ async function loadTask(client: pg.Client, task: Task, ctx: LoadContext): Promis
     await markTableFailed(client, at).catch(() => undefined);
     return 'failed';
   }
+}
+
+/**
+ * The keys of a table created without them (src/pipeline/migrate/target-tables.ts,
+ * keysAfterLoad), added once its one source table is in; true when the table
+ * has them now. False when rows of the source share a key once converted
+ * (distinct in SQLite, equal in PostgreSQL: a blob and a text, NUL bytes
+ * dropped): the table is then emptied and the run forgets its load of it, in
+ * one transaction that adds the keys, so that loading it again goes the way a
+ * table created with its keys goes, and its conflict policy decides.
+ */
+async function keysAdded(client: pg.Client, at: RunTableKey, task: Task, ctx: LoadContext): Promise<boolean> {
+  const target = task.spec.target;
+  if ((await hasPrimaryKey(client, ctx.schema, target)) || !(await createdByRun(client, ctx.runId, target)))
+    return true;
+  const addKeys = addKeysSql(ctx.schema, unionSpecs([task.spec]));
+  try {
+    await client.query(addKeys);
+    return true;
+  } catch (err: unknown) {
+    if (!isUniqueViolation(err)) throw err;
+  }
+  await withTransaction(client, async (tx) => {
+    const table = qualified(ctx.schema, target);
+    const held = await tx.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
+    const loaded = (await tableProgress(tx, ctx.runId)).find(
+      (x) => x.source_file === at.file && x.source_table === at.table,
+    );
+    if (held.rows[0]?.n !== String(loaded?.rows_loaded ?? 0))
+      throw new TargetError(
+        'TARGET_TABLE_WRITTEN',
+        `${table} holds ${held.rows[0]?.n ?? '?'} rows where the run loaded ${String(loaded?.rows_loaded ?? 0)}: something else wrote into the table the run created`,
+      );
+    await tx.query(`TRUNCATE ${table}`);
+    await forgetTableLoad(tx, at);
+    await tx.query(addKeys);
+  });
+  return false;
 }
 
 /** How the load digests this table's rows for verify: the compared columns as the target types them now. */

@@ -43,7 +43,7 @@ import { hashSourceFile, type FileHash } from '../../source/source-hash.js';
 import { assertIntact, CHECK_BEFORE_LOAD_BYTES, quickCheck } from '../shared/integrity.js';
 import type { VerifyReport } from '../../report/verify-report.js';
 import { resolveRun, type RunDecision } from './resolve-run.js';
-import { finishTargets, judgeTargets, prepareTargets } from './target-tables.js';
+import { finishTargets, judgeTargets, keysAfterLoad, prepareTargets } from './target-tables.js';
 import { loadTables, type LoadOutcome } from './load-tables.js';
 import { PhaseClock } from '../shared/phase-clock.js';
 import { checkRejectBudget } from './reject-budget.js';
@@ -166,7 +166,10 @@ async function migrateChecked(m: Migration, stopChecks: AbortController): Promis
   const runId = decision.kind === 'resume' ? decision.run.run_id : await startRun(m, hashes, tasks);
   return await failRunOnError(m, runId, async () => {
     await setRunState(control, runId, 'running', null);
-    const ready = await clock.time('target tables', () => prepareTargets(control, config.schema, runId, judged));
+    const keysLater = keysAfterLoad(judged, byTarget, opts.mappings);
+    const ready = await clock.time('target tables', () =>
+      prepareTargets(control, config.schema, runId, judged, keysLater),
+    );
     const outcome = await clock.time('load', () =>
       loadTables({
         target: m.target,

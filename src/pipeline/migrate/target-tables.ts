@@ -15,7 +15,7 @@ import { inspectTarget, MISSING_TABLE, type TargetTableState } from '../../targe
 import { qualified, quoteIdent } from '../../util/quote.js';
 import { tooLongNames, unionSpecs } from '../shared/effective-spec.js';
 import { judgeGroup, widened } from '../shared/target-fit.js';
-import type { Task } from '../shared/tasks.js';
+import { parentTables, type Task } from '../shared/tasks.js';
 
 /** A target table, judged fit for the rows its source tables bring: as it is, and the widenings it gets. */
 export interface JudgedTarget {
@@ -67,20 +67,51 @@ export async function judgeTargets(
 }
 
 /**
+ * The tables the run creates without their keys, which the load adds once
+ * their rows are in (src/pipeline/migrate/load-tables.ts): those one source
+ * table fills, straight through COPY into the empty table. Not a table fed by
+ * several (the second merges through the stage, on the key), nor one in a
+ * circle of foreign keys with another (that one may finish first, and its key
+ * to this table needs this table's key).
+ */
+export function keysAfterLoad(
+  judged: ReadonlyMap<string, JudgedTarget>,
+  byTarget: ReadonlyMap<string, readonly Task[]>,
+  mappings: MappingSet,
+): Set<string> {
+  const parentsOf = parentTables(byTarget, (_target, spec) => appForeignKeys(spec, mappings.bySource));
+  // Whether `to` is among the tables `from` references, directly or through others.
+  const reaches = (from: string, to: string, seen = new Set<string>()): boolean =>
+    [...(parentsOf.get(from) ?? [])].some((p) => {
+      if (p === to) return true;
+      if (seen.has(p)) return false;
+      seen.add(p);
+      return reaches(p, to, seen);
+    });
+  return new Set(
+    [...judged]
+      .filter(([target, j]) => !j.state.exists && byTarget.get(target)?.length === 1 && !reaches(target, target))
+      .map(([target]) => target),
+  );
+}
+
+/**
  * Target tables: created (with their triggers), or widened and completed,
  * before a single row moves, each change recorded in the ledger. Returns each
  * table as it now is: every task then converts for the table as it is (float4
- * rounding, int4 bounds, its NOT NULL columns).
+ * rounding, int4 bounds, its NOT NULL columns). The tables in `keysLater` are
+ * created without their keys (keysAfterLoad).
  */
 export async function prepareTargets(
   client: pg.Client,
   schema: string,
   runId: string,
   judged: ReadonlyMap<string, JudgedTarget>,
+  keysLater: ReadonlySet<string> = new Set(),
 ): Promise<Map<string, TargetTableState>> {
   const ready = new Map<string, TargetTableState>();
   for (const [target, j] of judged) {
-    const prepared = await prepareTargetTable(client, schema, j.spec, j.state, j.widen);
+    const prepared = await prepareTargetTable(client, schema, j.spec, j.state, j.widen, keysLater.has(target));
     if (prepared.created) await recordCreatedTable(client, runId, target);
     const changes: (readonly [SchemaChangeKind, string, SchemaChangeDetail])[] = [
       ...prepared.widened.map(

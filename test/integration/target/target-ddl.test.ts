@@ -4,7 +4,9 @@ import { TableSpecSchema, type TableSpec } from '../../../src/mapping/schema.js'
 import {
   appForeignKeys,
   createIndexSql,
+  addKeysSql,
   createTableSql,
+  hasPrimaryKey,
   ensureForeignKey,
   prepareTargetTable,
   triggerSql,
@@ -180,6 +182,19 @@ describe('createTableSql', () => {
     });
     // The unique constraint equal to the primary key is not declared twice.
     expect(Object.values(c?.constraints ?? {}).sort()).toEqual(['PRIMARY KEY ("the id")', 'UNIQUE (label)']);
+  });
+
+  it('without its keys, then addKeysSql: the same table, the same constraint names', async () => {
+    const spec = parentSpec('t keys');
+    await client.query(createTableSql(SCHEMA, spec));
+    const inline = await catalog(spec.target);
+    await client.query(`DROP TABLE ${qualified(SCHEMA, spec.target)}`);
+    await client.query(createTableSql(SCHEMA, spec, false));
+    expect((await catalog(spec.target))?.constraints).toEqual({});
+    expect(await hasPrimaryKey(client, SCHEMA, spec.target)).toBe(false);
+    await client.query(addKeysSql(SCHEMA, spec));
+    expect(await catalog(spec.target)).toEqual(inline);
+    expect(await hasPrimaryKey(client, SCHEMA, spec.target)).toBe(true);
   });
 
   it('is idempotent: a second run leaves the table as it is', async () => {
