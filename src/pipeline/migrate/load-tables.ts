@@ -235,8 +235,9 @@ async function loadTask(client: pg.Client, task: Task, ctx: LoadContext): Promis
  * The keys of a table created without them (src/pipeline/migrate/target-tables.ts,
  * keysAfterLoad), added once its one source table is in; true when the table
  * has them now. False when rows of the source share a key once converted
- * (distinct in SQLite, equal in PostgreSQL: a blob and a text, NUL bytes
- * dropped): the table is then emptied and the run forgets its load of it, in
+ * (distinct bytes in SQLite, equal in PostgreSQL: an invalid UTF-8 byte
+ * replaced by U+FFFD, beside a key holding U+FFFD itself): the table is then
+ * emptied and the run forgets its load of it, in
  * one transaction that adds the keys, so that loading it again goes the way a
  * table created with its keys goes, and its conflict policy decides.
  */
