@@ -237,9 +237,10 @@ async function loadTask(client: pg.Client, task: Task, ctx: LoadContext): Promis
  * has them now. False when rows of the source share a key once converted
  * (distinct bytes in SQLite, equal in PostgreSQL: an invalid UTF-8 byte
  * replaced by U+FFFD, beside a key holding U+FFFD itself): the table is then
- * emptied and the run forgets its load of it, in
- * one transaction that adds the keys, so that loading it again goes the way a
- * table created with its keys goes, and its conflict policy decides.
+ * emptied and the run forgets its load of it, in one transaction that adds the
+ * keys, so that loading it again goes the way a table created with its keys
+ * goes, and its conflict policy decides. Rows the run did not load refuse
+ * that (TARGET_TABLE_WRITTEN) rather than being emptied with the rest.
  */
 async function keysAdded(client: pg.Client, at: RunTableKey, task: Task, ctx: LoadContext): Promise<boolean> {
   const target = task.spec.target;
