@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { SetDigest } from '../tables/canonical.js';
 import type { RunTableKey } from './run-tables.js';
+import { oncePerConnection } from '../util/per-connection.js';
 import { dollarQuoted } from '../util/quote.js';
 
 /** What one committed batch of a table did: its source rows, what became of them, and how long it took. */
@@ -150,21 +151,14 @@ export function recordBatchStatement(at: RunTableKey, batch: Omit<BatchRecord, '
  * transaction, and nothing but the ledger is written after it, so the
  * application's own values are stored as the server's settings say.
  */
-export function keysCompression(client: pg.Client): Promise<string> {
-  // Asked once per connection: the server's build does not change under it.
-  let asked = lz4Of.get(client);
-  if (asked === undefined) {
-    asked = client
-      .query<{ lz4: boolean }>(
-        "SELECT 'lz4' = ANY (enumvals) AS lz4 FROM pg_settings WHERE name = 'default_toast_compression'",
-      )
-      .then((r) => (r.rows[0]?.lz4 === true ? "SET LOCAL default_toast_compression = 'lz4';\n" : ''));
-    lz4Of.set(client, asked);
-  }
-  return asked;
-}
-
-const lz4Of = new WeakMap<pg.Client, Promise<string>>();
+export const keysCompression: (client: pg.Client) => Promise<string> = oncePerConnection((client: pg.Client) =>
+  // The server's build does not change under a connection.
+  client
+    .query<{ lz4: boolean }>(
+      "SELECT 'lz4' = ANY (enumvals) AS lz4 FROM pg_settings WHERE name = 'default_toast_compression'",
+    )
+    .then((r) => (r.rows[0]?.lz4 === true ? "SET LOCAL default_toast_compression = 'lz4';\n" : '')),
+);
 
 /**
  * The row digests of one source table's batches in a run, summed, when every

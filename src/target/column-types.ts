@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { oncePerConnection } from '../util/per-connection.js';
 import { qualified } from '../util/quote.js';
 
 /** A target table's columns with their types (format_type's spelling): what verify's canonical forms follow. */
@@ -20,16 +21,9 @@ export async function targetColumnTypes(
  * text's bytes with octet_length, which are the UTF-8 bytes binary COPY sent
  * only then (src/target/binary-copy.ts).
  */
-export function storesUtf8(client: pg.Client): Promise<boolean> {
-  // Asked once per connection: a database's encoding is fixed when it is created.
-  let asked = utf8Of.get(client);
-  if (asked === undefined) {
-    asked = client
-      .query<{ e: string }>('SELECT current_setting($1) AS e', ['server_encoding'])
-      .then((r) => r.rows[0]?.e === 'UTF8');
-    utf8Of.set(client, asked);
-  }
-  return asked;
-}
-
-const utf8Of = new WeakMap<pg.Client, Promise<boolean>>();
+export const storesUtf8: (client: pg.Client) => Promise<boolean> = oncePerConnection((client: pg.Client) =>
+  // A database's encoding is fixed when it is created.
+  client
+    .query<{ e: string }>('SELECT current_setting($1) AS e', ['server_encoding'])
+    .then((r) => r.rows[0]?.e === 'UTF8'),
+);
