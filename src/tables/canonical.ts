@@ -63,10 +63,41 @@ export function checkCanon(column: string, expr: string): ColumnCanon {
   };
 }
 
-/** What the target SELECT returns for a key column. */
+/**
+ * What the target SELECT returns for a key column: the column in its
+ * canonical form (columnCanon), except a bytea, printed `\x…` as the ledger
+ * writes it (targetKey, src/tables/target-key.ts) whatever the server's bytea_output.
+ * The source side's keys are put in the same form by canonicalKey.
+ */
 export function keySelectExpr(column: string, type: string): string {
-  const t = type.toLowerCase();
-  return t === 'boolean' || t === 'bytea' ? columnCanon(column, type).expr : `${quoteIdent(column)}::text`;
+  if (type.toLowerCase() === 'bytea') return `E'\\\\x' || encode(${quoteIdent(column)}, 'hex')`;
+  return columnCanon(column, type).expr;
+}
+
+/** Key forms whose canonical text is the ledger's key text itself: a text, a boolean's t/f, a bytea's `\x…`. */
+function verbatimKey(form: CanonicalForm): boolean {
+  return form === 'text' || form === 'bytea' || form === 'check';
+}
+
+/** Whether canonicalKey leaves every key of these forms as it is. */
+export function keysVerbatim(forms: readonly CanonicalForm[]): boolean {
+  return forms.every(verbatimKey);
+}
+
+/**
+ * A ledger key (targetKey, src/tables/target-key.ts: each part the converter's text)
+ * in the form keySelectExpr prints the target's key in, `forms` being the key
+ * columns' (columnCanon): a float's or timestamp's text as the server prints
+ * it, so a source row, a ledger key and a target row name one row alike. A
+ * `rowid:` handle stays as it is.
+ */
+export function canonicalKey(key: string, forms: readonly CanonicalForm[]): string {
+  if (keysVerbatim(forms) || key.startsWith('rowid:')) return key;
+  const part = (text: string, form: CanonicalForm): string =>
+    verbatimKey(form) ? text : STRING_CANON[form as Exclude<CanonicalForm, 'check'>](text);
+  if (forms.length === 1) return part(key, forms[0] as CanonicalForm);
+  const parts = JSON.parse(key) as string[];
+  return JSON.stringify(parts.map((p, i) => part(p, forms[i] as CanonicalForm)));
 }
 
 /**

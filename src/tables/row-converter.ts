@@ -1,6 +1,7 @@
 import type { ColumnSpec, ConverterName, TableSpec, TargetType } from '../mapping/schema.js';
 import type { FindingKind } from '../findings/finding.js';
 import { formatKey } from '../util/keys.js';
+import { targetKey } from './target-key.js';
 import { DEFAULT_POLICY, makeConverter, type ValueConverter } from './converters.js';
 import type { OffsetFn } from './timestamp.js';
 import { REJECT, type IssueSink, type RawTextFetcher, type SourceValue, type TargetValue } from './value.js';
@@ -62,7 +63,12 @@ export interface CompiledTable {
   readonly sliceable: readonly number[];
   /** `raw` is `[rowid, ...selectColumns]` as better-sqlite3 returns it in raw mode. */
   convertRow(raw: readonly SourceValue[]): RowOutcome;
-  keyOf(raw: readonly SourceValue[]): string;
+  /**
+   * The row's key: with `values` (the row converted, convertRow's values), as
+   * the ledger records a loaded row (targetKey, src/tables/target-key.ts); without,
+   * the label of the source row (formatKey), for a row that did not convert.
+   */
+  keyOf(raw: readonly SourceValue[], values?: readonly TargetValue[]): string;
   /**
    * One value of a column read from SQLite (by target name), as convertRow
    * gives it; undefined when the value would reject its row, or the column is
@@ -233,11 +239,17 @@ export function compileTable(spec: TableSpec, sourceColumns: readonly string[], 
   const orphanChecks = (opts.orphans ?? [])
     .map((o) => ({ ...o, idx: o.columns.map((c) => slotOf.get(c) ?? -1), set: new Set(o.missing) }))
     .filter((o) => o.set.size > 0 && o.idx.every((i) => i >= 0));
-  const keyOf = (raw: readonly SourceValue[]): string =>
-    formatKey(
-      keyIdx.map((i) => (i < 0 ? null : raw[i])),
-      raw[0] as bigint,
-    );
+  const keySlot = spec.key.map((k) => slots.findIndex((s) => s.column === k));
+  const keyOf = (raw: readonly SourceValue[], values?: readonly TargetValue[]): string =>
+    values === undefined || values.length === 0
+      ? formatKey(
+          keyIdx.map((i) => (i < 0 ? null : raw[i])),
+          raw[0] as bigint,
+        )
+      : targetKey(
+          keySlot.map((i) => (i < 0 ? null : (values[i] ?? null))),
+          raw[0] as bigint,
+        );
 
   let current = '';
   let repairs: RepairRecord[] = [];

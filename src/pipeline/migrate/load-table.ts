@@ -93,6 +93,9 @@ interface LoadTarget {
   readonly stageName: string;
   /** The staging table, qualified by pg_temp. */
   readonly stage: string;
+  /** Where a staged row waits while an earlier row of its batch with its key goes first (holdLaterDuplicates): name and qualified. */
+  readonly heldName: string;
+  readonly held: string;
   readonly keyColumns: readonly string[];
   /** The surrogate id column (target name), or null. */
   readonly surrogate: string | null;
@@ -143,9 +146,9 @@ function describeTarget(input: LoadTableInput): LoadTarget {
   const targetName = (column: string): string => spec.columns.find((c) => c.name === column)?.target ?? column;
   const table = qualified(input.schema, spec.target);
   const columns = input.compiled.targetColumns;
-  const stageName = quoteIdent(
-    `am_stage_${createHash('sha1').update(`${input.at.file}:${spec.source}`).digest('hex').slice(0, 12)}`,
-  );
+  const stageId = createHash('sha1').update(`${input.at.file}:${spec.source}`).digest('hex').slice(0, 12);
+  const stageName = quoteIdent(`am_stage_${stageId}`);
+  const heldName = quoteIdent(`am_held_${stageId}`);
   const keyColumns = spec.key.map(targetName);
   const surrogate = spec.surrogateKey === undefined ? null : targetName(spec.surrogateKey);
   return {
@@ -154,6 +157,8 @@ function describeTarget(input: LoadTableInput): LoadTarget {
     columns: columns.map(quoteIdent).join(', '),
     stageName,
     stage: `pg_temp.${stageName}`,
+    heldName,
+    held: `pg_temp.${heldName}`,
     keyColumns,
     surrogate,
     keyIsSurrogate: surrogate !== null && keyColumns.length === 1 && keyColumns[0] === surrogate,
@@ -346,13 +351,48 @@ async function mergeThroughStage(
 ): Promise<Moved> {
   const digest = await copyInto(tx, `COPY ${t.stage} (${t.columns}, __rowid, __key) FROM STDIN`, p);
   let merged = 0;
-  if (t.rekeyText !== null) await rekeyTextIds(tx, input, t, t.rekeyText);
-  else if (!t.keyIsSurrogate) merged = await resolveKeyConflicts(tx, input, t);
-  if (t.surrogate !== null) await reassignClashingIds(tx, input, t, t.surrogate);
-  const keys = (await tx.query<{ k: string }>(`SELECT __key AS k FROM ${t.stage}`)).rows.map((r) => r.k);
-  const loaded =
-    (await tx.query(`INSERT INTO ${t.table} (${t.columns}) SELECT ${t.columns} FROM ${t.stage}`)).rowCount ?? 0;
-  return { loaded, merged, keys, digest };
+  let loaded = 0;
+  const keys: string[] = [];
+  // Rows of the batch that share a key once converted go in rounds, in source
+  // order: each later one then meets the earlier one in the target, and the
+  // table's policy settles it as it settles a key another instance loaded.
+  for (let round = 0; ; round++) {
+    const held = t.keyIsSurrogate ? 0 : await holdLaterDuplicates(tx, t, round > 0);
+    if (t.rekeyText !== null) await rekeyTextIds(tx, input, t, t.rekeyText);
+    else if (!t.keyIsSurrogate) merged += await resolveKeyConflicts(tx, input, t);
+    if (t.surrogate !== null) await reassignClashingIds(tx, input, t, t.surrogate);
+    for (const r of (await tx.query<{ k: string }>(`SELECT __key AS k FROM ${t.stage}`)).rows) keys.push(r.k);
+    loaded +=
+      (await tx.query(`INSERT INTO ${t.table} (${t.columns}) SELECT ${t.columns} FROM ${t.stage}`)).rowCount ?? 0;
+    if (held === 0) return { loaded, merged, keys, digest };
+    await tx.query(`TRUNCATE ${t.stage}; INSERT INTO ${t.stage} SELECT * FROM ${t.held}; TRUNCATE ${t.held}`);
+  }
+}
+
+/**
+ * Moves the staged rows whose key an earlier staged row has (by __rowid) to
+ * the held table, and returns how many. The first round asks first whether
+ * the stage holds any (most batches do not), which a GROUP BY on the key
+ * answers without writing.
+ */
+async function holdLaterDuplicates(tx: pg.Client, t: LoadTarget, again: boolean): Promise<number> {
+  const cols = t.keyColumns.map((k) => quoteIdent(k));
+  const notNull = cols.map((c) => `${c} IS NOT NULL`).join(' AND ');
+  if (!again) {
+    const any = await tx.query(
+      `SELECT 1 FROM ${t.stage} WHERE ${notNull} GROUP BY ${cols.join(', ')} HAVING count(*) > 1 LIMIT 1`,
+    );
+    if (any.rows.length === 0) return 0;
+  }
+  await tx.query(
+    `CREATE TEMP TABLE IF NOT EXISTS ${t.heldName} ON COMMIT DELETE ROWS AS SELECT * FROM ${t.stage} WITH NO DATA`,
+  );
+  const same = cols.map((c) => `e.${c} = s.${c}`).join(' AND ');
+  const moved = await tx.query(
+    `WITH d AS (DELETE FROM ${t.stage} AS s WHERE EXISTS (SELECT 1 FROM ${t.stage} AS e WHERE ${same} AND e.__rowid < s.__rowid) RETURNING s.*)
+     INSERT INTO ${t.held} SELECT * FROM d`,
+  );
+  return moved.rowCount ?? 0;
 }
 
 /** COPYs the batch's bytes; returns their sha256. */

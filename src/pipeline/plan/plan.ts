@@ -21,7 +21,7 @@ import {
 import { buildRunbook } from './runbook.js';
 import type { FindingAction } from '../../findings/finding.js';
 import { compileTable, type OrphanFilter } from '../../tables/row-converter.js';
-import { valueText, type TargetValue } from '../../tables/value.js';
+import { targetKeyPart } from '../../tables/target-key.js';
 import { timeZoneOffsetFn } from '../../tables/timestamp.js';
 import { connectTarget } from '../../target/connect.js';
 import { effectiveSpec, tooLongNames } from '../shared/effective-spec.js';
@@ -30,6 +30,7 @@ import type { Snapshot } from '../../source/snapshot.js';
 import { rekeyedTextKey } from '../../target/merge-sql.js';
 import { findOrphans } from '../../source/orphans.js';
 import { profileTable, type ConvertedPage } from './profile.js';
+import { keysMayRepeat, SameKeys } from './same-keys.js';
 import { rawTextReader } from '../../source/read.js';
 import { sourceDamage } from '../shared/integrity.js';
 import {
@@ -201,20 +202,27 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
         }
         const blockedByTarget = (judged?.problems.length ?? 0) > 0;
         const conflicts = { count: 0 };
-        const onPage =
+        const inTarget =
           client !== null && state !== null && state.exists && state.rows > 0
-            ? conflictChecker(
-                client,
-                config.schema,
-                spec,
-                state,
-                compiled.targetColumns,
-                file.path,
-                findings,
-                conflicts,
-                config.instance,
-              )
+            ? targetKeyHits(client, config.schema, spec, state, compiled.targetColumns)
             : undefined;
+        const sameKeys = keysMayRepeat(obj, spec.key) ? new SameKeys() : null;
+        const conflict = conflictRecorder(spec, file.path, findings, conflicts, config.instance);
+        const onPage =
+          inTarget === undefined && sameKeys === null
+            ? undefined
+            : async (page: ConvertedPage): Promise<void> => {
+                const hits = inTarget === undefined ? [] : await inTarget(page);
+                conflict(page, hits, false);
+                // A row whose key the target holds is settled against the target: counted once, above.
+                const met = new Set(hits);
+                if (sameKeys !== null)
+                  conflict(
+                    page,
+                    sameKeys.repeats(page.keys).filter((i) => !met.has(i)),
+                    true,
+                  );
+              };
 
         reporter.emit('table:start', { file: file.path, table: obj.name, rows: obj.rows ?? 0 });
         let profile: Awaited<ReturnType<typeof profileTable>>;
@@ -242,6 +250,8 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
           });
           tables.push({ ...emptyTable(file, obj, 'skipped', damage.message), status: 'blocked' });
           continue;
+        } finally {
+          sameKeys?.close();
         }
         reporter.emit('table:done', { file: file.path, table: obj.name, rows: profile.rowsRead, ms: profile.ms });
         rejectedRowids.set(obj.name, profile.rejectedRowids);
@@ -429,62 +439,67 @@ function parentsFirst(
   return dependenciesFirst(file.objects, (o) => o.name, parents);
 }
 
-function conflictChecker(
+/** The rows of a page whose key the target already holds, by index; undefined when the target cannot be asked (no such key columns). */
+function targetKeyHits(
   client: pg.Client,
   schema: string,
   spec: TableSpec,
   state: TargetTableState,
   targetColumns: readonly string[],
-  file: string,
-  findings: FindingCollector,
-  counter: { count: number },
-  instance: string,
-): ((page: ConvertedPage) => Promise<void>) | undefined {
+): ((page: ConvertedPage) => Promise<number[]>) | undefined {
   const keyCols = spec.key.map((k) => {
     const col = spec.columns.find((c) => c.name === k);
     const name = col?.target ?? k;
     return { name, index: targetColumns.indexOf(name), type: state.columns.get(name) };
   });
   if (keyCols.some((k) => k.index < 0 || k.type === undefined)) return undefined;
-  const action = conflictAction(spec.conflict);
-  const message =
-    spec.conflict.policy === 'keep-both'
-      ? rekeyedTextKey(spec) !== null
-        ? `key already in the target: both rows are kept, the incoming one is loaded as <id>~${instance}`
-        : 'key already in the target: both rows are kept, the incoming one gets a new id'
-      : spec.conflict.policy === 'keep-existing' && spec.conflict.warn === true
-        ? `WARNING, review: key already in the target, the incoming row will not be loaded${spec.conflict.reason !== undefined ? ` (${spec.conflict.reason})` : ''}`
-        : `key already in the target: resolved by the ${spec.conflict.policy} policy${spec.conflict.reason !== undefined ? ` (${spec.conflict.reason})` : ''}`;
-  return async (page) => {
-    const rows = page.outcomes.map((o) => keyCols.map((k) => keyText(o.values[k.index])));
-    const hits = await existingKeys(
+  return (page) =>
+    existingKeys(
       client,
       schema,
       spec.target,
       keyCols.map((k) => ({ name: k.name, type: k.type as string })),
-      rows,
+      page.outcomes.map((o) => keyCols.map((k) => targetKeyPart(o.values[k.index]))),
     );
-    counter.count += hits.length;
-    for (const i of hits) {
+}
+
+/**
+ * Records rows that meet a key, in the target or (`earlier`) of an earlier
+ * row of the same table once converted, as migrate's conflict policy will
+ * settle them: counted, and a key_conflict finding each.
+ */
+function conflictRecorder(
+  spec: TableSpec,
+  file: string,
+  findings: FindingCollector,
+  counter: { count: number },
+  instance: string,
+): (page: ConvertedPage, rows: readonly number[], earlier: boolean) => void {
+  const action = conflictAction(spec.conflict);
+  const reason = spec.conflict.reason !== undefined ? ` (${spec.conflict.reason})` : '';
+  const message = (met: string, incoming: string): string =>
+    spec.conflict.policy === 'keep-both'
+      ? rekeyedTextKey(spec) !== null
+        ? `${met}: both rows are kept, ${incoming} is loaded as <id>~${instance}`
+        : `${met}: both rows are kept, ${incoming} gets a new id`
+      : spec.conflict.policy === 'keep-existing' && spec.conflict.warn === true
+        ? `WARNING, review: ${met}, ${incoming} will not be loaded${reason}`
+        : `${met}: resolved by the ${spec.conflict.policy} policy${reason}`;
+  const inTarget = message('key already in the target', 'the incoming row');
+  const inSource = message('key of an earlier row of the table once converted', 'the later row');
+  return (page, rows, earlier) => {
+    counter.count += rows.length;
+    for (const i of rows) {
       findings.add({
         file,
         table: spec.source,
         column: null,
         kind: 'key_conflict',
         action,
-        message,
+        message: earlier ? inSource : inTarget,
         key: page.keys[i] ?? null,
         ...(action === 'block' ? { code: 'TARGET_CONFLICT' } : {}),
       });
     }
   };
-}
-
-/** A converted key value as the target query takes it: an integer key is a bigint (src/tables/value.ts). */
-function keyText(v: TargetValue | undefined): string | null {
-  return v === null || v === undefined
-    ? null
-    : typeof v === 'bigint' || typeof v === 'number'
-      ? valueText(v)
-      : (v as string);
 }

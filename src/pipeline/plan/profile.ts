@@ -57,7 +57,7 @@ export async function profileTable(
     for (const raw of page.rows) {
       const out = compiled.convertRow(raw);
       rowsRead++;
-      const key = out.reject === null && out.repairs.length === 0 ? null : compiled.keyOf(raw);
+      const key = out.reject === null && out.repairs.length === 0 ? null : compiled.keyOf(raw, out.values);
       if (out.reject !== null) {
         rowsRejected++;
         rejectedRowids.push(raw[0] as bigint);
@@ -87,7 +87,7 @@ export async function profileTable(
         }
       }
       if (opts.onPage !== undefined) {
-        keys.push(compiled.keyOf(raw));
+        keys.push(compiled.keyOf(raw, out.values));
         outcomes.push(out);
       }
     }

@@ -24,11 +24,17 @@ import { qualified, quoteIdent } from '../../util/quote.js';
 /** What the run did to one target table, as the ledger knows it. */
 export interface TableWork {
   readonly target: string;
-  readonly keyColumns: readonly string[];
+  readonly keyColumns: readonly KeyColumn[];
   readonly done: boolean;
   readonly created: boolean;
   /** The `_schema_versions` module of the application store that owns the table, if any. */
   readonly appModule: string | null;
+}
+
+/** A key column of a target table and its type (format_type's spelling; text when the table is gone). */
+export interface KeyColumn {
+  readonly name: string;
+  readonly type: string;
 }
 
 /** A key of a row the run wrote that someone changed or deleted since, or of one its rows that another table's rows point at. */
@@ -64,7 +70,7 @@ export async function planRollback(client: pg.Client, run: RunRow, mappings: Map
     async (tx) => {
       await refuseLaterRuns(tx, run);
       const schema = run.target_schema;
-      const work = await childrenFirst(tx, schema, await tablesOf(tx, run.run_id, mappings));
+      const work = await childrenFirst(tx, schema, await tablesOf(tx, run.run_id, schema, mappings));
       const tables: { work: TableWork; plan: TablePlan | null }[] = [];
       // In this snapshot the tables the rollback drops first still stand: the tables after them are planned without them.
       const gone = new Set<string>();
@@ -120,13 +126,13 @@ export async function planTable(
 export async function restorableColumns(
   tx: pg.Client,
   table: string,
-  keyColumns: readonly string[],
+  keyColumns: readonly KeyColumn[],
 ): Promise<string[]> {
   const r = await tx.query<{ c: string }>(
     `SELECT attname AS c FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
     [table],
   );
-  return r.rows.map((x) => x.c).filter((c) => !keyColumns.includes(c));
+  return r.rows.map((x) => x.c).filter((c) => !keyColumns.some((k) => k.name === c));
 }
 
 /** Runs after this one wrote into its tables: their rows sit on top of its rows, so they go first. */
@@ -140,8 +146,13 @@ async function refuseLaterRuns(client: pg.Client, run: RunRow): Promise<void> {
   }
 }
 
-async function tablesOf(client: pg.Client, runId: string, mappings: MappingSet): Promise<TableWork[]> {
-  return (await runTargetTables(client, runId)).map((x) => {
+async function tablesOf(client: pg.Client, runId: string, schema: string, mappings: MappingSet): Promise<TableWork[]> {
+  const tables = await runTargetTables(client, runId);
+  const types = await columnTypes(
+    client,
+    tables.map((x) => qualified(schema, x.target)),
+  );
+  return tables.map((x) => {
     const spec = mappings.bySource.get(x.sourceTable)?.table;
     if (spec === undefined) {
       throw new ConfigError(
@@ -149,7 +160,10 @@ async function tablesOf(client: pg.Client, runId: string, mappings: MappingSet):
         `run ${runId} loaded ${x.target} from ${x.sourceTable}, which the mapping set in use does not map`,
       );
     }
-    const keyColumns = spec.key.map((k) => spec.columns.find((c) => c.name === k)?.target ?? k);
+    const keyColumns = spec.key.map((k) => {
+      const name = spec.columns.find((c) => c.name === k)?.target ?? k;
+      return { name, type: types.get(`${qualified(schema, x.target)}.${name}`) ?? 'text' };
+    });
     return {
       target: x.target,
       keyColumns,
@@ -158,6 +172,17 @@ async function tablesOf(client: pg.Client, runId: string, mappings: MappingSet):
       appModule: mappings.bySource.get(x.sourceTable)?.store.appModule ?? null,
     };
   });
+}
+
+/** The types of the columns of `tables` (schema-qualified, quoted) that exist, by `<table>.<column>`. */
+async function columnTypes(client: pg.Client, tables: readonly string[]): Promise<Map<string, string>> {
+  const r = await client.query<{ k: string; t: string }>(
+    `SELECT x.tbl || '.' || a.attname AS k, format_type(a.atttypid, a.atttypmod) AS t
+       FROM unnest($1::text[]) AS x(tbl)
+       JOIN pg_attribute a ON a.attrelid = to_regclass(x.tbl) AND a.attnum > 0 AND NOT a.attisdropped`,
+    [tables],
+  );
+  return new Map(r.rows.map((x) => [x.k, x.t] as const));
 }
 
 /** A foreign key of another table referencing a table being rolled back. */
@@ -243,19 +268,38 @@ async function dependentRows(
   return out;
 }
 
-/** SQL true when target row `t` has the ledger key text `keyExpr` (src/util/keys.ts formatKey). */
-export function keyMatch(keyColumns: readonly string[], keyExpr: string): string {
-  if (keyColumns.length === 1) return `t.${quoteIdent(keyColumns[0] as string)}::text = ${keyExpr}`;
+const STRING_TYPE = /^(?:text|character|citext|name)\b/;
+
+/**
+ * SQL true when target row `t` has the ledger key `keyExpr` (src/tables/target-key.ts
+ * targetKey): each part cast to its column's type, which gives back the value
+ * the part is the input text of, whatever the type (a bytea's `\x…`, a
+ * timestamp with its offset, a float's shortest digits), and lets an index on
+ * the key serve the match. A `rowid:` handle (a key with a NULL part) names no
+ * row, and is not cast.
+ */
+export function keyMatch(keyColumns: readonly KeyColumn[], keyExpr: string): string {
+  const typed = (k: KeyColumn, text: string): string => (k.type === 'text' ? text : `(${text})::${k.type}`);
+  if (keyColumns.length === 1) {
+    const k = keyColumns[0] as KeyColumn;
+    // A text's input takes any text; another type's could refuse the handle.
+    const text = STRING_TYPE.test(k.type) ? keyExpr : `CASE WHEN ${keyExpr} NOT LIKE 'rowid:%' THEN ${keyExpr} END`;
+    return `t.${quoteIdent(k.name)} = ${typed(k, text)}`;
+  }
   // A composite key is a JSON array of texts; anything else (a `rowid:` handle) matches no row.
   const parts = `(CASE WHEN left(${keyExpr}, 1) = '[' THEN ${keyExpr}::jsonb END)`;
-  return keyColumns.map((k, i) => `t.${quoteIdent(k)}::text = (${parts} ->> ${i})`).join(' AND ');
+  return keyColumns.map((k, i) => `t.${quoteIdent(k.name)} = ${typed(k, `${parts} ->> ${i}`)}`).join(' AND ');
 }
 
 /**
  * Rows the run wrote (inserted or resolved: rb_ins and rb_res, src/ledger/rollbacks.ts) that
  * someone changed or deleted since: their xmin is none of the tool's own.
  */
-async function queryChanged(q: RunChangesQuery, table: string, keyColumns: readonly string[]): Promise<ChangedRow[]> {
+async function queryChanged(
+  q: RunChangesQuery,
+  table: string,
+  keyColumns: readonly KeyColumn[],
+): Promise<ChangedRow[]> {
   const r = await q<{ k: string; deleted: boolean }>(
     `SELECT x.k, t.xmin IS NULL AS deleted
        FROM (SELECT k FROM rb_ins UNION ALL SELECT row_key FROM rb_res) AS x

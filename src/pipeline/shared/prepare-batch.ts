@@ -231,9 +231,9 @@ class BatchBuilder {
         });
         continue;
       }
+      const key = compiled.keyOf(raw, row.values);
       if (row.repairs.length > 0) {
         this.#repairedRows++;
-        const key = compiled.keyOf(raw);
         for (const r of row.repairs) {
           const original = Buffer.isBuffer(r.original)
             ? { text_base64: r.original.toString('base64') }
@@ -242,7 +242,6 @@ class BatchBuilder {
         }
       }
       this.#loadable++;
-      const key = compiled.keyOf(raw);
       this.#keys.push(key);
       if (this.#binary) {
         // The row hash over the bytes just sent: the binary form's, by construction.

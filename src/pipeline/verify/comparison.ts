@@ -5,8 +5,12 @@ import { compileTable, type CompiledTable } from '../../tables/row-converter.js'
 import type { OffsetFn } from '../../tables/timestamp.js';
 import {
   CANONICAL_SESSION_SQL,
+  canonicalKey,
+  columnCanon,
   keySelectExpr,
+  keysVerbatim,
   rowHashExpr,
+  type CanonicalForm,
   type ColumnCanon,
   type SetDigest,
 } from '../../tables/canonical.js';
@@ -79,6 +83,10 @@ export interface Comparison {
   readonly binary: BinaryHash | null;
   /** The target's key columns. */
   readonly keyCols: readonly string[];
+  /** SQL: each key column printed in its canonical form (keySelectExpr). */
+  readonly keyExprs: readonly string[];
+  /** The key columns' forms: canonicalKey puts a ledger key (or a source row's) in the form keyExprs print. */
+  readonly keyForms: readonly CanonicalForm[];
   /** SQL: the row hash the server computes. */
   readonly hashExpr: string;
   /** SQL: the key columns, then the row hash: what the target read returns per row. */
@@ -100,21 +108,27 @@ export async function prepareComparison(input: VerifyTableInput): Promise<Compar
   const spec0 = (input.tasks[0] as Task).spec;
   const surrogate = spec0.surrogateKey ?? rekeyedTextKey(spec0);
   const keyIsSurrogate = surrogate !== null && spec0.key.length === 1 && spec0.key[0] === surrogate;
-  const resolvedKeys = await policyResolvedKeys(client, target);
   const hasOtherRuns = await otherRunsLoaded(client, target, runId);
-  let otherKeys: Promise<{ key: string; runId: string }[]> | null = null;
-  const otherRunKeys = (): Promise<{ key: string; runId: string }[]> =>
-    (otherKeys ??= hasOtherRuns ? keysOfOtherRuns(client, target, runId) : Promise.resolve([]));
   const { compiledBy, columns } = compileSources(input);
   const { sources, idMaps } = await accountedSources(input);
   const types = await targetColumnTypes(client, input.schema, target);
+  const keyCols = spec0.key.map((k) => spec0.columns.find((c) => c.name === k)?.target ?? k);
+  const keyForms = keyCols.map((c) => columnCanon(c, types.get(c) ?? 'text').form);
+  // The ledger's keys, in the form the target's keys are read in.
+  const resolvedKeys = (await policyResolvedKeys(client, target)).map((k) => canonicalKey(k, keyForms));
+  let otherKeys: Promise<{ key: string; runId: string }[]> | null = null;
+  const otherRunKeys = (): Promise<{ key: string; runId: string }[]> =>
+    (otherKeys ??= hasOtherRuns
+      ? keysOfOtherRuns(client, target, runId).then((ks) =>
+          ks.map((k) => ({ key: canonicalKey(k.key, keyForms), runId: k.runId })),
+        )
+      : Promise.resolve([]));
   const utf8 = await storesUtf8(client);
   const { compared, canons, binary: binary0 } = comparedColumns(spec0, columns, types, utf8);
   // Several source tables into one target: the binary form only where each one's converters give the same kinds.
   const kinds = (spec: TableSpec): string => JSON.stringify(comparedColumns(spec, columns, types, utf8).binary?.fields);
   const kinds0 = JSON.stringify(binary0?.fields);
   const binary = input.tasks.every((t) => t.spec === spec0 || kinds(t.spec) === kinds0) ? binary0 : null;
-  const keyCols = spec0.key.map((k) => spec0.columns.find((c) => c.name === k)?.target ?? k);
   // The forms columnCanon prints in, whatever the server's defaults.
   await client.query(CANONICAL_SESSION_SQL);
   // The server prints and hashes each row; only keys and hashes come back.
@@ -122,8 +136,9 @@ export async function prepareComparison(input: VerifyTableInput): Promise<Compar
     binary === null ? rowHashExpr(canons.map((x) => x.expr)) : binaryRowHashExpr(binary.sql, binary.fields);
   const keyExprs = keyCols.map((c) => keySelectExpr(c, types.get(c) ?? 'text'));
   const select = [...keyExprs, hashExpr].join(', ');
-  // formatKey (src/util/keys.ts) writes a one-column key as its text, which is what keySelectExpr prints.
-  const keyExpr = keyExprs.length === 1 ? (keyExprs[0] as string) : null;
+  // The server sets other runs' rows apart by their ledger keys (summedTargetDigestApart): where the
+  // key it prints is the ledger's text (targetKey, src/tables/target-key.ts), for a one-column key.
+  const keyExpr = keyExprs.length === 1 && keysVerbatim(keyForms) ? (keyExprs[0] as string) : null;
   const small = input.tasks.reduce((n, t) => n + t.rows, 0) < WORKER_MIN_ROWS;
   return {
     input,
@@ -139,6 +154,8 @@ export async function prepareComparison(input: VerifyTableInput): Promise<Compar
     canons,
     binary,
     keyCols,
+    keyExprs,
+    keyForms,
     hashExpr,
     select,
     keyExpr,
@@ -204,6 +221,7 @@ export function expectedInputOf(c: Comparison, keyed: boolean): ExpectedInput {
     binaryFields: c.binary?.fields ?? null,
     surrogate: c.surrogate,
     keyIsSurrogate: c.keyIsSurrogate,
+    keyForms: c.keyForms,
     resolvedKeys: c.resolvedKeys,
     sourceTimezone: c.input.sourceTimezone,
   };

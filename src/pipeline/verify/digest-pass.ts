@@ -1,4 +1,4 @@
-import { formatKey } from '../../util/keys.js';
+import { targetKey } from '../../tables/target-key.js';
 import { keyHash, SetDigest } from '../../tables/canonical.js';
 import type { VerifyTableResult } from '../../report/verify-report.js';
 import { expectedInputOf, resultOf, sourceProgress, type Comparison } from './comparison.js';
@@ -110,9 +110,9 @@ async function targetDigest(c: Comparison): Promise<{ digest: SetDigest; otherRu
   return { digest, otherRuns };
 }
 
-/** The ledger key text (src/util/keys.ts formatKey) of a target row read with the comparison's `select`: its first `nKey` values. */
+/** The ledger key text (src/tables/target-key.ts) of a target row read with the comparison's `select`: its first `nKey` values. */
 export function targetRowKey(nKey: number): (r: TargetRow) => string {
-  return nKey === 1 ? (r) => formatKey([r[0]]) : (r) => formatKey(r.slice(0, nKey));
+  return nKey === 1 ? (r) => targetKey([r[0] ?? null]) : (r) => targetKey(r.slice(0, nKey));
 }
 
 /** Key hashes, sorted, for membership tests without a Set of a million strings. */

@@ -2,8 +2,8 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import type { CompiledTable } from '../../tables/row-converter.js';
 import type { SourceValue } from '../../tables/value.js';
-import { canonical, keyHash, SetDigest, type ColumnCanon } from '../../tables/canonical.js';
-import { qualified, quoteIdent } from '../../util/quote.js';
+import { canonical, canonicalKey, keyHash, SetDigest, type ColumnCanon } from '../../tables/canonical.js';
+import { qualified } from '../../util/quote.js';
 import { quoteSqliteIdent } from '../../source/quote.js';
 import type { Mismatch, VerifyTableResult } from '../../report/verify-report.js';
 import type { Task } from '../shared/tasks.js';
@@ -147,7 +147,7 @@ async function differingColumns(c: Comparison, row: ChangedRow): Promise<string[
   const task = c.input.tasks[row.task] as Task;
   const compiled = c.compiledBy.get(task) as CompiledTable;
   const out = compiled.convertRow(sourceRow(task, compiled, row.rowid));
-  const where = c.keyCols.map((k, i) => `${quoteIdent(k)}::text = $${i + 1}`).join(' AND ');
+  const where = c.keyExprs.map((k, i) => `${k} = $${i + 1}`).join(' AND ');
   const keyParts = c.keyCols.length === 1 ? [row.key] : (JSON.parse(row.key) as string[]);
   const target = (await c.input.client.query({
     text: `SELECT ${c.canons.map((x) => x.expr).join(', ')} FROM ${qualified(c.input.schema, c.input.target)} WHERE ${where}`,
@@ -187,8 +187,9 @@ function missingRows(scratch: Database.Database, c: Comparison, maxKeys: number)
   const listed = rows.map((r) => {
     const task = c.input.tasks[Number(r.task)] as Task;
     const compiled = c.compiledBy.get(task) as CompiledTable;
-    const key = compiled.keyOf(sourceRow(task, compiled, BigInt(r.rowid_)));
-    return c.keyIsSurrogate ? (c.idMaps.get(task)?.get(key) ?? key) : key;
+    const raw = sourceRow(task, compiled, BigInt(r.rowid_));
+    const key = compiled.keyOf(raw, compiled.convertRow(raw).values);
+    return canonicalKey(c.keyIsSurrogate ? (c.idMaps.get(task)?.get(key) ?? key) : key, c.keyForms);
   });
   return { count, listed };
 }

@@ -3,7 +3,7 @@ import type { TableSpec } from '../../mapping/schema.js';
 import { compileTable } from '../../tables/row-converter.js';
 import { timeZoneOffsetFn } from '../../tables/timestamp.js';
 import type { TargetValue } from '../../tables/value.js';
-import { keyHash, SetDigest, type CanonicalForm } from '../../tables/canonical.js';
+import { canonicalKey, keyHash, SetDigest, type CanonicalForm } from '../../tables/canonical.js';
 import type { HashField } from '../../target/binary-copy.js';
 import { rowHasher } from '../shared/digest-plan.js';
 import { rawTextReader, readPages, type RowidSlice } from '../../source/read.js';
@@ -35,6 +35,8 @@ export interface ExpectedInput {
   readonly binaryFields: readonly HashField[] | null;
   readonly surrogate: string | null;
   readonly keyIsSurrogate: boolean;
+  /** The key columns' forms in the target (canonicalKey). */
+  readonly keyForms: readonly CanonicalForm[];
   /** Keys whose target row a conflict policy changed: checked against the ledger, not the source. */
   readonly resolvedKeys: readonly string[];
   readonly sourceTimezone: string;
@@ -123,14 +125,15 @@ export function computeExpected(
               }
               const out = compiled.convertRow(raw);
               const values: TargetValue[] = out.values;
+              // Before the surrogate is mapped: the id map is keyed by the key as loaded.
+              let key = needKey ? compiled.keyOf(raw, values) : '';
               if (surrogateIdx >= 0 && out.reject === null) {
                 const mapped = idMap.get(String(values[surrogateIdx]));
                 if (mapped !== undefined) values[surrogateIdx] = mapped;
               }
-              let key = '';
               if (needKey) {
-                key = compiled.keyOf(raw);
                 if (input.keyIsSurrogate) key = idMap.get(key) ?? key;
+                key = canonicalKey(key, input.keyForms);
                 if (resolvedKeys.has(key)) {
                   accountedResolved++;
                   continue;

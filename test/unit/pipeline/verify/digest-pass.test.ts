@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { keyHash } from '../../../../src/tables/canonical.js';
 import { hasHash, sortedHashes, targetRowKey } from '../../../../src/pipeline/verify/digest-pass.js';
-import { formatKey } from '../../../../src/util/keys.js';
+import { targetKey } from '../../../../src/tables/target-key.js';
 
 describe('verify digest pass helpers', () => {
   it('finds exactly the key hashes it was given', () => {
@@ -13,8 +13,8 @@ describe('verify digest pass helpers', () => {
   });
 
   it('reads a target row key the way the ledger writes it (src/util/keys.ts)', () => {
-    expect(targetRowKey(1)(['42', 'hash'])).toBe(formatKey(['42']));
-    expect(targetRowKey(2)(['a', 'b', 'hash'])).toBe(formatKey(['a', 'b']));
+    expect(targetRowKey(1)(['42', 'hash'])).toBe(targetKey(['42']));
+    expect(targetRowKey(2)(['a', 'b', 'hash'])).toBe(targetKey(['a', 'b']));
     expect(targetRowKey(2)(['a', 'b', 'hash'])).toBe('["a","b"]');
     expect(targetRowKey(1)([null, 'hash'])).toBe('rowid:?');
   });
