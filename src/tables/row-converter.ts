@@ -70,6 +70,12 @@ export interface CompiledTable {
    */
   keyOf(raw: readonly SourceValue[], values?: readonly TargetValue[]): string;
   /**
+   * Whether a converted row's key loads as SQLite holds it: every part a
+   * text, valid UTF-8, that conversion left as it is. Two such rows share a
+   * key in PostgreSQL only if they share it in SQLite.
+   */
+  keyAsStored(raw: readonly SourceValue[], out: RowOutcome): boolean;
+  /**
    * One value of a column read from SQLite (by target name), as convertRow
    * gives it; undefined when the value would reject its row, or the column is
    * not read.
@@ -251,6 +257,15 @@ export function compileTable(spec: TableSpec, sourceColumns: readonly string[], 
           raw[0] as bigint,
         );
 
+  const keyAsStored = (raw: readonly SourceValue[], out: RowOutcome): boolean => {
+    for (let j = 0; j < keyIdx.length; j++) {
+      const r = raw[keyIdx[j] as number];
+      if (typeof r !== 'string' || r !== out.values[keySlot[j] as number]) return false;
+    }
+    // Invalid UTF-8 reads as U+FFFD: equal texts here, distinct bytes in SQLite.
+    return !out.repairs.some((r) => spec.key.includes(r.column));
+  };
+
   let current = '';
   let repairs: RepairRecord[] = [];
   let reject: RejectRecord | null = null;
@@ -273,6 +288,7 @@ export function compileTable(spec: TableSpec, sourceColumns: readonly string[], 
     unmappedColumns,
     sliceable,
     keyOf,
+    keyAsStored,
     convertValue(target, v) {
       const slot = slots[slotOf.get(target) ?? -1];
       if (slot === undefined || !('idx' in slot)) return undefined;

@@ -30,7 +30,7 @@ import type { Snapshot } from '../../source/snapshot.js';
 import { rekeyedTextKey } from '../../target/merge-sql.js';
 import { findOrphans } from '../../source/orphans.js';
 import { profileTable, type ConvertedPage } from './profile.js';
-import { keysMayRepeat, SameKeys } from './same-keys.js';
+import { SameKeys } from './same-keys.js';
 import { rawTextReader } from '../../source/read.js';
 import { sourceDamage } from '../shared/integrity.js';
 import {
@@ -206,7 +206,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
           client !== null && state !== null && state.exists && state.rows > 0
             ? targetKeyHits(client, config.schema, spec, state, compiled.targetColumns)
             : undefined;
-        const sameKeys = keysMayRepeat(obj, spec.key) ? new SameKeys() : null;
+        const sameKeys = SameKeys.of(snapshot.db, obj, compiled);
         const conflict = conflictRecorder(spec, file.path, findings, conflicts, config.instance);
         const onPage =
           inTarget === undefined && sameKeys === null
@@ -216,12 +216,11 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
                 conflict(page, hits, false);
                 // A row whose key the target holds is settled against the target: counted once, above.
                 const met = new Set(hits);
-                if (sameKeys !== null)
-                  conflict(
-                    page,
-                    sameKeys.repeats(page.keys).filter((i) => !met.has(i)),
-                    true,
-                  );
+                conflict(
+                  page,
+                  page.repeats.filter((i) => !met.has(i)),
+                  true,
+                );
               };
 
         reporter.emit('table:start', { file: file.path, table: obj.name, rows: obj.rows ?? 0 });
@@ -233,7 +232,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
             pageBytes: opts.pageBytes ?? DEFAULTS.batchBytes,
             reporter,
             findings,
-            ...(onPage !== undefined ? { onPage } : {}),
+            ...(onPage !== undefined ? { onPage, everyRow: inTarget !== undefined, sameKeys } : {}),
           });
         } catch (err: unknown) {
           // A page SQLite cannot read: the file is damaged, as migrate would find.

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { FindingCollector } from '../../findings/collector.js';
 import type { CompiledTable, RowOutcome } from '../../tables/row-converter.js';
+import type { SameKeys } from './same-keys.js';
 import type { Reporter } from '../../report/events.js';
 import { readPages } from '../../source/read.js';
 
@@ -15,10 +16,16 @@ export interface TableProfile {
   readonly ms: number;
 }
 
-/** Loaded rows of one page, for checks against the target (key conflicts). */
+/**
+ * Loaded rows of one page, for checks of their keys: every row when the
+ * target is checked (`ProfileOptions.everyRow`), else only the repeats.
+ */
 export interface ConvertedPage {
+  /** Each row's key as it loads (targetKey). */
   readonly keys: string[];
   readonly outcomes: RowOutcome[];
+  /** The rows (indexes into keys) whose key an earlier row of the table has once converted (ProfileOptions.sameKeys). */
+  readonly repeats: number[];
 }
 
 export interface ProfileOptions {
@@ -28,6 +35,9 @@ export interface ProfileOptions {
   readonly reporter: Reporter;
   readonly findings: FindingCollector;
   readonly onPage?: (page: ConvertedPage) => Promise<void>;
+  /** Every loaded row goes to onPage, not only the repeats. */
+  readonly everyRow?: boolean;
+  readonly sameKeys?: SameKeys | null;
 }
 
 /**
@@ -54,6 +64,7 @@ export async function profileTable(
   })) {
     const keys: string[] = [];
     const outcomes: RowOutcome[] = [];
+    const repeats: number[] = [];
     for (const raw of page.rows) {
       const out = compiled.convertRow(raw);
       rowsRead++;
@@ -86,13 +97,15 @@ export async function profileTable(
           });
         }
       }
-      if (opts.onPage !== undefined) {
+      const repeat = opts.sameKeys?.repeated(raw, out) === true;
+      if (opts.onPage !== undefined && (repeat || opts.everyRow === true)) {
+        if (repeat) repeats.push(keys.length);
         keys.push(compiled.keyOf(raw, out.values));
         outcomes.push(out);
       }
     }
     bytesRead += page.bytes;
-    if (opts.onPage !== undefined && outcomes.length > 0) await opts.onPage({ keys, outcomes });
+    if (opts.onPage !== undefined && outcomes.length > 0) await opts.onPage({ keys, outcomes, repeats });
     opts.reporter.emit('table:rows', { file: opts.file, table, done: rowsRead, bytes: bytesRead });
   }
   return { rowsRead, rowsRejected, rowsRepaired, bytesRead, rejectedRowids, ms: Date.now() - started };

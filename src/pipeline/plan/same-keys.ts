@@ -3,58 +3,120 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SourceObject } from '../../source/inventory.js';
+import { quoteSqliteIdent } from '../../source/quote.js';
+import type { CompiledTable, RowOutcome } from '../../tables/row-converter.js';
+import type { SourceValue } from '../../tables/value.js';
 
 /**
- * The keys of a table's rows as they load (src/tables/target-key.ts), to
- * tell a row whose key an earlier row of the same table already has once
- * converted: distinct in SQLite, one key in PostgreSQL (an invalid UTF-8 byte
- * or a NUL byte replaced by U+FFFD beside a key holding U+FFFD itself, the
- * integer 1 and the text '1', two spellings of one timestamp). migrate settles
- * such a row by the table's conflict policy (src/pipeline/migrate/load-table.ts,
- * holdLaterDuplicates), so plan counts it as it counts a key the target holds.
+ * Tells the rows of a table whose key an earlier row of the same table
+ * already has once converted: distinct in SQLite, one key in PostgreSQL (an
+ * invalid UTF-8 byte or a NUL byte replaced by U+FFFD beside a key holding
+ * U+FFFD itself, the integer 1 and the text '1', two spellings of one
+ * timestamp). migrate settles such a row by the table's conflict policy
+ * (src/pipeline/migrate/load-table.ts, holdLaterDuplicates), so plan counts it
+ * as it counts a key the target holds. The count is exact.
  *
- * The keys go to a scratch SQLite file, not the heap: a table of millions of
- * rows keeps plan's memory where migrate's is. A key is compared whole, so
- * the count is exact.
+ * Where SQLite keeps the key unique (a unique index on its columns), a row
+ * whose key loads as SQLite holds it (keyAsStored) can only meet a row whose
+ * key conversion changed: those few rows are looked up in the source by their
+ * converted key, and kept in a scratch file to meet each other. Otherwise
+ * every row's key goes to the scratch file. The scratch is a SQLite file, not
+ * the heap, so a table of millions of rows keeps plan's memory bounded.
  */
 export class SameKeys {
-  readonly #dir: string;
-  readonly #db: Database.Database;
-  readonly #add: Database.Statement<[string]>;
+  readonly #compiled: CompiledTable;
+  /** Rows of the source whose key columns hold these texts, read whole; null when every key goes to the scratch. */
+  readonly #lookup: Database.Statement | null;
+  #dir: string | null = null;
+  #scratch: Database.Database | null = null;
+  #add: Database.Statement<[string]> | null = null;
 
-  constructor() {
-    this.#dir = mkdtempSync(join(tmpdir(), 'aragora-migrate-plan-'));
-    this.#db = new Database(join(this.#dir, 'keys.db'));
-    this.#db.pragma('journal_mode = OFF');
-    this.#db.pragma('synchronous = OFF');
-    this.#db.pragma('cache_size = -32768');
-    this.#db.exec('CREATE TABLE k (key TEXT PRIMARY KEY) WITHOUT ROWID');
-    this.#add = this.#db.prepare('INSERT OR IGNORE INTO k (key) VALUES (?)');
+  private constructor(compiled: CompiledTable, lookup: Database.Statement | null) {
+    this.#compiled = compiled;
+    this.#lookup = lookup;
   }
 
-  /** Which of `keys` an earlier key (of this call or an earlier one) already had, by index. */
-  repeats(keys: readonly string[]): number[] {
-    const out: number[] = [];
-    this.#db.transaction(() => {
-      for (let i = 0; i < keys.length; i++) if (this.#add.run(keys[i] as string).changes === 0) out.push(i);
-    })();
-    return out;
+  /** null where no two rows can share a key: the table's INTEGER PRIMARY KEY, which holds only integers. */
+  static of(db: Database.Database, obj: SourceObject, compiled: CompiledTable): SameKeys | null {
+    const key = compiled.spec.key;
+    if (key.length === 0 || (key.length === 1 && key[0] === rowidAlias(obj))) return null;
+    if (key.some((k) => !compiled.selectColumns.includes(k))) return new SameKeys(compiled, null);
+    if (!uniqueInSqlite(db, obj, key)) return new SameKeys(compiled, null);
+    const q = quoteSqliteIdent;
+    const where = key.map((k) => `typeof(${q(k)}) = 'text' AND ${q(k)} = ?`).join(' AND ');
+    const lookup = db
+      .prepare(`SELECT rowid, ${compiled.selectColumns.map(q).join(', ')} FROM ${q(obj.name)} WHERE ${where}`)
+      .raw(true)
+      .safeIntegers(true);
+    return new SameKeys(compiled, lookup);
+  }
+
+  /** Whether this converted row's key is one an earlier row had once converted (in the source, or met before). */
+  repeated(raw: readonly SourceValue[], out: RowOutcome): boolean {
+    if (this.#lookup !== null && this.#compiled.keyAsStored(raw, out)) return false;
+    const key = this.#compiled.keyOf(raw, out.values);
+    // One count per row: met in the source as stored, or after another changed key.
+    return this.#scratchInsert().run(key).changes === 0 || this.#storedAs(key);
   }
 
   close(): void {
-    this.#db.close();
-    rmSync(this.#dir, { recursive: true, force: true });
+    this.#scratch?.close();
+    if (this.#dir !== null) rmSync(this.#dir, { recursive: true, force: true });
+  }
+
+  /** Whether a row that loads under `key` as SQLite holds it is in the source (a lookup table only). */
+  #storedAs(key: string): boolean {
+    if (this.#lookup === null) return false;
+    const parts = this.#compiled.spec.key.length === 1 ? [key] : (JSON.parse(key) as string[]);
+    for (const raw of this.#lookup.iterate(...parts) as Iterable<SourceValue[]>) {
+      const row = this.#compiled.convertRow(raw);
+      if (row.reject === null && this.#compiled.keyAsStored(raw, row)) return true;
+    }
+    return false;
+  }
+
+  #scratchInsert(): Database.Statement<[string]> {
+    if (this.#add !== null) return this.#add;
+    this.#dir = mkdtempSync(join(tmpdir(), 'aragora-migrate-plan-'));
+    const scratch = new Database(join(this.#dir, 'keys.db'));
+    scratch.pragma('journal_mode = OFF');
+    scratch.pragma('synchronous = OFF');
+    scratch.pragma('cache_size = -32768');
+    scratch.exec('CREATE TABLE k (key TEXT PRIMARY KEY) WITHOUT ROWID');
+    // One transaction for the whole table, never committed: the file goes with close().
+    scratch.exec('BEGIN');
+    this.#scratch = scratch;
+    this.#add = scratch.prepare('INSERT OR IGNORE INTO k (key) VALUES (?)');
+    return this.#add;
   }
 }
 
-/**
- * Whether the table's rows can share a key once converted: not when the key
- * is the table's INTEGER PRIMARY KEY, which SQLite keeps unique and holds
- * only integers, each of which loads as itself.
- */
-export function keysMayRepeat(obj: SourceObject, key: readonly string[]): boolean {
+/** The table's INTEGER PRIMARY KEY column (the rowid under another name), if it has one. */
+function rowidAlias(obj: SourceObject): string | null {
   const pk = obj.columns.filter((c) => c.pk > 0);
-  const alias =
-    !obj.withoutRowid && pk.length === 1 && pk[0]?.declaredType.trim().toUpperCase() === 'INTEGER' ? pk[0].name : null;
-  return key.length > 0 && !(key.length === 1 && key[0] === alias);
+  return !obj.withoutRowid && pk.length === 1 && pk[0]?.declaredType.trim().toUpperCase() === 'INTEGER'
+    ? pk[0].name
+    : null;
+}
+
+/** Whether SQLite keeps the key unique: a unique index (a primary key's included) on some of its columns. */
+function uniqueInSqlite(db: Database.Database, obj: SourceObject, key: readonly string[]): boolean {
+  const alias = rowidAlias(obj);
+  if (alias !== null && key.includes(alias)) return true;
+  // A partial index keeps only some rows unique.
+  const indexes = db
+    .prepare(`SELECT name FROM pragma_index_list(${sqlText(obj.name)}) WHERE "unique" = 1 AND partial = 0`)
+    .all() as { name: string }[];
+  return indexes.some(({ name }) => {
+    const cols = db
+      .prepare(`SELECT name FROM pragma_index_info(${sqlText(name)})`)
+      .pluck()
+      .all() as (string | null)[];
+    return cols.length > 0 && cols.every((c) => c !== null && key.includes(c));
+  });
+}
+
+/** A SQLite string literal. */
+function sqlText(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
 }
