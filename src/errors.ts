@@ -57,6 +57,14 @@ export const ERROR_CODES = {
     exit: EXIT.REFUSED,
     hint: "Check --data-dir (or ARAGORA_DATA_DIR): it should be the folder with the instance's .db files (a symbolic link is not followed). If nothing is to be migrated from it on purpose, pass --allow-empty.",
   },
+  SOURCE_ROWID_HIDDEN: {
+    exit: EXIT.REFUSED,
+    hint: 'The table has columns named rowid, _rowid_ and oid, which hide the row ids SQLite reads rows in order by. Rename one of those columns in a copy of the file (sqlite3 COPY.db "ALTER TABLE t RENAME COLUMN oid TO oid_"), map the renamed column, and migrate the copy.',
+  },
+  SOURCE_ROWS_UNREAD: {
+    exit: EXIT.REFUSED,
+    hint: 'The table was read short of the rows SQLite counts in it, and was not marked loaded. Check that nothing writes to the file, then run the same command again; if it recurs, report it with the file.',
+  },
   SOURCE_BUSY: {
     exit: EXIT.REFUSED,
     hint: 'Stop the aragora service on this instance (drain it first), then run the command again, or pass --allow-live.',

@@ -31,6 +31,7 @@ export const FINDING_KINDS = [
   'identifier_too_long',
   'schema_missing',
   'without_rowid',
+  'rowid_hidden',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 

@@ -1,5 +1,6 @@
 import type { SourceColumn, SourceObject } from './inventory.js';
 import type { ColumnSpec, TableSpec, TargetType } from '../mapping/schema.js';
+import { rowidName } from './rowid.js';
 
 /**
  * A mapping derived from the SQLite schema alone, for any SQLite file (`--auto`)
@@ -53,7 +54,7 @@ export function autoTable(obj: SourceObject): TableSpec {
   // Each is told apart by its SQLite rowid, loaded as the column sqlite_rowid
   // (the key resume, verify and rollback use); rowids another run already
   // loaded are re-assigned, as for any autoincrement id.
-  const rowid = ['rowid', '_rowid_', 'oid'].find((n) => !columns.some((c) => c.name.toLowerCase() === n)) ?? 'rowid';
+  const rowid = rowidName(obj.columns.map((c) => c.name)) ?? 'rowid';
   let target = 'sqlite_rowid';
   while (columns.some((c) => c.name === target)) target = `_${target}`;
   return {

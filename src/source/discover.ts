@@ -6,6 +6,7 @@ import { findHolders, type FileHolder } from './holders.js';
 import { inventory, type SourceObject } from './inventory.js';
 import { sideFileBytes, sniffFile, walFrames, type Sniff } from './sniff.js';
 import { DB_NAME, walkDataDir } from './walk.js';
+import { rowidName } from './rowid.js';
 
 export type FileStatus = 'ok' | 'empty' | 'not_sqlite' | 'corrupt' | 'busy' | 'unreadable';
 export type Layout = 'legacy' | 'consolidated' | 'unknown' | 'generic' | 'none';
@@ -220,6 +221,22 @@ export async function discover(opts: DiscoverOptions, visit?: SnapshotVisitor): 
             action: 'keep',
             message:
               'a WITHOUT ROWID table: read in primary-key order through a private copy, where each row gets its position as rowid',
+          }),
+        );
+      }
+      for (const o of objects) {
+        if (o.type !== 'table' || o.skipReason !== null || !opts.mappings.bySource.has(o.name)) continue;
+        if (rowidName(o.columns.map((c) => c.name)) !== null) continue;
+        findings.push(
+          finding({
+            file: rel,
+            table: o.name,
+            kind: 'rowid_hidden',
+            count: o.rows ?? 0,
+            action: 'block',
+            code: 'SOURCE_ROWID_HIDDEN',
+            message:
+              'columns named rowid, _rowid_ and oid hide the row ids the table is read in order by: its rows cannot be migrated',
           }),
         );
       }

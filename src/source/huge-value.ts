@@ -3,6 +3,7 @@ import { quoteSqliteIdent } from './quote.js';
 import type { HugeSourceValue } from '../tables/value.js';
 import { collectGarbage } from '../util/collect-garbage.js';
 import { fileSlices } from './file-values.js';
+import { rowidOf } from './rowid.js';
 
 /**
  * Values from this many bytes on are read a slice at a time. Read whole, a
@@ -134,7 +135,7 @@ class SlicedSourceValue implements HugeSourceValue {
     this.#db = db;
     this.#table = table;
     this.#columnName = column;
-    this.#from = `FROM ${quoteSqliteIdent(table)} WHERE rowid = ?`;
+    this.#from = `FROM ${quoteSqliteIdent(table)} WHERE ${rowidOf(db, table)} = ?`;
     this.#column = quoteSqliteIdent(column);
     this.#rowid = rowid;
   }

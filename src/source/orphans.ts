@@ -4,6 +4,7 @@ import type { SourceFile } from './discover.js';
 import type { ForeignKey, TableSpec } from '../mapping/schema.js';
 import type { FindingCollector } from '../findings/collector.js';
 import { formatKey } from '../util/keys.js';
+import { rowidOf } from './rowid.js';
 
 /**
  * Rows whose foreign key points nowhere. SQLite never enforced these keys for
@@ -38,8 +39,11 @@ export function findOrphans(
     const match = fk.columns.map((c, i) => `p.${q(fk.references.columns[i] as string)} = c.${q(c)}`).join(' AND ');
     const keyCols = spec.key.filter((k) => childCols.has(k));
     const rejected = rejectedRowids.get(fk.references.table) ?? [];
-    const live = rejected.length === 0 ? '' : ' AND p.rowid NOT IN (SELECT CAST(value AS INTEGER) FROM json_each(?))';
-    const sql = `SELECT c.rowid, ${keyCols.map((k) => `c.${q(k)}`).join(', ') || 'NULL'} FROM ${q(spec.source)} c
+    const live =
+      rejected.length === 0
+        ? ''
+        : ` AND p.${rowidOf(db, fk.references.table)} NOT IN (SELECT CAST(value AS INTEGER) FROM json_each(?))`;
+    const sql = `SELECT c.${rowidOf(db, spec.source)}, ${keyCols.map((k) => `c.${q(k)}`).join(', ') || 'NULL'} FROM ${q(spec.source)} c
                   WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${q(fk.references.table)} p WHERE ${match}${live})`;
     let count = 0;
     const keys: string[] = [];

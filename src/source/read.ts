@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { quoteSqliteIdent } from './quote.js';
 import { hugeAwareSelect, takeHugeValues, textIsUtf8 } from './huge-value.js';
 import type { SourceValue } from '../tables/value.js';
+import { rowidOf } from './rowid.js';
 
 export interface Page {
   /** Each row is `[rowid, ...columns]`. */
@@ -61,10 +62,11 @@ export class PageReader {
     // A UTF-16 file's text is not its UTF-8 bytes: its values are read whole.
     const sliceable = opts.sliceable !== undefined && opts.sliceable.length > 0 && textIsUtf8(db) ? opts.sliceable : [];
     const cols = sliceable.length > 0 ? hugeAwareSelect(columns, sliceable) : columns.map(quoteSqliteIdent).join(', ');
+    const rowid = rowidOf(db, table);
     const select = (lowerBound: boolean): Database.Statement =>
       db
         .prepare(
-          `SELECT rowid, ${cols.length > 0 ? cols : 'NULL'} FROM ${quoteSqliteIdent(table)} WHERE ${lowerBound ? 'rowid > ? AND ' : ''}rowid <= ? ORDER BY rowid LIMIT ?`,
+          `SELECT ${rowid}, ${cols.length > 0 ? cols : 'NULL'} FROM ${quoteSqliteIdent(table)} WHERE ${lowerBound ? `${rowid} > ? AND ` : ''}${rowid} <= ? ORDER BY ${rowid} LIMIT ?`,
         )
         .raw(true)
         .safeIntegers(true);
@@ -129,7 +131,9 @@ export function rawTextReader(db: Database.Database, table: string): (column: st
     let stmt = cache.get(column);
     if (stmt === undefined) {
       stmt = db
-        .prepare(`SELECT CAST(${quoteSqliteIdent(column)} AS BLOB) FROM ${quoteSqliteIdent(table)} WHERE rowid = ?`)
+        .prepare(
+          `SELECT CAST(${quoteSqliteIdent(column)} AS BLOB) FROM ${quoteSqliteIdent(table)} WHERE ${rowidOf(db, table)} = ?`,
+        )
         .pluck();
       cache.set(column, stmt);
     }
@@ -151,7 +155,7 @@ export interface RowidSlice {
  */
 export function rowidSlices(db: Database.Database, table: string, parts: number): RowidSlice[] {
   const [min, max] = db
-    .prepare(`SELECT min(rowid), max(rowid) FROM ${quoteSqliteIdent(table)}`)
+    .prepare(`SELECT min(${rowidOf(db, table)}), max(${rowidOf(db, table)}) FROM ${quoteSqliteIdent(table)}`)
     .raw(true)
     .safeIntegers(true)
     .get() as [bigint | null, bigint | null];

@@ -114,8 +114,8 @@ function literal(value: string | number | boolean | null): TargetValue {
   return String(value);
 }
 
-/** Names SQLite answers with the rowid, unless the table has a column of that name. */
-const ROWID_ALIASES = ['rowid', '_rowid_', 'oid'];
+/** Names SQLite answers with a rowid table's row id, unless a column of the table takes the name (src/source/rowid.ts). */
+export const ROWID_ALIASES: readonly string[] = ['rowid', '_rowid_', 'oid'];
 
 /**
  * The columns the table gives the spec: its own, and the rowid when the spec's

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { TargetDsn } from '../../config/dsn.js';
-import { MigrateError, TargetError } from '../../errors.js';
+import { MigrateError, SourceError, TargetError } from '../../errors.js';
 import {
   forgetTableLoad,
   markTableFailed,
@@ -51,6 +51,8 @@ export interface LoadTablesInput {
   readonly batchBytes: number;
   readonly reporter: Reporter;
   readonly signal: AbortSignal;
+  /** --allow-live: a file may gain rows while it is read, so a table read short of its count is a warning, not a failure. */
+  readonly allowLive: boolean;
 }
 
 export interface LoadOutcome {
@@ -67,6 +69,21 @@ interface LoadContext extends LoadTablesInput {
   readonly fitted: ReadonlyMap<Task, TableSpec>;
   readonly offsetOf: OffsetFn;
   interrupted: boolean;
+}
+
+/**
+ * The rows the load read of a table against the rows the snapshot holds
+ * (counted at discovery): a read that stopped short, whatever the cause,
+ * fails the table before it is marked loaded rather than pass as complete,
+ * since verify reads the source the same way and would agree with it. Under
+ * --allow-live a live file may change between the two, and it is a warning.
+ */
+function allRowsRead(task: Task, read: number, ctx: LoadContext): void {
+  if (read === task.rows) return;
+  const message = `${task.file.path} ${task.spec.source}: the load read ${read} row(s) of the ${task.rows} the table holds`;
+  if (ctx.allowLive)
+    ctx.reporter.emit('warn', { message: `${message} (--allow-live: the file changed while it was read)` });
+  else throw new SourceError('SOURCE_ROWS_UNREAD', message, { file: task.file.path, table: task.spec.source });
 }
 
 /**
@@ -196,6 +213,7 @@ async function loadTask(client: pg.Client, task: Task, ctx: LoadContext): Promis
         signal: ctx.queue.signal,
         reporter: ctx.reporter,
       });
+    let before = doneBefore;
     let result = await load({
       afterRowid: p?.last_rowid === null || p?.last_rowid === undefined ? null : BigInt(p.last_rowid),
       direct,
@@ -205,14 +223,16 @@ async function loadTask(client: pg.Client, task: Task, ctx: LoadContext): Promis
       ctx.reporter.emit('warn', {
         message: `${at.file} ${at.table}: rows share a key of ${task.spec.target} once converted; loading the table again with its key in place, where its conflict policy decides between them`,
       });
+      before = 0;
       result = await load({ afterRowid: null, direct: true, doneBefore: 0 });
     }
     if (result.interrupted) return 'interrupted';
+    allRowsRead(task, before + result.rowsRead, ctx);
     await markTableLoaded(client, at, result.switchedToStaging);
     ctx.reporter.emit('table:done', {
       file: at.file,
       table: at.table,
-      rows: doneBefore + result.rowsRead,
+      rows: before + result.rowsRead,
       ms: Date.now() - t0,
     });
     return 'loaded';

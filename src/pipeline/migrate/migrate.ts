@@ -187,6 +187,7 @@ async function migrateChecked(m: Migration, stopChecks: AbortController): Promis
         batchBytes: opts.batchBytes,
         reporter: opts.reporter,
         signal: opts.signal,
+        allowLive: config.allowLive,
       }),
     );
     if (outcome.failure === null && !outcome.interrupted)

@@ -29,6 +29,7 @@ import { silentReporter, type Reporter } from '../../report/events.js';
 import type { Snapshot } from '../../source/snapshot.js';
 import { rekeyedTextKey } from '../../target/merge-sql.js';
 import { findOrphans } from '../../source/orphans.js';
+import { rowidName } from '../../source/rowid.js';
 import { profileTable, type ConvertedPage } from './profile.js';
 import { SameKeys } from './same-keys.js';
 import { rawTextReader } from '../../source/read.js';
@@ -119,6 +120,14 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
           continue;
         }
         if (opts.inventoryOnly === true) continue;
+        // Its rows cannot be read in order: discover's rowid_hidden finding blocks it (src/source/rowid.ts).
+        if (rowidName(obj.columns.map((c) => c.name)) === null) {
+          tables.push({
+            ...emptyTable(file, obj, 'skipped', 'columns named rowid, _rowid_ and oid hide its row ids'),
+            status: 'blocked',
+          });
+          continue;
+        }
         const spec0 = withUnmappedColumns(mapped.table, obj, file.path, findings);
         const present = new Set(obj.columns.filter((c) => !c.hidden).map((c) => c.name));
         const state = targetStates.get(spec0.target) ?? null;

@@ -6,6 +6,7 @@ import type { SourceObject } from '../../source/inventory.js';
 import { quoteSqliteIdent } from '../../source/quote.js';
 import type { CompiledTable, RowOutcome } from '../../tables/row-converter.js';
 import type { SourceValue } from '../../tables/value.js';
+import { rowidOf } from '../../source/rowid.js';
 
 /**
  * Tells the rows of a table whose key an earlier row of the same table
@@ -45,7 +46,9 @@ export class SameKeys {
     const q = quoteSqliteIdent;
     const where = key.map((k) => `typeof(${q(k)}) = 'text' AND ${q(k)} = ?`).join(' AND ');
     const lookup = db
-      .prepare(`SELECT rowid, ${compiled.selectColumns.map(q).join(', ')} FROM ${q(obj.name)} WHERE ${where}`)
+      .prepare(
+        `SELECT ${rowidOf(db, obj.name)}, ${compiled.selectColumns.map(q).join(', ')} FROM ${q(obj.name)} WHERE ${where}`,
+      )
       .raw(true)
       .safeIntegers(true);
     return new SameKeys(compiled, lookup);

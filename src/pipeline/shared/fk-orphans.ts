@@ -6,6 +6,7 @@ import type { CompiledTable, OrphanFilter } from '../../tables/row-converter.js'
 import type { SourceValue } from '../../tables/value.js';
 import { qualified, quoteIdent } from '../../util/quote.js';
 import type { TargetForeignKey } from '../../target/target-state.js';
+import { rowidOf } from '../../source/rowid.js';
 
 /** Distinct key values checked against the target per query. */
 const CHUNK = 5000;
@@ -67,7 +68,7 @@ export async function missingParents(
   const notInFile =
     sourceParent === undefined || sourceParent.columns.length !== cols.length
       ? ''
-      : ` AND NOT EXISTS (SELECT 1 FROM ${q(sourceParent.table)} AS p WHERE ${sourceParent.columns.map((p, i) => `p.${q(p)} = ${own[i] as string}`).join(' AND ')}${rejected.length === 0 ? '' : ' AND p.rowid NOT IN (SELECT CAST(value AS INTEGER) FROM json_each(?))'})`;
+      : ` AND NOT EXISTS (SELECT 1 FROM ${q(sourceParent.table)} AS p WHERE ${sourceParent.columns.map((p, i) => `p.${q(p)} = ${own[i] as string}`).join(' AND ')}${rejected.length === 0 ? '' : ` AND p.${rowidOf(db, sourceParent.table)} NOT IN (SELECT CAST(value AS INTEGER) FROM json_each(?))`})`;
   const parent = qualified(fk.parentSchema, fk.parent);
   const types = await client.query<{ c: string; t: string }>(
     'SELECT attname AS c, format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped',

@@ -5,6 +5,7 @@ import type { ColumnSpec, TableSpec } from '../../mapping/schema.js';
 import { formatKey } from '../../util/keys.js';
 import type { ColumnWidening } from '../../target/target-ddl.js';
 import { columnFit, type TargetTableState } from '../../target/target-state.js';
+import { rowidOf } from '../../source/rowid.js';
 
 /**
  * Loading into a table that already exists (the application created it, or an
@@ -100,7 +101,7 @@ export function narrowColumnValues(
     if (count === 0) return;
     const rows = db
       .prepare(
-        `SELECT rowid, ${keyColumns.map(q).join(', ') || 'NULL'} FROM ${q(spec.source)} WHERE ${check.cond} LIMIT 5`,
+        `SELECT ${rowidOf(db, spec.source)}, ${keyColumns.map(q).join(', ') || 'NULL'} FROM ${q(spec.source)} WHERE ${check.cond} LIMIT 5`,
       )
       .raw(true)
       .all() as unknown[][];

@@ -11,6 +11,7 @@ import { expectedInputOf, expectedScratchPath, resultOf, sourceProgress, type Co
 import { targetRowKey } from './digest-pass.js';
 import { runExpected } from './expected-workers.js';
 import { readTargetRows } from './target-read.js';
+import { rowidOf } from '../../source/rowid.js';
 
 /** A target row whose hash differs from the one its source row expects. */
 interface ChangedRow {
@@ -196,9 +197,11 @@ function missingRows(scratch: Database.Database, c: Comparison, maxKeys: number)
 
 /** One source row by rowid, as `[rowid, ...columns]` in the converters' column order. */
 function sourceRow(task: Task, compiled: CompiledTable, rowid: bigint): SourceValue[] {
-  return task.snapshot.db
+  const db = task.snapshot.db;
+  const id = rowidOf(db, task.spec.source);
+  return db
     .prepare(
-      `SELECT rowid, ${compiled.selectColumns.map(quoteSqliteIdent).join(', ')} FROM ${quoteSqliteIdent(task.spec.source)} WHERE rowid = ?`,
+      `SELECT ${id}, ${compiled.selectColumns.map(quoteSqliteIdent).join(', ')} FROM ${quoteSqliteIdent(task.spec.source)} WHERE ${id} = ?`,
     )
     .raw(true)
     .get(rowid) as SourceValue[];
