@@ -58,6 +58,8 @@ export class SameKeys {
   repeated(raw: readonly SourceValue[], out: RowOutcome): boolean {
     if (this.#lookup !== null && this.#compiled.keyAsStored(raw, out)) return false;
     const key = this.#compiled.keyOf(raw, out.values);
+    // A key with a NULL part (its row's own `rowid:` handle) meets no other: PostgreSQL's unique keys let NULLs be.
+    if (key === `rowid:${String(raw[0])}`) return false;
     // One count per row: met in the source as stored, or after another changed key.
     return this.#scratchInsert().run(key).changes === 0 || this.#storedAs(key);
   }

@@ -37,6 +37,8 @@ function repeatedKeys(
   const spec: TableSpec = {
     ...auto,
     key: opts.key ?? auto.key,
+    // A mapping key of its own is a natural key beside the primary one, which may hold NULLs.
+    primaryKey: auto.primaryKey ?? auto.key,
     columns: auto.columns.map((c) => (opts.type !== undefined && c.name === 'k' ? { ...c, type: opts.type } : c)),
   };
   const compiled = compileTable(
@@ -129,6 +131,8 @@ describe('SameKeys', () => {
           [null, 1],
           [null, 2],
           ['a', 3],
+          // A text that reads like the first row's handle: no key of PostgreSQL's.
+          ['rowid:1', 4],
         ],
         { key: ['k'] },
       ),
