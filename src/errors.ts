@@ -61,6 +61,10 @@ export const ERROR_CODES = {
     exit: EXIT.REFUSED,
     hint: 'The table has columns named rowid, _rowid_ and oid, which hide the row ids SQLite reads rows in order by. Rename one of those columns in a copy of the file (sqlite3 COPY.db "ALTER TABLE t RENAME COLUMN oid TO oid_"), map the renamed column, and migrate the copy.',
   },
+  SOURCE_NAME_NOT_UTF8: {
+    exit: EXIT.REFUSED,
+    hint: 'Rename the table or column in a copy of the file to a valid UTF-8 name (sqlite3 COPY.db, ALTER TABLE ... RENAME), map the new name, and migrate the copy.',
+  },
   SOURCE_ROWS_UNREAD: {
     exit: EXIT.REFUSED,
     hint: 'The table was read short of the rows SQLite counts in it, and was not marked loaded. Check that nothing writes to the file, then run the same command again; if it recurs, report it with the file.',

@@ -32,6 +32,7 @@ export const FINDING_KINDS = [
   'schema_missing',
   'without_rowid',
   'rowid_hidden',
+  'name_not_utf8',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 

@@ -3,7 +3,7 @@ import type { MappingSet } from '../mapping/load.js';
 import { openSnapshot, type Snapshot } from './snapshot.js';
 import type { Finding } from '../findings/finding.js';
 import { findHolders, type FileHolder } from './holders.js';
-import { inventory, type SourceObject } from './inventory.js';
+import { inventory, NOT_UTF8, type SourceObject } from './inventory.js';
 import { sideFileBytes, sniffFile, walFrames, type Sniff } from './sniff.js';
 import { DB_NAME, walkDataDir } from './walk.js';
 import { rowidName } from './rowid.js';
@@ -225,8 +225,22 @@ export async function discover(opts: DiscoverOptions, visit?: SnapshotVisitor): 
         );
       }
       for (const o of objects) {
-        if (o.type !== 'table' || o.skipReason !== null || !opts.mappings.bySource.has(o.name)) continue;
-        if (rowidName(o.columns.map((c) => c.name)) !== null) continue;
+        if (o.type !== 'table' || !opts.mappings.bySource.has(o.name)) continue;
+        if (o.skipReason === NOT_UTF8) {
+          findings.push(
+            finding({
+              file: rel,
+              table: o.name,
+              kind: 'name_not_utf8',
+              count: 1,
+              action: 'block',
+              code: 'SOURCE_NAME_NOT_UTF8',
+              message: `a mapped table: ${NOT_UTF8}`,
+            }),
+          );
+          continue;
+        }
+        if (o.skipReason !== null || rowidName(o.columns.map((c) => c.name)) !== null) continue;
         findings.push(
           finding({
             file: rel,

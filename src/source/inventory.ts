@@ -59,6 +59,10 @@ export function inventory(db: Database.Database): SourceObject[] {
     const type = objectType(t, virtuals);
     const skipReason = skipReasonFor(t.name, type, virtuals);
     const columns = type === 'table' || type === 'view' ? readColumns(db, t.name) : [];
+    if (type === 'table' && skipReason === null && !addressable(db, t.name, columns)) {
+      out.push({ name: t.name, type, withoutRowid: Number(t.wr) === 1, columns, rows: null, skipReason: NOT_UTF8 });
+      continue;
+    }
     let rows: number | null = null;
     if (type === 'table') {
       const r = db.prepare(`SELECT count(*) AS n FROM ${quoteSqliteIdent(t.name)}`).get() as { n: bigint | number };
@@ -67,6 +71,29 @@ export function inventory(db: Database.Database): SourceObject[] {
     out.push({ name: t.name, type, withoutRowid: Number(t.wr) === 1, columns, rows, skipReason });
   }
   return out;
+}
+
+/** Why a table whose name, or a column's, is not valid UTF-8 is not read (discover blocks it when it is mapped). */
+export const NOT_UTF8 =
+  'its name or a column name is not valid UTF-8: SQLite cannot be asked for it by the name it reports, so its rows cannot be read';
+
+/**
+ * Whether the table and its columns can be named in SQL. A name stored with
+ * bytes that are not UTF-8 comes back with U+FFFD in their place, a name
+ * SQLite then knows nothing of: the table lists no columns, or selecting them
+ * fails.
+ */
+function addressable(db: Database.Database, table: string, columns: readonly SourceColumn[]): boolean {
+  if (columns.length === 0) return false;
+  if (!table.includes('\uFFFD') && !columns.some((c) => c.name.includes('\uFFFD'))) return true;
+  try {
+    db.prepare(
+      `SELECT ${columns.map((c) => quoteSqliteIdent(c.name)).join(', ')} FROM ${quoteSqliteIdent(table)} LIMIT 0`,
+    );
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function objectType(t: TableListRow, virtuals: ReadonlyMap<string, string>): ObjectType {
