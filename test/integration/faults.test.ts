@@ -15,14 +15,14 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { inventory } from '../../src/source/inventory.js';
 import { autoTable } from '../../src/source/auto-mapping.js';
 import { runCli, startCli, type CliResult } from '../helpers/cli.js';
 import { tempDir } from '../helpers/files.js';
 import { makeInstance } from '../helpers/fixtures.js';
 import { withPg } from '../helpers/migrate.js';
-import { createTestDatabase, useTestDatabase } from '../helpers/pg.js';
+import { createTestDatabase as createDatabase, useTestDatabase, type TestDatabase } from '../helpers/pg.js';
 
 /**
  * Faults an operator meets: damaged files, unreadable ones, wrong paths,
@@ -33,6 +33,17 @@ import { createTestDatabase, useTestDatabase } from '../helpers/pg.js';
  */
 
 const db = useTestDatabase('faults');
+
+/** The databases the cases below make for themselves, dropped once the file is done. */
+const made: TestDatabase[] = [];
+async function createTestDatabase(prefix: string): Promise<TestDatabase> {
+  const created = await createDatabase(prefix);
+  made.push(created);
+  return created;
+}
+afterAll(async () => {
+  for (const d of made) await d.drop();
+});
 
 /** A failure the tool did not expect prints this; no case here may. */
 const BUG = /This is a bug|internal error/;
