@@ -110,18 +110,10 @@ function uniqueInSqlite(db: Database.Database, obj: SourceObject, key: readonly 
   if (alias !== null && key.includes(alias)) return true;
   // A partial index keeps only some rows unique.
   const indexes = db
-    .prepare(`SELECT name FROM pragma_index_list(${sqlText(obj.name)}) WHERE "unique" = 1 AND partial = 0`)
-    .all() as { name: string }[];
+    .prepare('SELECT name FROM pragma_index_list(?) WHERE "unique" = 1 AND partial = 0')
+    .all(obj.name) as { name: string }[];
   return indexes.some(({ name }) => {
-    const cols = db
-      .prepare(`SELECT name FROM pragma_index_info(${sqlText(name)})`)
-      .pluck()
-      .all() as (string | null)[];
+    const cols = db.prepare('SELECT name FROM pragma_index_info(?)').pluck().all(name) as (string | null)[];
     return cols.length > 0 && cols.every((c) => c !== null && key.includes(c));
   });
-}
-
-/** A SQLite string literal. */
-function sqlText(s: string): string {
-  return `'${s.replaceAll("'", "''")}'`;
 }
