@@ -1,8 +1,11 @@
 import Database from 'better-sqlite3';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { autoTable } from '../../src/source/auto-mapping.js';
 import { inventory } from '../../src/source/inventory.js';
+import { loadMappingSet, type MappingSet } from '../../src/mapping/load.js';
+import type { Conflict } from '../../src/mapping/schema.js';
+import { tempDir } from './files.js';
 
 /**
  * Writes `<mappingDir>/<name>.json`: a mapping set for one SQLite file, every
@@ -19,4 +22,20 @@ export function writeAutoMapping(mappingDir: string, name: string, description: 
     join(mappingDir, `${name}.json`),
     JSON.stringify({ name, description, files: { legacy: [basename(dbPath)] }, tables }, null, 2),
   );
+}
+
+/**
+ * The auto-mapping `<mappingDir>/<name>.json` (writeAutoMapping) with every
+ * table under `conflict` instead, loaded from a folder of its own.
+ */
+export function withConflict(mappingDir: string, name: string, conflict: Conflict): MappingSet {
+  const set = JSON.parse(readFileSync(join(mappingDir, `${name}.json`), 'utf8')) as {
+    tables: { conflict?: unknown }[];
+  };
+  for (const t of set.tables) t.conflict = conflict;
+  const dir = tempDir(`${name}-${conflict.policy}`);
+  writeFileSync(join(dir, `${name}.json`), JSON.stringify(set));
+  const loaded = loadMappingSet(dir);
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded));
+  return loaded.value;
 }

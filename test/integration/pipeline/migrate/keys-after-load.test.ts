@@ -1,10 +1,10 @@
 import Database from 'better-sqlite3';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadMappingSet, type MappingSet } from '../../../../src/mapping/load.js';
+import type { MappingSet } from '../../../../src/mapping/load.js';
 import { createTableSql } from '../../../../src/target/target-ddl.js';
-import { writeAutoMapping } from '../../../helpers/auto-mapping.js';
+import { withConflict, writeAutoMapping } from '../../../helpers/auto-mapping.js';
 import { tempDir } from '../../../helpers/files.js';
 import { migrate, withPg } from '../../../helpers/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../../../helpers/pg.js';
@@ -40,18 +40,6 @@ function makeSource(dir: string): void {
   db.close();
 }
 
-/** The auto-mapping of the notes table, under another conflict policy. */
-function withPolicy(mappingDir: string, policy: 'keep-existing' | 'fail'): MappingSet {
-  const file = join(mappingDir, 'notes.json');
-  const set = JSON.parse(readFileSync(file, 'utf8')) as { tables: { conflict?: unknown }[] };
-  for (const t of set.tables) t.conflict = { policy, reason: 'the test says which' };
-  const dir = tempDir(`keys-after-${policy}`);
-  writeFileSync(join(dir, 'notes.json'), JSON.stringify(set));
-  const loaded = loadMappingSet(dir);
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded));
-  return loaded.value;
-}
-
 describe('keys added after the load', () => {
   const mappingDir = tempDir('keys-after-mappings');
   const source = tempDir('keys-after-source');
@@ -62,8 +50,8 @@ describe('keys added after the load', () => {
   beforeAll(async () => {
     makeSource(source);
     writeAutoMapping(mappingDir, 'notes', 'keys after load', join(source, FILE));
-    mappings = withPolicy(mappingDir, 'keep-existing');
-    failing = withPolicy(mappingDir, 'fail');
+    mappings = withConflict(mappingDir, 'notes', { policy: 'keep-existing', reason: 'the test says which' });
+    failing = withConflict(mappingDir, 'notes', { policy: 'fail', reason: 'the test says which' });
     dbs.push(await createTestDatabase('keys_after'), await createTestDatabase('keys_after'));
   });
   afterAll(async () => {

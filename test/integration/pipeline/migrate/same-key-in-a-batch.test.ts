@@ -1,13 +1,12 @@
 import Database from 'better-sqlite3';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadMappingSet, type MappingSet } from '../../../../src/mapping/load.js';
 import { runPlan } from '../../../../src/pipeline/plan/plan.js';
 import { runRollback } from '../../../../src/pipeline/rollback/rollback.js';
 import { createTableSql } from '../../../../src/target/target-ddl.js';
 import { loadConfig } from '../../../../src/config/load-config.js';
-import { writeAutoMapping } from '../../../helpers/auto-mapping.js';
+import { withConflict, writeAutoMapping } from '../../../helpers/auto-mapping.js';
 import { tempDir } from '../../../helpers/files.js';
 import { migrate, withPg } from '../../../helpers/migrate.js';
 import { createTestDatabase } from '../../../helpers/pg.js';
@@ -54,16 +53,6 @@ function makeSource(dir: string): void {
 
 type Policy = 'keep-existing' | 'overwrite' | 'keep-both' | 'fail';
 
-function withPolicy(mappingDir: string, policy: Policy): MappingSet {
-  const set = JSON.parse(readFileSync(join(mappingDir, 'notes.json'), 'utf8')) as { tables: { conflict?: unknown }[] };
-  for (const t of set.tables) t.conflict = { policy };
-  const dir = tempDir(`same-key-${policy}`);
-  writeFileSync(join(dir, 'notes.json'), JSON.stringify(set));
-  const loaded = loadMappingSet(dir);
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded));
-  return loaded.value;
-}
-
 /** What the table should hold under each policy, worked out from the rows alone. */
 function expected(policy: Exclude<Policy, 'fail'>): string[] {
   const out = new Map<string, string>();
@@ -99,7 +88,7 @@ describe('rows of one batch that share a key once converted', () => {
       it(`${policy}, ${precreated ? 'into a table created beforehand with its key' : 'into a table the run creates'}: settled in source order, verified, rolled back`, async () => {
         const db = await createTestDatabase('same_key');
         try {
-          const mappings = withPolicy(mappingDir, policy);
+          const mappings = withConflict(mappingDir, 'notes', { policy });
           const spec = mappings.bySource.get('notes')?.table;
           if (spec === undefined) throw new Error('no mapping for notes');
           if (precreated) await withPg(db.url, (c) => c.query(createTableSql('public', spec)));
@@ -144,7 +133,7 @@ describe('rows of one batch that share a key once converted', () => {
   it('fail: refuses with the key the rows share', async () => {
     const db = await createTestDatabase('same_key');
     try {
-      const mappings = withPolicy(mappingDir, 'fail');
+      const mappings = withConflict(mappingDir, 'notes', { policy: 'fail' });
       const plan = await runPlan({
         config: loadConfig({ dataDir: source, databaseUrl: db.url, instance: INSTANCE }, {}),
         mappings,
