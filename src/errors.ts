@@ -67,7 +67,7 @@ export const ERROR_CODES = {
   },
   SOURCE_ROWS_UNREAD: {
     exit: EXIT.REFUSED,
-    hint: 'The table was read short of the rows SQLite counts in it, and was not marked loaded. Check that nothing writes to the file, then run the same command again; if it recurs, report it with the file.',
+    hint: 'The rows read of the table differ from the rows SQLite counts in it: a load does not mark such a table loaded, and plan and verify pass nothing on it. Check that nothing writes to the file and that `PRAGMA integrity_check` finds it sound, then run the same command again; if it recurs, report it with the file.',
   },
   SOURCE_BUSY: {
     exit: EXIT.REFUSED,
@@ -235,4 +235,43 @@ export class TargetError extends MigrateError {}
 
 export function isMigrateError(err: unknown): err is MigrateError {
   return err instanceof MigrateError;
+}
+
+const ERROR_CLASSES: Readonly<Record<string, typeof MigrateError>> = {
+  CONFIG: ConfigError,
+  MAPPING: MappingError,
+  SOURCE: SourceError,
+  TARGET: TargetError,
+};
+
+/** What a worker thread posts of an error it stopped on: an Error does not cross a thread with its class. */
+export interface PostedError {
+  readonly message: string;
+  readonly code?: string | undefined;
+  readonly stack?: string | undefined;
+}
+
+/** The error a worker stopped on, as it posts it (postedError's counterpart is fromPosted). */
+export function postedError(err: unknown): PostedError {
+  const code = (err as { code?: unknown } | null)?.code;
+  return {
+    message: err instanceof Error ? err.message : String(err),
+    code: code === undefined ? undefined : String(code),
+    stack: err instanceof Error ? err.stack : undefined,
+  };
+}
+
+/**
+ * A worker's error on this thread: a MigrateError again when its code is one
+ * of this tool's, so its exit code and hint survive the thread (a source read
+ * short, a row id that cannot be read); otherwise an Error keeping the code
+ * (SQLite's, which sourceDamage reads).
+ */
+export function fromPosted(p: PostedError): Error {
+  if (p.code !== undefined && Object.hasOwn(ERROR_CODES, p.code)) {
+    const code = p.code as ErrorCode;
+    const Class = ERROR_CLASSES[code.split('_')[0] ?? ''] ?? MigrateError;
+    return Object.assign(new Class(code, p.message), p.stack === undefined ? {} : { stack: p.stack });
+  }
+  return Object.assign(new Error(p.message), { stack: p.stack, code: p.code });
 }

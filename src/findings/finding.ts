@@ -33,6 +33,7 @@ export const FINDING_KINDS = [
   'without_rowid',
   'rowid_hidden',
   'name_not_utf8',
+  'rows_unread',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 

@@ -262,6 +262,19 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
           sameKeys?.close();
         }
         reporter.emit('table:done', { file: file.path, table: obj.name, rows: profile.rowsRead, ms: profile.ms });
+        // As migrate holds its load to SQLite's count (allRowsRead, src/pipeline/migrate/load-tables.ts).
+        const unread = profile.rowsRead !== (obj.rows ?? 0);
+        if (unread)
+          findings.add({
+            file: file.path,
+            table: obj.name,
+            column: null,
+            kind: 'rows_unread',
+            count: Math.abs((obj.rows ?? 0) - profile.rowsRead),
+            action: config.allowLive ? 'keep' : 'block',
+            ...(config.allowLive ? {} : { code: 'SOURCE_ROWS_UNREAD' }),
+            message: `read ${profile.rowsRead} row(s) of the ${obj.rows ?? 0} SQLite counts in the table${config.allowLive ? ' (--allow-live: the file changed while it was read)' : ''}`,
+          });
         rejectedRowids.set(obj.name, profile.rejectedRowids);
         findOrphans(
           snapshot.db,
@@ -279,7 +292,10 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
 
         const merged = spec.conflict.policy === 'keep-both' ? 0 : conflicts.count;
         const blocked =
-          blockedByTarget || compiled.unsatisfiedColumns.length > 0 || (merged > 0 && spec.conflict.policy === 'fail');
+          blockedByTarget
+          || (unread && !config.allowLive)
+          || compiled.unsatisfiedColumns.length > 0
+          || (merged > 0 && spec.conflict.policy === 'fail');
         tables.push({
           source: { file: file.path, table: obj.name },
           target: `${config.schema}.${spec.target}`,

@@ -6,6 +6,7 @@ import { timeZoneOffsetFn } from '../../tables/timestamp.js';
 import { prepareBatches, type PreparedBatch, type StreamBody } from './prepare-batch.js';
 import { PageReader, rawTextReader } from '../../source/read.js';
 import { workerScript } from '../workers/worker-script.js';
+import { fromPosted } from '../../errors.js';
 
 /** Batches the worker may prepare ahead of the last one the main thread applied. */
 const AHEAD = 2;
@@ -107,7 +108,7 @@ export function startBatchSource(data: Omit<ConvertWorkerData, 'credits' | 'recy
         wake = null;
         continue;
       }
-      if (m.type === 'error') throw Object.assign(new Error(m.message), { stack: m.stack, code: m.code });
+      if (m.type === 'error') throw fromPosted(m);
       return m;
     }
   };

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type pg from 'pg';
+import { SourceError } from '../../errors.js';
 import type { TableSpec } from '../../mapping/schema.js';
 import { compileTable, type CompiledTable } from '../../tables/row-converter.js';
 import type { OffsetFn } from '../../tables/timestamp.js';
@@ -230,6 +231,25 @@ export function expectedInputOf(c: Comparison, keyed: boolean): ExpectedInput {
 /** Progress of the source side, as rows converted so far. */
 export function sourceProgress(c: Comparison): (done: number) => void {
   return (done) => c.input.reporter.emit('table:rows', { file: 'source', table: c.input.target, done, bytes: 0 });
+}
+
+/**
+ * The source rows verify read (converted, or vouched for by the load's
+ * digests) against the rows SQLite counts in its tables, on the same
+ * snapshot: a read that stopped short would agree with a target missing the
+ * same rows. The load holds itself to the same count (allRowsRead,
+ * src/pipeline/migrate/load-tables.ts).
+ */
+export function assertSourceRead(c: Comparison, exp: ExpectedResult): void {
+  const { tasks, target } = c.input;
+  const holds = tasks.reduce((n, t) => n + t.rows, 0);
+  if (exp.read === holds) return;
+  const one = tasks.length === 1 ? tasks[0] : undefined;
+  throw new SourceError(
+    'SOURCE_ROWS_UNREAD',
+    `${target}: verify read ${exp.read} row(s) of the ${holds} ${tasks.map((t) => `${t.file.path} ${t.spec.source}`).join(', ')} hold${tasks.length === 1 ? 's' : ''}`,
+    one === undefined ? {} : { file: one.file.path, table: one.spec.source },
+  );
 }
 
 export function resultOf(

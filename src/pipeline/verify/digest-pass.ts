@@ -1,7 +1,7 @@
 import { targetKey } from '../../tables/target-key.js';
 import { keyHash, SetDigest } from '../../tables/canonical.js';
 import type { VerifyTableResult } from '../../report/verify-report.js';
-import { expectedInputOf, resultOf, sourceProgress, type Comparison } from './comparison.js';
+import { assertSourceRead, expectedInputOf, resultOf, sourceProgress, type Comparison } from './comparison.js';
 import { expectedInSlices } from './expected-workers.js';
 import { readTargetRows, summedTargetDigest, summedTargetDigestApart, type TargetRow } from './target-read.js';
 import type { ExpectedResult } from './verify-source.js';
@@ -25,6 +25,7 @@ export async function compareDigests(c: Comparison): Promise<VerifyTableResult |
   expected.catch(() => undefined);
   const target = await targetDigest(c);
   const exp = await expected;
+  assertSourceRead(c, exp);
   if (exp.sourceDigest !== target.digest.toString()) return null;
   return resultOf(c, exp, target.digest, {
     missing: 0,
@@ -78,7 +79,14 @@ async function loadedExpectation(c: Comparison): Promise<ExpectedResult | null> 
     accountedRejected += rejected;
   }
   sourceProgress(c)(sum.count);
-  return { from: 'load', sourceDigest: sum.toString(), rows: sum.count, accountedRejected, accountedResolved: 0 };
+  return {
+    from: 'load',
+    sourceDigest: sum.toString(),
+    rows: sum.count,
+    accountedRejected,
+    accountedResolved: 0,
+    read: sum.count + accountedRejected,
+  };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { fromPosted, type PostedError } from '../../errors.js';
 import { SetDigest } from '../../tables/canonical.js';
 import { rowidSlices } from '../../source/read.js';
 import { workerScript } from '../workers/worker-script.js';
@@ -36,11 +37,11 @@ export async function runExpected(
           m:
             | { type: 'rows'; done: number }
             | { type: 'done'; result: ExpectedResult }
-            | { type: 'error'; message: string },
+            | ({ type: 'error' } & PostedError),
         ) => {
           if (m.type === 'rows') onRows(m.done);
           else if (m.type === 'done') resolve(m.result);
-          else reject(new Error(m.message));
+          else reject(fromPosted(m));
         },
       );
       worker.on('error', reject);
@@ -94,5 +95,6 @@ export async function expectedInSlices(
     rows: digest.count,
     accountedRejected: parts.reduce((n, p) => n + p.accountedRejected, 0),
     accountedResolved: parts.reduce((n, p) => n + p.accountedResolved, 0),
+    read: parts.reduce((n, p) => n + p.read, 0),
   };
 }

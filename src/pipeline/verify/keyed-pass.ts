@@ -7,7 +7,14 @@ import { qualified } from '../../util/quote.js';
 import { quoteSqliteIdent } from '../../source/quote.js';
 import type { Mismatch, VerifyTableResult } from '../../report/verify-report.js';
 import type { Task } from '../shared/tasks.js';
-import { expectedInputOf, expectedScratchPath, resultOf, sourceProgress, type Comparison } from './comparison.js';
+import {
+  assertSourceRead,
+  expectedInputOf,
+  expectedScratchPath,
+  resultOf,
+  sourceProgress,
+  type Comparison,
+} from './comparison.js';
 import { targetRowKey } from './digest-pass.js';
 import { runExpected } from './expected-workers.js';
 import { readTargetRows } from './target-read.js';
@@ -35,6 +42,7 @@ export async function nameDifferences(c: Comparison): Promise<VerifyTableResult>
     await noteAccountedKeys(scratch, c);
     await keepTargetRows(scratch, c);
     const exp = await expected;
+    assertSourceRead(c, exp);
     scratch.prepare('ATTACH DATABASE ? AS e').run(expectedScratchPath(c));
     const { maxKeys } = c.input;
     const mismatches: Mismatch[] = [];

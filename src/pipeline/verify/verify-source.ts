@@ -49,6 +49,8 @@ export interface ExpectedResult {
   readonly rows: number;
   readonly accountedRejected: number;
   readonly accountedResolved: number;
+  /** Source rows read, whatever became of them: held to the rows SQLite counts (assertSourceRead, ./comparison.ts). */
+  readonly read: number;
 }
 
 /**
@@ -160,5 +162,5 @@ export function computeExpected(
   } finally {
     scratch?.close();
   }
-  return { sourceDigest: digest.toString(), rows: digest.count, accountedRejected, accountedResolved };
+  return { sourceDigest: digest.toString(), rows: digest.count, accountedRejected, accountedResolved, read: done };
 }

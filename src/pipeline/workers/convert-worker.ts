@@ -1,4 +1,5 @@
 import { openSource } from '../../source/connection.js';
+import { postedError, type PostedError } from '../../errors.js';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { TableSpec } from '../../mapping/schema.js';
 import { compileTable, type OrphanFilter } from '../../tables/row-converter.js';
@@ -46,12 +47,7 @@ export type ConvertWorkerMessage =
   | { readonly type: 'chunk'; readonly chunk: Uint8Array }
   | { readonly type: 'batch-end'; readonly digest: string }
   | { readonly type: 'done' }
-  | {
-      readonly type: 'error';
-      readonly message: string;
-      readonly stack: string | undefined;
-      readonly code: string | undefined;
-    };
+  | ({ readonly type: 'error' } & PostedError);
 
 const data = workerData as ConvertWorkerData;
 const port = parentPort;
@@ -113,10 +109,5 @@ try {
   db.close();
   port.postMessage({ type: 'done' } satisfies ConvertWorkerMessage);
 } catch (err: unknown) {
-  port.postMessage({
-    type: 'error',
-    message: err instanceof Error ? err.message : String(err),
-    stack: err instanceof Error ? err.stack : undefined,
-    code: (err as { code?: unknown }).code === undefined ? undefined : String((err as { code?: unknown }).code),
-  } satisfies ConvertWorkerMessage);
+  port.postMessage({ type: 'error', ...postedError(err) } satisfies ConvertWorkerMessage);
 }
