@@ -1,14 +1,20 @@
-import { escapeIdentifier, escapeLiteral } from 'pg';
+/*
+ * The quoting of node-postgres's escapeIdentifier and escapeLiteral, written
+ * here rather than imported: this module is loaded by every conversion and
+ * verification worker, and importing `pg` for two functions cost each worker
+ * about 40 ms of start-up before its first row (docs/performance.md).
+ * test/unit/util/quote.test.ts holds both to pg's on every kind of name.
+ */
 
 /**
- * PostgreSQL identifier quoting, by node-postgres's own escapeIdentifier (the
- * quoting libpq's PQescapeIdentifier does). Every table and column name that
+ * PostgreSQL identifier quoting, as libpq's PQescapeIdentifier does it: in
+ * double quotes, each double quote doubled. Every table and column name that
  * reaches SQL comes from a SQLite file or a mapping, so none is trusted; a NUL
  * byte, which no PostgreSQL identifier can hold, is refused here.
  */
 export function quoteIdent(name: string): string {
   if (name.includes('\0')) throw new Error(`identifier contains a NUL byte: ${JSON.stringify(name)}`);
-  return escapeIdentifier(name);
+  return `"${name.replaceAll('"', '""')}"`;
 }
 
 export function qualified(schema: string, table: string): string {
@@ -17,11 +23,13 @@ export function qualified(schema: string, table: string): string {
 
 /**
  * A string literal for SQL built from mapping data (policy names, column
- * names), by node-postgres's escapeLiteral: right whatever
- * standard_conforming_strings says (a backslash makes it an E'' literal).
+ * names), as node-postgres's escapeLiteral writes it: right whatever
+ * standard_conforming_strings says (quotes and backslashes doubled, and a
+ * backslash makes it an E'' literal).
  */
 export function quoteLiteral(s: string): string {
-  return escapeLiteral(s).trimStart();
+  const body = s.replaceAll("'", "''").replaceAll('\\', '\\\\');
+  return s.includes('\\') ? `E'${body}'` : `'${body}'`;
 }
 
 /**
