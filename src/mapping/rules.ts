@@ -1,4 +1,4 @@
-import type { ColumnSpec, MergeRule, TableSpec, TargetType } from './schema.js';
+import { SYSTEM_COLUMN_NAMES, type ColumnSpec, type MergeRule, type TableSpec, type TargetType } from './schema.js';
 
 /**
  * Cross-checks zod cannot express: every reference inside a mapping must name
@@ -433,6 +433,20 @@ export const targetFilledColumnsAreTargetOnly: TableRule = (table, at) => {
   return problems;
 };
 
+/** No target column takes the name of a PostgreSQL system column: the table could not be created (SYSTEM_COLUMN_NAMES). */
+export const targetColumnsNotSystem: TableRule = (table, at) =>
+  table.columns.flatMap((column, i) => {
+    const target = column.target ?? column.name;
+    return SYSTEM_COLUMN_NAMES.has(target)
+      ? [
+          error(
+            `${at}.columns[${i}]${column.target === undefined ? '' : '.target'}`,
+            `PostgreSQL keeps the name "${target}" for a system column, so no table can have a column of that name: give the column another "target"`,
+          ),
+        ]
+      : [];
+  });
+
 /** `_schema_versions`, `sqlite_*` and `memory_fts*` are never copied: SQLite's bookkeeping and the FTS index, and `_schema_versions` rows would stop Aragora creating its PostgreSQL tables (src/source/inventory.ts). */
 export const sourceNeverCopied: TableRule = (table, at) =>
   NEVER_COPIED.some((re) => re.test(table.source))
@@ -450,6 +464,7 @@ export const TABLE_RULES: readonly TableRule[] = [
   foreignKeysNameColumns,
   conflictColumnsExist,
   targetColumnsDistinct,
+  targetColumnsNotSystem,
   surrogateKeyIsInteger,
   verbatimOnlyOnText,
   whenMissingFits,

@@ -63,6 +63,14 @@ export const ColumnPolicySchema = z
   .strict();
 export type ColumnPolicy = z.infer<typeof ColumnPolicySchema>;
 
+/**
+ * The names of PostgreSQL's system columns: no table can have a column of
+ * its own so named ("column name "xmin" conflicts with a system column
+ * name"). Quoted names are case-sensitive, so `XMIN` is free. `oid` left
+ * the list in PostgreSQL 12.
+ */
+export const SYSTEM_COLUMN_NAMES: ReadonlySet<string> = new Set(['tableoid', 'xmin', 'cmin', 'xmax', 'cmax', 'ctid']);
+
 /** PostgreSQL cuts names at 63 bytes (NAMEDATALEN - 1), not characters: two long names could become one. */
 export const MAX_IDENTIFIER_BYTES = 63;
 const Identifier = z

@@ -1,5 +1,5 @@
 import type { SourceColumn, SourceObject } from './inventory.js';
-import type { ColumnSpec, TableSpec, TargetType } from '../mapping/schema.js';
+import { SYSTEM_COLUMN_NAMES, type ColumnSpec, type TableSpec, type TargetType } from '../mapping/schema.js';
 import { rowidName } from './rowid.js';
 
 /**
@@ -22,22 +22,40 @@ export function autoColumnType(declared: string): TargetType {
   return 'numeric';
 }
 
-export function autoColumn(col: SourceColumn): ColumnSpec {
-  return {
+/**
+ * A column carried over under its own name, or, where that name is one of
+ * PostgreSQL's system columns (`xmin`, `ctid`, …, which no table can have),
+ * under `sqlite_<name>`, with as many `_` before it as the names in `taken`
+ * (the table's other target columns) need: its values arrive either way, and
+ * the note says where.
+ */
+export function autoColumn(col: SourceColumn, taken: ReadonlySet<string> = new Set()): ColumnSpec {
+  const derived = `derived from the SQLite declared type "${col.declaredType}"`;
+  const column = {
     name: col.name,
     type: autoColumnType(col.declaredType),
     nullable: !col.notNull,
     targetOnly: false,
-    note: `derived from the SQLite declared type "${col.declaredType}"`,
   };
+  if (!SYSTEM_COLUMN_NAMES.has(col.name)) return { ...column, note: derived };
+  const target = freeName(`sqlite_${col.name}`, taken);
+  return { ...column, target, note: `${derived}; loaded as ${target}: PostgreSQL keeps ${col.name} for a system column` };
+}
+
+/** `name`, with `_` before it until no name in `taken` is the same. */
+function freeName(name: string, taken: ReadonlySet<string>): string {
+  let free = name;
+  while (taken.has(free)) free = `_${free}`;
+  return free;
 }
 
 export function autoTable(obj: SourceObject): TableSpec {
   const columns = obj.columns.filter((c) => !c.hidden);
+  const names = new Set(columns.map((c) => c.name));
   const pk = columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk);
   if (pk.length > 0) {
     // A primary key column is NOT NULL in PostgreSQL, whatever SQLite declared (an INTEGER PRIMARY KEY declares nothing).
-    const cols = columns.map((c) => (c.pk > 0 ? { ...autoColumn(c), nullable: false } : autoColumn(c)));
+    const cols = columns.map((c) => ({ ...autoColumn(c, names), ...(c.pk > 0 ? { nullable: false } : {}) }));
     return {
       source: obj.name,
       target: obj.name,
@@ -55,8 +73,7 @@ export function autoTable(obj: SourceObject): TableSpec {
   // (the key resume, verify and rollback use); rowids another run already
   // loaded are re-assigned, as for any autoincrement id.
   const rowid = rowidName(obj.columns.map((c) => c.name)) ?? 'rowid';
-  let target = 'sqlite_rowid';
-  while (columns.some((c) => c.name === target)) target = `_${target}`;
+  const target = freeName('sqlite_rowid', names);
   return {
     source: obj.name,
     target: obj.name,
@@ -79,7 +96,7 @@ export function autoTable(obj: SourceObject): TableSpec {
         targetOnly: false,
         note: 'the SQLite rowid: the table has no primary key, and equal rows are all kept',
       },
-      ...columns.map(autoColumn),
+      ...columns.map((c) => autoColumn(c, new Set([...names, target]))),
     ],
   };
 }

@@ -9,7 +9,10 @@ import { MAX_IDENTIFIER_BYTES, type ColumnSpec, type TableSpec } from '../../map
  */
 export function effectiveSpec(spec: TableSpec, obj: SourceObject): { spec: TableSpec; extra: ColumnSpec[] } {
   const named = new Set(spec.columns.map((c) => c.name));
-  const extra = obj.columns.filter((c) => !c.hidden && !named.has(c.name)).map(autoColumn);
+  const unnamed = obj.columns.filter((c) => !c.hidden && !named.has(c.name));
+  // A carried-over column renamed (autoColumn) keeps clear of every other target name.
+  const taken = new Set([...spec.columns.map((c) => c.target ?? c.name), ...unnamed.map((c) => c.name)]);
+  const extra = unnamed.map((c) => autoColumn(c, taken));
   return { spec: extra.length === 0 ? spec : { ...spec, columns: [...spec.columns, ...extra] }, extra };
 }
 
