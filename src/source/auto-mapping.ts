@@ -23,11 +23,12 @@ export function autoColumnType(declared: string): TargetType {
 }
 
 /**
- * A column carried over under its own name, or, where that name is one of
+ * A column carried over under its own name, or, where PostgreSQL cannot
+ * take that name, under another, with as many `_` before it as the names in
+ * `taken` (the table's other target columns) need: `sqlite_<name>` for one of
  * PostgreSQL's system columns (`xmin`, `ctid`, …, which no table can have),
- * under `sqlite_<name>`, with as many `_` before it as the names in `taken`
- * (the table's other target columns) need: its values arrive either way, and
- * the note says where.
+ * `sqlite_unnamed` for the empty name SQLite allows. Its values arrive
+ * either way, and the note says where.
  */
 export function autoColumn(col: SourceColumn, taken: ReadonlySet<string> = new Set()): ColumnSpec {
   const derived = `derived from the SQLite declared type "${col.declaredType}"`;
@@ -37,9 +38,15 @@ export function autoColumn(col: SourceColumn, taken: ReadonlySet<string> = new S
     nullable: !col.notNull,
     targetOnly: false,
   };
-  if (!SYSTEM_COLUMN_NAMES.has(col.name)) return { ...column, note: derived };
-  const target = freeName(`sqlite_${col.name}`, taken);
-  return { ...column, target, note: `${derived}; loaded as ${target}: PostgreSQL keeps ${col.name} for a system column` };
+  const why =
+    col.name === ''
+      ? 'PostgreSQL has no column without a name'
+      : SYSTEM_COLUMN_NAMES.has(col.name)
+        ? `PostgreSQL keeps ${col.name} for a system column`
+        : null;
+  if (why === null) return { ...column, note: derived };
+  const target = freeName(`sqlite_${col.name === '' ? 'unnamed' : col.name}`, taken);
+  return { ...column, target, note: `${derived}; loaded as ${target}: ${why}` };
 }
 
 /** `name`, with `_` before it until no name in `taken` is the same. */

@@ -9,13 +9,13 @@ import { withPg } from '../../../helpers/migrate.js';
 import { useTestDatabase } from '../../../helpers/pg.js';
 
 /**
- * SQLite lets a column be called xmin, ctid, tableoid, cmin, cmax or xmax;
- * PostgreSQL keeps those names for its system columns, and no table can have
- * one of its own. plan used to say GO and migrate then stopped on a stack
- * trace (exit 1) at CREATE TABLE. A column the tool carries over itself (the
- * auto-mapping, or a column a mapping does not name) now arrives as
- * sqlite_<name>; a mapping that names one as its target is refused with the
- * column's path.
+ * SQLite lets a column be called xmin, ctid, tableoid, cmin, cmax or xmax,
+ * names PostgreSQL keeps for its system columns, or have no name at all;
+ * no PostgreSQL table can have such a column. plan used to say GO and migrate
+ * then stopped on a stack trace (exit 1) at CREATE TABLE. A column the tool
+ * carries over itself (the auto-mapping, or a column a mapping does not name)
+ * now arrives as sqlite_<name> (sqlite_unnamed); a mapping that names a system
+ * column as its target is refused with the column's path.
  */
 const pg = useTestDatabase('system_column_names');
 
@@ -26,14 +26,14 @@ function makeFile(dir: string): string {
   const path = join(dir, 'odd.db');
   const db = new Database(path);
   db.exec(`
-    CREATE TABLE events (id INTEGER PRIMARY KEY, xmin TEXT, ctid INTEGER, tableoid TEXT, cmax REAL, sqlite_xmin TEXT);
+    CREATE TABLE events (id INTEGER PRIMARY KEY, xmin TEXT, ctid INTEGER, tableoid TEXT, cmax REAL, sqlite_xmin TEXT, "" TEXT);
     CREATE TABLE loose (xmax TEXT, body TEXT);
   `);
-  const events = db.prepare('INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)');
+  const events = db.prepare('INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)');
   const loose = db.prepare('INSERT INTO loose VALUES (?, ?)');
   db.transaction(() => {
     for (let i = 1; i <= ROWS; i++) {
-      events.run(i, `x${i}`, i * 7, i % 5 === 0 ? null : `t${i}`, i / 4, `already ${i}`);
+      events.run(i, `x${i}`, i * 7, i % 5 === 0 ? null : `t${i}`, i / 4, `already ${i}`, `no name ${i}`);
       loose.run(`m${i % 10}`, `body ${i}`);
     }
   })();
@@ -50,7 +50,7 @@ const args = (dir: string, maps: string, url: string): string[] => [
   url,
 ];
 
-describe('source columns named as PostgreSQL system columns', () => {
+describe('source column names PostgreSQL cannot take', () => {
   it('arrive under sqlite_<name>, with plan predicting migrate, verify passing and rollback emptying the tables', async () => {
     const dir = tempDir('system-cols');
     const maps = tempDir('system-cols-maps');
@@ -92,7 +92,7 @@ describe('source columns named as PostgreSQL system columns', () => {
     const target = await withPg(pg.url, async (c) => ({
       events: (
         await c.query(
-          `SELECT id, _sqlite_xmin, sqlite_ctid, sqlite_tableoid, sqlite_cmax, sqlite_xmin FROM events WHERE id IN (5, 6) ORDER BY id`,
+          `SELECT id, _sqlite_xmin, sqlite_ctid, sqlite_tableoid, sqlite_cmax, sqlite_xmin, sqlite_unnamed FROM events WHERE id IN (5, 6) ORDER BY id`,
         )
       ).rows,
       loose: (await c.query(`SELECT count(DISTINCT sqlite_xmax) AS n, count(*) AS rows FROM loose`)).rows[0],
@@ -105,6 +105,7 @@ describe('source columns named as PostgreSQL system columns', () => {
         sqlite_tableoid: null,
         sqlite_cmax: 1.25,
         sqlite_xmin: 'already 5',
+        sqlite_unnamed: 'no name 5',
       },
       {
         id: '6',
@@ -113,6 +114,7 @@ describe('source columns named as PostgreSQL system columns', () => {
         sqlite_tableoid: 't6',
         sqlite_cmax: 1.5,
         sqlite_xmin: 'already 6',
+        sqlite_unnamed: 'no name 6',
       },
     ]);
     expect(target.loose).toEqual({ n: '10', rows: String(ROWS) });
