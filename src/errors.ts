@@ -85,6 +85,10 @@ export const ERROR_CODES = {
     exit: EXIT.REFUSED,
     hint: 'Change each listed column to a type that holds the source values (or give it a default), or drop the empty table and let migrate create it as the application does; then run plan and migrate again.',
   },
+  TARGET_READ_ONLY: {
+    exit: EXIT.REFUSED,
+    hint: 'Nothing was written. Point --database-url at the primary (on RDS, the writer endpoint, not a read replica or the reader endpoint), or, where the database or role is read-only by default on purpose, lift it for the migration (ALTER ROLE name SET default_transaction_read_only = off), then run the command again.',
+  },
   TARGET_SCHEMA_MISSING: {
     exit: EXIT.REFUSED,
     hint: 'Create the schema first (CREATE SCHEMA name; the application must have it on its search_path too), or pass --schema with one that exists.',

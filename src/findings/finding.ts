@@ -34,6 +34,7 @@ export const FINDING_KINDS = [
   'rowid_hidden',
   'name_not_utf8',
   'rows_unread',
+  'target_read_only',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 

@@ -39,6 +39,17 @@ function explain(err: unknown, dsn: TargetDsn, ms: number): string {
   return raw;
 }
 
+/**
+ * The tool's sessions run without the server's statement and idle timeouts,
+ * as pg_dump's and pg_restore's do: a database or role default meant for the
+ * application (RDS parameter groups often set statement_timeout) would
+ * otherwise cancel an index build or a verify query part way, after hours
+ * of load. The load stops only on the operator's signal or an error. Set
+ * after connecting rather than in the startup packet, which poolers such as
+ * PgBouncer refuse.
+ */
+const SESSION_SETTINGS = 'SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0';
+
 export async function connectTarget(dsn: TargetDsn, applicationName = 'aragora-migrate'): Promise<pg.Client> {
   const started = Date.now();
   const attempt = async (ssl: TargetDsn['ssl']): Promise<pg.Client> => {
@@ -56,6 +67,12 @@ export async function connectTarget(dsn: TargetDsn, applicationName = 'aragora-m
     }
     // A stray error on an idle client would otherwise crash the process.
     client.on('error', () => undefined);
+    try {
+      await client.query(SESSION_SETTINGS);
+    } catch (err: unknown) {
+      await client.end().catch(() => undefined);
+      throw err;
+    }
     return client;
   };
   try {

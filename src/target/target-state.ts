@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { TargetType } from '../mapping/schema.js';
 import { qualified, quoteIdent } from '../util/quote.js';
+import { TargetError } from '../errors.js';
 
 /** A foreign key declared on an existing target table (the application's, or one an earlier run added). */
 export interface TargetForeignKey {
@@ -127,6 +128,48 @@ export async function inspectTarget(
  * The target schema (`--schema`) must exist: the tool creates tables, not
  * schemas. A finding for plan; migrate refuses with the same code.
  */
+/**
+ * A target that takes no writes: a standby (a read replica, or a cluster's
+ * reader endpoint), or sessions read-only by default
+ * (default_transaction_read_only for the database or the role). Every write
+ * would fail there; plan reports it and the commands that write refuse
+ * before their first write (assertWritable).
+ */
+export async function targetReadOnly(client: pg.Client): Promise<{
+  file: null;
+  table: null;
+  column: null;
+  kind: 'target_read_only';
+  action: 'block';
+  code: 'TARGET_READ_ONLY';
+  count: 1;
+  message: string;
+} | null> {
+  const r = await client.query<{ standby: boolean; ro: string }>(
+    "SELECT pg_is_in_recovery() AS standby, current_setting('transaction_read_only') AS ro",
+  );
+  const row = r.rows[0];
+  if (row === undefined || (!row.standby && row.ro !== 'on')) return null;
+  return {
+    file: null,
+    table: null,
+    column: null,
+    kind: 'target_read_only',
+    action: 'block',
+    code: 'TARGET_READ_ONLY',
+    count: 1,
+    message: row.standby
+      ? 'the target is a standby (a read replica or a reader endpoint): it takes no writes'
+      : "the target's sessions are read-only (default_transaction_read_only is on for the database or the role)",
+  };
+}
+
+/** Refuses (TARGET_READ_ONLY) before a command's first write where the target takes none. */
+export async function assertWritable(client: pg.Client): Promise<void> {
+  const readOnly = await targetReadOnly(client);
+  if (readOnly !== null) throw new TargetError(readOnly.code, readOnly.message);
+}
+
 export async function schemaMissing(
   client: pg.Client,
   schema: string,

@@ -21,6 +21,7 @@ import { VERSION } from '../../version.js';
 import { manifestPath, readManifest, sameFiles, writeManifest, type ArchiveManifest } from './archive-manifest.js';
 import { planArchive, refuseUnsafeRelative, type ArchiveItem } from './archive-plan.js';
 import { connectTarget } from '../../target/connect.js';
+import { assertWritable } from '../../target/target-state.js';
 import type { ArchivedFileReport, ArchiveReport } from '../../report/archive-report.js';
 
 export interface ArchiveProgress {
@@ -67,6 +68,7 @@ export async function runArchive(opts: ArchiveOptions): Promise<ArchiveReport> {
         'ARCHIVE_NO_RUN',
         `no migration ledger in ${config.target.display}: nothing was migrated there`,
       );
+    await assertWritable(client);
     // Ledgers written before archive existed lack its table.
     await ensureLedger(client);
     const run = await findRun(client, opts.runId, config);

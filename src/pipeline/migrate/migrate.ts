@@ -33,7 +33,7 @@ import type { MigrateReport } from '../../report/migrate-report.js';
 import type { Finding } from '../../findings/finding.js';
 import { connectionLost, connectTarget } from '../../target/connect.js';
 import { withRunLock } from '../../target/transaction.js';
-import { schemaMissing } from '../../target/target-state.js';
+import { assertWritable, schemaMissing } from '../../target/target-state.js';
 import { collectTasks, groupByTarget, type Task } from '../shared/tasks.js';
 import type { Reporter } from '../../report/events.js';
 import { buildMigrateReport, type SummaryInput } from './migrate-summary.js';
@@ -202,6 +202,7 @@ async function migrateChecked(m: Migration, stopChecks: AbortController): Promis
 async function openLedger(control: pg.Client, schema: string): Promise<void> {
   const noSchema = await schemaMissing(control, schema);
   if (noSchema !== null) throw new TargetError(noSchema.code, noSchema.message);
+  await assertWritable(control);
   await ensureLedger(control);
 }
 

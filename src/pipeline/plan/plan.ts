@@ -38,6 +38,7 @@ import {
   existingKeys,
   inspectTarget,
   schemaMissing,
+  targetReadOnly,
   type TargetForeignKey,
   type TargetTableState,
 } from '../../target/target-state.js';
@@ -96,6 +97,8 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
       targetStates = await inspectTarget(client, config.schema, targets);
       const missing = await schemaMissing(client, config.schema);
       if (missing !== null) findings.add(missing);
+      const readOnly = await targetReadOnly(client);
+      if (readOnly !== null) findings.add(readOnly);
     }
 
     const visit = async (file: SourceFile, snapshot: Snapshot): Promise<void> => {

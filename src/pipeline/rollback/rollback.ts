@@ -8,6 +8,7 @@ import type { MappingSet } from '../../mapping/load.js';
 import { qualified, quoteIdent, quoteLiteral } from '../../util/quote.js';
 import { previewRestore, restoreArchivedFiles } from '../archive/archive.js';
 import { connectTarget } from '../../target/connect.js';
+import { assertWritable } from '../../target/target-state.js';
 import { withRunLock, withTransaction } from '../../target/transaction.js';
 import type { RollbackReport, RollbackTable } from '../../report/rollback-report.js';
 import {
@@ -68,6 +69,7 @@ export async function runRollback(opts: RollbackOptions): Promise<RollbackReport
       return report('noop', [], noFiles(), `nothing to do: run ${run.run_id} is already rolled back`);
     // A dry run only reads: it takes no lock, so it neither waits for a running migrate nor holds one up.
     if (opts.dryRun === true) return await previewRollback(client, run, opts, report);
+    await assertWritable(client);
     // The migration lock: no migrate (and no other rollback) writes meanwhile,
     // and a run that is still loading cannot be rolled back under its feet.
     return await withRunLock(

@@ -15,6 +15,7 @@ import { recordVerification } from '../../ledger/verifications.js';
 import type { MappingSet } from '../../mapping/load.js';
 import { timeZoneOffsetFn } from '../../tables/timestamp.js';
 import { connectTarget } from '../../target/connect.js';
+import { assertWritable } from '../../target/target-state.js';
 import type { Reporter } from '../../report/events.js';
 import { hashSourceFile, walContentHash } from '../../source/source-hash.js';
 import { latestRunOfDataDir } from '../shared/find-run.js';
@@ -61,6 +62,8 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
         'VERIFY_NO_RUN',
         `no migration ledger in ${config.target.display}: nothing was migrated there`,
       );
+    // verify records its outcome in the ledger.
+    await assertWritable(client);
     // A run recorded by an older version of the tool: its ledger gets the columns this one reads.
     await ensureLedger(client);
     const run = await findRun(client, opts.runId, config);
