@@ -81,6 +81,18 @@ export const ERROR_CODES = {
     exit: EXIT.REFUSED,
     hint: 'Every committed batch is kept. Once the server answers again, run the same command: it resumes where the run stopped.',
   },
+  TARGET_PERMISSION_DENIED: {
+    exit: EXIT.REFUSED,
+    hint: 'Grant the role what the message names (CREATE on the database for the ledger schema aragora_migrate, CREATE on the target schema for the tables it creates, SELECT, INSERT and UPDATE on tables that exist; on PostgreSQL 15 and later no role may create in schema public unless granted), or run the command as a role that has it. Every committed batch is kept: run the same command again.',
+  },
+  TARGET_OUT_OF_RESOURCES: {
+    exit: EXIT.REFUSED,
+    hint: 'Free what the server ran out of (on RDS, raise the allocated storage or the instance size), then run the same command again: every committed batch is kept and it resumes where the run stopped.',
+  },
+  TARGET_STATEMENT_CANCELED: {
+    exit: EXIT.REFUSED,
+    hint: 'A statement was cancelled on the server (pg_cancel_backend, or lock_timeout while another session held a table). Every committed batch is kept: find what held the table or cancelled the statement, then run the same command again.',
+  },
   TARGET_INCOMPATIBLE: {
     exit: EXIT.REFUSED,
     hint: 'Change each listed column to a type that holds the source values (or give it a default), or drop the empty table and let migrate create it as the application does; then run plan and migrate again.',

@@ -77,3 +77,4 @@ export {
   type ExitCode,
 } from './errors.js';
 export { connectionLost } from './target/connect.js';
+export { serverFault } from './target/server-fault.js';

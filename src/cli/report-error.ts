@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { ConfigError, connectionLost, EXIT, isMigrateError } from '../index.js';
+import { ConfigError, EXIT, isMigrateError, serverFault } from '../index.js';
 import { terminalWidth, wrapHanging } from './render/format.js';
 
 /**
@@ -16,7 +16,7 @@ export function reportError(
   width: number | undefined = terminalWidth(stderr as { isTTY?: boolean; columns?: number }),
 ): number {
   if (caught instanceof CommanderError && caught.exitCode === 0) return EXIT.OK;
-  const err = usageError(caught) ?? connectionLost(caught) ?? caught;
+  const err = usageError(caught) ?? serverFault(caught) ?? caught;
   if (isMigrateError(err)) {
     stderr.write(`${wrapped(`error ${err.code}: `, err.message, width)}\n`);
     stderr.write(`${wrapped('hint: ', err.hint, width)}\n`);
@@ -32,8 +32,9 @@ export function reportError(
 /**
  * commander's own errors (a required option missing, an unknown flag, a bad
  * value) as the usage errors they are: CONFIG_INVALID with its hint, exit 2.
- * A connection the server or the network ended is the other error every
- * command can meet; connectionLost (src/target/connect.ts) names it.
+ * A fault of the server (a lost connection, a missing privilege, a full disk)
+ * is the other error every command can meet; serverFault
+ * (src/target/server-fault.ts) names it.
  */
 function usageError(caught: unknown): ConfigError | null {
   if (!(caught instanceof CommanderError)) return null;

@@ -35,6 +35,7 @@ export const FINDING_KINDS = [
   'name_not_utf8',
   'rows_unread',
   'target_read_only',
+  'target_privileges',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 

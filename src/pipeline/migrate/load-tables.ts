@@ -16,7 +16,8 @@ import type { Reporter } from '../../report/events.js';
 import { rawTextReader } from '../../source/read.js';
 import { compileTable, type CompiledTable, type OrphanFilter } from '../../tables/row-converter.js';
 import { timeZoneOffsetFn, type OffsetFn } from '../../tables/timestamp.js';
-import { connectionLost, connectTarget } from '../../target/connect.js';
+import { connectTarget } from '../../target/connect.js';
+import { serverFault } from '../../target/server-fault.js';
 import { addKeysSql, appForeignKeys, hasPrimaryKey } from '../../target/target-ddl.js';
 import { isUniqueViolation, withTransaction } from '../../target/transaction.js';
 import { unionSpecs } from '../shared/effective-spec.js';
@@ -240,7 +241,7 @@ async function loadTask(client: pg.Client, task: Task, ctx: LoadContext): Promis
     ctx.queue.fail(
       err instanceof MigrateError
         ? err
-        : (connectionLost(err)
+        : (serverFault(err)
             ?? sourceDamage(err, at.file)
             ?? new Error(`${at.file} ${at.table}: ${err instanceof Error ? err.message : String(err)}`, {
               cause: err,

@@ -31,7 +31,8 @@ import { cleanlyVerifiedFiles } from '../../ledger/verifications.js';
 import type { MappingSet } from '../../mapping/load.js';
 import type { MigrateReport } from '../../report/migrate-report.js';
 import type { Finding } from '../../findings/finding.js';
-import { connectionLost, connectTarget } from '../../target/connect.js';
+import { connectTarget } from '../../target/connect.js';
+import { serverFault } from '../../target/server-fault.js';
 import { withRunLock } from '../../target/transaction.js';
 import { assertWritable, schemaMissing } from '../../target/target-state.js';
 import { collectTasks, groupByTarget, type Task } from '../shared/tasks.js';
@@ -47,6 +48,7 @@ import { finishTargets, judgeTargets, keysAfterLoad, prepareTargets } from './ta
 import { loadTables, type LoadOutcome } from './load-tables.js';
 import { PhaseClock } from '../shared/phase-clock.js';
 import { checkRejectBudget } from './reject-budget.js';
+import { missingPrivileges } from '../shared/privileges.js';
 
 export interface MigrateOptions {
   readonly config: ResolvedConfig;
@@ -109,11 +111,13 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
       ...[noStoreFinding(scan, config.dataDir, config.allowEmpty)].filter((f) => f !== null),
     ]);
     control = await connectTarget(target, `aragora-migrate migrate ${config.instance}`.slice(0, 63));
-    await openLedger(control, config.schema);
+    await openLedger(control, config.schema, [
+      ...groupByTarget(collectTasks(scan.files, scan.snapshots, opts.mappings)).keys(),
+    ]);
     const m: Migration = { opts, config, target, scan, started, control, clock };
     return await withRunLock(control, opts.lockTimeoutSeconds, () => migrateLocked(m), opts.signal);
   } catch (caught: unknown) {
-    throw connectionLost(caught) ?? caught;
+    throw serverFault(caught) ?? caught;
   } finally {
     await control?.end().catch(() => undefined);
     for (const s of scan.snapshots.values()) s.close();
@@ -198,11 +202,18 @@ async function migrateChecked(m: Migration, stopChecks: AbortController): Promis
   });
 }
 
-/** The target schema must exist; the ledger is created or brought up to date in it. */
-async function openLedger(control: pg.Client, schema: string): Promise<void> {
+/**
+ * The target schema must exist, and the server take the run's writes (its
+ * privileges for the ledger and `targets`, src/pipeline/shared/privileges.ts);
+ * the ledger is created or brought up to date.
+ */
+async function openLedger(control: pg.Client, schema: string, targets: readonly string[]): Promise<void> {
   const noSchema = await schemaMissing(control, schema);
   if (noSchema !== null) throw new TargetError(noSchema.code, noSchema.message);
   await assertWritable(control);
+  const lacking = await missingPrivileges(control, schema, targets);
+  if (lacking.length > 0)
+    throw new TargetError('TARGET_PERMISSION_DENIED', `the run cannot write:\n  ${lacking.join('\n  ')}`);
   await ensureLedger(control);
 }
 
@@ -342,7 +353,7 @@ async function failRunOnError<T>(m: Migration, runId: string, work: () => Promis
   try {
     return await work();
   } catch (caught: unknown) {
-    const err = connectionLost(caught) ?? caught;
+    const err = serverFault(caught) ?? caught;
     const error = err instanceof Error ? err.message : String(err);
     const code = exitCodeOf(err);
     await setRunState(m.control, runId, 'failed', code, error)

@@ -31,6 +31,7 @@ import { rekeyedTextKey } from '../../target/merge-sql.js';
 import { findOrphans } from '../../source/orphans.js';
 import { rowidName } from '../../source/rowid.js';
 import { profileTable, type ConvertedPage } from './profile.js';
+import { missingPrivileges } from '../shared/privileges.js';
 import { SameKeys } from './same-keys.js';
 import { rawTextReader } from '../../source/read.js';
 import { sourceDamage } from '../shared/integrity.js';
@@ -338,6 +339,23 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
     // The rows to profile are known file by file, as discover reaches them: the phase's total grows with each table.
     reporter.emit('phase', { phase: opts.inventoryOnly === true ? 'reading' : 'profiling', rows: 0 });
     const result = await discover({ dataDir: config.dataDir, mappings, allowLive: config.allowLive }, visit);
+    if (client !== null) {
+      // The tables this data dir's rows go to, as migrate will ask (src/pipeline/shared/privileges.ts).
+      const loadedInto = tables.flatMap((t) => (t.target === null ? [] : [t.target.slice(config.schema.length + 1)]));
+      // One finding, as migrate gives one error: findings of one kind and place are counted together.
+      const lacking = await missingPrivileges(client, config.schema, loadedInto);
+      if (lacking.length > 0)
+        findings.add({
+          file: null,
+          table: null,
+          column: null,
+          kind: 'target_privileges',
+          action: 'block',
+          count: lacking.length,
+          code: 'TARGET_PERMISSION_DENIED',
+          message: lacking.join('; '),
+        });
+    }
     const empty = opts.inventoryOnly === true ? null : noStoreFinding(result, config.dataDir, config.allowEmpty);
     const all = [...result.findings, ...findings.toArray(), ...(empty === null ? [] : [empty])];
     const files: FileReport[] = result.files.map((f) => toFileReport(f, mappings, config.schema));

@@ -1,0 +1,39 @@
+import { TargetError, type ErrorCode } from '../errors.js';
+import { connectionLost } from './connect.js';
+
+/**
+ * Errors the server raises for reasons of its own rather than of the rows:
+ * by SQLSTATE (PostgreSQL, Appendix A). Each is the operator's to fix, not a
+ * bug of the tool; what a run committed stays, and the same command resumes.
+ */
+const FAULTS: readonly { readonly sqlstate: RegExp; readonly code: ErrorCode; readonly what: string }[] = [
+  { sqlstate: /^42501$/, code: 'TARGET_PERMISSION_DENIED', what: 'the role lacks a privilege the command needs' },
+  { sqlstate: /^25006$/, code: 'TARGET_READ_ONLY', what: 'the target takes no writes' },
+  {
+    sqlstate: /^53\w{3}$/,
+    code: 'TARGET_OUT_OF_RESOURCES',
+    what: 'the server ran out of a resource (disk, memory or a configured limit)',
+  },
+  {
+    sqlstate: /^(57014|55P03)$/,
+    code: 'TARGET_STATEMENT_CANCELED',
+    what: 'the server cancelled a statement (an administrator, or a lock the statement waited for longer than lock_timeout)',
+  },
+];
+
+/**
+ * A server-side fault (a lost connection, a missing privilege, a full disk,
+ * a cancelled statement) as the coded error it is, with the server's own
+ * words; null for any other error.
+ */
+export function serverFault(err: unknown): TargetError | null {
+  const lost = connectionLost(err);
+  if (lost !== null) return lost;
+  if (err instanceof TargetError) return null;
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const sqlstate = typeof e?.code === 'string' ? e.code : '';
+  const fault = FAULTS.find((f) => f.sqlstate.test(sqlstate));
+  if (fault === undefined) return null;
+  const said = typeof e?.message === 'string' ? e.message : String(err);
+  return new TargetError(fault.code, `${fault.what}: ${said} (SQLSTATE ${sqlstate})`, { cause: err });
+}
