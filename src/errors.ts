@@ -97,6 +97,10 @@ export const ERROR_CODES = {
     exit: EXIT.REFUSED,
     hint: 'Change each listed column to a type that holds the source values (or give it a default), or drop the empty table and let migrate create it as the application does; then run plan and migrate again.',
   },
+  TARGET_ENCODING: {
+    exit: EXIT.REFUSED,
+    hint: "Nothing was written. Migrate into a database encoded UTF8 (CREATE DATABASE name ENCODING 'UTF8' TEMPLATE template0; on RDS, the default), which Aragora's stores expect too.",
+  },
   TARGET_READ_ONLY: {
     exit: EXIT.REFUSED,
     hint: 'Nothing was written. Point --database-url at the primary (on RDS, the writer endpoint, not a read replica or the reader endpoint), or, where the database or role is read-only by default on purpose, lift it for the migration (ALTER ROLE name SET default_transaction_read_only = off), then run the command again.',

@@ -36,6 +36,7 @@ export const FINDING_KINDS = [
   'rows_unread',
   'target_read_only',
   'target_privileges',
+  'target_encoding',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 

@@ -164,10 +164,54 @@ export async function targetReadOnly(client: pg.Client): Promise<{
   };
 }
 
+/**
+ * A target database whose encoding cannot hold every text SQLite can: any
+ * but UTF8, and SQL_ASCII, which stores the bytes as they come. In LATIN1,
+ * say, the first character outside it failed its table part way through the
+ * load; Aragora's own stores expect UTF8 as well.
+ */
+export async function targetEncodingUnfit(client: pg.Client): Promise<{
+  file: null;
+  table: null;
+  column: null;
+  kind: 'target_encoding';
+  action: 'block';
+  code: 'TARGET_ENCODING';
+  count: 1;
+  message: string;
+} | null> {
+  const r = await client.query<{ e: string; db: string }>(
+    "SELECT current_setting('server_encoding') AS e, current_database() AS db",
+  );
+  const { e, db } = r.rows[0] ?? { e: 'UTF8', db: '' };
+  if (e === 'UTF8' || e === 'SQL_ASCII') return null;
+  return {
+    file: null,
+    table: null,
+    column: null,
+    kind: 'target_encoding',
+    action: 'block',
+    code: 'TARGET_ENCODING',
+    count: 1,
+    message: `database ${quoteIdent(db)} is encoded ${e}, which cannot hold every text SQLite holds (UTF-8)`,
+  };
+}
+
 /** Refuses (TARGET_READ_ONLY) before a command's first write where the target takes none. */
 export async function assertWritable(client: pg.Client): Promise<void> {
   const readOnly = await targetReadOnly(client);
   if (readOnly !== null) throw new TargetError(readOnly.code, readOnly.message);
+}
+
+/**
+ * Refuses (TARGET_ENCODING) before migrate writes a row where the target
+ * could not hold the text. Verify, archive and rollback write no source text
+ * and go on in such a database, as they must for a run an older version
+ * loaded there.
+ */
+export async function assertHoldsText(client: pg.Client): Promise<void> {
+  const unfit = await targetEncodingUnfit(client);
+  if (unfit !== null) throw new TargetError(unfit.code, unfit.message);
 }
 
 export async function schemaMissing(

@@ -34,7 +34,7 @@ import type { Finding } from '../../findings/finding.js';
 import { connectTarget } from '../../target/connect.js';
 import { serverFault } from '../../target/server-fault.js';
 import { withRunLock } from '../../target/transaction.js';
-import { assertWritable, schemaMissing } from '../../target/target-state.js';
+import { assertHoldsText, assertWritable, schemaMissing } from '../../target/target-state.js';
 import { collectTasks, groupByTarget, type Task } from '../shared/tasks.js';
 import type { Reporter } from '../../report/events.js';
 import { buildMigrateReport, type SummaryInput } from './migrate-summary.js';
@@ -211,6 +211,7 @@ async function openLedger(control: pg.Client, schema: string, targets: readonly 
   const noSchema = await schemaMissing(control, schema);
   if (noSchema !== null) throw new TargetError(noSchema.code, noSchema.message);
   await assertWritable(control);
+  await assertHoldsText(control);
   const lacking = await missingPrivileges(control, schema, targets);
   if (lacking.length > 0)
     throw new TargetError('TARGET_PERMISSION_DENIED', `the run cannot write:\n  ${lacking.join('\n  ')}`);

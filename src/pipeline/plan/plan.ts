@@ -39,6 +39,7 @@ import {
   existingKeys,
   inspectTarget,
   schemaMissing,
+  targetEncodingUnfit,
   targetReadOnly,
   type TargetForeignKey,
   type TargetTableState,
@@ -98,8 +99,8 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
       targetStates = await inspectTarget(client, config.schema, targets);
       const missing = await schemaMissing(client, config.schema);
       if (missing !== null) findings.add(missing);
-      const readOnly = await targetReadOnly(client);
-      if (readOnly !== null) findings.add(readOnly);
+      for (const unfit of [await targetReadOnly(client), await targetEncodingUnfit(client)])
+        if (unfit !== null) findings.add(unfit);
     }
 
     const visit = async (file: SourceFile, snapshot: Snapshot): Promise<void> => {

@@ -13,7 +13,9 @@ import { createTestDatabase, type TestDatabase } from '../../helpers/pg.js';
  * they do to a migration: a statement timeout no longer cancels the tool's
  * statements part way (it stopped on a stack trace, exit 1), and a target
  * that takes no writes (a read replica, or sessions read-only by default) is
- * refused with a code before anything is written, instead of a stack trace.
+ * refused with a code before anything is written, instead of a stack trace,
+ * as is a database whose encoding cannot hold the text (its first character
+ * outside LATIN1 failed a table part way through the load).
  */
 const ROWS = 20_000;
 
@@ -92,6 +94,37 @@ describe("the target database's own settings", () => {
       expect(migrate.stderr).not.toMatch(/This is a bug/);
       expect(await ledgerExists(db.url)).toBe(false);
     });
+  });
+
+  it('a database not encoded UTF8: plan blocks, migrate refuses before writing anything', async () => {
+    const source = makeSource();
+    const db = await createTestDatabase('server_defaults');
+    const latin1 = `${db.name}_latin1`;
+    const url = db.url.replace(/\/[^/?]*(\?|$)/, `/${latin1}$1`);
+    await withPg(db.url, (c) =>
+      c.query(`CREATE DATABASE ${latin1} ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`),
+    );
+    try {
+      const plan = runCli(['plan', '--json', '-', ...args(source, url)]);
+      expect(plan.code, plan.stderr).toBe(5);
+      const report = JSON.parse(plan.stdout) as { findings: { kind: string; code?: string; message: string }[] };
+      expect(report.findings.filter((f) => f.kind === 'target_encoding')).toEqual([
+        expect.objectContaining({
+          code: 'TARGET_ENCODING',
+          message: `database "${latin1}" is encoded LATIN1, which cannot hold every text SQLite holds (UTF-8)`,
+        }),
+      ]);
+      const migrate = runCli(['migrate', ...args(source, url)]);
+      expect(migrate.code, migrate.stderr + migrate.stdout).toBe(5);
+      expect(migrate.stderr).toMatch(/TARGET_ENCODING/);
+      expect(await ledgerExists(url)).toBe(false);
+    } finally {
+      await withPg(db.url, async (c) => {
+        await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [latin1]);
+        await c.query(`DROP DATABASE IF EXISTS ${latin1}`);
+      });
+      await db.drop();
+    }
   });
 
   it('a target that turned read-only after the run: verify and rollback refuse with the code and change nothing', async () => {
