@@ -37,6 +37,7 @@ export const FINDING_KINDS = [
   'target_read_only',
   'target_privileges',
   'target_encoding',
+  'too_many_columns',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 

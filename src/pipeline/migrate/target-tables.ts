@@ -13,7 +13,7 @@ import {
 } from '../../target/target-ddl.js';
 import { inspectTarget, MISSING_TABLE, type TargetTableState } from '../../target/target-state.js';
 import { qualified, quoteIdent } from '../../util/quote.js';
-import { tooLongNames, unionSpecs } from '../shared/effective-spec.js';
+import { MAX_TABLE_COLUMNS, tooLongNames, tooManyColumns, unionSpecs } from '../shared/effective-spec.js';
 import { judgeGroup, widened } from '../shared/target-fit.js';
 import { parentTables, type Task } from '../shared/tasks.js';
 
@@ -41,6 +41,12 @@ export async function judgeTargets(
   const problems: { code: ErrorCode; message: string }[] = [];
   for (const [target, group] of byTarget) {
     const spec = unionSpecs(group.map((g) => g.spec));
+    const columns = tooManyColumns(spec, states.get(target)?.columns.keys());
+    if (columns !== null)
+      problems.push({
+        code: 'TARGET_TOO_MANY_COLUMNS',
+        message: `${target} would have ${columns} columns; a PostgreSQL table holds at most ${MAX_TABLE_COLUMNS}`,
+      });
     for (const name of tooLongNames(spec))
       problems.push({
         code: 'TARGET_IDENTIFIER_TOO_LONG',

@@ -24,7 +24,7 @@ import { compileTable, type OrphanFilter } from '../../tables/row-converter.js';
 import { targetKeyPart } from '../../tables/target-key.js';
 import { timeZoneOffsetFn } from '../../tables/timestamp.js';
 import { connectTarget } from '../../target/connect.js';
-import { effectiveSpec, tooLongNames } from '../shared/effective-spec.js';
+import { effectiveSpec, MAX_TABLE_COLUMNS, tooLongNames, tooManyColumns } from '../shared/effective-spec.js';
 import { silentReporter, type Reporter } from '../../report/events.js';
 import type { Snapshot } from '../../source/snapshot.js';
 import { rekeyedTextKey } from '../../target/merge-sql.js';
@@ -427,6 +427,18 @@ function withUnmappedColumns(
       message: `not in the mapping: carried over as ${c.type} (${c.note ?? ''})`,
     });
   }
+  const columns = tooManyColumns(spec);
+  if (columns !== null)
+    findings.add({
+      file,
+      table: obj.name,
+      column: null,
+      kind: 'too_many_columns',
+      action: 'block',
+      count: 1,
+      code: 'TARGET_TOO_MANY_COLUMNS',
+      message: `${columns} columns: a PostgreSQL table holds at most ${MAX_TABLE_COLUMNS}`,
+    });
   for (const name of tooLongNames(spec)) {
     findings.add({
       file,

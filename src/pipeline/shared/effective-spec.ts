@@ -37,3 +37,18 @@ export function unionSpecs(specs: readonly TableSpec[]): TableSpec {
 export function tooLongNames(spec: TableSpec): string[] {
   return spec.columns.map((c) => c.target ?? c.name).filter((n) => Buffer.byteLength(n, 'utf8') > MAX_IDENTIFIER_BYTES);
 }
+
+/** PostgreSQL's MaxHeapAttributeNumber: a table holds at most this many columns, dropped ones included. */
+export const MAX_TABLE_COLUMNS = 1600;
+
+/**
+ * The target's column count when it passes PostgreSQL's limit (SQLite allows
+ * 2000): the table could not be created, and the tool carries every source
+ * column over, so plan reports it and migrate refuses; null when it fits.
+ * `existing`: columns the target table has already that the spec does not
+ * name (an existing table keeps them).
+ */
+export function tooManyColumns(spec: TableSpec, existing: Iterable<string> = []): number | null {
+  const names = new Set([...spec.columns.map((c) => c.target ?? c.name), ...existing]);
+  return names.size > MAX_TABLE_COLUMNS ? names.size : null;
+}
