@@ -109,6 +109,10 @@ export const ERROR_CODES = {
     exit: EXIT.REFUSED,
     hint: 'Create the schema first (CREATE SCHEMA name; the application must have it on its search_path too), or pass --schema with one that exists.',
   },
+  TARGET_NAME_TAKEN: {
+    exit: EXIT.REFUSED,
+    hint: 'Nothing was written. Give the table another "target" name in a mapping file (--mappings), or drop or rename what holds the name in the target schema (a view, a sequence, a type), then plan again.',
+  },
   TARGET_TOO_MANY_COLUMNS: {
     exit: EXIT.REFUSED,
     hint: 'Nothing was written. A PostgreSQL table holds at most 1600 columns, and every column of a source table is carried over: in a copy of the file, fold the columns past that into fewer (a JSON text column, say), map them, and migrate the copy.',

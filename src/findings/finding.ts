@@ -38,6 +38,7 @@ export const FINDING_KINDS = [
   'target_privileges',
   'target_encoding',
   'too_many_columns',
+  'target_name_taken',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 

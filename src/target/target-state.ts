@@ -44,6 +44,41 @@ export const MISSING_TABLE: TargetTableState = {
   bytes: 0,
 };
 
+/** pg_class.relkind, in words, for what can hold a name a table needs. */
+const RELATION_KINDS: Readonly<Record<string, string>> = {
+  v: 'a view',
+  m: 'a materialized view',
+  S: 'a sequence',
+  i: 'an index',
+  I: 'a partitioned index',
+  f: 'a foreign table',
+  c: 'a composite type',
+};
+
+/**
+ * Target table names something other than a table holds in `schema`: a view,
+ * a sequence, an index, a type. CREATE TABLE IF NOT EXISTS passes over a
+ * view of the name, and the load then met the view's rows as if they were
+ * the table's. Each such name with what holds it.
+ */
+export async function takenNames(
+  client: pg.Client,
+  schema: string,
+  tables: readonly string[],
+): Promise<Map<string, string>> {
+  const r = await client.query<{ name: string; kind: string }>(
+    `SELECT c.relname AS name, c.relkind::text AS kind
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname = ANY($2::text[]) AND c.relkind NOT IN ('r', 'p')
+     UNION ALL
+     SELECT t.typname, 'type'
+       FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+      WHERE n.nspname = $1 AND t.typname = ANY($2::text[]) AND t.typrelid = 0`,
+    [schema, tables],
+  );
+  return new Map(r.rows.map((x) => [x.name, RELATION_KINDS[x.kind] ?? 'a type'] as const));
+}
+
 /** Reads which target tables exist, their columns, keys, triggers and sizes. Reads only. */
 export async function inspectTarget(
   client: pg.Client,

@@ -11,7 +11,7 @@ import {
   prepareTargetTable,
   type ColumnWidening,
 } from '../../target/target-ddl.js';
-import { inspectTarget, MISSING_TABLE, type TargetTableState } from '../../target/target-state.js';
+import { inspectTarget, MISSING_TABLE, takenNames, type TargetTableState } from '../../target/target-state.js';
 import { qualified, quoteIdent } from '../../util/quote.js';
 import { MAX_TABLE_COLUMNS, tooLongNames, tooManyColumns, unionSpecs } from '../shared/effective-spec.js';
 import { judgeGroup, widened } from '../shared/target-fit.js';
@@ -39,6 +39,8 @@ export async function judgeTargets(
   const states = await inspectTarget(client, schema, [...byTarget.keys()]);
   const judged = new Map<string, JudgedTarget>();
   const problems: { code: ErrorCode; message: string }[] = [];
+  for (const [name, holder] of await takenNames(client, schema, [...byTarget.keys()]))
+    problems.push({ code: 'TARGET_NAME_TAKEN', message: `${qualified(schema, name)} is ${holder}, not a table` });
   for (const [target, group] of byTarget) {
     const spec = unionSpecs(group.map((g) => g.spec));
     const columns = tooManyColumns(spec, states.get(target)?.columns.keys());

@@ -32,6 +32,7 @@ import { findOrphans } from '../../source/orphans.js';
 import { rowidName } from '../../source/rowid.js';
 import { profileTable, type ConvertedPage } from './profile.js';
 import { missingPrivileges } from '../shared/privileges.js';
+import { quoteIdent } from '../../util/quote.js';
 import { SameKeys } from './same-keys.js';
 import { rawTextReader } from '../../source/read.js';
 import { sourceDamage } from '../shared/integrity.js';
@@ -39,6 +40,7 @@ import {
   existingKeys,
   inspectTarget,
   schemaMissing,
+  takenNames,
   targetEncodingUnfit,
   targetReadOnly,
   type TargetForeignKey,
@@ -343,6 +345,22 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
     if (client !== null) {
       // The tables this data dir's rows go to, as migrate will ask (src/pipeline/shared/privileges.ts).
       const loadedInto = tables.flatMap((t) => (t.target === null ? [] : [t.target.slice(config.schema.length + 1)]));
+      const taken = await takenNames(client, config.schema, loadedInto);
+      tables.forEach((t, i) => {
+        if (t.target !== null && taken.has(t.target.slice(config.schema.length + 1)))
+          tables[i] = { ...t, status: 'blocked' };
+      });
+      for (const [name, holder] of taken)
+        findings.add({
+          file: null,
+          table: name,
+          column: null,
+          kind: 'target_name_taken',
+          action: 'block',
+          count: 1,
+          code: 'TARGET_NAME_TAKEN',
+          message: `${quoteIdent(config.schema)}.${quoteIdent(name)} is ${holder}, not a table: the rows have nowhere to go`,
+        });
       // One finding, as migrate gives one error: findings of one kind and place are counted together.
       const lacking = await missingPrivileges(client, config.schema, loadedInto);
       if (lacking.length > 0)
