@@ -85,6 +85,10 @@ export const ERROR_CODES = {
     exit: EXIT.REFUSED,
     hint: 'Grant the role what the message names (CREATE on the database for the ledger schema aragora_migrate, CREATE on the target schema for the tables it creates, SELECT, INSERT and UPDATE on tables that exist; on PostgreSQL 15 and later no role may create in schema public unless granted), or run the command as a role that has it. Every committed batch is kept: run the same command again.',
   },
+  TARGET_CONSTRAINT: {
+    exit: EXIT.REFUSED,
+    hint: 'The target table declares a constraint (a CHECK, a foreign key to a table the run does not load, NOT NULL, UNIQUE) that source rows break; the batches committed before are kept. Relax or drop the constraint for the migration, or fix the rows in a copy of the file, then run the same command again to resume.',
+  },
   TARGET_OUT_OF_RESOURCES: {
     exit: EXIT.REFUSED,
     hint: 'Free what the server ran out of (on RDS, raise the allocated storage or the instance size), then run the same command again: every committed batch is kept and it resumes where the run stopped.',

@@ -10,6 +10,11 @@ const FAULTS: readonly { readonly sqlstate: RegExp; readonly code: ErrorCode; re
   { sqlstate: /^42501$/, code: 'TARGET_PERMISSION_DENIED', what: 'the role lacks a privilege the command needs' },
   { sqlstate: /^25006$/, code: 'TARGET_READ_ONLY', what: 'the target takes no writes' },
   {
+    sqlstate: /^23\w{3}$/,
+    code: 'TARGET_CONSTRAINT',
+    what: 'a row breaks a constraint the target table declares',
+  },
+  {
     sqlstate: /^53\w{3}$/,
     code: 'TARGET_OUT_OF_RESOURCES',
     what: 'the server ran out of a resource (disk, memory or a configured limit)',

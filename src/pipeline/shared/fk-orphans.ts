@@ -98,9 +98,12 @@ export async function missingParents(
     .raw(true)
     .iterate(...params) as IterableIterator<SourceValue[]>) {
     const tuple = row.map((v, j) => compiled.convertValue(fk.columns[j] as string, v));
-    // A value that does not convert rejects its row anyway.
-    if (tuple.some((v) => v === undefined || v === null || typeof v !== 'string')) continue;
-    chunk.push(tuple as string[]);
+    // A value that does not convert rejects its row anyway. A number is
+    // asked as its text, which the parent column's type reads and the
+    // converter's orphan check matches (String(value), src/tables/row-converter.ts):
+    // an integer key was skipped here, and its orphans failed the table's COPY.
+    if (!tuple.every((v) => typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint')) continue;
+    chunk.push(tuple.map(String));
     if (chunk.length >= CHUNK) await flush();
   }
   await flush();

@@ -14,6 +14,8 @@ describe('an error the server raised for reasons of its own', () => {
     ['57014', 'canceling statement due to user request', 'TARGET_STATEMENT_CANCELED'],
     ['55P03', 'canceling statement due to lock timeout', 'TARGET_STATEMENT_CANCELED'],
     ['57P01', 'terminating connection due to administrator command', 'TARGET_CONNECTION_LOST'],
+    ['23514', 'new row for relation "t" violates check constraint "t_n_check"', 'TARGET_CONSTRAINT'],
+    ['23503', 'insert or update on table "t" violates foreign key constraint "t_n_fkey"', 'TARGET_CONSTRAINT'],
   ])('SQLSTATE %s (%s) is %s, with the server’s words, exit 5', (sqlstate, message, code) => {
     const err = serverFault(fromServer(sqlstate, message));
     expect(err).toBeInstanceOf(TargetError);
@@ -22,8 +24,7 @@ describe('an error the server raised for reasons of its own', () => {
     expect((err as MigrateError).hint).toMatch(/\S/);
   });
 
-  it('leaves the errors of the rows, and the tool’s own, to their callers', () => {
-    expect(serverFault(fromServer('23505', 'duplicate key value violates unique constraint'))).toBeNull();
+  it('leaves the errors of a value, and the tool’s own, to their callers', () => {
     expect(serverFault(fromServer('22P02', 'invalid input syntax for type integer'))).toBeNull();
     expect(serverFault(new TargetError('TARGET_SCHEMA_MISSING', 'no schema'))).toBeNull();
     expect(serverFault(new Error('something else'))).toBeNull();

@@ -1,0 +1,106 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { writeAutoMapping } from '../../../helpers/auto-mapping.js';
+import { runCli } from '../../../helpers/cli.js';
+import { tempDir } from '../../../helpers/files.js';
+import { withPg } from '../../../helpers/migrate.js';
+import { createTestDatabase } from '../../../helpers/pg.js';
+
+/**
+ * Constraints a target table that exists already declares. A foreign key on
+ * an integer column to a table the run does not load: its orphans were never
+ * looked up (only text keys were), so plan said GO and the table's COPY
+ * failed on the first one (exit 1); now plan counts them and migrate rejects
+ * them losslessly. A CHECK the rows break stops the load with a code (exit 5)
+ * instead of "a bug" (exit 1), and the same command resumes once it is lifted.
+ */
+const ROWS = 3000;
+
+function makeSource(): { dir: string; maps: string } {
+  const dir = tempDir('target-constraints');
+  const maps = tempDir('target-constraints-maps');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'c.db');
+  const db = new Database(path);
+  db.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, owner INTEGER, qty INTEGER)');
+  const insert = db.prepare('INSERT INTO items VALUES (?, ?, ?)');
+  db.transaction(() => {
+    // owner 0..9, of which the target's owners table holds 0..6; qty below 1 in every 100th row.
+    for (let i = 1; i <= ROWS; i++) insert.run(i, i % 10, i % 100 === 0 ? 0 : i);
+  })();
+  db.close();
+  writeAutoMapping(maps, 'c', 'items', path);
+  return { dir, maps };
+}
+
+const args = (s: { dir: string; maps: string }, url: string): string[] => [
+  '--data-dir',
+  s.dir,
+  '--mappings',
+  s.maps,
+  '--database-url',
+  url,
+];
+
+describe('constraints of a target table that exists', () => {
+  it('an integer foreign key to a table outside the run: plan counts the orphans, migrate rejects exactly those', async () => {
+    const source = makeSource();
+    const db = await createTestDatabase('target_constraints');
+    try {
+      await withPg(db.url, async (c) => {
+        await c.query('CREATE TABLE owners (id bigint PRIMARY KEY)');
+        await c.query('INSERT INTO owners SELECT generate_series(0, 6)');
+        await c.query('CREATE TABLE items (id bigint PRIMARY KEY, owner bigint REFERENCES owners (id), qty bigint)');
+      });
+      const orphans = ROWS * 0.3;
+      const plan = runCli(['plan', '--json', '-', ...args(source, db.url)]);
+      expect(plan.code, plan.stderr).toBe(3);
+      const planned = JSON.parse(plan.stdout) as { tables: { rowsLoaded: number; rowsRejected: number }[] };
+      expect(planned.tables.map((t) => [t.rowsLoaded, t.rowsRejected])).toEqual([[ROWS - orphans, orphans]]);
+
+      const migrate = runCli(['migrate', '--json', '-', ...args(source, db.url)]);
+      expect(migrate.code, migrate.stderr + migrate.stdout.slice(-1500)).toBe(3);
+      const report = JSON.parse(migrate.stdout) as {
+        tables: { rowsLoaded: number; rowsRejected: number }[];
+        verification: { ok: boolean };
+      };
+      expect(report.tables.map((t) => [t.rowsLoaded, t.rowsRejected])).toEqual([[ROWS - orphans, orphans]]);
+      expect(report.verification.ok).toBe(true);
+      const owners = await withPg(db.url, async (c) =>
+        (await c.query('SELECT DISTINCT owner::int AS o FROM items ORDER BY 1')).rows.map((r) => r.o as number),
+      );
+      expect(owners).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('a CHECK the rows break: migrate stops with TARGET_CONSTRAINT, and resumes once it is lifted', async () => {
+    const source = makeSource();
+    const db = await createTestDatabase('target_constraints');
+    try {
+      await withPg(db.url, (c) =>
+        c.query(
+          'CREATE TABLE items (id bigint PRIMARY KEY, owner bigint, qty bigint CONSTRAINT qty_positive CHECK (qty > 0))',
+        ),
+      );
+      const stopped = runCli(['migrate', ...args(source, db.url)]);
+      expect(stopped.code, stopped.stderr + stopped.stdout.slice(-1500)).toBe(5);
+      expect(stopped.stdout + stopped.stderr).toContain(
+        'a row breaks a constraint the target table declares: new row for relation "items" violates check constraint "qty_positive"',
+      );
+      expect(stopped.stdout + stopped.stderr).not.toMatch(/This is a bug/);
+
+      await withPg(db.url, (c) => c.query('ALTER TABLE items DROP CONSTRAINT qty_positive'));
+      const resumed = runCli(['migrate', '--json', '-', ...args(source, db.url)]);
+      expect(resumed.code, resumed.stderr + resumed.stdout.slice(-1500)).toBe(0);
+      expect((JSON.parse(resumed.stdout) as { resumed: boolean }).resumed).toBe(true);
+      const rows = await withPg(db.url, async (c) => (await c.query('SELECT count(*)::int AS n FROM items')).rows[0].n);
+      expect(rows).toBe(ROWS);
+    } finally {
+      await db.drop();
+    }
+  });
+});
