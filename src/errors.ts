@@ -87,7 +87,7 @@ export const ERROR_CODES = {
   },
   TARGET_CONSTRAINT: {
     exit: EXIT.REFUSED,
-    hint: 'The target table declares a constraint (a CHECK, a foreign key to a table the run does not load, NOT NULL, UNIQUE) that source rows break; the batches committed before are kept. Relax or drop the constraint for the migration, or fix the rows in a copy of the file, then run the same command again to resume.',
+    hint: 'The target table declares a constraint (a CHECK, a foreign key to a table the run does not load, NOT NULL, UNIQUE) or a trigger that source rows break; the batches committed before are kept. Relax or drop it for the migration, or fix the rows in a copy of the file, then run the same command again to resume.',
   },
   TARGET_OUT_OF_RESOURCES: {
     exit: EXIT.REFUSED,

@@ -10,9 +10,10 @@ const FAULTS: readonly { readonly sqlstate: RegExp; readonly code: ErrorCode; re
   { sqlstate: /^42501$/, code: 'TARGET_PERMISSION_DENIED', what: 'the role lacks a privilege the command needs' },
   { sqlstate: /^25006$/, code: 'TARGET_READ_ONLY', what: 'the target takes no writes' },
   {
-    sqlstate: /^23\w{3}$/,
+    // Class 23, and an exception a trigger of the table raised (RAISE EXCEPTION).
+    sqlstate: /^(23\w{3}|P0001)$/,
     code: 'TARGET_CONSTRAINT',
-    what: 'a row breaks a constraint the target table declares',
+    what: 'the target refused a row by a constraint or a trigger it declares',
   },
   {
     sqlstate: /^53\w{3}$/,

@@ -16,6 +16,7 @@ describe('an error the server raised for reasons of its own', () => {
     ['57P01', 'terminating connection due to administrator command', 'TARGET_CONNECTION_LOST'],
     ['23514', 'new row for relation "t" violates check constraint "t_n_check"', 'TARGET_CONSTRAINT'],
     ['23503', 'insert or update on table "t" violates foreign key constraint "t_n_fkey"', 'TARGET_CONSTRAINT'],
+    ['P0001', 'notes are read-only during the freeze', 'TARGET_CONSTRAINT'],
   ])('SQLSTATE %s (%s) is %s, with the server’s words, exit 5', (sqlstate, message, code) => {
     const err = serverFault(fromServer(sqlstate, message));
     expect(err).toBeInstanceOf(TargetError);

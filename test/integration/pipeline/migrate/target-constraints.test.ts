@@ -89,7 +89,7 @@ describe('constraints of a target table that exists', () => {
       const stopped = runCli(['migrate', ...args(source, db.url)]);
       expect(stopped.code, stopped.stderr + stopped.stdout.slice(-1500)).toBe(5);
       expect(stopped.stdout + stopped.stderr).toContain(
-        'a row breaks a constraint the target table declares: new row for relation "items" violates check constraint "qty_positive"',
+        'the target refused a row by a constraint or a trigger it declares: new row for relation "items" violates check constraint "qty_positive"',
       );
       expect(stopped.stdout + stopped.stderr).not.toMatch(/This is a bug/);
 
