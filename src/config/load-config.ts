@@ -140,8 +140,16 @@ export function loadConfig(flags: CommonFlags, realEnv: Env = process.env): Reso
     });
   }
   const schema = flags.schema ?? DEFAULTS.schema;
-  if (schema.length === 0 || schema.length > 63) {
-    throw new ConfigError('CONFIG_INVALID', `--schema must be 1 to 63 characters (got "${schema}")`);
+  if (schema.length === 0 || Buffer.byteLength(schema, 'utf8') > 63) {
+    throw new ConfigError('CONFIG_INVALID', `--schema must be 1 to 63 bytes (got "${schema}")`);
+  }
+  // The ledger's own schema (src/ledger/schema.ts), whose tables a source
+  // table of the same name would merge into, and the schemas PostgreSQL keeps
+  // for itself (pg_*, information_schema), where no table belongs.
+  if (schema === 'aragora_migrate' || schema.startsWith('pg_') || schema === 'information_schema') {
+    throw new ConfigError('CONFIG_INVALID', `--schema ${schema} is not a schema the application's tables can go in`, {
+      hint: `Name the schema the application reads its tables from (public unless it sets another search_path); ${schema === 'aragora_migrate' ? 'aragora_migrate is the ledger of this tool' : 'PostgreSQL keeps it for its own catalogs'}.`,
+    });
   }
   const instance = nonEmpty(flags.instance) ?? hostname();
   return Object.freeze({
