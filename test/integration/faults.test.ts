@@ -3,6 +3,7 @@ import {
   chmodSync,
   closeSync,
   copyFileSync,
+  existsSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -358,6 +359,43 @@ describe('paths and permissions: coded errors, no hang', () => {
       expect(statSync(join(rej, runDir as string, f)).mode & 0o777, f).toBe(0o600);
   });
 });
+
+describe('a reject folder that cannot be made', () => {
+  // Under /proc, mkdirSync's `recursive` never returned: migrate spun at 100% CPU before its first row.
+  const where = [
+    ...(existsSync('/proc/self') ? [['under /proc', '/proc/aragora-migrate-nope/rejects']] : []),
+    ['through a file', join(tempFile('x'), 'rejects')],
+    ['through a dangling link', join(danglingLink(), 'rejects')],
+  ];
+  it.each(where)('%s: refused at once with OUTPUT_UNWRITABLE, before anything is written', async (_, rej) => {
+    const url = (await createTestDatabase('faults_reject_dir')).url;
+    const r = runCli(
+      ['migrate', '--quiet', '--data-dir', instance(), '--database-url', url, '--reject-dir', rej as string],
+      {},
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    expect(r.code, `no hang: ${r.stderr}`).toBe(2);
+    expect(errorCode(r)).toBe('OUTPUT_UNWRITABLE');
+    expect(r.stderr).not.toMatch(BUG);
+    expect(
+      await withPg(url, async (c) => (await c.query(`SELECT to_regnamespace('aragora_migrate') AS s`)).rows[0].s),
+    ).toBeNull();
+  });
+});
+
+function tempFile(content: string): string {
+  const path = join(tempDir('reject-dir-file'), 'a-file');
+  writeFileSync(path, content);
+  return path;
+}
+
+function danglingLink(): string {
+  const link = join(tempDir('reject-dir-link'), 'gone');
+  symlinkSync(join(tempDir('reject-dir-target'), 'missing'), link);
+  return link;
+}
 
 describe('shapes SQLite allows', () => {
   it('identifiers PostgreSQL would cut at 63 bytes (ASCII with one prefix, or multi-byte): plan and migrate refuse alike', async () => {

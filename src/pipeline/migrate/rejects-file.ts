@@ -1,5 +1,6 @@
-import { accessSync, chmodSync, constants, mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureDirDurably } from '../../util/durable-file.js';
 import type pg from 'pg';
 import { ConfigError } from '../../errors.js';
 import { tableRejects, tablesWithRejects } from '../../ledger/rejects.js';
@@ -10,7 +11,10 @@ import { tableRejects, tablesWithRejects } from '../../ledger/rejects.js';
  */
 export function prepareRejectDir(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // One folder at a time, not mkdirSync's `recursive`, which under /proc
+    // never returns: Node retries the ENOENT it gets there without end.
+    ensureDirDurably(dir, 0o700);
+    if (!statSync(dir).isDirectory()) throw new Error('it is not a folder');
     accessSync(dir, constants.W_OK);
   } catch (err: unknown) {
     throw new ConfigError(
@@ -32,7 +36,7 @@ export async function writeRejectFiles(client: pg.Client, runId: string, dir: st
   if (tables.length === 0) return [];
   const runDir = join(dir, runId);
   // Raw row values: readable by the operator alone.
-  mkdirSync(runDir, { recursive: true, mode: 0o700 });
+  ensureDirDurably(runDir, 0o700);
   chmodSync(runDir, 0o700);
   const written: string[] = [];
   for (const t of tables) {
