@@ -133,6 +133,10 @@ export const ERROR_CODES = {
     exit: EXIT.REFUSED,
     hint: 'Another migrate is writing to this database. Wait for it to finish, or raise --lock-timeout.',
   },
+  RUN_TARGET_GONE: {
+    exit: EXIT.REFUSED,
+    hint: 'Roll the run back (aragora-migrate rollback --run ID), then run migrate again to load every row anew.',
+  },
   RUN_SOURCE_CHANGED: {
     exit: EXIT.REFUSED,
     hint: 'The source files changed since the unfinished run started, so it cannot resume exactly. Stop whatever writes them and restore the files it read, or roll that run back before starting a new one.',

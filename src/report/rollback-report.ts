@@ -16,6 +16,8 @@ export interface RollbackTable {
   readonly alreadyDone: boolean;
   /** The run created the table and it is empty now: dropped. */
   readonly dropped: boolean;
+  /** The table no longer exists (dropped by hand since the run): its rows went with it, nothing was deleted. */
+  readonly gone: boolean;
   /** Why a table the run created was kept (rows it did not insert remain, another table references it, the application recorded its schema, …); null for a table it did not create, or one dropped. */
   readonly keptBecause: string | null;
 }

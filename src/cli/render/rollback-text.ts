@@ -73,6 +73,7 @@ function planLines(report: RollbackReport): string[] {
 
 export function stateOf(report: RollbackReport, t: RollbackTable): string {
   if (t.alreadyDone) return 'done earlier';
+  if (t.gone) return 'gone (dropped since the run, with its rows)';
   if (t.dropped) return 'dropped (created by the run)';
   if (report.state === 'refused') return t.changed > 0 ? 'REFUSED' : 'untouched';
   return 'rolled back';
@@ -81,6 +82,7 @@ export function stateOf(report: RollbackReport, t: RollbackTable): string {
 /** Whether the dry run would drop the table, or why not (the reason of a kept table is listed below the table). */
 export function wouldDrop(t: RollbackTable): string {
   if (t.alreadyDone) return 'done earlier';
+  if (t.gone) return 'no: gone already (dropped since the run)';
   if (t.dropped) return 'yes (created by the run)';
   if (t.keptBecause !== null) return 'no: kept, see below';
   return 'no: existed before the run';

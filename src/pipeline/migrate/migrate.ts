@@ -27,6 +27,7 @@ import {
   type RunRow,
 } from '../../ledger/runs.js';
 import { ensureLedger } from '../../ledger/schema.js';
+import { tableProgress } from '../../ledger/run-tables.js';
 import { cleanlyVerifiedFiles } from '../../ledger/verifications.js';
 import type { MappingSet } from '../../mapping/load.js';
 import type { MigrateReport } from '../../report/migrate-report.js';
@@ -167,6 +168,7 @@ async function migrateChecked(m: Migration, stopChecks: AbortController): Promis
       reporter: opts.reporter,
       signal: opts.signal,
     });
+  if (decision.kind === 'resume') await refuseLostTargets(control, decision.run.run_id, judged);
   const runId = decision.kind === 'resume' ? decision.run.run_id : await startRun(m, hashes, tasks);
   return await failRunOnError(m, runId, async () => {
     await setRunState(control, runId, 'running', null);
@@ -308,6 +310,31 @@ async function checkSmallFiles(
       assertIntact(t.file.path, await (checks.get(t.file.path) ?? 'ok'));
   }
   return checks;
+}
+
+/**
+ * A resumed run continues after the last rowid it committed: where a table
+ * it loaded rows into is gone (dropped by hand since), loading the rest into
+ * a new one would leave the first rows missing, which only verify would
+ * tell. Refused instead, before anything is written.
+ */
+async function refuseLostTargets(
+  control: pg.Client,
+  runId: string,
+  judged: ReadonlyMap<string, { readonly state: { readonly exists: boolean } }>,
+): Promise<void> {
+  const gone = (await tableProgress(control, runId)).filter(
+    (p) => BigInt(p.rows_loaded) > 0n && judged.get(p.target_table)?.state.exists === false,
+  );
+  if (gone.length === 0) return;
+  const lines = gone.map((p) => `${p.target_table}: ${p.rows_loaded} row(s) of ${p.source_file} ${p.source_table}`);
+  throw new MigrateError(
+    'RUN_TARGET_GONE',
+    `run ${runId} loaded rows into tables that no longer exist:\n  ${lines.join('\n  ')}`,
+    {
+      hint: `Roll the run back (aragora-migrate rollback --run ${runId}), then run migrate again to load every row anew.`,
+    },
+  );
 }
 
 /** A new run in the ledger, with its files and its tables (pending). */

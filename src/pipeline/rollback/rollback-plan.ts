@@ -52,6 +52,17 @@ export interface TablePlan {
   readonly dropped: boolean;
   /** Why a table the run created stays; null for a table it did not create, or one that goes. */
   readonly keptBecause: string | null;
+  /** The table no longer exists: dropped by hand since the run, with its rows. */
+  readonly gone: boolean;
+}
+
+/** The plan of a table that no longer exists: the run's rows went with it, and nothing is left to delete or drop. */
+const GONE: TablePlan = { rowsDeleted: 0, rowsRestored: 0, changed: [], dropped: false, keptBecause: null, gone: true };
+
+/** Whether `table` (schema-qualified, quoted) no longer exists. */
+export async function tableGone(tx: pg.Client, table: string): Promise<boolean> {
+  const r = await tx.query<{ gone: boolean }>('SELECT to_regclass($1) IS NULL AS gone', [table]);
+  return r.rows[0]?.gone === true;
 }
 
 /** The tables of a run, children first (the order rollback takes them in), each with its plan; null for a table an earlier rollback finished. */
@@ -103,6 +114,8 @@ export async function planTable(
   gone: ReadonlySet<string> = new Set(),
 ): Promise<TablePlan> {
   const table = qualified(schema, w.target);
+  // Dropped by hand since the run: there is nothing to read, delete or drop.
+  if (await tableGone(tx, table)) return GONE;
   const refs = (await referencingKeys(tx, schema, w.target)).filter((k) => !gone.has(k.child));
   const changed = [...(await queryChanged(q, table, w.keyColumns)), ...(await dependentRows(q, schema, w, refs))];
   const counts = await q<{ deleted: string; restored: string; rows_remain: boolean }>(
@@ -119,6 +132,7 @@ export async function planTable(
     rowsRestored: restorable ? Number(c?.restored ?? 0) : 0,
     changed,
     ...drop,
+    gone: false,
   };
 }
 

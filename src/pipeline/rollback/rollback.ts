@@ -15,6 +15,7 @@ import {
   keyMatch,
   planRollback,
   planTable,
+  tableGone,
   restorableColumns,
   type RollbackPlan,
   type TableWork,
@@ -124,6 +125,7 @@ function plannedTables(plan: RollbackPlan, maxKeys: number): RollbackTable[] {
           alreadyDone: false,
           dropped: p.dropped,
           keptBecause: p.keptBecause,
+          gone: p.gone,
         },
   );
 }
@@ -138,6 +140,7 @@ function doneEarlier(w: TableWork): RollbackTable {
     alreadyDone: true,
     dropped: false,
     keptBecause: null,
+    gone: false,
   };
 }
 
@@ -257,6 +260,10 @@ async function rollbackTable(
 ): Promise<RollbackTable> {
   const table = qualified(schema, w.target);
   return withTransaction(client, async (tx) => {
+    if (await tableGone(tx, table)) {
+      await recordRollbackOfTable(tx, { runId, target: w.target, rowsDeleted: 0, rowsRestored: 0, forcedKeys: [] });
+      return { ...doneEarlier(w), alreadyDone: false, gone: true };
+    }
     await tx.query(`LOCK TABLE ${table} IN SHARE ROW EXCLUSIVE MODE`);
     const q = await stageRunChanges(tx, runId, w.target);
     const plan = await planTable(tx, q, runId, schema, w);
@@ -290,6 +297,7 @@ async function rollbackTable(
       alreadyDone: false,
       dropped: plan.dropped,
       keptBecause: plan.keptBecause,
+      gone: plan.gone,
     };
   });
 }

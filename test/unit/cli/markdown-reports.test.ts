@@ -116,6 +116,7 @@ function rollbackReport(state: RollbackReport['state'], exitCode: RollbackReport
         alreadyDone: false,
         dropped: false,
         keptBecause: null,
+        gone: false,
       },
     ],
     filesRestored: ['core.db'],
