@@ -1,10 +1,8 @@
 import Database from 'better-sqlite3';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { writeAutoMapping } from '../../helpers/auto-mapping.js';
+import { autoMappedSource, sourceArgs, type AutoMappedSource } from '../../helpers/auto-mapping.js';
 import { runCli } from '../../helpers/cli.js';
-import { tempDir } from '../../helpers/files.js';
 import { withPg } from '../../helpers/migrate.js';
 import { createTestDatabase, useTestDatabase } from '../../helpers/pg.js';
 
@@ -22,29 +20,24 @@ const pg = useTestDatabase('source_row_count');
 const NOTES = 100;
 const OTHER = 150;
 
-function makeFile(dir: string): string {
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, 'odd.db');
-  const db = new Database(path);
-  db.exec(`
-    CREATE TABLE notes (id INTEGER PRIMARY KEY, v TEXT, body TEXT);
-    CREATE INDEX notes_v ON notes (v);
-    CREATE TABLE other (id INTEGER PRIMARY KEY, v TEXT, body TEXT);
-    CREATE INDEX other_v ON other (v);
-  `);
-  // A wide body keeps each index smaller than its table: count(*) goes through the index.
-  const body = 'x'.repeat(200);
-  for (const [table, n] of [
-    ['notes', NOTES],
-    ['other', OTHER],
-  ] as const) {
-    const insert = db.prepare(`INSERT INTO ${table} VALUES (?, ?, ?)`);
-    db.transaction(() => {
+function makeSource(prefix: string): AutoMappedSource {
+  return autoMappedSource(prefix, 'odd.db', (db) => {
+    db.exec(`
+      CREATE TABLE notes (id INTEGER PRIMARY KEY, v TEXT, body TEXT);
+      CREATE INDEX notes_v ON notes (v);
+      CREATE TABLE other (id INTEGER PRIMARY KEY, v TEXT, body TEXT);
+      CREATE INDEX other_v ON other (v);
+    `);
+    // A wide body keeps each index smaller than its table: count(*) goes through the index.
+    const body = 'x'.repeat(200);
+    for (const [table, n] of [
+      ['notes', NOTES],
+      ['other', OTHER],
+    ] as const) {
+      const insert = db.prepare(`INSERT INTO ${table} VALUES (?, ?, ?)`);
       for (let i = 1; i <= n; i++) insert.run(i, `${table}-${i}`, body);
-    })();
-  }
-  db.close();
-  return path;
+    }
+  });
 }
 
 /**
@@ -74,24 +67,12 @@ function swapIndexes(path: string): void {
   check.close();
 }
 
-const args = (dir: string, maps: string, url: string): string[] => [
-  '--data-dir',
-  dir,
-  '--mappings',
-  maps,
-  '--database-url',
-  url,
-];
-
 describe('a table whose rows read differ from the count SQLite gives', () => {
   it("plan and migrate refuse the damaged file: SQLite's own check finds the index that disagrees", async () => {
-    const dir = tempDir('row-count-plan');
-    const maps = tempDir('row-count-plan-maps');
-    const path = makeFile(dir);
-    writeAutoMapping(maps, 'odd', 'two tables', path);
-    swapIndexes(path);
+    const source = makeSource('row-count-plan');
+    swapIndexes(source.path);
 
-    const plan = runCli(['plan', '--json', '-', ...args(dir, maps, pg.url)]);
+    const plan = runCli(['plan', '--json', '-', ...sourceArgs(source, pg.url)]);
     expect(plan.code, plan.stderr).toBe(5);
     const report = JSON.parse(plan.stdout) as {
       findings: { kind: string; action: string; code?: string; message: string }[];
@@ -102,7 +83,7 @@ describe('a table whose rows read differ from the count SQLite gives', () => {
     ]);
     expect(report.findings.find((f) => f.kind === 'corrupt_file')?.message).toMatch(/wrong # of entries in index/);
 
-    const migrate = runCli(['migrate', ...args(dir, maps, pg.url)]);
+    const migrate = runCli(['migrate', ...sourceArgs(source, pg.url)]);
     expect(migrate.code, migrate.stderr + migrate.stdout).toBe(5);
     expect(migrate.stderr).toMatch(/SOURCE_CORRUPT/);
     const created = await withPg(
@@ -113,19 +94,16 @@ describe('a table whose rows read differ from the count SQLite gives', () => {
   });
 
   it('verify refuses a file damaged since its run, where it used to pass it as exact', async () => {
-    const dir = tempDir('row-count-verify');
-    const maps = tempDir('row-count-verify-maps');
-    const path = makeFile(dir);
-    writeAutoMapping(maps, 'odd', 'two tables', path);
+    const source = makeSource('row-count-verify');
     // Its own database: the first test's failed run is in the other one.
     const db = await createTestDatabase('source_row_count_verify');
     try {
-      const migrate = runCli(['migrate', ...args(dir, maps, db.url)]);
+      const migrate = runCli(['migrate', ...sourceArgs(source, db.url)]);
       expect(migrate.code, migrate.stderr + migrate.stdout.slice(-1500)).toBe(0);
 
-      swapIndexes(path);
+      swapIndexes(source.path);
       for (const extra of [[], ['--from-source']]) {
-        const verify = runCli(['verify', ...extra, ...args(dir, maps, db.url)]);
+        const verify = runCli(['verify', ...extra, ...sourceArgs(source, db.url)]);
         expect(verify.code, verify.stderr + verify.stdout).toBe(5);
         // Tables are verified in name order: notes first.
         expect(verify.stderr).toContain(

@@ -1,10 +1,6 @@
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeAutoMapping } from '../../helpers/auto-mapping.js';
+import { autoMappedSource, sourceArgs } from '../../helpers/auto-mapping.js';
 import { runCli } from '../../helpers/cli.js';
-import { tempDir } from '../../helpers/files.js';
 import { withPg } from '../../helpers/migrate.js';
 import { useTestDatabase } from '../../helpers/pg.js';
 
@@ -19,27 +15,22 @@ const pg = useTestDatabase('name_taken');
 
 describe('a target name held by a view, a sequence or a type', () => {
   it('plan blocks each table whose name is taken, migrate refuses before writing anything', async () => {
-    const dir = tempDir('name-taken');
-    const maps = tempDir('name-taken-maps');
-    mkdirSync(dir, { recursive: true });
-    const path = join(dir, 'k.db');
-    const db = new Database(path);
-    db.exec(`
-      CREATE TABLE notes (id INTEGER PRIMARY KEY, v TEXT);
-      CREATE TABLE counters (id INTEGER PRIMARY KEY, n INTEGER);
-      CREATE TABLE moods (id INTEGER PRIMARY KEY, m TEXT);
-      CREATE TABLE free (id INTEGER PRIMARY KEY);
-      INSERT INTO notes VALUES (1, 'a'); INSERT INTO counters VALUES (1, 2); INSERT INTO moods VALUES (1, 'ok');
-      INSERT INTO free VALUES (1);
-    `);
-    db.close();
-    writeAutoMapping(maps, 'k', 'four tables', path);
+    const source = autoMappedSource('name-taken', 'k.db', (db) =>
+      db.exec(`
+        CREATE TABLE notes (id INTEGER PRIMARY KEY, v TEXT);
+        CREATE TABLE counters (id INTEGER PRIMARY KEY, n INTEGER);
+        CREATE TABLE moods (id INTEGER PRIMARY KEY, m TEXT);
+        CREATE TABLE free (id INTEGER PRIMARY KEY);
+        INSERT INTO notes VALUES (1, 'a'); INSERT INTO counters VALUES (1, 2); INSERT INTO moods VALUES (1, 'ok');
+        INSERT INTO free VALUES (1);
+      `),
+    );
     await withPg(pg.url, async (c) => {
       await c.query(`CREATE VIEW public.notes AS SELECT 1::bigint AS id, 'x'::text AS v`);
       await c.query('CREATE SEQUENCE public.counters');
       await c.query(`CREATE TYPE public.moods AS ENUM ('ok')`);
     });
-    const args = ['--data-dir', dir, '--mappings', maps, '--database-url', pg.url];
+    const args = sourceArgs(source, pg.url);
 
     const plan = runCli(['plan', '--json', '-', ...args]);
     expect(plan.code, plan.stderr).toBe(5);

@@ -1,11 +1,7 @@
-import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeAutoMapping } from '../../helpers/auto-mapping.js';
+import { autoMappedSource, sourceArgs, type AutoMappedSource } from '../../helpers/auto-mapping.js';
 import { runCli } from '../../helpers/cli.js';
-import { tempDir } from '../../helpers/files.js';
 import { withPg } from '../../helpers/migrate.js';
 import { useTestDatabase } from '../../helpers/pg.js';
 
@@ -29,34 +25,17 @@ function asRole(url: string): string {
   return u.toString();
 }
 
-function makeSource(): { dir: string; maps: string } {
-  const dir = tempDir('privileges');
-  const maps = tempDir('privileges-maps');
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, 'notes.db');
-  const db = new Database(path);
-  db.exec('CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); CREATE TABLE tags (name TEXT PRIMARY KEY)');
-  const note = db.prepare('INSERT INTO notes VALUES (?, ?)');
-  const tag = db.prepare('INSERT INTO tags VALUES (?)');
-  db.transaction(() => {
+function makeSource(): AutoMappedSource {
+  return autoMappedSource('privileges', 'notes.db', (db) => {
+    db.exec('CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); CREATE TABLE tags (name TEXT PRIMARY KEY)');
+    const note = db.prepare('INSERT INTO notes VALUES (?, ?)');
+    const tag = db.prepare('INSERT INTO tags VALUES (?)');
     for (let i = 1; i <= ROWS; i++) {
       note.run(i, `body ${i}`);
       tag.run(`tag-${i}`);
     }
-  })();
-  db.close();
-  writeAutoMapping(maps, 'notes', 'two tables', path);
-  return { dir, maps };
+  });
 }
-
-const args = (s: { dir: string; maps: string }, url: string): string[] => [
-  '--data-dir',
-  s.dir,
-  '--mappings',
-  s.maps,
-  '--database-url',
-  url,
-];
 
 interface PlanReport {
   readonly findings: { kind: string; action: string; code?: string; message: string }[];
@@ -88,13 +67,13 @@ describe('a role without the privileges migrate writes with', () => {
     const url = asRole(pg.url);
     const name = new URL(pg.url).pathname.slice(1);
 
-    const plan = runCli(['plan', '--json', '-', ...args(source, url)]);
+    const plan = runCli(['plan', '--json', '-', ...sourceArgs(source, url)]);
     expect(plan.code, plan.stderr).toBe(5);
     expect(privilegeFindings(plan.stdout)).toEqual([
       `block TARGET_PERMISSION_DENIED: role "${role}" cannot create the ledger's schema aragora_migrate: it lacks CREATE on database "${name}"`,
       `block TARGET_PERMISSION_DENIED: role "${role}" cannot create tables in schema "public": it lacks CREATE on it (from PostgreSQL 15 on, no role has it on public unless granted)`,
     ]);
-    const refused = runCli(['migrate', ...args(source, url)]);
+    const refused = runCli(['migrate', ...sourceArgs(source, url)]);
     expect(refused.code, refused.stderr + refused.stdout).toBe(5);
     expect(refused.stderr).toMatch(/TARGET_PERMISSION_DENIED: the run cannot write:/);
     expect(refused.stderr).not.toMatch(/This is a bug/);
@@ -111,19 +90,19 @@ describe('a role without the privileges migrate writes with', () => {
       await c.query('CREATE TABLE public.tags (name text PRIMARY KEY)');
       await c.query(`GRANT SELECT ON public.tags TO ${role}`);
     });
-    const plan2 = runCli(['plan', '--json', '-', ...args(source, url)]);
+    const plan2 = runCli(['plan', '--json', '-', ...sourceArgs(source, url)]);
     expect(plan2.code, plan2.stderr).toBe(5);
     expect(privilegeFindings(plan2.stdout)).toEqual([
       `block TARGET_PERMISSION_DENIED: role "${role}" lacks INSERT on "public"."tags"`,
     ]);
-    const refused2 = runCli(['migrate', ...args(source, url)]);
+    const refused2 = runCli(['migrate', ...sourceArgs(source, url)]);
     expect(refused2.code, refused2.stderr + refused2.stdout).toBe(5);
     expect(refused2.stderr).toContain(`role "${role}" lacks INSERT on "public"."tags"`);
 
     await withPg(pg.url, (c) => c.query(`GRANT INSERT, UPDATE ON public.tags TO ${role}`));
-    const plan3 = runCli(['plan', '--json', '-', ...args(source, url)]);
+    const plan3 = runCli(['plan', '--json', '-', ...sourceArgs(source, url)]);
     expect(plan3.code, plan3.stderr).toBe(0);
-    const migrate = runCli(['migrate', ...args(source, url)]);
+    const migrate = runCli(['migrate', ...sourceArgs(source, url)]);
     expect(migrate.code, migrate.stderr + migrate.stdout.slice(-1500)).toBe(0);
     const counts = await withPg(pg.url, async (c) => [
       (await c.query('SELECT count(*)::int AS n FROM public.notes')).rows[0].n,

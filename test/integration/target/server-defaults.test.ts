@@ -1,10 +1,6 @@
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeAutoMapping } from '../../helpers/auto-mapping.js';
+import { autoMappedSource, sourceArgs, type AutoMappedSource } from '../../helpers/auto-mapping.js';
 import { runCli } from '../../helpers/cli.js';
-import { tempDir } from '../../helpers/files.js';
 import { withPg } from '../../helpers/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/pg.js';
 
@@ -19,30 +15,13 @@ import { createTestDatabase, type TestDatabase } from '../../helpers/pg.js';
  */
 const ROWS = 20_000;
 
-function makeSource(): { dir: string; maps: string } {
-  const dir = tempDir('server-defaults');
-  const maps = tempDir('server-defaults-maps');
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, 'notes.db');
-  const db = new Database(path);
-  db.exec('CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT, body TEXT, score REAL)');
-  const insert = db.prepare('INSERT INTO notes VALUES (?, ?, ?, ?)');
-  db.transaction(() => {
+function makeSource(): AutoMappedSource {
+  return autoMappedSource('server-defaults', 'notes.db', (db) => {
+    db.exec('CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT, body TEXT, score REAL)');
+    const insert = db.prepare('INSERT INTO notes VALUES (?, ?, ?, ?)');
     for (let i = 1; i <= ROWS; i++) insert.run(i, `note ${i}`, `body ${i} `.repeat(20), i / 3);
-  })();
-  db.close();
-  writeAutoMapping(maps, 'notes', 'one table', path);
-  return { dir, maps };
+  });
 }
-
-const args = (s: { dir: string; maps: string }, url: string): string[] => [
-  '--data-dir',
-  s.dir,
-  '--mappings',
-  s.maps,
-  '--database-url',
-  url,
-];
 
 /** A database of its own, with `setting` as its default for every new session. */
 async function databaseWith(setting: string, run: (db: TestDatabase) => Promise<void>): Promise<void> {
@@ -65,10 +44,10 @@ describe("the target database's own settings", () => {
   it('a statement timeout set for the application does not cancel the load, the indexes or verify', async () => {
     const source = makeSource();
     await databaseWith(`statement_timeout = '2ms'`, async (db) => {
-      const migrate = runCli(['migrate', ...args(source, db.url)]);
+      const migrate = runCli(['migrate', ...sourceArgs(source, db.url)]);
       expect(migrate.code, migrate.stderr + migrate.stdout.slice(-1500)).toBe(0);
       expect(migrate.stdout).toMatch(/loaded and verified \(exit 0\)/);
-      const verify = runCli(['verify', '--from-source', ...args(source, db.url)]);
+      const verify = runCli(['verify', '--from-source', ...sourceArgs(source, db.url)]);
       expect(verify.code, verify.stderr + verify.stdout).toBe(0);
       // The application's sessions keep the database's setting.
       const timeout = await withPg(db.url, async (c) => (await c.query('SHOW statement_timeout')).rows[0]);
@@ -79,14 +58,14 @@ describe("the target database's own settings", () => {
   it('sessions read-only by default: plan blocks, migrate refuses before writing anything', async () => {
     const source = makeSource();
     await databaseWith('default_transaction_read_only = on', async (db) => {
-      const plan = runCli(['plan', '--json', '-', ...args(source, db.url)]);
+      const plan = runCli(['plan', '--json', '-', ...sourceArgs(source, db.url)]);
       expect(plan.code, plan.stderr).toBe(5);
       const report = JSON.parse(plan.stdout) as { findings: { kind: string; action: string; code?: string }[] };
       expect(report.findings.filter((f) => f.kind === 'target_read_only')).toEqual([
         expect.objectContaining({ action: 'block', code: 'TARGET_READ_ONLY' }),
       ]);
 
-      const migrate = runCli(['migrate', ...args(source, db.url)]);
+      const migrate = runCli(['migrate', ...sourceArgs(source, db.url)]);
       expect(migrate.code, migrate.stderr + migrate.stdout).toBe(5);
       expect(migrate.stderr).toContain(
         "TARGET_READ_ONLY: the target's sessions are read-only (default_transaction_read_only is on for the database or the role)",
@@ -105,7 +84,7 @@ describe("the target database's own settings", () => {
       c.query(`CREATE DATABASE ${latin1} ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`),
     );
     try {
-      const plan = runCli(['plan', '--json', '-', ...args(source, url)]);
+      const plan = runCli(['plan', '--json', '-', ...sourceArgs(source, url)]);
       expect(plan.code, plan.stderr).toBe(5);
       const report = JSON.parse(plan.stdout) as { findings: { kind: string; code?: string; message: string }[] };
       expect(report.findings.filter((f) => f.kind === 'target_encoding')).toEqual([
@@ -114,7 +93,7 @@ describe("the target database's own settings", () => {
           message: `database "${latin1}" is encoded LATIN1, which cannot hold every text SQLite holds (UTF-8)`,
         }),
       ]);
-      const migrate = runCli(['migrate', ...args(source, url)]);
+      const migrate = runCli(['migrate', ...sourceArgs(source, url)]);
       expect(migrate.code, migrate.stderr + migrate.stdout).toBe(5);
       expect(migrate.stderr).toMatch(/TARGET_ENCODING/);
       expect(await ledgerExists(url)).toBe(false);
@@ -131,13 +110,13 @@ describe("the target database's own settings", () => {
     const source = makeSource();
     const db = await createTestDatabase('server_defaults');
     try {
-      const migrate = runCli(['migrate', '--json', '-', ...args(source, db.url)]);
+      const migrate = runCli(['migrate', '--json', '-', ...sourceArgs(source, db.url)]);
       expect(migrate.code, migrate.stderr).toBe(0);
       const runId = (JSON.parse(migrate.stdout) as { runId: string }).runId;
       await withPg(db.url, (c) =>
         c.query(`ALTER DATABASE ${c.escapeIdentifier(db.name)} SET default_transaction_read_only = on`),
       );
-      const verify = runCli(['verify', ...args(source, db.url)]);
+      const verify = runCli(['verify', ...sourceArgs(source, db.url)]);
       expect(verify.code, verify.stderr + verify.stdout).toBe(5);
       expect(verify.stderr).toMatch(/TARGET_READ_ONLY/);
       const rollback = runCli(['rollback', '--run', runId, '--mappings', source.maps, '--database-url', db.url]);

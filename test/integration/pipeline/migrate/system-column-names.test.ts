@@ -1,10 +1,8 @@
-import Database from 'better-sqlite3';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeAutoMapping } from '../../../helpers/auto-mapping.js';
+import { autoMappedSource, sourceArgs, type AutoMappedSource } from '../../../helpers/auto-mapping.js';
 import { runCli } from '../../../helpers/cli.js';
-import { tempDir } from '../../../helpers/files.js';
 import { withPg } from '../../../helpers/migrate.js';
 import { useTestDatabase } from '../../../helpers/pg.js';
 
@@ -21,41 +19,26 @@ const pg = useTestDatabase('system_column_names');
 
 const ROWS = 3000;
 
-function makeFile(dir: string): string {
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, 'odd.db');
-  const db = new Database(path);
-  db.exec(`
-    CREATE TABLE events (id INTEGER PRIMARY KEY, xmin TEXT, ctid INTEGER, tableoid TEXT, cmax REAL, sqlite_xmin TEXT, "" TEXT);
-    CREATE TABLE loose (xmax TEXT, body TEXT);
-  `);
-  const events = db.prepare('INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)');
-  const loose = db.prepare('INSERT INTO loose VALUES (?, ?)');
-  db.transaction(() => {
+function oddSource(prefix: string): AutoMappedSource {
+  return autoMappedSource(prefix, 'odd.db', (db) => {
+    db.exec(`
+      CREATE TABLE events (id INTEGER PRIMARY KEY, xmin TEXT, ctid INTEGER, tableoid TEXT, cmax REAL, sqlite_xmin TEXT, "" TEXT);
+      CREATE TABLE loose (xmax TEXT, body TEXT);
+    `);
+    const events = db.prepare('INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const loose = db.prepare('INSERT INTO loose VALUES (?, ?)');
     for (let i = 1; i <= ROWS; i++) {
       events.run(i, `x${i}`, i * 7, i % 5 === 0 ? null : `t${i}`, i / 4, `already ${i}`, `no name ${i}`);
       loose.run(`m${i % 10}`, `body ${i}`);
     }
-  })();
-  db.close();
-  return path;
+  });
 }
 
-const args = (dir: string, maps: string, url: string): string[] => [
-  '--data-dir',
-  dir,
-  '--mappings',
-  maps,
-  '--database-url',
-  url,
-];
+const args = (dir: string, maps: string, url: string): string[] => sourceArgs({ dir, maps }, url);
 
 describe('source column names PostgreSQL cannot take', () => {
   it('arrive under sqlite_<name>, with plan predicting migrate, verify passing and rollback emptying the tables', async () => {
-    const dir = tempDir('system-cols');
-    const maps = tempDir('system-cols-maps');
-    const path = makeFile(dir);
-    writeAutoMapping(maps, 'odd', 'system column names', path);
+    const { dir, maps } = oddSource('system-cols');
     // events as a hand mapping naming only its key: its other columns are carried over by the tool.
     const set = JSON.parse(readFileSync(join(maps, 'odd.json'), 'utf8')) as {
       tables: { source: string; columns: { name: string }[] }[];
@@ -131,9 +114,8 @@ describe('source column names PostgreSQL cannot take', () => {
   });
 
   it('a mapping that gives a column a system name as its target is refused, naming the column', () => {
-    const dir = tempDir('system-cols-mapped');
-    const maps = tempDir('system-cols-mapped-maps');
-    makeFile(dir);
+    // The auto-mapping, replaced by a hand-written one.
+    const { dir, maps } = oddSource('system-cols-mapped');
     const table = {
       source: 'loose',
       target: 'loose',

@@ -1,10 +1,6 @@
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeAutoMapping } from '../../../helpers/auto-mapping.js';
+import { autoMappedSource, sourceArgs, type AutoMappedSource } from '../../../helpers/auto-mapping.js';
 import { runCli } from '../../../helpers/cli.js';
-import { tempDir } from '../../../helpers/files.js';
 import { withPg } from '../../../helpers/migrate.js';
 import { createTestDatabase } from '../../../helpers/pg.js';
 
@@ -18,31 +14,14 @@ import { createTestDatabase } from '../../../helpers/pg.js';
  */
 const ROWS = 3000;
 
-function makeSource(): { dir: string; maps: string } {
-  const dir = tempDir('target-constraints');
-  const maps = tempDir('target-constraints-maps');
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, 'c.db');
-  const db = new Database(path);
-  db.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, owner INTEGER, qty INTEGER)');
-  const insert = db.prepare('INSERT INTO items VALUES (?, ?, ?)');
-  db.transaction(() => {
+function makeSource(): AutoMappedSource {
+  return autoMappedSource('target-constraints', 'c.db', (db) => {
+    db.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, owner INTEGER, qty INTEGER)');
+    const insert = db.prepare('INSERT INTO items VALUES (?, ?, ?)');
     // owner 0..9, of which the target's owners table holds 0..6; qty below 1 in every 100th row.
     for (let i = 1; i <= ROWS; i++) insert.run(i, i % 10, i % 100 === 0 ? 0 : i);
-  })();
-  db.close();
-  writeAutoMapping(maps, 'c', 'items', path);
-  return { dir, maps };
+  });
 }
-
-const args = (s: { dir: string; maps: string }, url: string): string[] => [
-  '--data-dir',
-  s.dir,
-  '--mappings',
-  s.maps,
-  '--database-url',
-  url,
-];
 
 describe('constraints of a target table that exists', () => {
   it('an integer foreign key to a table outside the run: plan counts the orphans, migrate rejects exactly those', async () => {
@@ -55,12 +34,12 @@ describe('constraints of a target table that exists', () => {
         await c.query('CREATE TABLE items (id bigint PRIMARY KEY, owner bigint REFERENCES owners (id), qty bigint)');
       });
       const orphans = ROWS * 0.3;
-      const plan = runCli(['plan', '--json', '-', ...args(source, db.url)]);
+      const plan = runCli(['plan', '--json', '-', ...sourceArgs(source, db.url)]);
       expect(plan.code, plan.stderr).toBe(3);
       const planned = JSON.parse(plan.stdout) as { tables: { rowsLoaded: number; rowsRejected: number }[] };
       expect(planned.tables.map((t) => [t.rowsLoaded, t.rowsRejected])).toEqual([[ROWS - orphans, orphans]]);
 
-      const migrate = runCli(['migrate', '--json', '-', ...args(source, db.url)]);
+      const migrate = runCli(['migrate', '--json', '-', ...sourceArgs(source, db.url)]);
       expect(migrate.code, migrate.stderr + migrate.stdout.slice(-1500)).toBe(3);
       const report = JSON.parse(migrate.stdout) as {
         tables: { rowsLoaded: number; rowsRejected: number }[];
@@ -86,7 +65,7 @@ describe('constraints of a target table that exists', () => {
           'CREATE TABLE items (id bigint PRIMARY KEY, owner bigint, qty bigint CONSTRAINT qty_positive CHECK (qty > 0))',
         ),
       );
-      const stopped = runCli(['migrate', ...args(source, db.url)]);
+      const stopped = runCli(['migrate', ...sourceArgs(source, db.url)]);
       expect(stopped.code, stopped.stderr + stopped.stdout.slice(-1500)).toBe(5);
       expect(stopped.stdout + stopped.stderr).toContain(
         'the target refused a row by a constraint or a trigger it declares: new row for relation "items" violates check constraint "qty_positive"',
@@ -94,7 +73,7 @@ describe('constraints of a target table that exists', () => {
       expect(stopped.stdout + stopped.stderr).not.toMatch(/This is a bug/);
 
       await withPg(db.url, (c) => c.query('ALTER TABLE items DROP CONSTRAINT qty_positive'));
-      const resumed = runCli(['migrate', '--json', '-', ...args(source, db.url)]);
+      const resumed = runCli(['migrate', '--json', '-', ...sourceArgs(source, db.url)]);
       expect(resumed.code, resumed.stderr + resumed.stdout.slice(-1500)).toBe(0);
       expect((JSON.parse(resumed.stdout) as { resumed: boolean }).resumed).toBe(true);
       const rows = await withPg(db.url, async (c) => (await c.query('SELECT count(*)::int AS n FROM items')).rows[0].n);

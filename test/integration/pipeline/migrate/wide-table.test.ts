@@ -1,10 +1,6 @@
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeAutoMapping } from '../../../helpers/auto-mapping.js';
+import { autoMappedSource, sourceArgs, type AutoMappedSource } from '../../../helpers/auto-mapping.js';
 import { runCli } from '../../../helpers/cli.js';
-import { tempDir } from '../../../helpers/files.js';
 import { withPg } from '../../../helpers/migrate.js';
 import { useTestDatabase } from '../../../helpers/pg.js';
 
@@ -16,26 +12,20 @@ import { useTestDatabase } from '../../../helpers/pg.js';
  */
 const pg = useTestDatabase('wide_table');
 
-function makeFile(dir: string, table: string, columns: number): string {
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, `${table}.db`);
-  const db = new Database(path);
-  const cols = Array.from({ length: columns - 1 }, (_, i) => `c${i} INTEGER`).join(', ');
-  db.exec(`CREATE TABLE ${table} (id INTEGER PRIMARY KEY, ${cols})`);
-  db.prepare(`INSERT INTO ${table} (id, c0, c${columns - 2}) VALUES (1, 7, 9)`).run();
-  db.close();
-  return path;
+/** One table, `table`, of `columns` columns, with a row whose first and last columns hold 7 and 9. */
+function wideSource(table: string, columns: number): AutoMappedSource {
+  return autoMappedSource(`wide-${table}`, `${table}.db`, (db) => {
+    const cols = Array.from({ length: columns - 1 }, (_, i) => `c${i} INTEGER`).join(', ');
+    db.exec(`CREATE TABLE ${table} (id INTEGER PRIMARY KEY, ${cols})`);
+    db.prepare(`INSERT INTO ${table} (id, c0, c${columns - 2}) VALUES (1, 7, 9)`).run();
+  });
 }
-
-const args = (dir: string, maps: string): string[] => ['--data-dir', dir, '--mappings', maps, '--database-url', pg.url];
 
 describe('a source table wider than a PostgreSQL table can be', () => {
   it('1701 columns: plan blocks it, migrate refuses before writing anything', async () => {
-    const dir = tempDir('wide-table');
-    const maps = tempDir('wide-table-maps');
-    writeAutoMapping(maps, 'wide', 'one wide table', makeFile(dir, 'wide', 1701));
+    const source = wideSource('wide', 1701);
 
-    const plan = runCli(['plan', '--json', '-', ...args(dir, maps)]);
+    const plan = runCli(['plan', '--json', '-', ...sourceArgs(source, pg.url)]);
     expect(plan.code, plan.stderr).toBe(5);
     const report = JSON.parse(plan.stdout) as { findings: { kind: string; code?: string; message: string }[] };
     expect(report.findings.filter((f) => f.kind === 'too_many_columns')).toEqual([
@@ -44,7 +34,7 @@ describe('a source table wider than a PostgreSQL table can be', () => {
         message: '1701 columns: a PostgreSQL table holds at most 1600',
       }),
     ]);
-    const migrate = runCli(['migrate', ...args(dir, maps)]);
+    const migrate = runCli(['migrate', ...sourceArgs(source, pg.url)]);
     expect(migrate.code, migrate.stderr + migrate.stdout).toBe(5);
     expect(migrate.stderr).toContain('wide would have 1701 columns; a PostgreSQL table holds at most 1600');
     const created = await withPg(
@@ -55,10 +45,8 @@ describe('a source table wider than a PostgreSQL table can be', () => {
   });
 
   it('1600 columns: migrates, every value in its column', async () => {
-    const dir = tempDir('wide-table-fits');
-    const maps = tempDir('wide-table-fits-maps');
-    writeAutoMapping(maps, 'fits', 'one table as wide as PostgreSQL allows', makeFile(dir, 'fits', 1600));
-    const migrate = runCli(['migrate', ...args(dir, maps)]);
+    const source = wideSource('fits', 1600);
+    const migrate = runCli(['migrate', ...sourceArgs(source, pg.url)]);
     expect(migrate.code, migrate.stderr + migrate.stdout.slice(-1500)).toBe(0);
     const row = await withPg(pg.url, async (c) => (await c.query('SELECT id, c0, c1, c1598 FROM fits')).rows[0]);
     expect(row).toEqual({ id: '1', c0: '7', c1: null, c1598: '9' });

@@ -1,10 +1,6 @@
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeAutoMapping } from '../../../helpers/auto-mapping.js';
+import { autoMappedSource, sourceArgs } from '../../../helpers/auto-mapping.js';
 import { runCli } from '../../../helpers/cli.js';
-import { tempDir } from '../../../helpers/files.js';
 import { withPg } from '../../../helpers/migrate.js';
 import { useTestDatabase } from '../../../helpers/pg.js';
 
@@ -20,25 +16,18 @@ const ROWS = 1000;
 
 describe('a table the run loaded rows into, dropped before the run finished', () => {
   it('the resume refuses, rollback passes over the table, and migrate loads every row anew', async () => {
-    const dir = tempDir('target-gone');
-    const maps = tempDir('target-gone-maps');
-    mkdirSync(dir, { recursive: true });
-    const path = join(dir, 'c.db');
-    const db = new Database(path);
-    db.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, qty INTEGER); CREATE TABLE tags (name TEXT PRIMARY KEY)');
-    const item = db.prepare('INSERT INTO items VALUES (?, ?)');
-    const tag = db.prepare('INSERT INTO tags VALUES (?)');
-    db.transaction(() => {
+    const source = autoMappedSource('target-gone', 'c.db', (db) => {
+      db.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, qty INTEGER); CREATE TABLE tags (name TEXT PRIMARY KEY)');
+      const item = db.prepare('INSERT INTO items VALUES (?, ?)');
+      const tag = db.prepare('INSERT INTO tags VALUES (?)');
       // Row 700 breaks the target's CHECK: the run stops there, its first batches committed.
       for (let i = 1; i <= ROWS; i++) {
         item.run(i, i === 700 ? 0 : i);
         tag.run(`t${i}`);
       }
-    })();
-    db.close();
-    writeAutoMapping(maps, 'c', 'items and tags', path);
+    });
     await withPg(pg.url, (c) => c.query('CREATE TABLE items (id bigint PRIMARY KEY, qty bigint CHECK (qty > 0))'));
-    const args = ['--data-dir', dir, '--mappings', maps, '--database-url', pg.url, '--batch-rows', '100'];
+    const args = [...sourceArgs(source, pg.url), '--batch-rows', '100'];
 
     const first = runCli(['migrate', ...args]);
     expect(first.code, first.stderr + first.stdout.slice(-1000)).toBe(5);
@@ -56,7 +45,17 @@ describe('a table the run loaded rows into, dropped before the run finished', ()
       `RUN_TARGET_GONE: run ${runId} loaded rows into tables that no longer exist:\n  items: 600 row(s) of c.db items`,
     );
 
-    const rollback = runCli(['rollback', '--run', runId, '--json', '-', '--mappings', maps, '--database-url', pg.url]);
+    const rollback = runCli([
+      'rollback',
+      '--run',
+      runId,
+      '--json',
+      '-',
+      '--mappings',
+      source.maps,
+      '--database-url',
+      pg.url,
+    ]);
     expect(rollback.code, rollback.stderr + rollback.stdout).toBe(0);
     const tables = (JSON.parse(rollback.stdout) as { tables: { target: string; gone: boolean; dropped: boolean }[] })
       .tables;
