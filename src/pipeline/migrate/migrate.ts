@@ -74,6 +74,8 @@ interface Migration {
   readonly config: ResolvedConfig;
   readonly target: TargetDsn;
   readonly scan: DiscoverResult;
+  /** Every mapped source table of the scan, with its target. */
+  readonly tasks: readonly Task[];
   /** When the command started (Date.now()), for the report's seconds. */
   readonly started: number;
   /** The run's own connection: the ledger, the lock, the target's DDL. */
@@ -112,10 +114,9 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
       ...[noStoreFinding(scan, config.dataDir, config.allowEmpty)].filter((f) => f !== null),
     ]);
     control = await connectTarget(target, `aragora-migrate migrate ${config.instance}`.slice(0, 63));
-    await openLedger(control, config.schema, [
-      ...groupByTarget(collectTasks(scan.files, scan.snapshots, opts.mappings)).keys(),
-    ]);
-    const m: Migration = { opts, config, target, scan, started, control, clock };
+    const tasks = collectTasks(scan.files, scan.snapshots, opts.mappings);
+    await openLedger(control, config.schema, [...groupByTarget(tasks).keys()]);
+    const m: Migration = { opts, config, target, scan, tasks, started, control, clock };
     return await withRunLock(control, opts.lockTimeoutSeconds, () => migrateLocked(m), opts.signal);
   } catch (caught: unknown) {
     throw serverFault(caught) ?? caught;
@@ -143,8 +144,7 @@ async function migrateLocked(m: Migration): Promise<MigrateReport> {
 
 /** migrateLocked's run; the integrity checks of its files stop with it (`stopChecks`). */
 async function migrateChecked(m: Migration, stopChecks: AbortController): Promise<MigrateReport> {
-  const { opts, config, scan, control, clock } = m;
-  const tasks = collectTasks(scan.files, scan.snapshots, opts.mappings);
+  const { opts, config, scan, tasks, control, clock } = m;
   // Started before the files are hashed: each check reads every page on
   // another core while this thread hashes, instead of beside the load.
   const checking = startSourceChecks(scan, tasks, stopChecks.signal);

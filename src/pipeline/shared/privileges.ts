@@ -13,8 +13,7 @@ interface Privileges {
 /**
  * What migrate writes with, asked of the server before anything is written:
  * CREATE on the database where the ledger's schema is still to be made,
- * USAGE and CREATE on it and SELECT, INSERT and UPDATE on its tables where it
- * exists, USAGE on the target schema and CREATE where a table is still to be
+ * USAGE on it and SELECT, INSERT and UPDATE on its tables where it exists, USAGE on the target schema and CREATE where a table is still to be
  * made, SELECT and INSERT on the target tables that exist, and TEMP where
  * one does (rows merge into it through a temporary stage). PostgreSQL 15 no
  * longer lets every role create in schema public, and an application's role
@@ -43,8 +42,8 @@ export async function missingPrivileges(
     problems.push(
       `${who} cannot create the ledger's schema ${LEDGER_SCHEMA}: it lacks CREATE on database ${quoteIdent(db.db)}`,
     );
-  if (ledger !== null && !(ledger.usage && ledger.create))
-    problems.push(`${who} lacks USAGE or CREATE on the ledger's schema ${LEDGER_SCHEMA}`);
+  // CREATE on it matters only for a ledger an older version left, to bring it up to date: the run finds out then.
+  if (ledger !== null && !ledger.usage) problems.push(`${who} lacks USAGE on the ledger's schema ${LEDGER_SCHEMA}`);
   if (ledger?.usage === true)
     for (const t of await tablePrivileges(client, LEDGER_SCHEMA, LEDGER_TABLES, ['SELECT', 'INSERT', 'UPDATE']))
       if (t.lacking.length > 0)
