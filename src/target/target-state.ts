@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { TargetType } from '../mapping/schema.js';
 import { qualified, quoteIdent } from '../util/quote.js';
-import { TargetError } from '../errors.js';
+import { TargetError, type ErrorCode } from '../errors.js';
 
 /** A foreign key declared on an existing target table (the application's, or one an earlier run added). */
 export interface TargetForeignKey {
@@ -160,9 +160,24 @@ export async function inspectTarget(
 }
 
 /**
- * The target schema (`--schema`) must exist: the tool creates tables, not
- * schemas. A finding for plan; migrate refuses with the same code.
+ * What the target cannot take, as a blocking finding of its own: plan reports
+ * it, and the command that would write refuses with the same code.
  */
+export interface TargetBlock<K extends string, C extends ErrorCode> {
+  readonly file: null;
+  readonly table: null;
+  readonly column: null;
+  readonly kind: K;
+  readonly action: 'block';
+  readonly code: C;
+  readonly count: 1;
+  readonly message: string;
+}
+
+function targetBlock<K extends string, C extends ErrorCode>(kind: K, code: C, message: string): TargetBlock<K, C> {
+  return { file: null, table: null, column: null, kind, action: 'block', code, count: 1, message };
+}
+
 /**
  * A target that takes no writes: a standby (a read replica, or a cluster's
  * reader endpoint), or sessions read-only by default
@@ -170,33 +185,21 @@ export async function inspectTarget(
  * would fail there; plan reports it and the commands that write refuse
  * before their first write (assertWritable).
  */
-export async function targetReadOnly(client: pg.Client): Promise<{
-  file: null;
-  table: null;
-  column: null;
-  kind: 'target_read_only';
-  action: 'block';
-  code: 'TARGET_READ_ONLY';
-  count: 1;
-  message: string;
-} | null> {
+export async function targetReadOnly(
+  client: pg.Client,
+): Promise<TargetBlock<'target_read_only', 'TARGET_READ_ONLY'> | null> {
   const r = await client.query<{ standby: boolean; ro: string }>(
     "SELECT pg_is_in_recovery() AS standby, current_setting('transaction_read_only') AS ro",
   );
   const row = r.rows[0];
   if (row === undefined || (!row.standby && row.ro !== 'on')) return null;
-  return {
-    file: null,
-    table: null,
-    column: null,
-    kind: 'target_read_only',
-    action: 'block',
-    code: 'TARGET_READ_ONLY',
-    count: 1,
-    message: row.standby
+  return targetBlock(
+    'target_read_only',
+    'TARGET_READ_ONLY',
+    row.standby
       ? 'the target is a standby (a read replica or a reader endpoint): it takes no writes'
       : "the target's sessions are read-only (default_transaction_read_only is on for the database or the role)",
-  };
+  );
 }
 
 /**
@@ -205,31 +208,19 @@ export async function targetReadOnly(client: pg.Client): Promise<{
  * say, the first character outside it failed its table part way through the
  * load; Aragora's own stores expect UTF8 as well.
  */
-export async function targetEncodingUnfit(client: pg.Client): Promise<{
-  file: null;
-  table: null;
-  column: null;
-  kind: 'target_encoding';
-  action: 'block';
-  code: 'TARGET_ENCODING';
-  count: 1;
-  message: string;
-} | null> {
+export async function targetEncodingUnfit(
+  client: pg.Client,
+): Promise<TargetBlock<'target_encoding', 'TARGET_ENCODING'> | null> {
   const r = await client.query<{ e: string; db: string }>(
     "SELECT current_setting('server_encoding') AS e, current_database() AS db",
   );
   const { e, db } = r.rows[0] ?? { e: 'UTF8', db: '' };
   if (e === 'UTF8' || e === 'SQL_ASCII') return null;
-  return {
-    file: null,
-    table: null,
-    column: null,
-    kind: 'target_encoding',
-    action: 'block',
-    code: 'TARGET_ENCODING',
-    count: 1,
-    message: `database ${quoteIdent(db)} is encoded ${e}, which cannot hold every text SQLite holds (UTF-8)`,
-  };
+  return targetBlock(
+    'target_encoding',
+    'TARGET_ENCODING',
+    `database ${quoteIdent(db)} is encoded ${e}, which cannot hold every text SQLite holds (UTF-8)`,
+  );
 }
 
 /** Refuses (TARGET_READ_ONLY) before a command's first write where the target takes none. */
@@ -249,31 +240,21 @@ export async function assertHoldsText(client: pg.Client): Promise<void> {
   if (unfit !== null) throw new TargetError(unfit.code, unfit.message);
 }
 
+/**
+ * The target schema (`--schema`) must exist: the tool creates tables, not
+ * schemas. A finding for plan; migrate refuses with the same code.
+ */
 export async function schemaMissing(
   client: pg.Client,
   schema: string,
-): Promise<{
-  file: null;
-  table: null;
-  column: null;
-  kind: 'schema_missing';
-  action: 'block';
-  code: 'TARGET_SCHEMA_MISSING';
-  count: 1;
-  message: string;
-} | null> {
+): Promise<TargetBlock<'schema_missing', 'TARGET_SCHEMA_MISSING'> | null> {
   const r = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
   if ((r.rowCount ?? 0) > 0) return null;
-  return {
-    file: null,
-    table: null,
-    column: null,
-    kind: 'schema_missing',
-    action: 'block',
-    code: 'TARGET_SCHEMA_MISSING',
-    count: 1,
-    message: `the target has no schema ${schema} (--schema): create it (CREATE SCHEMA ${quoteIdent(schema)}), or name one that exists`,
-  };
+  return targetBlock(
+    'schema_missing',
+    'TARGET_SCHEMA_MISSING',
+    `the target has no schema ${schema} (--schema): create it (CREATE SCHEMA ${quoteIdent(schema)}), or name one that exists`,
+  );
 }
 
 /**

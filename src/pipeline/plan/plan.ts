@@ -344,11 +344,12 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
     const result = await discover({ dataDir: config.dataDir, mappings, allowLive: config.allowLive }, visit);
     if (client !== null) {
       // The tables this data dir's rows go to, as migrate will ask (src/pipeline/shared/privileges.ts).
-      const loadedInto = tables.flatMap((t) => (t.target === null ? [] : [t.target.slice(config.schema.length + 1)]));
+      // A table's target is reported `schema.name`.
+      const nameOf = (t: TableReport): string | null => t.target?.slice(config.schema.length + 1) ?? null;
+      const loadedInto = tables.flatMap((t) => nameOf(t) ?? []);
       const taken = await takenNames(client, config.schema, loadedInto);
       tables.forEach((t, i) => {
-        if (t.target !== null && taken.has(t.target.slice(config.schema.length + 1)))
-          tables[i] = { ...t, status: 'blocked' };
+        if (taken.has(nameOf(t) ?? '')) tables[i] = { ...t, status: 'blocked' };
       });
       for (const [name, holder] of taken)
         findings.add({
