@@ -15,6 +15,7 @@ export const FINDING_KINDS = [
   'null_key',
   'null_value',
   'fk_orphan',
+  'key_too_large',
   'key_conflict',
   'precision_loss',
   'unmapped_table',

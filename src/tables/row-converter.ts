@@ -98,10 +98,32 @@ export interface OrphanFilter {
   readonly missing: readonly string[];
 }
 
+/**
+ * The largest b-tree entry PostgreSQL stores on its 8 kB pages (BTMaxItemSize
+ * of its nbtree.h), entry header included. A longer key fails the load
+ * ("index row size … exceeds btree version 4 maximum 2704") unless the
+ * server's compression of the value brings it under.
+ */
+export const INDEX_ENTRY_MAX = 2704;
+
+/**
+ * Rows whose key no index entry of the target can hold
+ * (src/pipeline/shared/oversized-keys.ts): a table keyed on it cannot store
+ * them, so they are rejected losslessly.
+ */
+export interface OversizedKeys {
+  /** The key, for the message: `the primary key (id)`, `UNIQUE (a, b)`. */
+  readonly constraint: string;
+  /** Target column names of the key. */
+  readonly columns: readonly string[];
+  readonly rowids: readonly bigint[];
+}
+
 export interface CompileOptions {
   readonly offsetOf: OffsetFn;
   readonly fetchRaw: RawTextFetcher;
   readonly orphans?: readonly OrphanFilter[];
+  readonly oversizedKeys?: readonly OversizedKeys[];
 }
 
 /** Converters that pass a huge value on in slices (src/tables/converters.ts). */
@@ -245,6 +267,8 @@ export function compileTable(spec: TableSpec, sourceColumns: readonly string[], 
   const orphanChecks = (opts.orphans ?? [])
     .map((o) => ({ ...o, idx: o.columns.map((c) => slotOf.get(c) ?? -1), set: new Set(o.missing) }))
     .filter((o) => o.set.size > 0 && o.idx.every((i) => i >= 0));
+  const oversized = new Map<bigint, OversizedKeys>();
+  for (const o of opts.oversizedKeys ?? []) for (const r of o.rowids) if (!oversized.has(r)) oversized.set(r, o);
   const keySlot = spec.key.map((k) => slots.findIndex((s) => s.column === k));
   const keyOf = (raw: readonly SourceValue[], values?: readonly TargetValue[]): string =>
     values === undefined || values.length === 0
@@ -348,6 +372,17 @@ export function compileTable(spec: TableSpec, sourceColumns: readonly string[], 
           };
         }
       }
+      const tooLarge = oversized.size === 0 ? undefined : oversized.get(rowid);
+      if (tooLarge !== undefined)
+        return {
+          values: [],
+          repairs: [],
+          reject: {
+            column: tooLarge.columns.join(', '),
+            kind: 'key_too_large',
+            message: `its key is larger than an index entry of ${tooLarge.constraint} can hold (${INDEX_ENTRY_MAX.toLocaleString('en-US')} bytes, after the server's compression), so the target cannot store the row under it`,
+          },
+        };
       return { values, repairs, reject: null };
     },
   };

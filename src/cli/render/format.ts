@@ -142,8 +142,20 @@ function refuses(f: Finding): string {
   return f.code === undefined ? '' : ` (migrate refuses: ${f.code})`;
 }
 
+/** Characters of an example key a report shows; --json has it whole. */
+const EXAMPLE_KEY_SHOWN = 80;
+
+/** A finding's example keys for a person: a key too long to read (one of 8 kB, say) is cut, with its length. */
+export function exampleKeysText(f: Finding): string {
+  return f.exampleKeys
+    .map((k) =>
+      k.length > EXAMPLE_KEY_SHOWN ? `${k.slice(0, EXAMPLE_KEY_SHOWN)}… (${formatCount(k.length)} characters)` : k,
+    )
+    .join(', ');
+}
+
 function examples(f: Finding): string {
-  return f.exampleKeys.length > 0 ? `  e.g. ${f.exampleKeys.join(', ')}` : '';
+  return f.exampleKeys.length > 0 ? `  e.g. ${exampleKeysText(f)}` : '';
 }
 
 /** One finding on one line: action, place, kind, count, what, example keys. */

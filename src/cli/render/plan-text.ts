@@ -1,5 +1,6 @@
 import { type Finding, type FindingAction, type PlanReport } from '../../index.js';
 import {
+  exampleKeysText,
   findingLines,
   findingPlace,
   formatBytes,
@@ -219,14 +220,7 @@ export function renderPlanMarkdown(report: PlanReport): string {
       ? 'None.'
       : markdownTable(
           ['action', 'where', 'kind', 'count', 'what', 'example keys'],
-          findings.map((f) => [
-            f.action,
-            findingPlace(f),
-            f.kind,
-            formatCount(f.count),
-            f.message,
-            f.exampleKeys.join(', '),
-          ]),
+          findings.map((f) => [f.action, findingPlace(f), f.kind, formatCount(f.count), f.message, exampleKeysText(f)]),
         ),
   );
   out.push('', '## Runbook', '', ...report.runbook.map((s, i) => `${i + 1}. ${s}`), '');

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { TargetError } from '../../errors.js';
 import type { TableSpec } from '../../mapping/schema.js';
-import type { CompiledTable, OrphanFilter } from '../../tables/row-converter.js';
+import type { CompiledTable, OrphanFilter, OversizedKeys } from '../../tables/row-converter.js';
 import { qualified, quoteIdent } from '../../util/quote.js';
 import { WORKER_MIN_ROWS, localBatchSource, startBatchSource, type BatchSource } from '../shared/batch-source.js';
 import type { Reporter } from '../../report/events.js';
@@ -36,6 +36,8 @@ export interface LoadSource {
   readonly sourceTimezone: string;
   /** Foreign-key values the target's referenced tables lack: their rows are rejected (fk_orphan). */
   readonly orphans: readonly OrphanFilter[];
+  /** Rows whose key no index entry of the target holds: rejected (key_too_large). */
+  readonly oversizedKeys: readonly OversizedKeys[];
   /** How each batch digests its rows for verify (src/pipeline/shared/digest-plan.ts); null: no digest. */
   readonly digestPlan: DigestPlan | null;
 }
@@ -230,6 +232,7 @@ function openBatchSource(input: LoadTableInput, direct: boolean, after: bigint |
     sourceColumns: source.sourceColumns,
     sourceTimezone: source.sourceTimezone,
     orphans: source.orphans,
+    oversizedKeys: source.oversizedKeys,
     afterRowid: after === null ? null : after.toString(),
     direct,
     batchRows: input.batchRows,

@@ -24,6 +24,7 @@ import { unionSpecs } from '../shared/effective-spec.js';
 import { MISSING_TABLE, type TargetTableState } from '../../target/target-state.js';
 import { qualified } from '../../util/quote.js';
 import { missingParents, sourceParent } from '../shared/fk-orphans.js';
+import { oversizedKeys } from '../shared/oversized-keys.js';
 import { assertIntact, sourceDamage } from '../shared/integrity.js';
 import { fitSpec } from '../shared/target-fit.js';
 import { parentTables, sourceColumnsOf, type Task } from '../shared/tasks.js';
@@ -190,6 +191,7 @@ async function loadTask(client: pg.Client, task: Task, ctx: LoadContext): Promis
       fetchRaw: rawTextReader(task.snapshot.db, at.table),
     });
     const orphans = await orphanFilters(client, task, spec, compiled, ctx);
+    const oversized = await oversizedKeys(client, task.snapshot.db, spec, compiled);
     const digestPlan = await loadDigestPlan(client, spec, sourceColumns, compiled, ctx);
     const load = (start: LoadStart): Promise<LoadTableResult> =>
       loadTable({
@@ -206,6 +208,7 @@ async function loadTask(client: pg.Client, task: Task, ctx: LoadContext): Promis
           rows: task.rows,
           sourceTimezone: ctx.sourceTimezone,
           orphans,
+          oversizedKeys: oversized,
           digestPlan,
         },
         start,

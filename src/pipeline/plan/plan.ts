@@ -48,6 +48,7 @@ import {
 } from '../../target/target-state.js';
 import { fitSpec, judgeColumns, narrowColumnValues, widened } from '../shared/target-fit.js';
 import { missingParents, sourceParent, type SourceParent } from '../shared/fk-orphans.js';
+import { oversizedKeys } from '../shared/oversized-keys.js';
 
 export interface PlanOptions {
   readonly config: ResolvedConfig;
@@ -79,7 +80,8 @@ function conflictAction(c: Conflict): FindingAction {
  * The dry run: discover every file, profile every mapped table through the
  * converters `migrate` uses, and (with a DSN) read the target's state. Writes
  * nothing anywhere: the sources are read through snapshots, the target only
- * with SELECTs.
+ * with SELECTs (and, for a key that may be too large to index, a temporary
+ * table in a transaction rolled back, src/pipeline/shared/oversized-keys.ts).
  */
 export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
   const { config, mappings } = opts;
@@ -176,10 +178,10 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
         const spec = state === null ? spec0 : fitSpec(spec0, widened(state, judged?.widen ?? []));
         const sourceColumns = [...present];
         const fetchRaw = rawTextReader(snapshot.db, obj.name);
+        const plain = compileTable(spec, sourceColumns, { offsetOf, fetchRaw });
         // Rows under a foreign key the target declares that will find no parent: rejected, as migrate will.
         const orphans: OrphanFilter[] = [];
         if (client !== null && state !== null && state.exists) {
-          const plain = compileTable(spec, sourceColumns, { offsetOf, fetchRaw });
           for (const fk of state.foreignKeys) {
             const filter = await missingParents(
               client,
@@ -192,7 +194,9 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
             if (filter !== null && filter.missing.length > 0) orphans.push(filter);
           }
         }
-        const compiled = compileTable(spec, sourceColumns, { offsetOf, fetchRaw, orphans });
+        // Rows whose key no index entry holds: rejected, as migrate will.
+        const oversized = await oversizedKeys(client, snapshot.db, spec, plain);
+        const compiled = compileTable(spec, sourceColumns, { offsetOf, fetchRaw, orphans, oversizedKeys: oversized });
         for (const c of compiled.missingColumns) {
           findings.add({
             file: file.path,

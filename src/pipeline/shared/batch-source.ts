@@ -46,6 +46,7 @@ export function localBatchSource(
     offsetOf: timeZoneOffsetFn(data.sourceTimezone),
     fetchRaw,
     orphans: data.orphans,
+    oversizedKeys: data.oversizedKeys,
   });
   const reader = new PageReader(db, data.spec.source, compiled.selectColumns, {
     sliceable: compiled.sliceable,

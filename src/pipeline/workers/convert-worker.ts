@@ -2,7 +2,7 @@ import { openSource } from '../../source/connection.js';
 import { postedError, type PostedError } from '../../errors.js';
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { TableSpec } from '../../mapping/schema.js';
-import { compileTable, type OrphanFilter } from '../../tables/row-converter.js';
+import { compileTable, type OrphanFilter, type OversizedKeys } from '../../tables/row-converter.js';
 import { timeZoneOffsetFn } from '../../tables/timestamp.js';
 import { prepareBatches, type BufferReuse, type PayloadBody, type PreparedBatch } from '../shared/prepare-batch.js';
 import type { DigestPlan } from '../shared/digest-plan.js';
@@ -21,6 +21,7 @@ export interface ConvertWorkerData {
   readonly sourceColumns: readonly string[];
   readonly sourceTimezone: string;
   readonly orphans: readonly OrphanFilter[];
+  readonly oversizedKeys: readonly OversizedKeys[];
   readonly afterRowid: string | null;
   readonly direct: boolean;
   readonly batchRows: number;
@@ -71,6 +72,7 @@ try {
     offsetOf: timeZoneOffsetFn(data.sourceTimezone),
     fetchRaw,
     orphans: data.orphans,
+    oversizedKeys: data.oversizedKeys,
   });
   const reader = new PageReader(db, data.spec.source, compiled.selectColumns, {
     sliceable: compiled.sliceable,

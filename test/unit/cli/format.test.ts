@@ -182,6 +182,16 @@ describe('findingLines', () => {
     ]);
   });
 
+  it('cuts an example key too long to read, and says how long it is', () => {
+    const key = 'k'.repeat(8000);
+    const lines = findingLines([
+      finding({ kind: 'key_too_large', action: 'reject', message: 'too large', exampleKeys: [key, 'short'] }),
+    ]);
+    expect(lines).toEqual([
+      `  REJECT a.db t: key_too_large x1: too large  e.g. ${'k'.repeat(80)}… (8,000 characters), short`,
+    ]);
+  });
+
   it('keeps the code migrate refuses with, and wraps to a width', () => {
     const lines = findingLines(
       [

@@ -1,0 +1,204 @@
+import type Database from 'better-sqlite3';
+import type pg from 'pg';
+import type { ColumnSpec, TableSpec, TargetType } from '../../mapping/schema.js';
+import { quoteSqliteIdent } from '../../source/quote.js';
+import { rowidOf } from '../../source/rowid.js';
+import { INDEX_ENTRY_MAX, type CompiledTable, type OversizedKeys } from '../../tables/row-converter.js';
+import type { SourceValue, TargetValue } from '../../tables/value.js';
+import { pgTypeName } from '../../target/target-state.js';
+
+/**
+ * Per variable-size target type, how many bytes of an index entry one byte of
+ * the converted value may take at most (jsonb's binary form spends a header
+ * on every element); a fixed-size type is at most 8 bytes, in the overhead.
+ */
+const ENTRY_BYTES_PER_BYTE: Partial<Record<TargetType, number>> = { text: 1, bytea: 1, numeric: 1, jsonb: 8 };
+
+/**
+ * How many bytes of the converted value one byte of the SQLite value may
+ * become: an invalid UTF-8 byte becomes U+FFFD (3 bytes), a blob in a text
+ * column its hex.
+ */
+const CONVERTED_PER_SOURCE_BYTE = 3;
+
+/** The entry header and null bitmap, then per column its length header, alignment and any fixed-size value. */
+const entryOverhead = (columns: number): number => 16 + 16 * columns;
+
+/** Candidates sent to the server per query, and their bytes at most. */
+const CHUNK_ROWS = 500;
+const CHUNK_BYTES = 16 * 1024 * 1024;
+
+/** One key the table's target declares: the primary key or a UNIQUE, its columns as the spec has them. */
+interface DeclaredKey {
+  readonly label: string;
+  readonly columns: readonly ColumnSpec[];
+}
+
+/**
+ * Rows whose key no index entry of the target can hold, per key of the
+ * table (its primary key and UNIQUE constraints). Such a row cannot be
+ * stored under the key at all: COPY into a table that has it fails on the
+ * row, and a table created without its keys (load-tables.ts) could not be
+ * given them after its load. So it is rejected losslessly, as a row the
+ * target refuses (kind key_too_large), and plan counts it beforehand.
+ *
+ * Which keys are too large is the server's answer, not an estimate: a long
+ * value is compressed before it is indexed, and 8 kB of repeated text fits
+ * where 4 kB of random bytes does not. SQLite first names the rows whose key
+ * could reach the limit from its size alone (through the key's own SQLite
+ * index where the file has one), the converted key's exact size leaves the
+ * few that can, and each of those is indexed, in a transaction rolled back,
+ * in a temporary table with the key's column types. Without `client` (plan
+ * with no target), or where the server cannot make the temporary table (a
+ * read-only target, no TEMP privilege), every candidate counts as too large:
+ * its row is rejected, with its original, rather than fail the load.
+ */
+export async function oversizedKeys(
+  client: pg.Client | null,
+  db: Database.Database,
+  spec: TableSpec,
+  compiled: CompiledTable,
+): Promise<OversizedKeys[]> {
+  const found: OversizedKeys[] = [];
+  for (const key of declaredKeys(spec, compiled)) {
+    const candidates = keyCandidates(db, spec.source, key, compiled);
+    if (candidates.length === 0) continue;
+    const rowids =
+      (client === null ? null : await refusedByServer(client, key, candidates)) ?? candidates.map((c) => c.rowid);
+    if (rowids.length > 0) found.push({ constraint: key.label, columns: key.columns.map(targetName), rowids });
+  }
+  return found;
+}
+
+const targetName = (c: ColumnSpec): string => c.target ?? c.name;
+
+/**
+ * The table's keys with a variable-size column, each column read from the
+ * source as it is (a key with a column the source lacks or one derived from
+ * JSON is left out: its values are not the file's).
+ */
+function declaredKeys(spec: TableSpec, compiled: CompiledTable): DeclaredKey[] {
+  const pk = spec.primaryKey ?? spec.key;
+  const sets = [pk, ...spec.unique.filter((u) => u.join() !== pk.join())];
+  const keys: DeclaredKey[] = [];
+  sets.forEach((names, i) => {
+    const columns = names.map((n) => spec.columns.find((c) => c.name === n));
+    if (columns.some((c) => c === undefined || c.fromJson !== undefined || !compiled.selectColumns.includes(c.name)))
+      return;
+    const cols = columns as ColumnSpec[];
+    if (!cols.some((c) => ENTRY_BYTES_PER_BYTE[c.type] !== undefined)) return;
+    const list = cols.map(targetName).join(', ');
+    keys.push({ label: i === 0 ? `the primary key (${list})` : `UNIQUE (${list})`, columns: cols });
+  });
+  return keys;
+}
+
+interface Candidate {
+  readonly rowid: bigint;
+  /** The key's values as the server reads them from text (bytes as `\x` hex), null for NULL. */
+  readonly texts: readonly (string | null)[];
+  readonly bytes: number;
+}
+
+/** The rows whose converted key may not fit an index entry. */
+function keyCandidates(db: Database.Database, table: string, key: DeclaredKey, compiled: CompiledTable): Candidate[] {
+  const budget = INDEX_ENTRY_MAX - entryOverhead(key.columns.length);
+  const variable = key.columns.filter((c) => ENTRY_BYTES_PER_BYTE[c.type] !== undefined);
+  const weighed = variable.map(
+    (c) =>
+      `coalesce(octet_length(${quoteSqliteIdent(c.name)}), 0) * ${CONVERTED_PER_SOURCE_BYTE * (ENTRY_BYTES_PER_BYTE[c.type] ?? 1)}`,
+  );
+  const rowid = rowidOf(db, table);
+  const sql = `SELECT ${rowid}, ${key.columns.map((c) => quoteSqliteIdent(c.name)).join(', ')} FROM ${quoteSqliteIdent(table)} WHERE ${weighed.join(' + ')} > ${budget}`;
+  const out: Candidate[] = [];
+  for (const row of db.prepare(sql).raw(true).safeIntegers(true).iterate() as IterableIterator<SourceValue[]>) {
+    const values = key.columns.map((c, j) => compiled.convertValue(targetName(c), row[j + 1] as SourceValue));
+    // A value that does not convert rejects its row anyway.
+    if (values.some((v) => v === undefined)) continue;
+    let size = 0;
+    key.columns.forEach((c, j) => {
+      size += byteSize(values[j] as TargetValue) * (ENTRY_BYTES_PER_BYTE[c.type] ?? 0);
+    });
+    if (size <= budget) continue;
+    out.push({ rowid: row[0] as bigint, texts: values.map((v) => serverText(v as TargetValue)), bytes: size });
+  }
+  return out;
+}
+
+function byteSize(v: TargetValue): number {
+  if (v === null) return 0;
+  if (Buffer.isBuffer(v)) return v.length;
+  return typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : 8;
+}
+
+function serverText(v: TargetValue): string | null {
+  if (v === null) return null;
+  if (Buffer.isBuffer(v)) return `\\x${v.toString('hex')}`;
+  return String(v);
+}
+
+/**
+ * Of the candidates, those the server cannot index: each is inserted into
+ * an indexed temporary table of the key's types, one subtransaction each
+ * (a DO block, so one round trip a chunk), in a transaction rolled back.
+ * Null when the server cannot run the test.
+ */
+async function refusedByServer(
+  client: pg.Client,
+  key: DeclaredKey,
+  candidates: readonly Candidate[],
+): Promise<bigint[] | null> {
+  const types = key.columns.map((c) => pgTypeName(c.type));
+  const cols = types.map((t, j) => `k${j} ${t}`).join(', ');
+  const names = types.map((_, j) => `k${j}`);
+  const refused: bigint[] = [];
+  await client.query('BEGIN');
+  try {
+    await client.query(`CREATE TEMP TABLE am_keyfit_in (i int, ${cols}) ON COMMIT DROP`);
+    await client.query(`CREATE TEMP TABLE am_keyfit (${cols}) ON COMMIT DROP`);
+    await client.query(`CREATE INDEX ON am_keyfit (${names.join(', ')})`);
+    await client.query('CREATE TEMP TABLE am_keyfit_out (i int) ON COMMIT DROP');
+    for (const chunk of chunks(candidates)) {
+      const params = [chunk.map((_, i) => i), ...names.map((_, j) => chunk.map((c) => c.texts[j] ?? null))];
+      await client.query(
+        `INSERT INTO am_keyfit_in SELECT u.i, ${names.map((n, j) => `u.${n}::${types[j] as string}`).join(', ')}
+           FROM unnest($1::int[], ${names.map((_, j) => `$${j + 2}::text[]`).join(', ')}) AS u(i, ${names.join(', ')})`,
+        params,
+      );
+      await client.query(`DO $keyfit$
+        DECLARE r record;
+        BEGIN
+          FOR r IN SELECT * FROM am_keyfit_in LOOP
+            BEGIN
+              INSERT INTO am_keyfit VALUES (${names.map((n) => `r.${n}`).join(', ')});
+            EXCEPTION WHEN program_limit_exceeded THEN
+              INSERT INTO am_keyfit_out VALUES (r.i);
+            END;
+          END LOOP;
+        END $keyfit$`);
+      const out = await client.query<{ i: number }>('SELECT i FROM am_keyfit_out ORDER BY i');
+      for (const r of out.rows) refused.push((chunk[r.i] as Candidate).rowid);
+      await client.query('TRUNCATE am_keyfit_in, am_keyfit, am_keyfit_out');
+    }
+  } catch {
+    return null;
+  } finally {
+    await client.query('ROLLBACK').catch(() => undefined);
+  }
+  return refused;
+}
+
+function* chunks(candidates: readonly Candidate[]): Generator<Candidate[]> {
+  let chunk: Candidate[] = [];
+  let bytes = 0;
+  for (const c of candidates) {
+    if (chunk.length > 0 && (chunk.length >= CHUNK_ROWS || bytes + c.bytes > CHUNK_BYTES)) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(c);
+    bytes += c.bytes;
+  }
+  if (chunk.length > 0) yield chunk;
+}
