@@ -108,11 +108,11 @@ export const INDEX_ENTRY_MAX = 2704;
 
 /**
  * Rows whose key no index entry of the target can hold
- * (src/pipeline/shared/oversized-keys.ts): a table keyed on it cannot store
- * them, so they are rejected losslessly.
+ * (src/pipeline/shared/oversized-keys.ts): the table, with that index, cannot
+ * store them, so they are rejected losslessly.
  */
 export interface OversizedKeys {
-  /** The key, for the message: `the primary key (id)`, `UNIQUE (a, b)`. */
+  /** The index, for the message: `the primary key (id)`, `UNIQUE (a, b)`, `index idx_x (a)`. */
   readonly constraint: string;
   /** Target column names of the key. */
   readonly columns: readonly string[];
@@ -380,7 +380,7 @@ export function compileTable(spec: TableSpec, sourceColumns: readonly string[], 
           reject: {
             column: tooLarge.columns.join(', '),
             kind: 'key_too_large',
-            message: `its key is larger than an index entry of ${tooLarge.constraint} can hold (${INDEX_ENTRY_MAX.toLocaleString('en-US')} bytes, after the server's compression), so the target cannot store the row under it`,
+            message: `${tooLarge.columns.join(', ')} too large for an entry of ${tooLarge.constraint} (at most ${INDEX_ENTRY_MAX.toLocaleString('en-US')} bytes, after the server's compression): the target table cannot hold the row`,
           },
         };
       return { values, repairs, reject: null };

@@ -68,14 +68,19 @@ export async function hasPrimaryKey(client: pg.Client, schema: string, table: st
   return r.rows[0]?.has === true;
 }
 
+/** An index entry of a mapping (`column [ASC|DESC]`): the column it names, and its order as written. */
+export function indexEntry(entry: string): { readonly column: string; readonly order: string } {
+  const m = /^(.*?)(\s+(?:ASC|DESC))?$/i.exec(entry.trim());
+  return { column: m?.[1] ?? entry, order: m?.[2] ?? '' };
+}
+
 /** Secondary indexes, built after the load (faster than maintaining them row by row). */
 export function createIndexSql(schema: string, spec: TableSpec): string[] {
   return spec.indexes.map((ix) => {
     const cols = ix.columns.map((entry) => {
-      const m = /^(.*?)(\s+(?:ASC|DESC))?$/i.exec(entry.trim());
-      const name = m?.[1] ?? entry;
+      const { column: name, order } = indexEntry(entry);
       const col = spec.columns.find((c) => c.name === name);
-      return `${quoteIdent(col === undefined ? name : targetName(col))}${m?.[2] ?? ''}`;
+      return `${quoteIdent(col === undefined ? name : targetName(col))}${order}`;
     });
     const using = ix.using === undefined ? '' : ` USING ${ix.using}`;
     return `CREATE INDEX IF NOT EXISTS ${quoteIdent(ix.name)} ON ${qualified(schema, spec.target)}${using} (${cols.join(', ')})`;

@@ -5,6 +5,7 @@ import { quoteSqliteIdent } from '../../source/quote.js';
 import { rowidOf } from '../../source/rowid.js';
 import { INDEX_ENTRY_MAX, type CompiledTable, type OversizedKeys } from '../../tables/row-converter.js';
 import type { SourceValue, TargetValue } from '../../tables/value.js';
+import { indexEntry } from '../../target/target-ddl.js';
 import { pgTypeName } from '../../target/target-state.js';
 
 /**
@@ -28,30 +29,33 @@ const entryOverhead = (columns: number): number => 16 + 16 * columns;
 const CHUNK_ROWS = 500;
 const CHUNK_BYTES = 16 * 1024 * 1024;
 
-/** One key the table's target declares: the primary key or a UNIQUE, its columns as the spec has them. */
+/** One index of the table's target: its primary key, a UNIQUE, or a b-tree index, its columns as the spec has them. */
 interface DeclaredKey {
   readonly label: string;
   readonly columns: readonly ColumnSpec[];
 }
 
 /**
- * Rows whose key no index entry of the target can hold, per key of the
- * table (its primary key and UNIQUE constraints). Such a row cannot be
- * stored under the key at all: COPY into a table that has it fails on the
- * row, and a table created without its keys (load-tables.ts) could not be
- * given them after its load. So it is rejected losslessly, as a row the
- * target refuses (kind key_too_large), and plan counts it beforehand.
+ * Rows whose key no index entry of the target can hold, per index of the
+ * table: its primary key, UNIQUE constraints and b-tree indexes, as the
+ * mapping declares them (the application's schema, for its tables). Such a
+ * row cannot be stored in the table as the application defines it: COPY into
+ * a table that has the index fails on the row, and a table created without
+ * them (load-tables.ts, target-tables.ts) could not be given them after its
+ * load. So it is rejected losslessly, as a row the target refuses (kind
+ * key_too_large), and plan counts it beforehand.
  *
  * Which keys are too large is the server's answer, not an estimate: a long
  * value is compressed before it is indexed, and 8 kB of repeated text fits
  * where 4 kB of random bytes does not. SQLite first names the rows whose key
- * could reach the limit from its size alone (through the key's own SQLite
- * index where the file has one), the converted key's exact size leaves the
- * few that can, and each of those is indexed, in a transaction rolled back,
- * in a temporary table with the key's column types. Without `client` (plan
- * with no target), or where the server cannot make the temporary table (a
- * read-only target, no TEMP privilege), every candidate counts as too large:
- * its row is rejected, with its original, rather than fail the load.
+ * could reach the limit from its size alone (through the file's own index on
+ * the column where it has one: tens of milliseconds for a million rows), the
+ * converted key's exact size leaves the few that can, and each of those is
+ * indexed, in a transaction rolled back, in a temporary table with the key's
+ * column types. Without `client` (plan with no target), or where the server
+ * cannot make the temporary table (a read-only target, no TEMP privilege),
+ * every candidate counts as too large: its row is rejected, with its
+ * original, rather than fail the load.
  */
 export async function oversizedKeys(
   client: pg.Client | null,
@@ -60,37 +64,75 @@ export async function oversizedKeys(
   compiled: CompiledTable,
 ): Promise<OversizedKeys[]> {
   const found: OversizedKeys[] = [];
+  // Indexes sharing their variable-size columns share one scan of the file.
+  const large = new Map<string, readonly bigint[]>();
   for (const key of declaredKeys(spec, compiled)) {
-    const candidates = keyCandidates(db, spec.source, key, compiled);
+    const variable = key.columns.filter((c) => ENTRY_BYTES_PER_BYTE[c.type] !== undefined);
+    const signature = JSON.stringify(variable.map((c) => c.name));
+    let rowids = large.get(signature);
+    if (rowids === undefined) large.set(signature, (rowids = largeRows(db, spec.source, variable, MIN_BUDGET)));
+    if (rowids.length === 0) continue;
+    const candidates = keyCandidates(db, spec.source, key, compiled, rowids);
     if (candidates.length === 0) continue;
-    const rowids =
+    const refused =
       (client === null ? null : await refusedByServer(client, key, candidates)) ?? candidates.map((c) => c.rowid);
-    if (rowids.length > 0) found.push({ constraint: key.label, columns: key.columns.map(targetName), rowids });
+    if (refused.length > 0)
+      found.push({ constraint: key.label, columns: key.columns.map(targetName), rowids: refused });
   }
   return found;
 }
 
 const targetName = (c: ColumnSpec): string => c.target ?? c.name;
 
+/** Bytes of converted values an index entry of `columns` columns surely holds uncompressed. */
+const budgetOf = (columns: number): number => INDEX_ENTRY_MAX - entryOverhead(columns);
+
+/** The smallest budget of any index (PostgreSQL's at most 32 columns): the file's rows above it are looked at. */
+const MIN_BUDGET = budgetOf(32);
+
 /**
- * The table's keys with a variable-size column, each column read from the
- * source as it is (a key with a column the source lacks or one derived from
- * JSON is left out: its values are not the file's).
+ * The table's indexes with a variable-size column, each column read from the
+ * source as it is (one with a column the source lacks or one derived from
+ * JSON is left out: its values are not the file's). Only b-tree: a GIN index
+ * on jsonb hashes a long value into its entry.
  */
 function declaredKeys(spec: TableSpec, compiled: CompiledTable): DeclaredKey[] {
   const pk = spec.primaryKey ?? spec.key;
-  const sets = [pk, ...spec.unique.filter((u) => u.join() !== pk.join())];
+  const sets = [
+    { label: (l: string) => `the primary key (${l})`, names: pk },
+    ...spec.unique
+      .filter((u) => u.join() !== pk.join())
+      .map((names) => ({ label: (l: string) => `UNIQUE (${l})`, names })),
+    ...spec.indexes
+      .filter((ix) => ix.using === undefined || ix.using === 'btree')
+      .map((ix) => ({
+        label: (l: string) => `index ${ix.name} (${l})`,
+        names: ix.columns.map((e) => indexEntry(e).column),
+      })),
+  ];
   const keys: DeclaredKey[] = [];
-  sets.forEach((names, i) => {
+  for (const { label, names } of sets) {
     const columns = names.map((n) => spec.columns.find((c) => c.name === n));
     if (columns.some((c) => c === undefined || c.fromJson !== undefined || !compiled.selectColumns.includes(c.name)))
-      return;
+      continue;
     const cols = columns as ColumnSpec[];
-    if (!cols.some((c) => ENTRY_BYTES_PER_BYTE[c.type] !== undefined)) return;
-    const list = cols.map(targetName).join(', ');
-    keys.push({ label: i === 0 ? `the primary key (${list})` : `UNIQUE (${list})`, columns: cols });
-  });
+    if (cols.some((c) => ENTRY_BYTES_PER_BYTE[c.type] !== undefined))
+      keys.push({ label: label(cols.map(targetName).join(', ')), columns: cols });
+  }
   return keys;
+}
+
+/** The rows of `table` whose `variable` columns, converted, may pass `budget` bytes: by their size in the file. */
+function largeRows(db: Database.Database, table: string, variable: readonly ColumnSpec[], budget: number): bigint[] {
+  const weighed = variable.map(
+    (c) =>
+      `coalesce(octet_length(${quoteSqliteIdent(c.name)}), 0) * ${CONVERTED_PER_SOURCE_BYTE * (ENTRY_BYTES_PER_BYTE[c.type] ?? 1)}`,
+  );
+  return db
+    .prepare(`SELECT ${rowidOf(db, table)} FROM ${quoteSqliteIdent(table)} WHERE ${weighed.join(' + ')} > ${budget}`)
+    .pluck()
+    .safeIntegers(true)
+    .all() as bigint[];
 }
 
 interface Candidate {
@@ -100,18 +142,24 @@ interface Candidate {
   readonly bytes: number;
 }
 
-/** The rows whose converted key may not fit an index entry. */
-function keyCandidates(db: Database.Database, table: string, key: DeclaredKey, compiled: CompiledTable): Candidate[] {
-  const budget = INDEX_ENTRY_MAX - entryOverhead(key.columns.length);
-  const variable = key.columns.filter((c) => ENTRY_BYTES_PER_BYTE[c.type] !== undefined);
-  const weighed = variable.map(
-    (c) =>
-      `coalesce(octet_length(${quoteSqliteIdent(c.name)}), 0) * ${CONVERTED_PER_SOURCE_BYTE * (ENTRY_BYTES_PER_BYTE[c.type] ?? 1)}`,
-  );
+/** Of the rows `rowids`, those whose converted key may not fit an entry of `key`'s index. */
+function keyCandidates(
+  db: Database.Database,
+  table: string,
+  key: DeclaredKey,
+  compiled: CompiledTable,
+  rowids: readonly bigint[],
+): Candidate[] {
+  const budget = budgetOf(key.columns.length);
   const rowid = rowidOf(db, table);
-  const sql = `SELECT ${rowid}, ${key.columns.map((c) => quoteSqliteIdent(c.name)).join(', ')} FROM ${quoteSqliteIdent(table)} WHERE ${weighed.join(' + ')} > ${budget}`;
+  const sql = `SELECT ${rowid}, ${key.columns.map((c) => quoteSqliteIdent(c.name)).join(', ')} FROM ${quoteSqliteIdent(table)} WHERE ${rowid} IN (SELECT CAST(value AS INTEGER) FROM json_each(?))`;
   const out: Candidate[] = [];
-  for (const row of db.prepare(sql).raw(true).safeIntegers(true).iterate() as IterableIterator<SourceValue[]>) {
+  const rows = db
+    .prepare(sql)
+    .raw(true)
+    .safeIntegers(true)
+    .iterate(JSON.stringify(rowids.map(String))) as IterableIterator<SourceValue[]>;
+  for (const row of rows) {
     const values = key.columns.map((c, j) => compiled.convertValue(targetName(c), row[j + 1] as SourceValue));
     // A value that does not convert rejects its row anyway.
     if (values.some((v) => v === undefined)) continue;

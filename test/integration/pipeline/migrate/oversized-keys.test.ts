@@ -3,8 +3,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { autoMappedSource, sourceArgs, type AutoMappedSource } from '../../../helpers/auto-mapping.js';
+import Database from 'better-sqlite3';
 import { runCli } from '../../../helpers/cli.js';
 import { tempDir } from '../../../helpers/files.js';
+import { makeInstance } from '../../../helpers/fixtures.js';
 import { withPg } from '../../../helpers/migrate.js';
 import { createTestDatabase } from '../../../helpers/pg.js';
 
@@ -16,7 +18,9 @@ import { createTestDatabase } from '../../../helpers/pg.js';
  * 1, advising a resume that failed the same way. Now plan counts the row as
  * a reject (key_too_large) and migrate rejects exactly that row, with its
  * original in the reject file; a long key the server's compression brings
- * under the limit loads.
+ * under the limit loads. The same holds for a column under one of the
+ * application's indexes: a long value there failed the index's build after
+ * every row had loaded, with exit 1.
  */
 const SHORT = 40;
 /** 8,000 characters of base64 of random bytes: compressed, still far above 2,704 bytes. */
@@ -117,6 +121,38 @@ describe('a key too large for an index entry', () => {
       expect(reasons.sort()).toEqual(['body', 'id']);
       const rows = await withPg(db.url, async (c) => (await c.query('SELECT count(*)::int AS n FROM notes')).rows[0].n);
       expect(rows).toBe(SHORT);
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it("in a column under one of an Aragora table's indexes: the row is rejected and the index is built", async () => {
+    const dir = makeInstance({ layout: 'legacy', instance: 'a' }).dir;
+    const longTier = randomBytes(6000).toString('base64');
+    const sqlite = new Database(join(dir, 'continuum_memory.db'));
+    const id = (sqlite.prepare('SELECT id FROM continuum_memory ORDER BY rowid LIMIT 1').pluck().get() as string) ?? '';
+    sqlite.prepare('UPDATE continuum_memory SET tier = ? WHERE id = ?').run(longTier, id);
+    sqlite.close();
+    const db = await createTestDatabase('oversized_keys');
+    try {
+      const args = ['--data-dir', dir, '--database-url', db.url];
+      const plan = runCli(['plan', '--json', '-', ...args]);
+      expect(plan.code, plan.stderr).toBe(3);
+      const findings = (JSON.parse(plan.stdout) as { findings: { kind: string; table: string; count: number }[] })
+        .findings;
+      expect(findings.filter((f) => f.kind === 'key_too_large')).toMatchObject([
+        { table: 'continuum_memory', count: 1 },
+      ]);
+
+      const migrate = runCli(['migrate', '--json', '-', '--reject-dir', tempDir('oversized-keys-rejects'), ...args]);
+      expect(migrate.code, migrate.stderr + migrate.stdout.slice(-1500)).toBe(3);
+      expect((JSON.parse(migrate.stdout) as { verification: { ok: boolean } }).verification.ok).toBe(true);
+      await withPg(db.url, async (c) => {
+        expect((await c.query('SELECT 1 FROM continuum_memory WHERE id = $1', [id])).rowCount).toBe(0);
+        expect((await c.query("SELECT to_regclass('idx_continuum_tier') IS NOT NULL AS built")).rows[0].built).toBe(
+          true,
+        );
+      });
     } finally {
       await db.drop();
     }
