@@ -89,6 +89,10 @@ export const ERROR_CODES = {
     exit: EXIT.REFUSED,
     hint: 'The target table declares a constraint (a CHECK, a foreign key to a table the run does not load, NOT NULL, UNIQUE) or a trigger that source rows break; the batches committed before are kept. Relax or drop it for the migration, or fix the rows in a copy of the file, then run the same command again to resume.',
   },
+  TARGET_LIMIT_EXCEEDED: {
+    exit: EXIT.REFUSED,
+    hint: 'A row passed a limit of PostgreSQL that the mapping does not foresee: most often a value larger than an index entry holds (2,704 bytes once compressed) under an index of the target table that the mapping does not declare (rows under the indexes it declares are rejected as key_too_large). The batches committed before are kept. Drop that index for the migration and create it again after, or declare it in the mapping, then run the same command again to resume.',
+  },
   TARGET_OUT_OF_RESOURCES: {
     exit: EXIT.REFUSED,
     hint: 'Free what the server ran out of (on RDS, raise the allocated storage or the instance size), then run the same command again: every committed batch is kept and it resumes where the run stopped.',

@@ -16,6 +16,12 @@ const FAULTS: readonly { readonly sqlstate: RegExp; readonly code: ErrorCode; re
     what: 'the target refused a row by a constraint or a trigger it declares',
   },
   {
+    // Class 54: an index entry too large, too many columns or arguments.
+    sqlstate: /^54\w{3}$/,
+    code: 'TARGET_LIMIT_EXCEEDED',
+    what: 'a row or a statement passed a limit of PostgreSQL',
+  },
+  {
     sqlstate: /^53\w{3}$/,
     code: 'TARGET_OUT_OF_RESOURCES',
     what: 'the server ran out of a resource (disk, memory or a configured limit)',

@@ -11,6 +11,11 @@ describe('an error the server raised for reasons of its own', () => {
     ['25006', 'cannot execute CREATE TABLE in a read-only transaction', 'TARGET_READ_ONLY'],
     ['53100', 'could not extend file "base/16384/16385": No space left on device', 'TARGET_OUT_OF_RESOURCES'],
     ['53200', 'out of memory', 'TARGET_OUT_OF_RESOURCES'],
+    [
+      '54000',
+      'index row size 8016 exceeds btree version 4 maximum 2704 for index "notes_body_idx"',
+      'TARGET_LIMIT_EXCEEDED',
+    ],
     ['57014', 'canceling statement due to user request', 'TARGET_STATEMENT_CANCELED'],
     ['55P03', 'canceling statement due to lock timeout', 'TARGET_STATEMENT_CANCELED'],
     ['57P01', 'terminating connection due to administrator command', 'TARGET_CONNECTION_LOST'],

@@ -157,4 +157,34 @@ describe('a key too large for an index entry', () => {
       await db.drop();
     }
   });
+
+  it('under an index of the target table the mapping does not declare: migrate stops with a code (exit 5) and resumes once it is dropped', async () => {
+    const longBody = randomBytes(6000).toString('base64');
+    const source = autoMappedSource('oversized-keys-undeclared', 'notes.db', (sqlite) => {
+      sqlite.exec('CREATE TABLE notes (id TEXT PRIMARY KEY, body TEXT)');
+      const insert = sqlite.prepare('INSERT INTO notes VALUES (?, ?)');
+      for (let i = 0; i < SHORT; i++) insert.run(`note-${i}`, `body ${i}`);
+      insert.run('long-body', longBody);
+    });
+    const db = await createTestDatabase('oversized_keys');
+    try {
+      await withPg(db.url, async (c) => {
+        await c.query('CREATE TABLE notes (id text PRIMARY KEY, body text)');
+        await c.query('CREATE INDEX notes_body_idx ON notes (body)');
+      });
+      const stopped = runCli(['migrate', ...sourceArgs(source, db.url)]);
+      expect(stopped.code, stopped.stderr + stopped.stdout.slice(-1500)).toBe(5);
+      expect(stopped.stdout + stopped.stderr).toContain('a row or a statement passed a limit of PostgreSQL');
+      expect(stopped.stdout + stopped.stderr).toContain('notes_body_idx');
+      expect(stopped.stdout + stopped.stderr).not.toMatch(/This is a bug/);
+
+      await withPg(db.url, (c) => c.query('DROP INDEX notes_body_idx'));
+      const resumed = runCli(['migrate', '--json', '-', ...sourceArgs(source, db.url)]);
+      expect(resumed.code, resumed.stderr + resumed.stdout.slice(-1500)).toBe(0);
+      const rows = await withPg(db.url, async (c) => (await c.query('SELECT count(*)::int AS n FROM notes')).rows[0].n);
+      expect(rows).toBe(SHORT + 1);
+    } finally {
+      await db.drop();
+    }
+  });
 });
