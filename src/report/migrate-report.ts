@@ -38,4 +38,13 @@ export interface MigrateReport {
   readonly message: string;
   /** The verification run at the end (null when skipped, interrupted or failed). */
   readonly verification?: VerifyReport | null;
+  /** What a failed run stopped on (state `failed`); null otherwise. */
+  readonly error?: RunError | null;
+}
+
+/** The error a run stopped on: its code and hint where it has them (docs/errors.md), null for an unexpected one. */
+export interface RunError {
+  readonly code: string | null;
+  readonly message: string;
+  readonly hint: string | null;
 }

@@ -36,11 +36,15 @@ export function migrateVerdict(report: MigrateReport): string[] {
         verdictLine('✗', `${run} interrupted; every committed batch is kept`, report.exitCode),
         'next: run the same command again to resume',
       ];
-    default:
+    default: {
+      // A coded error says what stopped the run and its hint what to do; the message says the same without them.
+      const error = report.error ?? null;
+      const what = error === null ? report.message : `${error.code === null ? '' : `${error.code}: `}${error.message}`;
       return [
-        verdictLine('✗', `${run} failed: ${report.message}`, report.exitCode),
-        'next: fix the cause, then run the same command again to resume',
+        verdictLine('✗', `${run} failed: ${what}`, report.exitCode),
+        `next: ${error?.hint ?? 'fix the cause, then run the same command again to resume'}`,
       ];
+    }
   }
 }
 

@@ -30,7 +30,7 @@ import { ensureLedger } from '../../ledger/schema.js';
 import { tableProgress } from '../../ledger/run-tables.js';
 import { cleanlyVerifiedFiles } from '../../ledger/verifications.js';
 import type { MappingSet } from '../../mapping/load.js';
-import type { MigrateReport } from '../../report/migrate-report.js';
+import type { MigrateReport, RunError } from '../../report/migrate-report.js';
 import type { Finding } from '../../findings/finding.js';
 import { connectTarget } from '../../target/connect.js';
 import { serverFault } from '../../target/server-fault.js';
@@ -431,12 +431,13 @@ async function endRun(
     failure === null ? null : failure instanceof Error ? failure.message : String(failure),
   );
   const how = `run the same command again to resume run ${runId}`;
+  const error = failure === null ? null : runError(failure);
   const message =
     state === 'loaded'
       ? `run ${runId} loaded every table${rejected > 0 ? `; ${rejected} row(s) rejected, see ${rejectFiles.length} reject file(s)` : ''}`
       : state === 'interrupted'
         ? `interrupted: every committed batch is kept; ${how}`
-        : `failed: ${failure instanceof Error ? failure.message : String(failure)}; fix the cause, then ${how}`;
+        : `failed: ${error?.code === null || error === null ? '' : `${error.code}: `}${error?.message ?? ''}; fix the cause, then ${how}`;
   const verification = state === 'loaded' && opts.verify ? await verifyRun(m, runId, hashes) : null;
   const finalExit = verification !== null && !verification.ok ? EXIT.VERIFY_DIFFERENCES : exitCode;
   if (finalExit !== exitCode) await setRunExitCode(control, runId, finalExit);
@@ -448,7 +449,13 @@ async function endRun(
     rejectFiles,
     message: verification === null ? message : `${message}; ${verification.message}`,
   });
-  return { ...report, verification };
+  return { ...report, verification, error };
+}
+
+/** The error a run stopped on, for its report: a coded one with its code and hint. */
+function runError(failure: unknown): RunError {
+  if (failure instanceof MigrateError) return { code: failure.code, message: failure.message, hint: failure.hint };
+  return { code: null, message: failure instanceof Error ? failure.message : String(failure), hint: null };
 }
 
 /**

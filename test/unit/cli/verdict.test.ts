@@ -89,6 +89,24 @@ describe('the end of a run', () => {
     },
   );
 
+  it('a run that stopped on a coded error says its code, and its hint as what to do next', () => {
+    const text = renderMigrateText({
+      ...migrateReport(EXIT.REFUSED, 'failed', null),
+      message: 'failed: TARGET_LIMIT_EXCEEDED: index row size 8016 exceeds maximum 2704; fix the cause, then …',
+      error: {
+        code: 'TARGET_LIMIT_EXCEEDED',
+        message: 'index row size 8016 exceeds maximum 2704',
+        hint: 'Drop that index for the migration, then run the same command again to resume.',
+      },
+    });
+    expect(verdictOf(text)).toBe(
+      '✗ run R1 failed: TARGET_LIMIT_EXCEEDED: index row size 8016 exceeds maximum 2704 (exit 5)',
+    );
+    expect(text.trimEnd().split('\n').at(-1)).toBe(
+      'next: Drop that index for the migration, then run the same command again to resume.',
+    );
+  });
+
   it('says where the time went, phase by phase, and counts the load alone in the total rows/s', () => {
     const r: MigrateReport = {
       ...migrateReport(EXIT.OK, 'loaded', verification(true)),

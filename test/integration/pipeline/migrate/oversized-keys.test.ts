@@ -172,11 +172,17 @@ describe('a key too large for an index entry', () => {
         await c.query('CREATE TABLE notes (id text PRIMARY KEY, body text)');
         await c.query('CREATE INDEX notes_body_idx ON notes (body)');
       });
-      const stopped = runCli(['migrate', ...sourceArgs(source, db.url)]);
+      const stopped = runCli(['migrate', '--json', '-', ...sourceArgs(source, db.url)]);
       expect(stopped.code, stopped.stderr + stopped.stdout.slice(-1500)).toBe(5);
-      expect(stopped.stdout + stopped.stderr).toContain('a row or a statement passed a limit of PostgreSQL');
-      expect(stopped.stdout + stopped.stderr).toContain('notes_body_idx');
-      expect(stopped.stdout + stopped.stderr).not.toMatch(/This is a bug/);
+      const failed = JSON.parse(stopped.stdout) as { state: string; error: { code: string; message: string } };
+      expect(failed.state).toBe('failed');
+      expect(failed.error.code).toBe('TARGET_LIMIT_EXCEEDED');
+      expect(failed.error.message).toContain('notes_body_idx');
+      const text = runCli(['migrate', ...sourceArgs(source, db.url)]);
+      expect(text.code).toBe(5);
+      expect(text.stdout + text.stderr).toContain('failed: TARGET_LIMIT_EXCEEDED: a row or a statement passed a limit');
+      expect(text.stdout + text.stderr).toContain('next: A row passed a limit of PostgreSQL');
+      expect(text.stdout + text.stderr).not.toMatch(/This is a bug/);
 
       await withPg(db.url, (c) => c.query('DROP INDEX notes_body_idx'));
       const resumed = runCli(['migrate', '--json', '-', ...sourceArgs(source, db.url)]);
