@@ -202,31 +202,32 @@ async function refusedByServer(
   const refused: bigint[] = [];
   await client.query('BEGIN');
   try {
+    // Named through pg_temp: a table of the same name in a schema of the search path is never meant.
     await client.query(`CREATE TEMP TABLE am_keyfit_in (i int, ${cols}) ON COMMIT DROP`);
     await client.query(`CREATE TEMP TABLE am_keyfit (${cols}) ON COMMIT DROP`);
-    await client.query(`CREATE INDEX ON am_keyfit (${names.join(', ')})`);
+    await client.query(`CREATE INDEX ON pg_temp.am_keyfit (${names.join(', ')})`);
     await client.query('CREATE TEMP TABLE am_keyfit_out (i int) ON COMMIT DROP');
     for (const chunk of chunks(candidates)) {
       const params = [chunk.map((_, i) => i), ...names.map((_, j) => chunk.map((c) => c.texts[j] ?? null))];
       await client.query(
-        `INSERT INTO am_keyfit_in SELECT u.i, ${names.map((n, j) => `u.${n}::${types[j] as string}`).join(', ')}
+        `INSERT INTO pg_temp.am_keyfit_in SELECT u.i, ${names.map((n, j) => `u.${n}::${types[j] as string}`).join(', ')}
            FROM unnest($1::int[], ${names.map((_, j) => `$${j + 2}::text[]`).join(', ')}) AS u(i, ${names.join(', ')})`,
         params,
       );
       await client.query(`DO $keyfit$
         DECLARE r record;
         BEGIN
-          FOR r IN SELECT * FROM am_keyfit_in LOOP
+          FOR r IN SELECT * FROM pg_temp.am_keyfit_in LOOP
             BEGIN
-              INSERT INTO am_keyfit VALUES (${names.map((n) => `r.${n}`).join(', ')});
+              INSERT INTO pg_temp.am_keyfit VALUES (${names.map((n) => `r.${n}`).join(', ')});
             EXCEPTION WHEN program_limit_exceeded THEN
-              INSERT INTO am_keyfit_out VALUES (r.i);
+              INSERT INTO pg_temp.am_keyfit_out VALUES (r.i);
             END;
           END LOOP;
         END $keyfit$`);
-      const out = await client.query<{ i: number }>('SELECT i FROM am_keyfit_out ORDER BY i');
+      const out = await client.query<{ i: number }>('SELECT i FROM pg_temp.am_keyfit_out ORDER BY i');
       for (const r of out.rows) refused.push((chunk[r.i] as Candidate).rowid);
-      await client.query('TRUNCATE am_keyfit_in, am_keyfit, am_keyfit_out');
+      await client.query('TRUNCATE pg_temp.am_keyfit_in, pg_temp.am_keyfit, pg_temp.am_keyfit_out');
     }
   } catch {
     return null;
