@@ -44,6 +44,10 @@ export const ERROR_CODES = {
     exit: EXIT.USAGE,
     hint: 'Run migrate first, or name the run with --run ID (see status), with the same --instance and --data-dir.',
   },
+  VERIFY_TABLES_UNMAPPED: {
+    exit: EXIT.USAGE,
+    hint: 'Verify with the mappings the run was made with: the same --mappings DIR, and --auto if migrate had it.',
+  },
   VERIFY_SOURCE_MISSING: {
     exit: EXIT.REFUSED,
     hint: 'Verify reads the files the run read: in the data dir, or in the backup dir once archived (the ledger and the manifest there name them). Put the named files back, or pass --data-dir where they are now.',

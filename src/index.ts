@@ -27,6 +27,7 @@ export {
 } from './mapping/load.js';
 export type { TableSpec, ColumnSpec } from './mapping/schema.js';
 export { autoTable } from './source/auto-mapping.js';
+export { withAutoMappings } from './pipeline/shared/auto-mappings.js';
 
 // The commands, each a function with its options and its report
 export {

@@ -1,6 +1,8 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
+  assertDataDir,
   type CommonFlags,
+  dataDirOrigin,
   DEFAULTS,
   loadBuiltinMappingSet,
   loadConfig,
@@ -8,6 +10,7 @@ import {
   mappingErrorFrom,
   type MappingSet,
   type ResolvedConfig,
+  withAutoMappings,
 } from '../index.js';
 
 /** The flags every command that reads the sources (and may reach the target) takes. */
@@ -16,6 +19,7 @@ export interface SourceTargetFlags {
   databaseUrl?: string;
   schema?: string;
   mappings?: string;
+  auto?: boolean;
   sourceTimezone?: string;
   instance?: string;
   allowLive?: boolean;
@@ -55,6 +59,12 @@ export function addTargetFlags(cmd: Command): Command {
 export function addSourceFlags(cmd: Command): Command {
   return cmd
     .option('--mappings <dir>', 'a folder of mapping files to use instead of the shipped aragora set')
+    .addOption(
+      new Option(
+        '--auto',
+        "also migrate every table of the data dir's SQLite files that the mappings do not name, as its SQLite schema declares it (any SQLite file, not only Aragora's)",
+      ).default(false),
+    )
     .option('--source-timezone <tz>', 'time zone of naive timestamps in SQLite (IANA name)', DEFAULTS.sourceTimezone)
     .option('--instance <name>', 'name of this instance in reports and the ledger (default: host name)')
     .addOption(
@@ -86,12 +96,24 @@ export function addSourceTargetFlags(cmd: Command): Command {
   return addSourceFlags(addTargetFlags(addDataDirFlag(cmd)));
 }
 
-export function resolve(flags: CommonFlags): { config: ResolvedConfig; mappings: MappingSet } {
+/** The configuration and the mapping set a command runs with; with --auto, the data dir's other tables mapped too. */
+export async function resolve(
+  flags: CommonFlags & { auto?: boolean },
+): Promise<{ config: ResolvedConfig; mappings: MappingSet }> {
   const config = loadConfig(flags);
-  if (config.mappingsDir === null) return { config, mappings: loadBuiltinMappingSet() };
-  const loaded = loadMappingSet(config.mappingsDir);
+  const mappings = config.mappingsDir === null ? loadBuiltinMappingSet() : mappingSetIn(config.mappingsDir);
+  if (flags.auto !== true) return { config, mappings };
+  assertDataDir(config.dataDir, dataDirOrigin(config));
+  return {
+    config,
+    mappings: await withAutoMappings(mappings, { dataDir: config.dataDir, allowLive: config.allowLive }),
+  };
+}
+
+function mappingSetIn(dir: string): MappingSet {
+  const loaded = loadMappingSet(dir);
   if (!loaded.ok) throw mappingErrorFrom(loaded);
-  return { config, mappings: loaded.value };
+  return loaded.value;
 }
 
 /** commander's parser for flags that take a count: a whole number of at least 1. */

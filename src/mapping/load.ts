@@ -39,8 +39,17 @@ export type LoadResult =
 /** The generated JSON Schema sits next to the sets, not in one; it is not a mapping. */
 const SCHEMA_FILE_NAME = 'mapping.schema.json';
 
-/** Reads every `*.json` in `dir` (sorted by name). Never throws for bad content. */
-export function loadMappingSet(dir: string): LoadResult {
+/** A store mapping made in memory (`--auto`), validated with the files of a set; `label` names it in problems. */
+export interface DerivedStore {
+  readonly label: string;
+  readonly json: unknown;
+}
+
+/**
+ * Reads every `*.json` in `dir` (sorted by name), and the `derived` stores
+ * after them. Never throws for bad content.
+ */
+export function loadMappingSet(dir: string, derived: readonly DerivedStore[] = []): LoadResult {
   const errors: MappingProblem[] = [];
   const warnings: MappingProblem[] = [];
   const dirLabel = displayPath(dir);
@@ -67,6 +76,11 @@ export function loadMappingSet(dir: string): LoadResult {
   for (const entry of jsonFiles) {
     const file = displayPath(join(dir, entry));
     const loaded = loadFile(join(dir, entry), file, errors);
+    if (loaded.store !== undefined) stores.push(loaded.store);
+    tables.push(...loaded.tables);
+  }
+  for (const d of derived) {
+    const loaded = parseStore(d.json, d.label, errors);
     if (loaded.store !== undefined) stores.push(loaded.store);
     tables.push(...loaded.tables);
   }
@@ -119,7 +133,11 @@ function loadFile(path: string, file: string, errors: MappingProblem[]): LoadedF
     });
     return nothing;
   }
+  return parseStore(json, file, errors);
+}
 
+/** Schema-validates one store's JSON, pushing its problems under `file`. */
+function parseStore(json: unknown, file: string, errors: MappingProblem[]): LoadedFile {
   const result = StoreMappingSchema.safeParse(json, { reportInput: true });
   if (!result.success) {
     for (const issue of flattenIssues(result.error.issues)) {

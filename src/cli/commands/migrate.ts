@@ -65,7 +65,7 @@ export function migrateCommand(done: Done): Command {
 }
 
 async function migrate(flags: MigrateFlags): Promise<MigrateReport> {
-  const { config, mappings } = resolve(flags);
+  const { config, mappings } = await resolve(flags);
   assertDataDir(config.dataDir, dataDirOrigin(config));
   if (config.target === null) throw new ConfigError('CONFIG_DSN_MISSING', 'migrate needs the target PostgreSQL');
   checkOutputs(flags);

@@ -37,7 +37,7 @@ export function planCommand(done: Done): Command {
  * or the target): both list the files the same way, so they share this.
  */
 export async function planOrDiscover(flags: PlanFlags, inventoryOnly: boolean): Promise<PlanReport> {
-  const { config, mappings } = resolve(flags);
+  const { config, mappings } = await resolve(flags);
   assertDataDir(config.dataDir, dataDirOrigin(config));
   checkOutputs(flags);
   const progress = progressReporter({ quiet: flags.quiet === true || reportOnStdout(flags), verb: 'profiling' });

@@ -72,7 +72,7 @@ export function rollbackCommand(done: Done): Command {
   cmd.action(async (flags: RollbackFlags) => {
     checkOutputs(flags);
     // The run names its data dir, schema and instance: only the DSN and mappings are needed.
-    const { config, mappings } = resolve({
+    const { config, mappings } = await resolve({
       ...(flags.databaseUrl !== undefined ? { databaseUrl: flags.databaseUrl } : {}),
       ...(flags.mappings !== undefined ? { mappings: flags.mappings } : {}),
       ...(flags.envFile !== undefined ? { envFile: flags.envFile } : {}),

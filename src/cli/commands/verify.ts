@@ -38,7 +38,7 @@ export function verifyCommand(done: Done): Command {
     `${EXIT_CODE_HELP}\nExample:\n  $ aragora-migrate verify --data-dir /app/data --database-url "$ARAGORA_POSTGRES_DSN" --instance web-1\n`,
   );
   cmd.action(async (flags: VerifyFlags) => {
-    const { config, mappings } = resolve(flags);
+    const { config, mappings } = await resolve(flags);
     checkOutputs(flags);
     const progress = progressReporter({ quiet: flags.quiet === true || reportOnStdout(flags), verb: 'verifying' });
     try {

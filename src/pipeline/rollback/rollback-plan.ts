@@ -166,26 +166,44 @@ async function tablesOf(client: pg.Client, runId: string, schema: string, mappin
     client,
     tables.map((x) => qualified(schema, x.target)),
   );
-  return tables.map((x) => {
+  const work: TableWork[] = [];
+  for (const x of tables) {
     const spec = mappings.bySource.get(x.sourceTable)?.table;
-    if (spec === undefined) {
+    // A table the set does not map (loaded under --auto, or by another set): the key is the target's primary key.
+    const names =
+      spec?.key.map((k) => spec.columns.find((c) => c.name === k)?.target ?? k)
+      ?? (await primaryKeyColumns(client, qualified(schema, x.target)));
+    if (names === null) {
       throw new ConfigError(
         'ROLLBACK_NO_MAPPING',
-        `run ${runId} loaded ${x.target} from ${x.sourceTable}, which the mapping set in use does not map`,
+        `run ${runId} loaded ${x.target} from ${x.sourceTable}, which the mapping set in use does not map, and ${x.target} has no primary key to tell its rows by`,
       );
     }
-    const keyColumns = spec.key.map((k) => {
-      const name = spec.columns.find((c) => c.name === k)?.target ?? k;
-      return { name, type: types.get(`${qualified(schema, x.target)}.${name}`) ?? 'text' };
-    });
-    return {
+    const keyColumns = names.map((name) => ({
+      name,
+      type: types.get(`${qualified(schema, x.target)}.${name}`) ?? 'text',
+    }));
+    work.push({
       target: x.target,
       keyColumns,
       done: x.done,
       created: x.created,
       appModule: mappings.bySource.get(x.sourceTable)?.store.appModule ?? null,
-    };
-  });
+    });
+  }
+  return work;
+}
+
+/** The columns of `table`'s primary key in key order; null without one (or without the table). */
+async function primaryKeyColumns(client: pg.Client, table: string): Promise<string[] | null> {
+  const r = await client.query<{ name: string }>(
+    `SELECT a.attname AS name FROM pg_index i
+       CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
+       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+      WHERE i.indrelid = to_regclass($1) AND i.indisprimary ORDER BY k.n`,
+    [table],
+  );
+  return r.rows.length === 0 ? null : r.rows.map((x) => x.name);
 }
 
 /** The types of the columns of `tables` (schema-qualified, quoted) that exist, by `<table>.<column>`. */

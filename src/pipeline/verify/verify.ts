@@ -11,6 +11,7 @@ import type { Snapshot } from '../../source/snapshot.js';
 import { ConfigError, MigrateError, SourceError, EXIT } from '../../errors.js';
 import { runById, runFiles, setRunState, type RunRow } from '../../ledger/runs.js';
 import { ensureLedger, ledgerExists } from '../../ledger/schema.js';
+import { tableProgress } from '../../ledger/run-tables.js';
 import { recordVerification } from '../../ledger/verifications.js';
 import type { MappingSet } from '../../mapping/load.js';
 import { timeZoneOffsetFn } from '../../tables/timestamp.js';
@@ -87,6 +88,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
       return then !== undefined && now !== undefined && sameBytes(then, now);
     };
     const byTarget = groupByTarget(collectTasks(scan.files, scan.snapshots, mappings));
+    await assertRunTablesMapped(client, run.run_id, byTarget);
     const offsetOf = timeZoneOffsetFn(config.sourceTimezone);
     const tables: VerifyTableResult[] = [];
     const rowsOf = (tasks: readonly { readonly rows: number }[]): number => tasks.reduce((n, t) => n + t.rows, 0);
@@ -227,6 +229,32 @@ async function runSources(
     );
   }
   return { files, snapshots, findings };
+}
+
+/**
+ * Every table the run loaded is one the mapping set in use maps: a table it
+ * does not map would not be read at all, and a run verified under the wrong
+ * set (one made with --auto or --mappings, verified without) passed as exact
+ * over tables it never looked at.
+ */
+async function assertRunTablesMapped(
+  client: pg.Client,
+  runId: string,
+  byTarget: ReadonlyMap<
+    string,
+    readonly { readonly file: { readonly path: string }; readonly spec: { readonly source: string } }[]
+  >,
+): Promise<void> {
+  const covered = new Set([...byTarget.values()].flat().map((t) => `${t.file.path}\0${t.spec.source}`));
+  const unmapped = (await tableProgress(client, runId)).filter(
+    (p) => !covered.has(`${p.source_file}\0${p.source_table}`),
+  );
+  if (unmapped.length === 0) return;
+  const list = unmapped.slice(0, 10).map((p) => `${p.source_file} ${p.source_table}`);
+  throw new ConfigError(
+    'VERIFY_TABLES_UNMAPPED',
+    `run ${runId} loaded ${unmapped.length} table(s) that the mapping set in use does not map: ${list.join(', ')}${unmapped.length > list.length ? ', …' : ''}`,
+  );
 }
 
 async function findRun(client: pg.Client, runId: string | undefined, config: ResolvedConfig): Promise<RunRow> {

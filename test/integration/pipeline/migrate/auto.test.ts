@@ -1,0 +1,55 @@
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../../helpers/cli.js';
+import { PEER_CORPUS, PEER_CORPUS_MISSING, peerCorpusTitle, tempDir } from '../../../helpers/files.js';
+import { withPg } from '../../../helpers/migrate.js';
+import { createTestDatabase } from '../../../helpers/pg.js';
+
+/**
+ * `--auto` (DESIGN's "map" step): any SQLite file migrates from its own
+ * schema, through the CLI alone. Before, the CLI had no such flag: a file that
+ * was not Aragora's could not be migrated without writing its mapping first.
+ * And verify, given a mapping set that maps none of a run's tables, passed the
+ * run as exact over no table at all (exit 0).
+ */
+describe.skipIf(PEER_CORPUS_MISSING !== null)(peerCorpusTitle('--auto on files from pgloader’s test suite'), () => {
+  it('plan, migrate and verify map every table from its schema; verify without --auto refuses; rollback undoes it', async () => {
+    const dataDir = tempDir('auto');
+    for (const f of ['Chinook_Sqlite.sqlite', 'my db.sqlite']) cpSync(join(PEER_CORPUS, f), join(dataDir, f));
+    const db = await createTestDatabase('auto');
+    try {
+      const args = ['--data-dir', dataDir, '--database-url', db.url];
+      const plan = runCli(['plan', '--auto', '--json', '-', ...args]);
+      expect(plan.code, plan.stderr).toBe(0);
+      const planned = JSON.parse(plan.stdout) as { tables: { target: string; rowsLoaded: number }[] };
+      expect(planned.tables.find((t) => t.target === 'public.InvoiceLine')?.rowsLoaded).toBe(2240);
+      expect(planned.tables.find((t) => t.target === 'public.greetings')?.rowsLoaded).toBe(3);
+
+      // Without --auto nothing of these files is mapped: refused, as for any data dir with no store.
+      expect(runCli(['migrate', ...args]).code).toBe(5);
+
+      const migrate = runCli(['migrate', '--auto', '--json', '-', ...args]);
+      expect(migrate.code, migrate.stderr + migrate.stdout.slice(-1500)).toBe(0);
+      const report = JSON.parse(migrate.stdout) as { runId: string; verification: { ok: boolean; tables: unknown[] } };
+      expect(report.verification.ok).toBe(true);
+      expect(report.verification.tables).toHaveLength(12);
+
+      const unmapped = runCli(['verify', ...args]);
+      expect(unmapped.code, unmapped.stdout).toBe(2);
+      expect(unmapped.stderr).toContain('VERIFY_TABLES_UNMAPPED');
+      expect(runCli(['verify', '--auto', ...args]).code).toBe(0);
+
+      const rollback = runCli(['rollback', '--run', report.runId, '--yes', '--database-url', db.url]);
+      expect(rollback.code, rollback.stderr + rollback.stdout).toBe(0);
+      const left = await withPg(db.url, async (c) =>
+        Number(
+          (await c.query<{ n: string }>("SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'")).rows[0]?.n,
+        ),
+      );
+      expect(left).toBe(0);
+    } finally {
+      await db.drop();
+    }
+  });
+});
