@@ -42,7 +42,7 @@ export { assertDataDir } from './source/walk.js';
 export { runPlan, type PlanOptions } from './pipeline/plan/plan.js';
 export type { PlanReport, PlanExitCode, TableReport, FileReport } from './report/plan-report.js';
 export { runMigration, type MigrateOptions } from './pipeline/migrate/migrate.js';
-export type { MigrateReport, MigrateTableReport, RunError } from './report/migrate-report.js';
+export { runErrorText, type MigrateReport, type MigrateTableReport, type RunError } from './report/migrate-report.js';
 export { runVerify, type VerifyOptions } from './pipeline/verify/verify.js';
 export type { VerifyReport, VerifyTableResult, Mismatch, MismatchKind } from './report/verify-report.js';
 export { runArchive, type ArchiveOptions, type ArchiveProgress } from './pipeline/archive/archive.js';

@@ -48,3 +48,8 @@ export interface RunError {
   readonly message: string;
   readonly hint: string | null;
 }
+
+/** A run's error on one line: `CODE: message`. */
+export function runErrorText(e: RunError): string {
+  return e.code === null ? e.message : `${e.code}: ${e.message}`;
+}

@@ -1,4 +1,4 @@
-import { EXIT, type MigrateReport, type VerifyReport } from '../../index.js';
+import { EXIT, runErrorText, type MigrateReport, type VerifyReport } from '../../index.js';
 
 /**
  * The last lines a run prints: one verdict that says what the exit code says,
@@ -39,7 +39,7 @@ export function migrateVerdict(report: MigrateReport): string[] {
     default: {
       // A coded error says what stopped the run and its hint what to do; the message says the same without them.
       const error = report.error ?? null;
-      const what = error === null ? report.message : `${error.code === null ? '' : `${error.code}: `}${error.message}`;
+      const what = error === null ? report.message : runErrorText(error);
       return [
         verdictLine('✗', `${run} failed: ${what}`, report.exitCode),
         `next: ${error?.hint ?? 'fix the cause, then run the same command again to resume'}`,

@@ -30,7 +30,7 @@ import { ensureLedger } from '../../ledger/schema.js';
 import { tableProgress } from '../../ledger/run-tables.js';
 import { cleanlyVerifiedFiles } from '../../ledger/verifications.js';
 import type { MappingSet } from '../../mapping/load.js';
-import type { MigrateReport, RunError } from '../../report/migrate-report.js';
+import { runErrorText, type MigrateReport, type RunError } from '../../report/migrate-report.js';
 import type { Finding } from '../../findings/finding.js';
 import { connectTarget } from '../../target/connect.js';
 import { serverFault } from '../../target/server-fault.js';
@@ -437,7 +437,7 @@ async function endRun(
       ? `run ${runId} loaded every table${rejected > 0 ? `; ${rejected} row(s) rejected, see ${rejectFiles.length} reject file(s)` : ''}`
       : state === 'interrupted'
         ? `interrupted: every committed batch is kept; ${how}`
-        : `failed: ${error?.code === null || error === null ? '' : `${error.code}: `}${error?.message ?? ''}; fix the cause, then ${how}`;
+        : `failed: ${error === null ? '' : runErrorText(error)}; fix the cause, then ${how}`;
   const verification = state === 'loaded' && opts.verify ? await verifyRun(m, runId, hashes) : null;
   const finalExit = verification !== null && !verification.ok ? EXIT.VERIFY_DIFFERENCES : exitCode;
   if (finalExit !== exitCode) await setRunExitCode(control, runId, finalExit);
