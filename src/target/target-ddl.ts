@@ -61,11 +61,19 @@ export function addKeysSql(schema: string, spec: TableSpec): string {
 
 /** Whether the table has a primary key (a table created with its keys after the load has none until then). */
 export async function hasPrimaryKey(client: pg.Client, schema: string, table: string): Promise<boolean> {
-  const r = await client.query<{ has: boolean }>(
-    'SELECT EXISTS (SELECT 1 FROM pg_index WHERE indrelid = to_regclass($1) AND indisprimary) AS has',
+  return (await primaryKeyColumns(client, schema, table)) !== null;
+}
+
+/** The columns of the table's primary key, in key order; null without one (or without the table). */
+export async function primaryKeyColumns(client: pg.Client, schema: string, table: string): Promise<string[] | null> {
+  const r = await client.query<{ name: string }>(
+    `SELECT a.attname AS name FROM pg_index i
+       CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
+       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+      WHERE i.indrelid = to_regclass($1) AND i.indisprimary ORDER BY k.n`,
     [qualified(schema, table)],
   );
-  return r.rows[0]?.has === true;
+  return r.rows.length === 0 ? null : r.rows.map((x) => x.name);
 }
 
 /** An index entry of a mapping (`column [ASC|DESC]`): the column it names, and its order as written. */

@@ -129,13 +129,39 @@ export function writeFileDurably(path: string, text: string): void {
   const partial = partialPathFor(path);
   const fd = openSync(partial, 'w', 0o600);
   try {
-    const buf = Buffer.from(text);
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    writeAll(fd, Buffer.from(text));
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
   renameSync(partial, path);
   fsyncDir(dirname(path));
+}
+
+/**
+ * writeFileDurably for a file written a piece at a time (`pieces`, which may
+ * read them from elsewhere as they are asked for): the file appears under its
+ * name only complete, and whatever fails, the partial file is removed and
+ * the error passes through as it was.
+ */
+export async function writeStreamDurably(path: string, pieces: AsyncIterable<string>, mode = 0o600): Promise<void> {
+  const partial = partialPathFor(path);
+  const fd = openSync(partial, 'w', mode);
+  let open = true;
+  try {
+    for await (const piece of pieces) writeAll(fd, Buffer.from(piece));
+    fsyncSync(fd);
+    closeSync(fd);
+    open = false;
+    renameSync(partial, path);
+    chmodSync(path, mode);
+  } finally {
+    if (open) closeSync(fd);
+    rmSync(partial, { force: true });
+  }
+  fsyncDir(dirname(path));
+}
+
+function writeAll(fd: number, buf: Buffer): void {
+  for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off, buf.length - off);
 }

@@ -1,18 +1,7 @@
 import { createHash } from 'node:crypto';
-import {
-  accessSync,
-  chmodSync,
-  closeSync,
-  constants,
-  fsyncSync,
-  openSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { accessSync, chmodSync, constants, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureDirDurably, fsyncDir, partialPathFor } from '../../util/durable-file.js';
+import { ensureDirDurably, writeStreamDurably } from '../../util/durable-file.js';
 import type pg from 'pg';
 import { ConfigError } from '../../errors.js';
 import { tableRejectPages, tablesWithRejects, type RejectRow } from '../../ledger/rejects.js';
@@ -60,30 +49,13 @@ export async function writeRejectFiles(client: pg.Client, runId: string, dir: st
   });
   for (const t of tables) {
     const path = join(runDir, rejectFileName(t.source_file, t.source_table));
-    const partial = partialPathFor(path);
-    let fd: number | null = null;
-    try {
-      fd = await unwritable(path, async () => openSync(partial, 'w', 0o600));
-      for await (const page of tableRejectPages(client, runId, t.source_file, t.source_table)) {
-        const text = page.map((r) => `${rejectLine(t, r)}\n`).join('');
-        const out = fd;
-        await unwritable(path, async () => writeAll(out, Buffer.from(text)));
-      }
-      const done = fd;
-      await unwritable(path, async () => {
-        fsyncSync(done);
-        closeSync(done);
-        fd = null;
-        renameSync(partial, path);
-        chmodSync(path, 0o600);
-      });
-    } finally {
-      if (fd !== null) closeSync(fd);
-      rmSync(partial, { force: true });
-    }
+    const lines = async function* (): AsyncGenerator<string> {
+      for await (const page of tableRejectPages(client, runId, t.source_file, t.source_table))
+        yield page.map((r) => `${rejectLine(t, r)}\n`).join('');
+    };
+    await unwritable(path, () => writeStreamDurably(path, lines()));
     written.push(path);
   }
-  await unwritable(runDir, async () => fsyncDir(runDir));
   return written;
 }
 
@@ -98,10 +70,6 @@ function rejectLine(t: { source_file: string; source_table: string }, r: RejectR
     reason: r.reason,
     row: r.original,
   });
-}
-
-function writeAll(fd: number, buf: Buffer): void {
-  for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off, buf.length - off);
 }
 
 /** Bytes of a reject file's name before `.rejects.jsonl`; longer ones are cut, with a hash of the whole. */
@@ -123,11 +91,16 @@ export function rejectFileName(file: string, table: string): string {
   return `${cut}~${createHash('sha256').update(name).digest('hex').slice(0, 12)}.rejects.jsonl`;
 }
 
-/** Runs a file operation of the reject files; its failure (a full disk, a folder gone read-only) as OUTPUT_UNWRITABLE. */
+/**
+ * Runs a file operation of the reject files; a failure of the file system (a
+ * full disk, a folder gone read-only: an error with a `syscall`) as
+ * OUTPUT_UNWRITABLE. The ledger's errors, read on the way, pass as they are.
+ */
 async function unwritable<T>(path: string, op: () => Promise<T>): Promise<T> {
   try {
     return await op();
   } catch (err: unknown) {
+    if (typeof (err as { syscall?: unknown } | null)?.syscall !== 'string') throw err;
     throw new ConfigError(
       'OUTPUT_UNWRITABLE',
       `cannot write the reject file ${path}: ${err instanceof Error ? err.message : String(err)}; the run's rows are committed, and its reject files are written again from the ledger`,

@@ -9,6 +9,7 @@ import {
 } from '../../ledger/rollbacks.js';
 import type { RunRow } from '../../ledger/runs.js';
 import type { MappingSet } from '../../mapping/load.js';
+import { primaryKeyColumns } from '../../target/target-ddl.js';
 import { withTransaction } from '../../target/transaction.js';
 import { dependenciesFirst } from '../../util/order.js';
 import { qualified, quoteIdent } from '../../util/quote.js';
@@ -172,7 +173,7 @@ async function tablesOf(client: pg.Client, runId: string, schema: string, mappin
     // A table the set does not map (loaded under --auto, or by another set): the key is the target's primary key.
     const names =
       spec?.key.map((k) => spec.columns.find((c) => c.name === k)?.target ?? k)
-      ?? (await primaryKeyColumns(client, qualified(schema, x.target)));
+      ?? (await primaryKeyColumns(client, schema, x.target));
     if (names === null) {
       throw new ConfigError(
         'ROLLBACK_NO_MAPPING',
@@ -192,18 +193,6 @@ async function tablesOf(client: pg.Client, runId: string, schema: string, mappin
     });
   }
   return work;
-}
-
-/** The columns of `table`'s primary key in key order; null without one (or without the table). */
-async function primaryKeyColumns(client: pg.Client, table: string): Promise<string[] | null> {
-  const r = await client.query<{ name: string }>(
-    `SELECT a.attname AS name FROM pg_index i
-       CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
-       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-      WHERE i.indrelid = to_regclass($1) AND i.indisprimary ORDER BY k.n`,
-    [table],
-  );
-  return r.rows.length === 0 ? null : r.rows.map((x) => x.name);
 }
 
 /** The types of the columns of `tables` (schema-qualified, quoted) that exist, by `<table>.<column>`. */
