@@ -1,8 +1,11 @@
+import type Database from 'better-sqlite3';
 import { mappingErrorFrom, loadMappingSet, type DerivedStore, type MappingSet } from '../../mapping/load.js';
 import { checkTable } from '../../mapping/rules.js';
-import { TableSpecSchema, type TableSpec } from '../../mapping/schema.js';
+import { TableSpecSchema, type ColumnSpec, type TableSpec, type TargetType } from '../../mapping/schema.js';
 import { autoTable } from '../../source/auto-mapping.js';
 import { discover } from '../../source/discover.js';
+import type { SourceObject } from '../../source/inventory.js';
+import { quoteSqliteIdent } from '../../source/quote.js';
 
 /**
  * `--auto`: the mapping set, and for every table of the data dir's SQLite
@@ -19,30 +22,31 @@ export async function withAutoMappings(
   base: MappingSet,
   opts: { readonly dataDir: string; readonly allowLive: boolean },
 ): Promise<MappingSet> {
-  const scan = await discover({ dataDir: opts.dataDir, mappings: base, allowLive: opts.allowLive, integrity: false });
   const mapped = new Set(base.bySource.keys());
   const derived: DerivedStore[] = [];
-  for (const file of scan.files) {
-    if (file.status !== 'ok' && file.status !== 'busy') continue;
-    const tables: TableSpec[] = [];
-    for (const obj of file.objects) {
-      if (obj.type !== 'table' || obj.skipReason !== null || mapped.has(obj.name)) continue;
-      const spec = mappable(autoTable(obj));
-      if (spec === null) continue;
-      mapped.add(obj.name);
-      tables.push(spec);
-    }
-    if (tables.length > 0)
-      derived.push({
-        label: `--auto: ${file.path}`,
-        json: {
-          name: `auto: ${file.path}`,
-          description: `derived by --auto from the SQLite schema of ${file.path}`,
-          files: { legacy: [], consolidated: [] },
-          tables,
-        },
-      });
-  }
+  await discover(
+    { dataDir: opts.dataDir, mappings: base, allowLive: opts.allowLive, integrity: false },
+    async (file, snapshot) => {
+      const tables: TableSpec[] = [];
+      for (const obj of file.objects) {
+        if (obj.type !== 'table' || obj.skipReason !== null || mapped.has(obj.name)) continue;
+        const spec = mappable(byValues(snapshot.db, obj));
+        if (spec === null) continue;
+        mapped.add(obj.name);
+        tables.push(spec);
+      }
+      if (tables.length > 0)
+        derived.push({
+          label: `--auto: ${file.path}`,
+          json: {
+            name: `auto: ${file.path}`,
+            description: `derived by --auto from the SQLite schema of ${file.path}`,
+            files: { legacy: [], consolidated: [] },
+            tables,
+          },
+        });
+    },
+  );
   if (derived.length === 0) return base;
   const loaded = loadMappingSet(base.dir, derived);
   if (!loaded.ok) throw mappingErrorFrom(loaded);
@@ -61,4 +65,71 @@ function mappable(spec: TableSpec): TableSpec | null {
   const parsed = TableSpecSchema.safeParse(named);
   if (!parsed.success) return null;
   return checkTable(parsed.data, '').some((p) => p.severity === 'error') ? null : parsed.data;
+}
+
+/** SQLite's storage classes (typeof), and `null`. */
+type StorageClass = 'integer' | 'real' | 'text' | 'blob' | 'null';
+
+/** Columns whose storage classes one query asks for: far below SQLite's 2,000 result columns. */
+const CLASS_COLUMNS = 500;
+
+/**
+ * The table's mapping from its schema, then fitted to the values the file
+ * holds, so that no value is rejected only because SQLite let a column hold
+ * what its declared type does not say (pgloader's test suite has each of
+ * these): a declared type names a target type, but a SQLite column holds any
+ * value. A column whose values the target type cannot take becomes one that
+ * takes them all: integers in a DATETIME or BOOLEAN column, bigint; integers
+ * and reals where integers were declared, numeric; any text (a UUID in a
+ * column whose declared type has NUMERIC affinity) or blob in a number, date
+ * or boolean column, text, each value as SQLite prints it. A primary key with
+ * a NULL in it (SQLite allows that unless the key is the rowid) cannot be a
+ * PostgreSQL key: the table is keyed by its rowid instead, as a table without
+ * one is, and its declared key columns load as columns.
+ */
+function byValues(db: Database.Database, obj: SourceObject): TableSpec {
+  const classes = storageClasses(db, obj);
+  const nullInKey = obj.columns.some((c) => c.pk > 0 && classes.get(c.name)?.has('null') === true);
+  const spec = autoTable(nullInKey ? { ...obj, columns: obj.columns.map((c) => ({ ...c, pk: 0 })) } : obj);
+  return { ...spec, columns: spec.columns.map((c) => fitted(c, classes.get(c.name))) };
+}
+
+function storageClasses(db: Database.Database, obj: SourceObject): Map<string, Set<StorageClass>> {
+  const columns = obj.columns.filter((c) => !c.hidden).map((c) => c.name);
+  const out = new Map<string, Set<StorageClass>>();
+  for (let i = 0; i < columns.length; i += CLASS_COLUMNS) {
+    const part = columns.slice(i, i + CLASS_COLUMNS);
+    const row = db
+      .prepare(
+        `SELECT ${part.map((c) => `group_concat(DISTINCT typeof(${quoteSqliteIdent(c)}))`).join(', ')} FROM ${quoteSqliteIdent(obj.name)}`,
+      )
+      .raw(true)
+      .get() as (string | null)[];
+    part.forEach((c, j) =>
+      out.set(c, new Set(((row[j] ?? '') as string).split(',').filter((x) => x !== '') as StorageClass[])),
+    );
+  }
+  return out;
+}
+
+/** The storage classes each target type of the derivation takes, besides NULL. */
+const TAKES: Partial<Record<TargetType, readonly StorageClass[]>> = {
+  bigint: ['integer'],
+  numeric: ['integer', 'real'],
+  'double precision': ['integer', 'real'],
+  timestamptz: ['text'],
+  boolean: ['integer'],
+};
+
+function fitted(column: ColumnSpec, classes: ReadonlySet<StorageClass> | undefined): ColumnSpec {
+  const takes = TAKES[column.type];
+  const held = [...(classes ?? [])].filter((c) => c !== 'null');
+  if (takes === undefined || held.every((c) => takes.includes(c))) return column;
+  const type: TargetType = held.every((c) => c === 'integer')
+    ? 'bigint'
+    : held.every((c) => c === 'integer' || c === 'real')
+      ? 'numeric'
+      : 'text';
+  const note = `${column.note ?? ''}; ${type}, since the file holds ${held.sort().join(', ')} values in it`;
+  return { ...column, type, note };
 }

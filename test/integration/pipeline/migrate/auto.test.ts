@@ -52,4 +52,37 @@ describe.skipIf(PEER_CORPUS_MISSING !== null)(peerCorpusTitle('--auto on files f
       await db.drop();
     }
   });
+
+  it('fits each column to the values the file holds: nothing is rejected only because SQLite let a column hold what its declared type does not say', async () => {
+    const dataDir = tempDir('auto-values');
+    cpSync(join(PEER_CORPUS, 'sqlite.db'), join(dataDir, 'sqlite.db'));
+    const db = await createTestDatabase('auto');
+    try {
+      const args = ['--auto', '--data-dir', dataDir, '--database-url', db.url];
+      const plan = runCli(['plan', '--json', '-', ...args]);
+      expect(plan.code, plan.stderr).toBe(0);
+      const migrate = runCli(['migrate', ...args]);
+      expect(migrate.code, migrate.stderr + migrate.stdout.slice(-1500)).toBe(0);
+      await withPg(db.url, async (c) => {
+        const rows = async (sql: string): Promise<unknown[][]> =>
+          (await c.query({ text: sql, rowMode: 'array' })).rows as unknown[][];
+        // id integer auto_increment primary key: not the rowid, and NULL in every row: keyed by the rowid instead.
+        expect(await rows('SELECT id, ticket FROM autoinc ORDER BY sqlite_rowid')).toEqual([
+          [null, 'a'],
+          [null, 'b'],
+          [null, 'c'],
+        ]);
+        // Declared "intege" (integer affinity) holding an integer, a text and a real: text, as SQLite prints each.
+        expect(await rows('SELECT id FROM intege ORDER BY sqlite_rowid')).toEqual([['1'], ['toto'], ['12.3']]);
+        // DATETIME holding integers beside a date text: text.
+        expect(await rows('SELECT "StartTime", "EndTime" FROM stamps ORDER BY sqlite_rowid')).toEqual([
+          ['0', '0'],
+          ['2014-07-30 16:18:51', '2024'],
+          [null, null],
+        ]);
+      });
+    } finally {
+      await db.drop();
+    }
+  });
 });
