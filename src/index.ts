@@ -21,6 +21,7 @@ export {
   loadMappingSet,
   loadBuiltinMappingSet,
   mappingErrorFrom,
+  mappingSetOrThrow,
   type MappingSet,
   type MappingProblem,
   type LoadResult,

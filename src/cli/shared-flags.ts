@@ -6,8 +6,7 @@ import {
   DEFAULTS,
   loadBuiltinMappingSet,
   loadConfig,
-  loadMappingSet,
-  mappingErrorFrom,
+  mappingSetOrThrow,
   type MappingSet,
   type ResolvedConfig,
   withAutoMappings,
@@ -101,19 +100,13 @@ export async function resolve(
   flags: CommonFlags & { auto?: boolean },
 ): Promise<{ config: ResolvedConfig; mappings: MappingSet }> {
   const config = loadConfig(flags);
-  const mappings = config.mappingsDir === null ? loadBuiltinMappingSet() : mappingSetIn(config.mappingsDir);
+  const mappings = config.mappingsDir === null ? loadBuiltinMappingSet() : mappingSetOrThrow(config.mappingsDir);
   if (flags.auto !== true) return { config, mappings };
   assertDataDir(config.dataDir, dataDirOrigin(config));
   return {
     config,
     mappings: await withAutoMappings(mappings, { dataDir: config.dataDir, allowLive: config.allowLive }),
   };
-}
-
-function mappingSetIn(dir: string): MappingSet {
-  const loaded = loadMappingSet(dir);
-  if (!loaded.ok) throw mappingErrorFrom(loaded);
-  return loaded.value;
 }
 
 /** commander's parser for flags that take a count: a whole number of at least 1. */

@@ -227,7 +227,12 @@ function readPackageName(path: string): string | undefined {
 
 /** The shipped set; a broken one is a packaging bug, reported with every problem. */
 export function loadBuiltinMappingSet(name = 'aragora'): MappingSet {
-  const result = loadMappingSet(builtinMappingDir(name));
+  return mappingSetOrThrow(builtinMappingDir(name));
+}
+
+/** loadMappingSet, its problems thrown as one MAPPING_INVALID error (mappingErrorFrom). */
+export function mappingSetOrThrow(dir: string, derived: readonly DerivedStore[] = []): MappingSet {
+  const result = loadMappingSet(dir, derived);
   if (!result.ok) throw mappingErrorFrom(result);
   return result.value;
 }

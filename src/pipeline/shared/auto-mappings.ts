@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { mappingErrorFrom, loadMappingSet, type DerivedStore, type MappingSet } from '../../mapping/load.js';
+import { mappingSetOrThrow, type DerivedStore, type MappingSet } from '../../mapping/load.js';
 import { checkTable } from '../../mapping/rules.js';
 import { TableSpecSchema, type ColumnSpec, type TableSpec, type TargetType } from '../../mapping/schema.js';
 import { autoTable } from '../../source/auto-mapping.js';
@@ -47,10 +47,7 @@ export async function withAutoMappings(
         });
     },
   );
-  if (derived.length === 0) return base;
-  const loaded = loadMappingSet(base.dir, derived);
-  if (!loaded.ok) throw mappingErrorFrom(loaded);
-  return loaded.value;
+  return derived.length === 0 ? base : mappingSetOrThrow(base.dir, derived);
 }
 
 /**

@@ -20,7 +20,7 @@ import { assertWritable } from '../../target/target-state.js';
 import type { Reporter } from '../../report/events.js';
 import { hashSourceFile, walContentHash } from '../../source/source-hash.js';
 import { latestRunOfDataDir } from '../shared/find-run.js';
-import { collectTasks, groupByTarget } from '../shared/tasks.js';
+import { collectTasks, groupByTarget, type Task } from '../shared/tasks.js';
 import { verifyTable } from './verify-table.js';
 import type { VerifyReport, VerifyTableResult } from '../../report/verify-report.js';
 import type { FileHash } from '../../source/source-hash.js';
@@ -240,10 +240,7 @@ async function runSources(
 async function assertRunTablesMapped(
   client: pg.Client,
   runId: string,
-  byTarget: ReadonlyMap<
-    string,
-    readonly { readonly file: { readonly path: string }; readonly spec: { readonly source: string } }[]
-  >,
+  byTarget: ReadonlyMap<string, readonly Task[]>,
 ): Promise<void> {
   const covered = new Set([...byTarget.values()].flat().map((t) => `${t.file.path}\0${t.spec.source}`));
   const unmapped = (await tableProgress(client, runId)).filter(
