@@ -48,6 +48,10 @@ export const ERROR_CODES = {
     exit: EXIT.USAGE,
     hint: 'Verify with the mappings the run was made with: the same --mappings DIR, and --auto if migrate had it.',
   },
+  VERIFY_RUN_ROLLED_BACK: {
+    exit: EXIT.USAGE,
+    hint: 'Nothing of a rolled-back run is left to verify. Verify another run (status lists them, --run ID), or finish a rollback that stopped with the same rollback command.',
+  },
   VERIFY_SOURCE_MISSING: {
     exit: EXIT.REFUSED,
     hint: 'Verify reads the files the run read: in the data dir, or in the backup dir once archived (the ledger and the manifest there name them). Put the named files back, or pass --data-dir where they are now.',

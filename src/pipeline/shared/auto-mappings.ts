@@ -64,8 +64,27 @@ function mappable(spec: TableSpec): TableSpec | null {
   return checkTable(parsed.data, '').some((p) => p.severity === 'error') ? null : parsed.data;
 }
 
-/** SQLite's storage classes (typeof), and `null`. */
-type StorageClass = 'integer' | 'real' | 'text' | 'blob' | 'null';
+/**
+ * SQLite's storage classes (typeof), and `null`, with integers told apart by
+ * the target types that hold them: `bit` is 0 or 1 (a boolean), `integer` any
+ * other a double holds exactly (within ±2^53), `wideint` the rest (a bigint or
+ * numeric only; a column of REAL affinity never holds one, SQLite stores it
+ * as a real).
+ */
+type StorageClass = 'bit' | 'integer' | 'wideint' | 'real' | 'text' | 'blob' | 'null';
+
+const INTEGERS: readonly StorageClass[] = ['bit', 'integer', 'wideint'];
+
+/** How a note names each class. */
+const CLASS_WORDS: Record<StorageClass, string> = {
+  bit: '0/1 integer',
+  integer: 'integer',
+  wideint: 'integer beyond ±2^53',
+  real: 'real',
+  text: 'text',
+  blob: 'blob',
+  null: 'null',
+};
 
 /** Columns whose storage classes one query asks for: far below SQLite's 2,000 result columns. */
 const CLASS_COLUMNS = 500;
@@ -76,8 +95,9 @@ const CLASS_COLUMNS = 500;
  * what its declared type does not say (pgloader's test suite has each of
  * these): a declared type names a target type, but a SQLite column holds any
  * value. A column whose values the target type cannot take becomes one that
- * takes them all: integers in a DATETIME or BOOLEAN column, bigint; integers
- * and reals where integers were declared, numeric; any text (a UUID in a
+ * takes them all: integers in a DATETIME column, or other than 0 and 1 in a
+ * BOOLEAN one, bigint; integers and reals where integers were declared,
+ * numeric; any text (a UUID in a
  * column whose declared type has NUMERIC affinity) or blob in a number, date
  * or boolean column, text, each value as SQLite prints it. A primary key with
  * a NULL in it (SQLite allows that unless the key is the rowid) cannot be a
@@ -98,7 +118,7 @@ function storageClasses(db: Database.Database, obj: SourceObject): Map<string, S
     const part = columns.slice(i, i + CLASS_COLUMNS);
     const row = db
       .prepare(
-        `SELECT ${part.map((c) => `group_concat(DISTINCT typeof(${quoteSqliteIdent(c)}))`).join(', ')} FROM ${quoteSqliteIdent(obj.name)}`,
+        `SELECT ${part.map((c) => `group_concat(DISTINCT ${classOf(quoteSqliteIdent(c))})`).join(', ')} FROM ${quoteSqliteIdent(obj.name)}`,
       )
       .raw(true)
       .get() as (string | null)[];
@@ -109,24 +129,30 @@ function storageClasses(db: Database.Database, obj: SourceObject): Map<string, S
   return out;
 }
 
-/** The storage classes each target type of the derivation takes, besides NULL. */
+/** The value's class, as SQL over one (quoted) column. */
+function classOf(column: string): string {
+  return `CASE typeof(${column}) WHEN 'integer' THEN CASE WHEN ${column} IN (0, 1) THEN 'bit' WHEN ${column} BETWEEN -9007199254740992 AND 9007199254740992 THEN 'integer' ELSE 'wideint' END ELSE typeof(${column}) END`;
+}
+
+/** The classes each target type of the derivation takes, besides NULL. */
 const TAKES: Partial<Record<TargetType, readonly StorageClass[]>> = {
-  bigint: ['integer'],
-  numeric: ['integer', 'real'],
-  'double precision': ['integer', 'real'],
+  bigint: INTEGERS,
+  numeric: [...INTEGERS, 'real'],
+  'double precision': ['bit', 'integer', 'real'],
   timestamptz: ['text'],
-  boolean: ['integer'],
+  boolean: ['bit'],
 };
 
 function fitted(column: ColumnSpec, classes: ReadonlySet<StorageClass> | undefined): ColumnSpec {
   const takes = TAKES[column.type];
   const held = [...(classes ?? [])].filter((c) => c !== 'null');
   if (takes === undefined || held.every((c) => takes.includes(c))) return column;
-  const type: TargetType = held.every((c) => c === 'integer')
+  const type: TargetType = held.every((c) => INTEGERS.includes(c))
     ? 'bigint'
-    : held.every((c) => c === 'integer' || c === 'real')
+    : held.every((c) => INTEGERS.includes(c) || c === 'real')
       ? 'numeric'
       : 'text';
-  const note = `${column.note ?? ''}; ${type}, since the file holds ${held.sort().join(', ')} values in it`;
+  const words = [...new Set(held.map((c) => CLASS_WORDS[c]))].sort();
+  const note = `${column.note ?? ''}; ${type}, since the file holds ${words.join(', ')} values in it`;
   return { ...column, type, note };
 }

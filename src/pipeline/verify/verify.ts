@@ -68,6 +68,12 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     // A run recorded by an older version of the tool: its ledger gets the columns this one reads.
     await ensureLedger(client);
     const run = await findRun(client, opts.runId, config);
+    // Its rows are gone (or going): every one would be reported missing, as if the load had lost them.
+    if (run.state === 'rolled-back' || run.state === 'rolling-back')
+      throw new ConfigError(
+        'VERIFY_RUN_ROLLED_BACK',
+        `run ${run.run_id} was ${run.state === 'rolled-back' ? 'rolled back' : 'being rolled back, and its rollback did not finish'}: its rows are no longer the target's to verify`,
+      );
     const recorded = new Map((await runFiles(client, run.run_id)).map((f) => [f.path, f] as const));
     const scan = opts.source?.scan ?? (await runSources(client, run, config, mappings, [...recorded.keys()], opened));
     tmp = mkdtempSync(join(tmpdir(), 'aragora-migrate-verify-'));

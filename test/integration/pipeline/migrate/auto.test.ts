@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -48,6 +49,10 @@ describe.skipIf(PEER_CORPUS_MISSING !== null)(peerCorpusTitle('--auto on files f
         ),
       );
       expect(left).toBe(0);
+      // Nothing of it is left: verify refuses, rather than report every row missing (exit 4).
+      const after = runCli(['verify', '--auto', '--run', report.runId, ...args]);
+      expect(after.code, after.stdout).toBe(2);
+      expect(after.stderr).toContain('VERIFY_RUN_ROLLED_BACK');
     } finally {
       await db.drop();
     }
@@ -79,6 +84,46 @@ describe.skipIf(PEER_CORPUS_MISSING !== null)(peerCorpusTitle('--auto on files f
           ['0', '0'],
           ['2014-07-30 16:18:51', '2024'],
           [null, null],
+        ]);
+      });
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
+describe('--auto fits integers to the types that hold them', () => {
+  it('a BOOLEAN column holding 2 loads as bigint, one holding only 0 and 1 as boolean, every value as it is', async () => {
+    const dataDir = tempDir('auto-ints');
+    const file = new Database(join(dataDir, 'flags.db'));
+    file.exec(`CREATE TABLE flags (id INTEGER PRIMARY KEY, done BOOLEAN, ok BOOLEAN, score REAL);
+      INSERT INTO flags VALUES (1, 0, 1, 1.5), (2, 2, 0, 2), (3, NULL, NULL, NULL);`);
+    file.close();
+    const db = await createTestDatabase('auto');
+    try {
+      const args = ['--auto', '--data-dir', dataDir, '--database-url', db.url];
+      const plan = runCli(['plan', '--json', '-', ...args]);
+      expect(plan.code, plan.stderr + plan.stdout.slice(-1500)).toBe(0);
+      const migrate = runCli(['migrate', ...args]);
+      expect(migrate.code, migrate.stderr + migrate.stdout.slice(-1500)).toBe(0);
+      await withPg(db.url, async (c) => {
+        const types = await c.query<{ column_name: string; data_type: string }>(
+          "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'flags' ORDER BY ordinal_position",
+        );
+        expect(types.rows.map((r) => `${r.column_name} ${r.data_type}`)).toEqual([
+          'id bigint',
+          'done bigint',
+          'ok boolean',
+          'score double precision',
+        ]);
+        const rows = await c.query({
+          text: 'SELECT id, done::text, ok::text, score::text FROM flags ORDER BY id',
+          rowMode: 'array',
+        });
+        expect(rows.rows).toEqual([
+          ['1', '0', 'true', '1.5'],
+          ['2', '2', 'false', '2'],
+          ['3', null, null, null],
         ]);
       });
     } finally {
