@@ -105,6 +105,10 @@ export const ERROR_CODES = {
     exit: EXIT.REFUSED,
     hint: 'Free what the server ran out of (on RDS, raise the allocated storage or the instance size), then run the same command again: every committed batch is kept and it resumes where the run stopped.',
   },
+  TARGET_TRANSACTION_CONFLICT: {
+    exit: EXIT.REFUSED,
+    hint: 'Another session kept writing the rows this run merges into (the application of an instance already on PostgreSQL, or a job): the server broke the conflict by aborting the batch, again on each retry. Every committed batch is kept: run the same command again when those writers are quiet (or stop them for the migration), and it resumes where the run stopped.',
+  },
   TARGET_STATEMENT_CANCELED: {
     exit: EXIT.REFUSED,
     hint: 'A statement was cancelled on the server (pg_cancel_backend, or lock_timeout while another session held a table). Every committed batch is kept: find what held the table or cancelled the statement, then run the same command again.',

@@ -27,6 +27,12 @@ const FAULTS: readonly { readonly sqlstate: RegExp; readonly code: ErrorCode; re
     what: 'the server ran out of a resource (disk, memory or a configured limit)',
   },
   {
+    // A deadlock, or a serialization failure at REPEATABLE READ or SERIALIZABLE: the load retries a batch first (isTransactionConflict).
+    sqlstate: /^(40001|40P01)$/,
+    code: 'TARGET_TRANSACTION_CONFLICT',
+    what: 'the server aborted a batch to settle a conflict with another session, on every retry',
+  },
+  {
     sqlstate: /^(57014|55P03)$/,
     code: 'TARGET_STATEMENT_CANCELED',
     what: 'the server cancelled a statement (an administrator, or a lock the statement waited for longer than lock_timeout)',

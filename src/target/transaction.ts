@@ -47,6 +47,17 @@ export async function withRunLock<T>(
 }
 
 /** SQLSTATE 23505: a unique or primary key constraint refused a row. */
+/**
+ * The server aborted the transaction to settle a conflict with another
+ * session: a deadlock (40P01), or a serialization failure (40001) at
+ * REPEATABLE READ or SERIALIZABLE. Nothing of it was kept, and the same work
+ * can succeed once the other session is through.
+ */
+export function isTransactionConflict(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}
+
 export function isUniqueViolation(err: unknown): boolean {
   return (err as { code?: unknown } | null)?.code === '23505';
 }

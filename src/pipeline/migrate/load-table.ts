@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { TargetError } from '../../errors.js';
@@ -10,7 +11,7 @@ import { qualified, quoteIdent } from '../../util/quote.js';
 import { WORKER_MIN_ROWS, localBatchSource, startBatchSource, type BatchSource } from '../shared/batch-source.js';
 import type { Reporter } from '../../report/events.js';
 import { conflictSql, rekeyedTextKey, type ConflictSql } from '../../target/merge-sql.js';
-import { isUniqueViolation, withTransaction } from '../../target/transaction.js';
+import { isTransactionConflict, isUniqueViolation, withTransaction } from '../../target/transaction.js';
 import type { PreparedBatch, StreamBody } from '../shared/prepare-batch.js';
 import type { DigestPlan } from '../shared/digest-plan.js';
 import {
@@ -208,6 +209,7 @@ async function loadBatches(
     for await (const batch of source) {
       if (input.signal.aborted) return { end: 'interrupted', after };
       const moved = await applyBatch(input, t, direct, batch);
+      if (moved === 'interrupted') return { end: 'interrupted', after };
       if (moved === null) return { end: 'duplicate', after };
       count(totals, batch, moved);
       input.reporter.emit('table:rows', {
@@ -253,20 +255,37 @@ function count(totals: Totals, p: PreparedBatch, moved: Moved): void {
   totals.bytes += p.bytes;
 }
 
-/** Commits one batch; null when a direct COPY met a duplicate key (nothing of the batch is kept). */
+/**
+ * Commits one batch; null when a direct COPY met a duplicate key,
+ * 'interrupted' when the run was stopped while the batch waited to be sent
+ * again (nothing of the batch is kept in either case).
+ */
 async function applyBatch(
   input: LoadTableInput,
   t: LoadTarget,
   direct: boolean,
   p: PreparedBatch,
-): Promise<Moved | null> {
-  try {
-    return await commitBatch(input, t, direct, p);
-  } catch (err: unknown) {
-    if (direct && isUniqueViolation(err)) return null;
-    throw err;
+): Promise<Moved | null | 'interrupted'> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await commitBatch(input, t, direct, p);
+    } catch (err: unknown) {
+      if (direct && isUniqueViolation(err)) return null;
+      // Aborted whole, so sent again, after the other session has had time to finish; a
+      // streamed body is encoded as it is sent and cannot be: the run stops and resumes.
+      if (!isTransactionConflict(err) || p.body.kind !== 'payload' || attempt >= CONFLICT_ATTEMPTS) throw err;
+      const waited = await sleep(CONFLICT_BACKOFF_MS * 4 ** (attempt - 1), true, { signal: input.signal }).catch(
+        () => false,
+      );
+      if (!waited) return 'interrupted';
+    }
   }
 }
+
+/** Tries of a batch the server aborts for a conflict with another session (isTransactionConflict). */
+const CONFLICT_ATTEMPTS = 5;
+/** The first wait before a batch is sent again, then four times longer each time: 0.1 s … 6.4 s. */
+const CONFLICT_BACKOFF_MS = 100;
 
 /** One transaction: the batch's rows into the target, then its checkpoint in the ledger. */
 async function commitBatch(input: LoadTableInput, t: LoadTarget, direct: boolean, p: PreparedBatch): Promise<Moved> {

@@ -16,6 +16,12 @@ describe('an error the server raised for reasons of its own', () => {
       'index row size 8016 exceeds btree version 4 maximum 2704 for index "notes_body_idx"',
       'TARGET_LIMIT_EXCEEDED',
     ],
+    ['40P01', 'deadlock detected', 'TARGET_TRANSACTION_CONFLICT'],
+    [
+      '40001',
+      'could not serialize access due to read/write dependencies among transactions',
+      'TARGET_TRANSACTION_CONFLICT',
+    ],
     ['57014', 'canceling statement due to user request', 'TARGET_STATEMENT_CANCELED'],
     ['55P03', 'canceling statement due to lock timeout', 'TARGET_STATEMENT_CANCELED'],
     ['57P01', 'terminating connection due to administrator command', 'TARGET_CONNECTION_LOST'],
