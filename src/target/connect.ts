@@ -9,6 +9,9 @@ import { TargetError } from '../errors.js';
  */
 const CONNECT_TIMEOUT_MS = 15000;
 
+/** Idle time before the first TCP keepalive probe of a session; the kernel spaces and counts the rest. */
+const KEEPALIVE_IDLE_MS = 60_000;
+
 /** What a failed connection means, in words, before the driver's own text. */
 function explain(err: unknown, dsn: TargetDsn, ms: number): string {
   const e = err as NodeJS.ErrnoException;
@@ -58,6 +61,12 @@ export async function connectTarget(dsn: TargetDsn, applicationName = 'aragora-m
       ssl,
       application_name: applicationName,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      // A server that vanishes without a word (a failed-over or stopped RDS host) leaves a
+      // session waiting on a statement for ever: TCP keepalive probes it after a minute of
+      // silence, and the lost connection ends the run as TARGET_CONNECTION_LOST, to resume.
+      // A long statement the server is still running answers the probes and goes on.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_IDLE_MS,
     });
     try {
       await client.connect();
