@@ -174,13 +174,14 @@ async function tablesOf(client: pg.Client, runId: string, schema: string, mappin
     const names =
       spec?.key.map((k) => spec.columns.find((c) => c.name === k)?.target ?? k)
       ?? (await primaryKeyColumns(client, schema, x.target));
-    if (names === null) {
+    // Dropped since: nothing of it is left to undo (rollbackTable records it as gone), and no key is needed.
+    if (names === null && !(await tableGone(client, qualified(schema, x.target)))) {
       throw new ConfigError(
         'ROLLBACK_NO_MAPPING',
         `run ${runId} loaded ${x.target} from ${x.sourceTable}, which the mapping set in use does not map, and ${x.target} has no primary key to tell its rows by`,
       );
     }
-    const keyColumns = names.map((name) => ({
+    const keyColumns = (names ?? []).map((name) => ({
       name,
       type: types.get(`${qualified(schema, x.target)}.${name}`) ?? 'text',
     }));

@@ -93,7 +93,7 @@ describe.skipIf(PEER_CORPUS_MISSING !== null)(peerCorpusTitle('--auto on files f
 });
 
 describe('--auto fits integers to the types that hold them', () => {
-  it('a BOOLEAN column holding 2 loads as bigint, one holding only 0 and 1 as boolean, every value as it is', async () => {
+  it('a BOOLEAN column holding 2 loads as bigint, one holding only 0 and 1 as boolean, every value as it is; rolled back after the table was dropped by hand', async () => {
     const dataDir = tempDir('auto-ints');
     const file = new Database(join(dataDir, 'flags.db'));
     file.exec(`CREATE TABLE flags (id INTEGER PRIMARY KEY, done BOOLEAN, ok BOOLEAN, score REAL);
@@ -104,8 +104,9 @@ describe('--auto fits integers to the types that hold them', () => {
       const args = ['--auto', '--data-dir', dataDir, '--database-url', db.url];
       const plan = runCli(['plan', '--json', '-', ...args]);
       expect(plan.code, plan.stderr + plan.stdout.slice(-1500)).toBe(0);
-      const migrate = runCli(['migrate', ...args]);
+      const migrate = runCli(['migrate', '--json', '-', ...args]);
       expect(migrate.code, migrate.stderr + migrate.stdout.slice(-1500)).toBe(0);
+      const { runId } = JSON.parse(migrate.stdout) as { runId: string };
       await withPg(db.url, async (c) => {
         const types = await c.query<{ column_name: string; data_type: string }>(
           "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'flags' ORDER BY ordinal_position",
@@ -125,7 +126,13 @@ describe('--auto fits integers to the types that hold them', () => {
           ['2', '2', 'false', '2'],
           ['3', null, null, null],
         ]);
+        // Dropped by hand: a table no mapping names and with no key left to tell its rows by.
+        await c.query('DROP TABLE flags');
       });
+      // Before, rollback stopped with ROLLBACK_NO_MAPPING: now nothing is left to undo there, and it says so.
+      const rollback = runCli(['rollback', '--run', runId, '--yes', '--database-url', db.url]);
+      expect(rollback.code, rollback.stderr + rollback.stdout).toBe(0);
+      expect(runCli(['status', '--database-url', db.url]).stdout).toMatch(new RegExp(`${runId}\\s+rolled-back`));
     } finally {
       await db.drop();
     }
