@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import pg from 'pg';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load-config.js';
@@ -138,4 +139,26 @@ export async function appChangesOneRating(url: string): Promise<string> {
     await c.query('UPDATE elo_ratings SET wins = wins + 1 WHERE agent_name = $1', [r.rows[0]?.agent_name]);
     return r.rows[0]?.agent_name ?? '';
   });
+}
+
+/**
+ * A migrate the target stops for a reason of its own: exit 5 saying `said`,
+ * never "This is a bug"; once `lift` (SQL) has run on the target, the same
+ * command resumes the run, and `table` holds `rows` rows.
+ */
+export async function expectStopThenResume(
+  args: readonly string[],
+  url: string,
+  opts: { readonly said: string; readonly lift: string; readonly table: string; readonly rows: number },
+): Promise<void> {
+  const stopped = runCli(['migrate', ...args]);
+  expect(stopped.code, stopped.stderr + stopped.stdout.slice(-1500)).toBe(5);
+  expect(stopped.stdout + stopped.stderr).toContain(opts.said);
+  expect(stopped.stdout + stopped.stderr).not.toMatch(/This is a bug/);
+  await withPg(url, (c) => c.query(opts.lift));
+  const resumed = runCli(['migrate', '--json', '-', ...args]);
+  expect(resumed.code, resumed.stderr + resumed.stdout.slice(-1500)).toBe(0);
+  expect((JSON.parse(resumed.stdout) as { resumed: boolean }).resumed).toBe(true);
+  const n = await withPg(url, async (c) => (await c.query(`SELECT count(*)::int AS n FROM ${opts.table}`)).rows[0].n);
+  expect(n).toBe(opts.rows);
 }

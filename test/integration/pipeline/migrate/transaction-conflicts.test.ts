@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { autoMappedSource, sourceArgs, type AutoMappedSource } from '../../../helpers/auto-mapping.js';
 import { runCli } from '../../../helpers/cli.js';
-import { withPg } from '../../../helpers/migrate.js';
+import { expectStopThenResume, withPg } from '../../../helpers/migrate.js';
 import { createTestDatabase } from '../../../helpers/pg.js';
 
 /**
@@ -72,17 +72,12 @@ describe('a batch aborted by a conflict with another session', () => {
     const db = await createTestDatabase('tx_conflicts');
     try {
       await conflictTrigger(db.url, '40P01', 1_000_000);
-      const stopped = runCli(['migrate', ...sourceArgs(source, db.url)]);
-      expect(stopped.code, stopped.stderr + stopped.stdout.slice(-1500)).toBe(5);
-      expect(stopped.stdout + stopped.stderr).toContain('TARGET_TRANSACTION_CONFLICT');
-      expect(stopped.stdout + stopped.stderr).not.toMatch(/This is a bug/);
-
-      await withPg(db.url, (c) => c.query('DROP TRIGGER conflict ON items'));
-      const resumed = runCli(['migrate', '--json', '-', ...sourceArgs(source, db.url)]);
-      expect(resumed.code, resumed.stderr + resumed.stdout.slice(-1500)).toBe(0);
-      expect((JSON.parse(resumed.stdout) as { resumed: boolean }).resumed).toBe(true);
-      const rows = await withPg(db.url, async (c) => (await c.query('SELECT count(*)::int AS n FROM items')).rows[0].n);
-      expect(rows).toBe(ROWS);
+      await expectStopThenResume(sourceArgs(source, db.url), db.url, {
+        said: 'TARGET_TRANSACTION_CONFLICT',
+        lift: 'DROP TRIGGER conflict ON items',
+        table: 'items',
+        rows: ROWS,
+      });
     } finally {
       await db.drop();
     }
