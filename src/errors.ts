@@ -107,7 +107,7 @@ export const ERROR_CODES = {
   },
   TARGET_TRANSACTION_CONFLICT: {
     exit: EXIT.REFUSED,
-    hint: 'Another session kept writing the rows this run merges into (the application of an instance already on PostgreSQL, or a job): the server broke the conflict by aborting the batch, again on each retry. Every committed batch is kept: run the same command again when those writers are quiet (or stop them for the migration), and it resumes where the run stopped.',
+    hint: "Another session kept writing the rows this command writes (the application of an instance already on PostgreSQL, or a job): the server broke the conflict by aborting this command's transaction (a load's batch, after four retries). What was committed is kept: run the same command again when those writers are quiet (or stop them for the migration), and it goes on where it stopped.",
   },
   TARGET_STATEMENT_CANCELED: {
     exit: EXIT.REFUSED,

@@ -27,10 +27,10 @@ const FAULTS: readonly { readonly sqlstate: RegExp; readonly code: ErrorCode; re
     what: 'the server ran out of a resource (disk, memory or a configured limit)',
   },
   {
-    // A deadlock, or a serialization failure at REPEATABLE READ or SERIALIZABLE: the load retries a batch first (isTransactionConflict).
+    // A deadlock, or a serialization failure at REPEATABLE READ or SERIALIZABLE; the load sends a batch again first (applyBatch).
     sqlstate: /^(40001|40P01)$/,
     code: 'TARGET_TRANSACTION_CONFLICT',
-    what: 'the server aborted a batch to settle a conflict with another session, on every retry',
+    what: 'the server aborted a transaction to settle a conflict with another session (a load retries its batch first)',
   },
   {
     sqlstate: /^(57014|55P03)$/,

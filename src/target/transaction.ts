@@ -46,7 +46,6 @@ export async function withRunLock<T>(
   }
 }
 
-/** SQLSTATE 23505: a unique or primary key constraint refused a row. */
 /**
  * The server aborted the transaction to settle a conflict with another
  * session: a deadlock (40P01), or a serialization failure (40001) at
@@ -58,6 +57,7 @@ export function isTransactionConflict(err: unknown): boolean {
   return code === '40P01' || code === '40001';
 }
 
+/** SQLSTATE 23505: a unique or primary key constraint refused a row. */
 export function isUniqueViolation(err: unknown): boolean {
   return (err as { code?: unknown } | null)?.code === '23505';
 }

@@ -97,9 +97,9 @@ const CLASS_COLUMNS = 500;
  * value. A column whose values the target type cannot take becomes one that
  * takes them all: integers in a DATETIME column, or other than 0 and 1 in a
  * BOOLEAN one, bigint; integers and reals where integers were declared,
- * numeric; any text (a UUID in a
- * column whose declared type has NUMERIC affinity) or blob in a number, date
- * or boolean column, text, each value as SQLite prints it. A primary key with
+ * numeric; any text (a UUID in a column whose declared type has NUMERIC
+ * affinity) or blob in a number, date or boolean column, text, each value as
+ * SQLite prints it. A primary key with
  * a NULL in it (SQLite allows that unless the key is the rowid) cannot be a
  * PostgreSQL key: the table is keyed by its rowid instead, as a table without
  * one is, and its declared key columns load as columns.
