@@ -45,7 +45,13 @@ export type { PlanReport, PlanExitCode, TableReport, FileReport } from './report
 export { runMigration, type MigrateOptions } from './pipeline/migrate/migrate.js';
 export { runErrorText, type MigrateReport, type MigrateTableReport, type RunError } from './report/migrate-report.js';
 export { runVerify, type VerifyOptions } from './pipeline/verify/verify.js';
-export type { VerifyReport, VerifyTableResult, Mismatch, MismatchKind } from './report/verify-report.js';
+export {
+  loadUnfinished,
+  type VerifyReport,
+  type VerifyTableResult,
+  type Mismatch,
+  type MismatchKind,
+} from './report/verify-report.js';
 export { runArchive, type ArchiveOptions, type ArchiveProgress } from './pipeline/archive/archive.js';
 export type { ArchiveReport, ArchivedFileReport } from './report/archive-report.js';
 export { runRollback, type RollbackOptions } from './pipeline/rollback/rollback.js';

@@ -1,5 +1,6 @@
 import type { EXIT } from '../errors.js';
 import type { FileBytes } from '../source/source-hash.js';
+import type { RunState } from '../ledger/runs.js';
 
 /** verify's report: per target table, what was compared and what differs (`--json` shape, docs/json-report.md). */
 export type MismatchKind = 'missing' | 'extra' | 'changed';
@@ -47,6 +48,12 @@ export interface VerifyReport {
   readonly exitCode: typeof EXIT.OK | typeof EXIT.VERIFY_DIFFERENCES;
   readonly ok: boolean;
   readonly dataDir: string;
+  /**
+   * The run's state as verify found it. A load that did not finish (running,
+   * interrupted, failed) has rows it never loaded, which read as missing:
+   * resuming it is the next step, not looking for a cause (loadUnfinished).
+   */
+  readonly runState: RunState;
   /** Source files whose bytes changed since the run read them. */
   readonly changedFiles: readonly string[];
   /**
@@ -60,4 +67,9 @@ export interface VerifyReport {
   readonly tables: readonly VerifyTableResult[];
   readonly seconds: number;
   readonly message: string;
+}
+
+/** A run whose load stopped before its end: verify reads the rows it has not loaded yet as missing. */
+export function loadUnfinished(report: Pick<VerifyReport, 'runState'>): boolean {
+  return report.runState === 'running' || report.runState === 'interrupted' || report.runState === 'failed';
 }

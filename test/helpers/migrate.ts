@@ -143,8 +143,9 @@ export async function appChangesOneRating(url: string): Promise<string> {
 
 /**
  * A migrate the target stops for a reason of its own: exit 5 saying `said`,
- * never "This is a bug"; once `lift` (SQL) has run on the target, the same
- * command resumes the run, and `table` holds `rows` rows.
+ * never "This is a bug"; verify then says the load did not finish and to
+ * resume it; once `lift` (SQL) has run on the target, the same command
+ * resumes the run, and `table` holds `rows` rows.
  */
 export async function expectStopThenResume(
   args: readonly string[],
@@ -155,6 +156,11 @@ export async function expectStopThenResume(
   expect(stopped.code, stopped.stderr + stopped.stdout.slice(-1500)).toBe(5);
   expect(stopped.stdout + stopped.stderr).toContain(opts.said);
   expect(stopped.stdout + stopped.stderr).not.toMatch(/This is a bug/);
+  // verify of the stopped run: its rows not loaded yet read as missing, and it says why and what to do.
+  const verify = runCli(['verify', ...args.filter((a) => a !== '--no-verify')]);
+  expect(verify.code, verify.stderr + verify.stdout.slice(-1500)).toBe(4);
+  expect(verify.stdout).toContain('its load did not finish (the run is failed)');
+  expect(verify.stdout).toContain('next: resume the load with the same migrate command');
   await withPg(url, (c) => c.query(opts.lift));
   const resumed = runCli(['migrate', '--json', '-', ...args]);
   expect(resumed.code, resumed.stderr + resumed.stdout.slice(-1500)).toBe(0);

@@ -1,4 +1,4 @@
-import { EXIT, runErrorText, type MigrateReport, type VerifyReport } from '../../index.js';
+import { EXIT, loadUnfinished, runErrorText, type MigrateReport, type VerifyReport } from '../../index.js';
 
 /**
  * The last lines a run prints: one verdict that says what the exit code says,
@@ -55,9 +55,12 @@ export function verifyVerdict(report: VerifyReport): string[] {
       verdictLine('✓', report.message, report.exitCode),
       `next: aragora-migrate archive --run ${report.runId} --backup-dir <dir>`,
     ];
+  const rollback = `aragora-migrate rollback --run ${report.runId}`;
   return [
     verdictLine('✗', `run ${report.runId}: ${report.message}`, report.exitCode),
-    `next: find the cause, then verify again; or undo the run: aragora-migrate rollback --run ${report.runId}`,
+    loadUnfinished(report)
+      ? `next: resume the load with the same migrate command (it goes on after its last committed batch), then verify again; or undo the run: ${rollback}`
+      : `next: find the cause, then verify again; or undo the run: ${rollback}`,
   ];
 }
 

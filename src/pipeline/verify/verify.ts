@@ -22,7 +22,7 @@ import { hashSourceFile, walContentHash } from '../../source/source-hash.js';
 import { latestRunOfDataDir } from '../shared/find-run.js';
 import { collectTasks, groupByTarget, type Task } from '../shared/tasks.js';
 import { verifyTable } from './verify-table.js';
-import type { VerifyReport, VerifyTableResult } from '../../report/verify-report.js';
+import { loadUnfinished, type VerifyReport, type VerifyTableResult } from '../../report/verify-report.js';
 import type { FileHash } from '../../source/source-hash.js';
 
 export interface VerifyOptions {
@@ -142,9 +142,12 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
       extra === 0
         ? ''
         : `; ${extra} row(s) in its tables were written by no run (the application, or by hand), listed as extra`;
+    const unfinished = loadUnfinished({ runState: run.state })
+      ? `; its load did not finish (the run is ${run.state}), so rows it has not loaded yet read as missing`
+      : '';
     const message = ok
       ? `run ${run.run_id} verified: every table holds exactly the source rows${others}`
-      : `run ${run.run_id} differs in ${bad.length} table(s): ${bad.map((t) => `${t.target} (${t.missing} missing, ${t.changed} changed)`).join(', ')}${others}`;
+      : `run ${run.run_id} differs in ${bad.length} table(s): ${bad.map((t) => `${t.target} (${t.missing} missing, ${t.changed} changed)`).join(', ')}${others}${unfinished}`;
     const report: VerifyReport = {
       command: 'verify',
       runId: run.run_id,
@@ -152,6 +155,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
       exitCode: ok ? EXIT.OK : EXIT.VERIFY_DIFFERENCES,
       ok,
       dataDir: run.data_dir,
+      runState: run.state,
       changedFiles,
       files: read.map((f) => ({ path: f.path, sha256: f.sha256, walSha256: walContentHash(f.walSha256) })),
       tables,

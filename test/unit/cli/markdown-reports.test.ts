@@ -24,6 +24,7 @@ function verification(ok: boolean): VerifyReport {
     exitCode: ok ? EXIT.OK : EXIT.VERIFY_DIFFERENCES,
     ok,
     dataDir: '/app/data',
+    runState: 'loaded',
     changedFiles: ok ? [] : ['core.db'],
     files: [],
     tables: [

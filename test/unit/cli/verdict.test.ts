@@ -11,6 +11,7 @@ function verification(ok: boolean): VerifyReport {
     exitCode: ok ? EXIT.OK : EXIT.VERIFY_DIFFERENCES,
     ok,
     dataDir: '/app/data',
+    runState: 'loaded',
     changedFiles: [],
     files: [],
     tables: [],
@@ -134,5 +135,15 @@ describe('the end of a run', () => {
     expect(verdictOf(text)).toMatch(/^✓ every table matches its source \(exit 0\)$/);
     expect(text).toMatch(/next: aragora-migrate archive --run R1 --backup-dir <dir>\n$/);
     expect(verdictOf(renderVerifyText(verification(false)))).toMatch(/^✗ run R1: 1 table\(s\) differ \(exit 4\)$/);
+    expect(renderVerifyText(verification(false))).toMatch(/next: find the cause, then verify again;/);
+  });
+
+  it('verify of a run whose load did not finish says to resume it, not to look for a cause', () => {
+    for (const runState of ['interrupted', 'failed', 'running'] as const) {
+      const text = renderVerifyText({ ...verification(false), runState });
+      expect(text.trimEnd().split('\n').at(-1)).toBe(
+        'next: resume the load with the same migrate command (it goes on after its last committed batch), then verify again; or undo the run: aragora-migrate rollback --run R1',
+      );
+    }
   });
 });
