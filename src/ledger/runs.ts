@@ -24,6 +24,11 @@ export interface RunRow {
  */
 export type RunState = 'running' | 'interrupted' | 'failed' | 'loaded' | 'verified' | 'rolling-back' | 'rolled-back';
 
+/** A run whose load stopped before its end (or is still going): the same migrate command resumes it. */
+export function loadUnfinished(state: RunState): boolean {
+  return state === 'running' || state === 'interrupted' || state === 'failed';
+}
+
 const RUN_COLUMNS = 'run_id, instance, host, data_dir, target_schema, state, started_at, finished_at, exit_code';
 
 /** The newest run of each instance that migrated this data dir into this schema, newest first. */

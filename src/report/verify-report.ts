@@ -1,6 +1,6 @@
 import type { EXIT } from '../errors.js';
 import type { FileBytes } from '../source/source-hash.js';
-import type { RunState } from '../ledger/runs.js';
+import { loadUnfinished as stateUnfinished, type RunState } from '../ledger/runs.js';
 
 /** verify's report: per target table, what was compared and what differs (`--json` shape, docs/json-report.md). */
 export type MismatchKind = 'missing' | 'extra' | 'changed';
@@ -71,5 +71,5 @@ export interface VerifyReport {
 
 /** A run whose load stopped before its end: verify reads the rows it has not loaded yet as missing. */
 export function loadUnfinished(report: Pick<VerifyReport, 'runState'>): boolean {
-  return report.runState === 'running' || report.runState === 'interrupted' || report.runState === 'failed';
+  return stateUnfinished(report.runState);
 }

@@ -1,5 +1,5 @@
 import type { ArchiveRow } from '../../ledger/archives.js';
-import type { RunListing } from '../../ledger/runs.js';
+import { loadUnfinished, type RunListing } from '../../ledger/runs.js';
 import type { VerificationRow } from '../../ledger/verifications.js';
 import type { CheckItem } from '../../report/check-report.js';
 import { DEFAULTS } from '../../defaults.js';
@@ -93,7 +93,7 @@ function judgeRun(r: RunListing, facts: LedgerFacts, kept: boolean): RunVerdict 
       detail: `${what} is loading right now`,
       fix: 'Wait for the migration to finish (aragora-migrate status shows it), then check again.',
     };
-  if (r.state === 'running' || r.state === 'interrupted' || r.state === 'failed')
+  if (loadUnfinished(r.state))
     return {
       ok: false,
       detail: `${what} is ${r.state === 'running' ? 'interrupted' : r.state}: its load did not finish${r.error === null ? '' : ` (${bodyExcerpt(r.error)})`}`,

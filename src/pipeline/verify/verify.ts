@@ -9,7 +9,7 @@ import { archiveRows } from '../../ledger/archives.js';
 import type { Finding } from '../../findings/finding.js';
 import type { Snapshot } from '../../source/snapshot.js';
 import { ConfigError, MigrateError, SourceError, EXIT } from '../../errors.js';
-import { runById, runFiles, setRunState, type RunRow } from '../../ledger/runs.js';
+import { loadUnfinished, runById, runFiles, setRunState, type RunRow } from '../../ledger/runs.js';
 import { ensureLedger, ledgerExists } from '../../ledger/schema.js';
 import { tableProgress } from '../../ledger/run-tables.js';
 import { recordVerification } from '../../ledger/verifications.js';
@@ -22,7 +22,7 @@ import { hashSourceFile, walContentHash } from '../../source/source-hash.js';
 import { latestRunOfDataDir } from '../shared/find-run.js';
 import { collectTasks, groupByTarget, type Task } from '../shared/tasks.js';
 import { verifyTable } from './verify-table.js';
-import { loadUnfinished, type VerifyReport, type VerifyTableResult } from '../../report/verify-report.js';
+import type { VerifyReport, VerifyTableResult } from '../../report/verify-report.js';
 import type { FileHash } from '../../source/source-hash.js';
 
 export interface VerifyOptions {
@@ -142,7 +142,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
       extra === 0
         ? ''
         : `; ${extra} row(s) in its tables were written by no run (the application, or by hand), listed as extra`;
-    const unfinished = loadUnfinished({ runState: run.state })
+    const unfinished = loadUnfinished(run.state)
       ? `; its load did not finish (the run is ${run.state}), so rows it has not loaded yet read as missing`
       : '';
     const message = ok
