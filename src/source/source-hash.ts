@@ -16,7 +16,12 @@ const QUIET_NS = 2_000_000_000n;
  * same (every write moves the change time, which no user can set back), and
  * the recorded hashes are returned without reading the files again.
  */
-export async function hashSourceFile(absPath: string, relPath: string, known?: FileHash): Promise<FileHash> {
+export async function hashSourceFile(
+  absPath: string,
+  relPath: string,
+  known?: FileHash,
+  signal?: AbortSignal,
+): Promise<FileHash> {
   const wal = `${absPath}-wal`;
   const hasWal = hasWalContent(absPath);
   // Taken before the bytes are read: a write while hashing leaves a later change time.
@@ -25,9 +30,9 @@ export async function hashSourceFile(absPath: string, relPath: string, known?: F
   return {
     path: relPath,
     sizeBytes: statSync(absPath).size,
-    sha256: await sha256File(absPath),
+    sha256: await sha256File(absPath, signal),
     walBytes: hasWal ? statSync(wal).size : 0,
-    walSha256: hasWal ? await sha256File(wal) : null,
+    walSha256: hasWal ? await sha256File(wal, signal) : null,
     identity,
   };
 }

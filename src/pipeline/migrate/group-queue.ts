@@ -1,5 +1,14 @@
 import type { Task } from '../shared/tasks.js';
 
+/**
+ * A statement of a table's finish that any load connection may run: the
+ * table's index builds, spread over the connections that have no table to
+ * load, so the server builds several at once (CREATE INDEX takes a SHARE
+ * lock, which does not conflict with itself) instead of one after another
+ * while the others idle.
+ */
+export type SpareJob<C> = (client: C) => Promise<void>;
+
 /** The tasks feeding one target table: they load one after another (the stage path reads what the previous one wrote). */
 export type TaskGroup = readonly Task[];
 
@@ -32,13 +41,16 @@ export function targetOf(g: TaskGroup): string {
 }
 
 /**
- * Hands the groups out to the load's connections, in order, each once the
- * tables it references are loaded (keys that reference each other in a circle:
- * any order), and none after a failure or an abort. `signal` aborts on either,
- * so a table part way through stops after its current batch.
+ * Hands the groups out to the load's connections (`C`), in order, each once
+ * the tables it references are loaded (keys that reference each other in a
+ * circle: any order), and none after a failure or an abort. `signal` aborts on
+ * either, so a table part way through stops after its current batch. A
+ * connection with no group to take runs the spare jobs of the groups still
+ * running (`spread`) instead of idling.
  */
-export class GroupQueue {
+export class GroupQueue<C = unknown> {
   private readonly pending: TaskGroup[];
+  private readonly spare: SpareJob<C>[] = [];
   private readonly finished: Set<string>;
   private running = 0;
   private wakeups: (() => void)[] = [];
@@ -89,30 +101,76 @@ export class GroupQueue {
     this.wakeAll();
   }
 
-  /** Runs `work` on one group after another until none is left (or the load stopped): one connection's share. */
-  async drain(work: (g: TaskGroup) => Promise<void>): Promise<void> {
-    for (let g = await this.next(); g !== undefined; g = await this.next()) {
+  /**
+   * Runs `work` on one group after another on `client` until none is left (or
+   * the load stopped), and between them the spare jobs of groups others are
+   * running: one connection's share.
+   */
+  async drain(client: C, work: (g: TaskGroup) => Promise<void>): Promise<void> {
+    for (let next = await this.next(); next !== undefined; next = await this.next()) {
+      if (typeof next === 'function') {
+        await next(client); // settles its owner's promise; never throws
+        continue;
+      }
       try {
-        await work(g);
+        await work(next);
       } finally {
         this.running--;
-        this.finished.add(targetOf(g));
+        this.finished.add(targetOf(next));
         this.wakeAll();
       }
     }
   }
 
-  private async next(): Promise<TaskGroup | undefined> {
+  /**
+   * Runs `jobs` for a group `client` is running: the connections with nothing
+   * else to do take some, `client` runs the rest, and this resolves once every
+   * one has ended, or rejects with the first error (the rest are then not started).
+   */
+  async spread(client: C, jobs: readonly SpareJob<C>[]): Promise<void> {
+    let failed = false;
+    const ends: Promise<void>[] = [];
+    const mine = new Set(
+      jobs.map((job) => {
+        let run: SpareJob<C> = () => Promise.resolve();
+        ends.push(
+          new Promise<void>((resolve, reject) => {
+            run = (c) =>
+              failed
+                ? Promise.resolve(resolve())
+                : job(c).then(resolve, (err: unknown) => {
+                    failed = true;
+                    reject(err);
+                  });
+          }),
+        );
+        return run;
+      }),
+    );
+    this.spare.push(...mine);
+    this.wakeAll();
+    for (let i = this.spare.findIndex((j) => mine.has(j)); i >= 0; i = this.spare.findIndex((j) => mine.has(j))) {
+      const [job] = this.spare.splice(i, 1);
+      if (job !== undefined) await job(client);
+    }
+    await Promise.all(ends);
+  }
+
+  private async next(): Promise<TaskGroup | SpareJob<C> | undefined> {
     for (;;) {
-      if (this.stopped || this.pending.length === 0) return undefined;
+      if (this.stopped) return undefined;
       const i = this.pending.findIndex((g) =>
         [...(this.parentsOf.get(targetOf(g)) ?? [])].every((p) => this.finished.has(p)),
       );
       // Keys that reference each other in a circle: load in any order.
-      if (i >= 0 || this.running === 0) {
+      if (i >= 0 || (this.running === 0 && this.pending.length > 0)) {
         this.running++;
         return this.pending.splice(Math.max(i, 0), 1)[0];
       }
+      const job = this.spare.shift();
+      if (job !== undefined) return job;
+      // Spare jobs only come from running groups.
+      if (this.running === 0) return undefined;
       await new Promise<void>((resolve) => this.wakeups.push(resolve));
     }
   }

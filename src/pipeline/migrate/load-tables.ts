@@ -66,7 +66,7 @@ export interface LoadOutcome {
 
 /** What every table's load reads, built once per run. */
 interface LoadContext extends LoadTablesInput {
-  readonly queue: GroupQueue;
+  readonly queue: GroupQueue<pg.Client>;
   readonly progress: ReadonlyMap<string, TableProgress>;
   readonly fitted: ReadonlyMap<Task, TableSpec>;
   readonly offsetOf: OffsetFn;
@@ -107,7 +107,7 @@ export async function loadTables(input: LoadTablesInput): Promise<LoadOutcome> {
     ...appForeignKeys(spec, input.mappings.bySource),
     ...(input.ready.get(target)?.foreignKeys ?? []),
   ]);
-  const queue = new GroupQueue(pendingGroups(input.byTarget, stateOf), input.byTarget.keys(), parentsOf);
+  const queue = new GroupQueue<pg.Client>(pendingGroups(input.byTarget, stateOf), input.byTarget.keys(), parentsOf);
   const toLoad = [...input.byTarget.values()].flat().filter((t) => stateOf(t) !== 'loaded');
   input.reporter.emit('phase', { phase: 'loading', rows: toLoad.reduce((n, t) => n + t.rows, 0) });
   const fitted = new Map(
@@ -137,7 +137,7 @@ export async function loadTables(input: LoadTablesInput): Promise<LoadOutcome> {
         await connectTarget(input.target, `aragora-migrate migrate ${input.instance} worker ${i + 1}`.slice(0, 63)),
       );
     }
-    await Promise.all(workers.map((client) => queue.drain((g) => loadGroup(client, g, ctx))));
+    await Promise.all(workers.map((client) => queue.drain(client, (g) => loadGroup(client, g, ctx))));
     // The load is not done before every file it read is known to be intact.
     await Promise.all(judgedChecks);
   } finally {
@@ -153,8 +153,8 @@ function progressKey(file: string, table: string): string {
 
 /**
  * The tasks of one target, one after another; then, while other tables are
- * still loading, the target's indexes, identity sequence and the
- * application's foreign keys.
+ * still loading, the target's indexes (built at once on every connection
+ * free for them), identity sequence and the application's foreign keys.
  */
 async function loadGroup(client: pg.Client, group: TaskGroup, ctx: LoadContext): Promise<void> {
   const target = targetOf(group);
@@ -166,7 +166,12 @@ async function loadGroup(client: pg.Client, group: TaskGroup, ctx: LoadContext):
     }
   }
   if (!ctx.queue.stopped)
-    await finishTarget(client, ctx.schema, ctx.runId, target, ctx.byTarget.get(target) ?? [], ctx.mappings);
+    await finishTarget(client, ctx.schema, ctx.runId, target, ctx.byTarget.get(target) ?? [], ctx.mappings, (sqls) =>
+      ctx.queue.spread(
+        client,
+        sqls.map((sql) => async (c: pg.Client) => void (await c.query(sql))),
+      ),
+    );
 }
 
 /**

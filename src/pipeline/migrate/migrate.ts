@@ -81,6 +81,12 @@ interface Migration {
   /** The run's own connection: the ledger, the lock, the target's DDL. */
   readonly control: pg.Client;
   readonly clock: PhaseClock;
+  /** The snapshotted files' hashes, under way since discovery (hashFiles). */
+  readonly hashing: Promise<FileHash[]>;
+  /** The integrity check of each file the run loads, under way since discovery (startSourceChecks). */
+  readonly checking: Map<string, Promise<string>>;
+  /** Stops the checks and the hashing: the run ends, or it will not load. */
+  readonly stopChecks: AbortController;
 }
 
 /**
@@ -108,19 +114,28 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
     }),
   );
   let control: pg.Client | null = null;
+  const stopChecks = new AbortController();
   try {
     preflight([
       ...scan.findings,
       ...[noStoreFinding(scan, config.dataDir, config.allowEmpty)].filter((f) => f !== null),
     ]);
-    control = await connectTarget(target, `aragora-migrate migrate ${config.instance}`.slice(0, 63));
     const tasks = collectTasks(scan.files, scan.snapshots, opts.mappings);
+    // Started before the first round trip: each check reads every page on
+    // another core, and this thread hashes while it waits on the server
+    // (opening the ledger, taking the lock) instead of after.
+    const checking = startSourceChecks(scan, tasks, stopChecks.signal);
+    const hashing = hashFiles(scan, stopChecks.signal);
+    hashing.catch(() => undefined); // awaited once the lock is held; a run that stops before leaves it
+    control = await connectTarget(target, `aragora-migrate migrate ${config.instance}`.slice(0, 63));
     await openLedger(control, config.schema, [...groupByTarget(tasks).keys()]);
-    const m: Migration = { opts, config, target, scan, tasks, started, control, clock };
-    return await withRunLock(control, opts.lockTimeoutSeconds, () => migrateLocked(m), opts.signal);
+    const m: Migration = { opts, config, target, scan, tasks, started, control, clock, hashing, checking, stopChecks };
+    return await withRunLock(control, opts.lockTimeoutSeconds, () => migrateChecked(m), opts.signal);
   } catch (caught: unknown) {
     throw serverFault(caught) ?? caught;
   } finally {
+    // Settled by then wherever the load ran; a run that stopped before it leaves nothing running.
+    stopChecks.abort();
     await control?.end().catch(() => undefined);
     for (const s of scan.snapshots.values()) s.close();
   }
@@ -129,28 +144,14 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
 /**
  * The run, under the migration lock: which run this is, the source files and
  * the target tables judged (and with --max-rejects the rejects counted) before
- * anything is written, then the load (parents
- * first), the foreign keys, and the run's end (reject files, verification, report).
+ * anything is written, then the load (parents first), the foreign keys, and
+ * the run's end (reject files, verification, report).
  */
-async function migrateLocked(m: Migration): Promise<MigrateReport> {
-  const stopChecks = new AbortController();
-  try {
-    return await migrateChecked(m, stopChecks);
-  } finally {
-    // Settled by then wherever the load ran; a run that stopped before it leaves nothing running.
-    stopChecks.abort();
-  }
-}
-
-/** migrateLocked's run; the integrity checks of its files stop with it (`stopChecks`). */
-async function migrateChecked(m: Migration, stopChecks: AbortController): Promise<MigrateReport> {
-  const { opts, config, scan, tasks, control, clock } = m;
-  // Started before the files are hashed: each check reads every page on
-  // another core while this thread hashes, instead of beside the load.
-  const checking = startSourceChecks(scan, tasks, stopChecks.signal);
-  const hashes = await clock.time('snapshot and hashing', () => hashFiles(scan));
+async function migrateChecked(m: Migration): Promise<MigrateReport> {
+  const { opts, config, tasks, control, clock, checking } = m;
+  const hashes = await clock.time('snapshot and hashing', () => m.hashing);
   const decision = await decideRun(m, hashes);
-  if (decision.kind === 'refuse' || decision.kind === 'noop') stopChecks.abort();
+  if (decision.kind === 'refuse' || decision.kind === 'noop') m.stopChecks.abort();
   if (decision.kind === 'refuse') throw decision.error;
   if (decision.kind === 'noop') return await reportNoop(m, decision.run, decision.verify, hashes);
   if (decision.kind === 'new') await refuseFilesLoadedElsewhere(control, hashes, tasks);
@@ -238,11 +239,11 @@ function preflight(findings: readonly Finding[]): void {
   throw new MigrateError('PLAN_BLOCKED', `the migration cannot proceed:\n  ${lines}`);
 }
 
-/** The snapshotted files, hashed: what identifies this run's source. */
-async function hashFiles(scan: DiscoverResult): Promise<FileHash[]> {
+/** The snapshotted files, hashed: what identifies this run's source. `stop`: the run ended before it needed them. */
+async function hashFiles(scan: DiscoverResult, stop: AbortSignal): Promise<FileHash[]> {
   const hashes: FileHash[] = [];
   for (const f of scan.files.filter((x) => scan.snapshots.has(x.path)))
-    hashes.push(await hashSourceFile(f.absPath, f.path));
+    hashes.push(await hashSourceFile(f.absPath, f.path, undefined, stop));
   return hashes;
 }
 

@@ -151,6 +151,11 @@ export async function finishTargets(
   for (const [target, group] of byTarget) await finishTarget(client, schema, runId, target, group, mappings);
 }
 
+/**
+ * One target's finish (finishTargets). `buildIndexes` runs the index builds:
+ * one after another on `client` by default; the load spreads them over its
+ * free connections (src/pipeline/migrate/group-queue.ts).
+ */
 export async function finishTarget(
   client: pg.Client,
   schema: string,
@@ -158,6 +163,9 @@ export async function finishTarget(
   target: string,
   group: readonly Task[],
   mappings: MappingSet,
+  buildIndexes: (statements: readonly string[]) => Promise<void> = async (statements) => {
+    for (const sql of statements) await client.query(sql);
+  },
 ): Promise<void> {
   if (group.length === 0) return;
   const spec = unionSpecs(group.map((g) => g.spec));
@@ -168,7 +176,7 @@ export async function finishTarget(
       [`${quoteIdent(schema)}.${quoteIdent(target)}`, col],
     );
   }
-  for (const sql of createIndexSql(schema, spec)) await client.query(sql);
+  await buildIndexes(createIndexSql(schema, spec));
   for (const fk of appForeignKeys(spec, mappings.bySource)) {
     const added = await ensureForeignKey(client, schema, fk);
     if (added !== null)

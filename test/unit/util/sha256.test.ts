@@ -16,4 +16,18 @@ describe('sha256File', () => {
       expect(await sha256File(path), `${size} bytes`).toBe(createHash('sha256').update(bytes).digest('hex'));
     }
   });
+
+  it('stops with the reason of a signal aborted while it reads, and hashes in full without one', async () => {
+    const path = join(tempDir('sha256-stop'), 'big');
+    writeFileSync(path, Buffer.alloc(8 << 20, 7));
+    const stop = new AbortController();
+    const hashing = sha256File(path, stop.signal);
+    stop.abort(new Error('the run ended'));
+    await expect(hashing).rejects.toThrow('the run ended');
+    expect(await sha256File(path, new AbortController().signal)).toBe(
+      createHash('sha256')
+        .update(Buffer.alloc(8 << 20, 7))
+        .digest('hex'),
+    );
+  });
 });

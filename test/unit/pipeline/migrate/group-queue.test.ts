@@ -52,7 +52,7 @@ function harness(groups: TaskGroup[], targets: string[], parents: Record<string,
     started.push(targetOf(g));
     await new Promise<void>((resolve) => gates.set(targetOf(g), resolve));
   };
-  const drained = Promise.all(Array.from({ length: jobs }, () => queue.drain(work)));
+  const drained = Promise.all(Array.from({ length: jobs }, (_, i) => queue.drain(`connection ${i + 1}`, work)));
   const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
   const release = async (target: string): Promise<void> => {
     await tick();
@@ -122,5 +122,72 @@ describe('GroupQueue', () => {
     await h.drained;
     expect(h.started).toEqual(['a']);
     expect(h.queue.failure).toBeNull();
+  });
+});
+
+describe('GroupQueue.spread', () => {
+  /** Two connections, two groups; `big` spreads `jobs` once loaded, while `small` is still loading. */
+  async function spreadWhile(
+    jobs: ((conn: string) => Promise<void>)[],
+  ): Promise<{ spread: Promise<void>; releaseSmall: () => void; drained: Promise<void[]> }> {
+    const queue = new GroupQueue<string>(
+      [[task('a.db', 'b', 'big', 10)], [task('a.db', 's', 'small', 1)]],
+      ['big', 'small'],
+      new Map(),
+    );
+    let spread: Promise<void> = Promise.resolve();
+    let releaseSmall = (): void => undefined;
+    const smallLoaded = new Promise<void>((r) => (releaseSmall = r));
+    const work = async (g: TaskGroup): Promise<void> => {
+      if (targetOf(g) === 'small') return smallLoaded;
+      spread = queue.spread('connection 1', jobs);
+      await spread.catch(() => undefined);
+    };
+    const drained = Promise.all([queue.drain('connection 1', work), queue.drain('connection 2', work)]);
+    await new Promise((r) => setTimeout(r, 0));
+    return { spread, releaseSmall, drained };
+  }
+
+  it("runs a group's jobs on the connections free for them, and ends once every one has ended", async () => {
+    const ran: string[] = [];
+    let ended = 0;
+    const gates: (() => void)[] = [];
+    const job = (name: string) => async (conn: string) => {
+      ran.push(`${name} on ${conn}`);
+      await new Promise<void>((r) => gates.push(r));
+      ended++;
+    };
+    const h = await spreadWhile([job('i1'), job('i2'), job('i3')]);
+    // connection 2 is loading `small`: connection 1 runs the first job itself.
+    expect(ran).toEqual(['i1 on connection 1']);
+    h.releaseSmall();
+    await new Promise((r) => setTimeout(r, 0));
+    // `small` is done: connection 2 takes the next job while connection 1 still builds.
+    expect(ran).toEqual(['i1 on connection 1', 'i2 on connection 2']);
+    let spreadEnded = false;
+    void h.spread.then(() => (spreadEnded = true));
+    while (gates.length > 0) {
+      gates.shift()?.();
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    await h.spread;
+    expect(spreadEnded).toBe(true);
+    expect(ended).toBe(3);
+    expect(ran).toHaveLength(3);
+    await h.drained;
+  });
+
+  it('rejects with the first error, wherever it ran, and starts none after it', async () => {
+    const ran: string[] = [];
+    const job = (name: string, fails: boolean) => async (conn: string) => {
+      ran.push(`${name} on ${conn}`);
+      await new Promise((r) => setTimeout(r, 0));
+      if (fails) throw new Error(`${name} failed`);
+    };
+    const h = await spreadWhile([job('i1', true), job('i2', false), job('i3', false)]);
+    await expect(h.spread).rejects.toThrow('i1 failed');
+    h.releaseSmall();
+    await h.drained;
+    expect(ran).toEqual(['i1 on connection 1']);
   });
 });
