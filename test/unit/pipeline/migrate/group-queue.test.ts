@@ -177,7 +177,7 @@ describe('GroupQueue.spread', () => {
     await h.drained;
   });
 
-  it('rejects with the first error, wherever it ran, and starts none after it', async () => {
+  it('rejects with the first error and starts none of the jobs after it', async () => {
     const ran: string[] = [];
     const job = (name: string, fails: boolean) => async (conn: string) => {
       ran.push(`${name} on ${conn}`);
