@@ -19,6 +19,7 @@ import {
   type TableReport,
 } from '../../report/plan-report.js';
 import { buildRunbook } from './runbook.js';
+import { hasAutoTables } from '../shared/auto-mappings.js';
 import type { FindingAction } from '../../findings/finding.js';
 import { compileTable, type OrphanFilter } from '../../tables/row-converter.js';
 import { targetKeyPart } from '../../tables/target-key.js';
@@ -402,7 +403,8 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
       findings: all,
       files,
       estimate: opts.inventoryOnly === true ? null : estimate(rows, bytes, migrating.length),
-      runbook: opts.inventoryOnly === true ? [] : buildRunbook(config, exitCode),
+      runbook:
+        opts.inventoryOnly === true ? [] : buildRunbook(config, exitCode, { auto: hasAutoTables(opts.mappings) }),
     };
   } finally {
     await client?.end().catch(() => undefined);

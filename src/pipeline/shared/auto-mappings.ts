@@ -6,6 +6,7 @@ import { autoTable } from '../../source/auto-mapping.js';
 import { discover } from '../../source/discover.js';
 import type { SourceObject } from '../../source/inventory.js';
 import { quoteSqliteIdent } from '../../source/quote.js';
+import { sourceDamage } from './integrity.js';
 
 /**
  * `--auto`: the mapping set, and for every table of the data dir's SQLite
@@ -30,7 +31,7 @@ export async function withAutoMappings(
       const tables: TableSpec[] = [];
       for (const obj of file.objects) {
         if (obj.type !== 'table' || obj.skipReason !== null || mapped.has(obj.name)) continue;
-        const spec = mappable(byValues(snapshot.db, obj));
+        const spec = mappable(byValues(snapshot.db, obj, file.path));
         if (spec === null) continue;
         mapped.add(obj.name);
         tables.push(spec);
@@ -39,7 +40,7 @@ export async function withAutoMappings(
         derived.push({
           label: `--auto: ${file.path}`,
           json: {
-            name: `auto: ${file.path}`,
+            name: `${AUTO_STORE}${file.path}`,
             description: `derived by --auto from the SQLite schema of ${file.path}`,
             files: { legacy: [], consolidated: [] },
             tables,
@@ -48,6 +49,14 @@ export async function withAutoMappings(
     },
   );
   return derived.length === 0 ? base : mappingSetOrThrow(base.dir, derived);
+}
+
+/** How the name of a store --auto derived begins (the file's path follows). */
+const AUTO_STORE = 'auto: ';
+
+/** Whether --auto mapped tables of `set` that its files do not name: then every command on the run needs --auto too. */
+export function hasAutoTables(set: MappingSet): boolean {
+  return set.stores.some((s) => s.name.startsWith(AUTO_STORE));
 }
 
 /**
@@ -104,11 +113,29 @@ const CLASS_COLUMNS = 500;
  * PostgreSQL key: the table is keyed by its rowid instead, as a table without
  * one is, and its declared key columns load as columns.
  */
-function byValues(db: Database.Database, obj: SourceObject): TableSpec {
-  const classes = storageClasses(db, obj);
+function byValues(db: Database.Database, obj: SourceObject, file: string): TableSpec {
+  const classes = readableClasses(db, obj, file);
+  // A damaged file is mapped by its schema alone, so that it is reported (and
+  // refused by migrate, SOURCE_CORRUPT) as any damaged file is, by the
+  // integrity check, rather than crash here or be left out unmapped.
+  if (classes === null) return autoTable(obj);
   const nullInKey = obj.columns.some((c) => c.pk > 0 && classes.get(c.name)?.has('null') === true);
   const spec = autoTable(nullInKey ? { ...obj, columns: obj.columns.map((c) => ({ ...c, pk: 0 })) } : obj);
   return { ...spec, columns: spec.columns.map((c) => fitted(c, classes.get(c.name))) };
+}
+
+/** The table's storage classes; null when SQLite finds the file damaged reading them. */
+function readableClasses(
+  db: Database.Database,
+  obj: SourceObject,
+  file: string,
+): Map<string, Set<StorageClass>> | null {
+  try {
+    return storageClasses(db, obj);
+  } catch (err: unknown) {
+    if (sourceDamage(err, file) !== null) return null;
+    throw err;
+  }
 }
 
 function storageClasses(db: Database.Database, obj: SourceObject): Map<string, Set<StorageClass>> {

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { cpSync } from 'node:fs';
+import { chmodSync, closeSync, cpSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../../helpers/cli.js';
@@ -26,6 +26,10 @@ describe.skipIf(PEER_CORPUS_MISSING !== null)(peerCorpusTitle('--auto on files f
       const planned = JSON.parse(plan.stdout) as { tables: { target: string; rowsLoaded: number }[] };
       expect(planned.tables.find((t) => t.target === 'public.InvoiceLine')?.rowsLoaded).toBe(2240);
       expect(planned.tables.find((t) => t.target === 'public.greetings')?.rowsLoaded).toBe(3);
+      // The runbook's commands keep --auto: without it migrate refuses these files (below) and verify the run.
+      const runbook = (planned as unknown as { runbook: string[] }).runbook.join('\n');
+      expect(runbook).toMatch(/aragora-migrate migrate .*--auto/);
+      expect(runbook).toMatch(/aragora-migrate verify .*--auto/);
 
       // Without --auto nothing of these files is mapped: refused, as for any data dir with no store.
       expect(runCli(['migrate', ...args]).code).toBe(5);
@@ -86,6 +90,39 @@ describe.skipIf(PEER_CORPUS_MISSING !== null)(peerCorpusTitle('--auto on files f
           [null, null],
         ]);
       });
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
+describe.skipIf(PEER_CORPUS_MISSING !== null)(peerCorpusTitle('--auto on a damaged file'), () => {
+  it('plan reports the file damaged and migrate refuses it (SOURCE_CORRUPT, exit 5), instead of an internal error', async () => {
+    const dataDir = tempDir('auto-damaged');
+    const path = join(dataDir, 'chinook.sqlite');
+    cpSync(join(PEER_CORPUS, 'Chinook_Sqlite.sqlite'), path);
+    chmodSync(path, 0o644);
+    // 300 bytes of 0xff over a table b-tree page: the schema still reads, the table's rows do not.
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.alloc(300, 0xff), 0, 300, 4096 * 100 + 200);
+    closeSync(fd);
+    const check = new Database(path, { readonly: true });
+    expect(check.pragma('quick_check', { simple: true })).not.toBe('ok');
+    check.close();
+
+    const plan = runCli(['plan', '--auto', '--data-dir', dataDir]);
+    expect(plan.code, plan.stderr).toBe(5);
+    expect(plan.stderr).not.toMatch(/internal error|\n\s+at /);
+    expect(plan.stdout).toMatch(/chinook\.sqlite: corrupt_file/);
+    expect(plan.stdout).toContain('NO-GO');
+
+    const db = await createTestDatabase('auto');
+    try {
+      const migrate = runCli(['migrate', '--auto', '--data-dir', dataDir, '--database-url', db.url]);
+      expect(migrate.code, migrate.stderr).toBe(5);
+      expect(migrate.stderr).toContain('SOURCE_CORRUPT');
+      expect(migrate.stderr).toContain('chinook.sqlite is damaged');
+      expect(migrate.stderr).not.toMatch(/internal error|\n\s+at /);
     } finally {
       await db.drop();
     }
