@@ -132,11 +132,15 @@ export async function loadTables(input: LoadTablesInput): Promise<LoadOutcome> {
     .map((p) => p.catch((err: unknown) => queue.fail(err)));
   const workers: pg.Client[] = [];
   try {
-    for (let i = 0; i < Math.max(1, Math.min(input.jobs, queue.size)); i++) {
-      workers.push(
-        await connectTarget(input.target, `aragora-migrate migrate ${input.instance} worker ${i + 1}`.slice(0, 63)),
-      );
-    }
+    // Opened at once: each is a few round trips (TLS, authentication, session settings).
+    const opened = await Promise.allSettled(
+      Array.from({ length: Math.max(1, Math.min(input.jobs, queue.size)) }, (_, i) =>
+        connectTarget(input.target, `aragora-migrate migrate ${input.instance} worker ${i + 1}`.slice(0, 63)),
+      ),
+    );
+    for (const o of opened) if (o.status === 'fulfilled') workers.push(o.value);
+    const refused = opened.find((o) => o.status === 'rejected');
+    if (refused !== undefined) throw refused.reason;
     await Promise.all(workers.map((client) => queue.drain(client, (g) => loadGroup(client, g, ctx))));
     // The load is not done before every file it read is known to be intact.
     await Promise.all(judgedChecks);
