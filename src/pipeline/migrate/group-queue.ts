@@ -53,6 +53,10 @@ export class GroupQueue<C = unknown> {
   private readonly spare: SpareJob<C>[] = [];
   private readonly finished: Set<string>;
   private running = 0;
+  /** The connections loading a group or running a spare job right now. */
+  private readonly working = new Set<C>();
+  /** Connections waiting for a group or a spare job. */
+  private idle = 0;
   private wakeups: (() => void)[] = [];
   private firstFailure: unknown = null;
   private readonly abort = new AbortController();
@@ -108,18 +112,32 @@ export class GroupQueue<C = unknown> {
    */
   async drain(client: C, work: (g: TaskGroup) => Promise<void>): Promise<void> {
     for (let next = await this.next(); next !== undefined; next = await this.next()) {
+      this.working.add(client);
       if (typeof next === 'function') {
         await next(client); // settles its owner's promise; never throws
+        this.working.delete(client);
         continue;
       }
       try {
         await work(next);
       } finally {
+        this.working.delete(client);
         this.running--;
         this.finished.add(targetOf(next));
         this.wakeAll();
       }
     }
+  }
+
+  /**
+   * Whether the server works for the load on a connection other than
+   * `client` now: one loads a table or runs a spare job, or a waiting one is
+   * about to take a spare job left.
+   */
+  othersWorking(client: C): boolean {
+    if (this.spare.length > 0 && this.idle > 0) return true;
+    for (const c of this.working) if (c !== client) return true;
+    return false;
   }
 
   /**
@@ -153,7 +171,13 @@ export class GroupQueue<C = unknown> {
       const [job] = this.spare.splice(i, 1);
       if (job !== undefined) await job(client);
     }
-    await Promise.all(ends);
+    // Waiting on the jobs others took, `client` works on nothing itself.
+    const was = this.working.delete(client);
+    try {
+      await Promise.all(ends);
+    } finally {
+      if (was) this.working.add(client);
+    }
   }
 
   private async next(): Promise<TaskGroup | SpareJob<C> | undefined> {
@@ -171,7 +195,9 @@ export class GroupQueue<C = unknown> {
       if (job !== undefined) return job;
       // Spare jobs only come from running groups.
       if (this.running === 0) return undefined;
+      this.idle++;
       await new Promise<void>((resolve) => this.wakeups.push(resolve));
+      this.idle--;
     }
   }
 

@@ -19,6 +19,7 @@ import { timeZoneOffsetFn, type OffsetFn } from '../../tables/timestamp.js';
 import { connectTarget } from '../../target/connect.js';
 import { serverFault } from '../../target/server-fault.js';
 import { addKeysSql, appForeignKeys, hasPrimaryKey } from '../../target/target-ddl.js';
+import { indexBuildSql } from '../../target/index-build.js';
 import { isUniqueViolation, withTransaction } from '../../target/transaction.js';
 import { unionSpecs } from '../shared/effective-spec.js';
 import { MISSING_TABLE, type TargetTableState } from '../../target/target-state.js';
@@ -173,7 +174,9 @@ async function loadGroup(client: pg.Client, group: TaskGroup, ctx: LoadContext):
     await finishTarget(client, ctx.schema, ctx.runId, target, ctx.byTarget.get(target) ?? [], ctx.mappings, (sqls) =>
       ctx.queue.spread(
         client,
-        sqls.map((sql) => async (c: pg.Client) => void (await c.query(sql))),
+        sqls.map(
+          (sql) => async (c: pg.Client) => void (await c.query(indexBuildSql(sql, !ctx.queue.othersWorking(c)))),
+        ),
       ),
     );
 }
@@ -281,7 +284,7 @@ async function keysAdded(client: pg.Client, at: RunTableKey, task: Task, ctx: Lo
     return true;
   const addKeys = addKeysSql(ctx.schema, unionSpecs([task.spec]));
   try {
-    await client.query(addKeys);
+    await client.query(indexBuildSql(addKeys, !ctx.queue.othersWorking(client)));
     return true;
   } catch (err: unknown) {
     if (!isUniqueViolation(err)) throw err;

@@ -191,3 +191,54 @@ describe('GroupQueue.spread', () => {
     expect(ran).toEqual(['i1 on connection 1']);
   });
 });
+
+describe('GroupQueue.othersWorking', () => {
+  it('tells a connection whether the server works for the load elsewhere: a table loading, a job running, or a job about to be taken', async () => {
+    const queue = new GroupQueue<string>(
+      [[task('a.db', 'b', 'big', 10)], [task('a.db', 's', 'small', 1)]],
+      ['big', 'small'],
+      new Map(),
+    );
+    const seen: string[] = [];
+    let releaseSmall = (): void => undefined;
+    const smallLoaded = new Promise<void>((r) => (releaseSmall = r));
+    const gates: (() => void)[] = [];
+    const job = (name: string) => async (conn: string) => {
+      seen.push(`${name} on ${conn}: ${String(queue.othersWorking(conn))}`);
+      await new Promise<void>((r) => gates.push(r));
+    };
+    const work = async (g: TaskGroup): Promise<void> => {
+      if (targetOf(g) === 'small') return smallLoaded;
+      await new Promise((r) => setTimeout(r, 0));
+      seen.push(`big keys: ${String(queue.othersWorking('connection 1'))}`);
+      releaseSmall();
+      await new Promise((r) => setTimeout(r, 0));
+      // `small` is loaded and connection 2 waits with nothing to do: the build has the server alone.
+      seen.push(`big keys after small: ${String(queue.othersWorking('connection 1'))}`);
+      await queue.spread('connection 1', [job('i1'), job('i2')]);
+    };
+    const drained = Promise.all([queue.drain('connection 1', work), queue.drain('connection 2', work)]);
+    for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 0));
+    while (gates.length > 0) {
+      gates.shift()?.();
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    await drained;
+    expect(seen).toEqual([
+      // connection 2 is loading `small`.
+      'big keys: true',
+      'big keys after small: false',
+      // i2 waits for connection 2, which is about to take it; then connection 1 builds i1.
+      'i1 on connection 1: true',
+      'i2 on connection 2: true',
+    ]);
+  });
+
+  it('leaves a lone connection alone, whatever it has queued', async () => {
+    const queue = new GroupQueue<string>([[task('a.db', 'b', 'big', 10)]], ['big'], new Map());
+    const seen: boolean[] = [];
+    const job = async (conn: string): Promise<void> => void seen.push(queue.othersWorking(conn));
+    await queue.drain('connection 1', () => queue.spread('connection 1', [job, job, job]));
+    expect(seen).toEqual([false, false, false]);
+  });
+});
