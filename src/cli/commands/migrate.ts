@@ -1,6 +1,14 @@
 import { Command } from 'commander';
 import { resolve as resolvePath } from 'node:path';
-import { assertDataDir, ConfigError, dataDirOrigin, DEFAULTS, runMigration, type MigrateReport } from '../../index.js';
+import {
+  assertDataDir,
+  ConfigError,
+  dataDirOrigin,
+  DEFAULTS,
+  runMigration,
+  shellWord,
+  type MigrateReport,
+} from '../../index.js';
 import { EXIT_CODE_HELP, type Done } from '../exit-codes.js';
 import { terminalWidth } from '../render/format.js';
 import { checkOutputs, reportOnStdout, writeReports } from '../output.js';
@@ -103,9 +111,13 @@ async function migrate(flags: MigrateFlags): Promise<MigrateReport> {
       maxRejects: flags.maxRejects,
     });
     progress.stop();
+    // verify maps the run's tables as this run did only when given the same mappings.
+    const verifyOptions = `${config.mappingsDir === null ? '' : ` --mappings ${shellWord(config.mappingsDir)}`}${
+      flags.auto === true ? ` --auto --data-dir ${shellWord(config.dataDir)}` : ''
+    }`;
     writeReports(flags, report, {
-      markdown: () => renderMigrateMarkdown(report),
-      text: () => renderMigrateText(report, { width: terminalWidth(process.stdout) }),
+      markdown: () => renderMigrateMarkdown(report, { verifyOptions }),
+      text: () => renderMigrateText(report, { width: terminalWidth(process.stdout), verifyOptions }),
     });
     return report;
   } finally {

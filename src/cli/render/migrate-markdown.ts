@@ -11,8 +11,8 @@ import { MIGRATE_HEADER, migrateRows } from './report-rows.js';
  * findings, the reject files, the verification, the next commands: the text
  * report's content (migrate-text.ts), verdict first.
  */
-export function renderMigrateMarkdown(report: MigrateReport): string {
-  const [line = '', ...next] = migrateVerdict(report);
+export function renderMigrateMarkdown(report: MigrateReport, opts: { readonly verifyOptions?: string } = {}): string {
+  const [line = '', ...next] = migrateVerdict(report, opts.verifyOptions);
   // The text report ends with its verdict; here it comes first, so what it points at is below.
   const verdict = line.replaceAll(' above', ' below');
   const phases = report.phases.map((p) => `${p.phase} ${p.seconds.toFixed(1)} s`).join(' · ');

@@ -7,9 +7,12 @@ import { verifyBody } from './verify-text.js';
 /**
  * The end-of-run summary, in the spirit of pgloader's: one line per table, then
  * totals. `width`: a terminal's, to fit the tables to (src/cli/render/format.ts
- * textTable); none in a pipe.
+ * textTable); none in a pipe. `verifyOptions`: as for migrateVerdict.
  */
-export function renderMigrateText(report: MigrateReport, opts: { readonly width?: number | undefined } = {}): string {
+export function renderMigrateText(
+  report: MigrateReport,
+  opts: { readonly width?: number | undefined; readonly verifyOptions?: string } = {},
+): string {
   const out: string[] = [];
   out.push(
     `aragora-migrate migrate: run ${report.runId}, instance ${report.instance}${report.resumed ? ' (resumed)' : ''}`,
@@ -38,6 +41,6 @@ export function renderMigrateText(report: MigrateReport, opts: { readonly width?
   );
   if (report.verification !== undefined && report.verification !== null)
     out.push('', ...verifyBody(report.verification, opts.width));
-  out.push('', ...migrateVerdict(report));
+  out.push('', ...migrateVerdict(report, opts.verifyOptions));
   return `${out.join('\n')}\n`;
 }

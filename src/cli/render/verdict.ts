@@ -4,11 +4,13 @@ import { EXIT, loadUnfinished, runErrorText, type MigrateReport, type VerifyRepo
  * The last lines a run prints: one verdict that says what the exit code says,
  * with the run id, then the commands to type next. Printed last, so the line an
  * operator reads at the bottom of the screen is never contradicted above it.
+ * `verifyOptions`: what verify needs besides the run id to map the run's
+ * tables as migrate did (` --mappings DIR`, ` --auto --data-dir DIR`).
  */
-export function migrateVerdict(report: MigrateReport): string[] {
+export function migrateVerdict(report: MigrateReport, verifyOptions = ''): string[] {
   const run = `run ${report.runId}`;
   const verified = report.verification !== undefined && report.verification !== null;
-  const verify = `aragora-migrate verify --run ${report.runId}`;
+  const verify = `aragora-migrate verify --run ${report.runId}${verifyOptions}`;
   const archive = `aragora-migrate archive --run ${report.runId} --backup-dir <dir>`;
   const rollback = `aragora-migrate rollback --run ${report.runId}`;
   const rejected = report.tables.reduce((n, t) => n + t.rowsRejected, 0);

@@ -4,6 +4,7 @@ import type { VerificationRow } from '../../ledger/verifications.js';
 import type { CheckItem } from '../../report/check-report.js';
 import { DEFAULTS } from '../../defaults.js';
 import { bodyExcerpt } from './http-excerpt.js';
+import { shellWord } from '../../util/shell-word.js';
 
 /** What the ledger says, as after-ledger.ts reads it: every run, newest first, with its verifications, archives and files. */
 export interface LedgerFacts {
@@ -125,9 +126,4 @@ function judgeRun(r: RunListing, facts: LedgerFacts, kept: boolean): RunVerdict 
     detail: `${what} verified, but ${where}`,
     fix: `Archive them: aragora-migrate archive --run ${r.run_id} --backup-dir ${backupDir === undefined ? '<dir>' : shellWord(backupDir)}; or, to keep them where they are on purpose, pass --keep-files ${shellWord(r.instance)}.`,
   };
-}
-
-/** A word as a POSIX shell reads it: as is when it is plain, else single-quoted. */
-function shellWord(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
 }

@@ -1,5 +1,6 @@
 import type { ResolvedConfig } from '../../config/load-config.js';
 import { DEFAULTS } from '../../defaults.js';
+import { shellWord } from '../../util/shell-word.js';
 
 /**
  * The operator's steps for this instance (README.md, "The operator's
@@ -10,14 +11,14 @@ import { DEFAULTS } from '../../defaults.js';
  * times in another zone, and verify would not find the run's tables mapped.
  */
 export function buildRunbook(config: ResolvedConfig, exitCode: number, opts: { readonly auto: boolean }): string[] {
-  const dir = shellQuote(config.dataDir);
-  const inst = shellQuote(config.instance);
+  const dir = shellWord(config.dataDir);
+  const inst = shellWord(config.instance);
   // The DSN goes by reference: a password never lands in a report, a terminal's scrollback or a shell history.
   const dsn = '"$ARAGORA_POSTGRES_DSN"';
-  const schema = config.schema === DEFAULTS.schema ? '' : ` --schema ${shellQuote(config.schema)}`;
-  const mappings = config.mappingsDir === null ? '' : ` --mappings ${shellQuote(config.mappingsDir)}`;
+  const schema = config.schema === DEFAULTS.schema ? '' : ` --schema ${shellWord(config.schema)}`;
+  const mappings = config.mappingsDir === null ? '' : ` --mappings ${shellWord(config.mappingsDir)}`;
   const source = `${opts.auto ? ' --auto' : ''}${mappings}${schema}${
-    config.sourceTimezone === DEFAULTS.sourceTimezone ? '' : ` --source-timezone ${shellQuote(config.sourceTimezone)}`
+    config.sourceTimezone === DEFAULTS.sourceTimezone ? '' : ` --source-timezone ${shellWord(config.sourceTimezone)}`
   }`;
   const steps: string[] = [];
   if (exitCode === 5)
@@ -40,8 +41,4 @@ export function buildRunbook(config: ResolvedConfig, exitCode: number, opts: { r
     `If anything is wrong: aragora-migrate rollback --run <run id from migrate>${mappings} undoes the run in PostgreSQL and moves its archived files back (a later instance merged on top is rolled back first).`,
   );
   return steps;
-}
-
-function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`;
 }

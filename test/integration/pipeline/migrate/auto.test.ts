@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { chmodSync, closeSync, cpSync, openSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, cpSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../../helpers/cli.js';
@@ -95,6 +95,38 @@ describe.skipIf(PEER_CORPUS_MISSING !== null)(peerCorpusTitle('--auto on files f
     }
   });
 });
+
+describe.skipIf(PEER_CORPUS_MISSING !== null)(peerCorpusTitle('migrate --auto --no-verify'), () => {
+  it('ends with a verify command that, pasted as printed, verifies the run', async () => {
+    // A space and a quote in the path: the printed command quotes them for the shell.
+    const dataDir = join(tempDir('auto-next'), "web a's data");
+    mkdirSync(dataDir);
+    cpSync(join(PEER_CORPUS, 'my db.sqlite'), join(dataDir, 'my db.sqlite'));
+    const db = await createTestDatabase('auto');
+    try {
+      const migrate = runCli(['migrate', '--auto', '--no-verify', '--data-dir', dataDir, '--database-url', db.url]);
+      expect(migrate.code, migrate.stderr).toBe(0);
+      const next = /^next: (aragora-migrate verify .*)$/m.exec(migrate.stdout)?.[1];
+      expect(next, migrate.stdout).toBeDefined();
+      const [, ...args] = shellWords(next ?? '');
+      const verify = runCli([...args, '--database-url', db.url]);
+      expect(verify.code, verify.stderr + verify.stdout).toBe(0);
+      expect(verify.stdout).toMatch(/verified: every table holds exactly the source rows/);
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
+/** The words of a command line as a POSIX shell splits them: plain characters, single-quoted parts and backslash escapes. */
+function shellWords(line: string): string[] {
+  return [...line.matchAll(/(?:[^\s'\\]+|'[^']*'|\\.)+/g)].map((m) =>
+    m[0].replace(
+      /'([^']*)'|\\(.)/g,
+      (_all, quoted: string | undefined, escaped: string | undefined) => quoted ?? escaped ?? '',
+    ),
+  );
+}
 
 describe.skipIf(PEER_CORPUS_MISSING !== null)(peerCorpusTitle('--auto on a damaged file'), () => {
   it('plan reports the file damaged and migrate refuses it (SOURCE_CORRUPT, exit 5), instead of an internal error', async () => {
