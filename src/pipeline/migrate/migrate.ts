@@ -49,6 +49,7 @@ import { finishTargets, judgeTargets, keysAfterLoad, prepareTargets } from './ta
 import { loadTables, type LoadOutcome } from './load-tables.js';
 import { PhaseClock } from '../shared/phase-clock.js';
 import { checkRejectBudget } from './reject-budget.js';
+import { refuseFailConflicts } from './fail-conflicts.js';
 import { missingPrivileges } from '../shared/privileges.js';
 
 export interface MigrateOptions {
@@ -166,6 +167,17 @@ async function migrateChecked(m: Migration): Promise<MigrateReport> {
       judged,
       sourceTimezone: config.sourceTimezone,
       maxRejects: opts.maxRejects,
+      reporter: opts.reporter,
+      signal: opts.signal,
+    });
+  // A resumed run's own rows are in its targets: the load settles what is left, batch by batch.
+  if (decision.kind === 'new')
+    await refuseFailConflicts({
+      client: control,
+      schema: config.schema,
+      tasks,
+      judged,
+      sourceTimezone: config.sourceTimezone,
       reporter: opts.reporter,
       signal: opts.signal,
     });

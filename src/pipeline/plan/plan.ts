@@ -22,7 +22,6 @@ import { buildRunbook } from './runbook.js';
 import { hasAutoTables } from '../shared/auto-mappings.js';
 import type { FindingAction } from '../../findings/finding.js';
 import { compileTable, type OrphanFilter } from '../../tables/row-converter.js';
-import { targetKeyPart } from '../../tables/target-key.js';
 import { timeZoneOffsetFn } from '../../tables/timestamp.js';
 import { connectTarget } from '../../target/connect.js';
 import { effectiveSpec, MAX_TABLE_COLUMNS, tooLongNames, tooManyColumns } from '../shared/effective-spec.js';
@@ -32,13 +31,13 @@ import { rekeyedTextKey } from '../../target/merge-sql.js';
 import { findOrphans } from '../../source/orphans.js';
 import { rowidName } from '../../source/rowid.js';
 import { profileTable, type ConvertedPage } from './profile.js';
+import { targetKeyHits } from '../shared/target-key-hits.js';
 import { missingPrivileges } from '../shared/privileges.js';
 import { quoteIdent } from '../../util/quote.js';
 import { SameKeys } from './same-keys.js';
 import { rawTextReader } from '../../source/read.js';
 import { sourceDamage } from '../shared/integrity.js';
 import {
-  existingKeys,
   inspectTarget,
   schemaMissing,
   takenNames,
@@ -520,30 +519,6 @@ function parentsFirst(
     return [...spec.foreignKeys.map((fk) => fk.references.table), ...byTarget];
   };
   return dependenciesFirst(file.objects, (o) => o.name, parents);
-}
-
-/** The rows of a page whose key the target already holds, by index; undefined when the target cannot be asked (no such key columns). */
-function targetKeyHits(
-  client: pg.Client,
-  schema: string,
-  spec: TableSpec,
-  state: TargetTableState,
-  targetColumns: readonly string[],
-): ((page: ConvertedPage) => Promise<number[]>) | undefined {
-  const keyCols = spec.key.map((k) => {
-    const col = spec.columns.find((c) => c.name === k);
-    const name = col?.target ?? k;
-    return { name, index: targetColumns.indexOf(name), type: state.columns.get(name) };
-  });
-  if (keyCols.some((k) => k.index < 0 || k.type === undefined)) return undefined;
-  return (page) =>
-    existingKeys(
-      client,
-      schema,
-      spec.target,
-      keyCols.map((k) => ({ name: k.name, type: k.type as string })),
-      page.outcomes.map((o) => keyCols.map((k) => targetKeyPart(o.values[k.index]))),
-    );
 }
 
 /**

@@ -161,6 +161,50 @@ describe.skipIf(PEER_CORPUS_MISSING !== null)(peerCorpusTitle('--auto on a damag
   });
 });
 
+describe('a second --auto instance whose keys the target holds (the fail policy)', () => {
+  it('is refused before its run is created, as plan says, with nothing of it loaded', async () => {
+    const file = (rows: { t1: string; t2: string }): string => {
+      const dir = tempDir('auto-fail');
+      const db = new Database(join(dir, 'x.db'));
+      db.exec(`CREATE TABLE t1 (id INTEGER PRIMARY KEY, v TEXT); CREATE TABLE t2 (id INTEGER PRIMARY KEY, v TEXT);
+        INSERT INTO t1 VALUES ${rows.t1}; INSERT INTO t2 VALUES ${rows.t2};`);
+      db.close();
+      return dir;
+    };
+    const a = file({ t1: "(1, 'a'), (2, 'b')", t2: "(1, 'a'), (2, 'b')" });
+    // t1's rows are new; t2's row 2 is a's too.
+    const b = file({ t1: "(3, 'c'), (4, 'd')", t2: "(2, 'B'), (5, 'e')" });
+    const db = await createTestDatabase('auto');
+    try {
+      const args = (dir: string, instance: string): string[] => [
+        '--auto',
+        '--data-dir',
+        dir,
+        '--instance',
+        instance,
+        '--database-url',
+        db.url,
+      ];
+      expect(runCli(['migrate', ...args(a, 'a')]).code).toBe(0);
+      const plan = runCli(['plan', ...args(b, 'b')]);
+      expect(plan.code).toBe(5);
+      expect(plan.stdout).toMatch(/t2: key_conflict x1: .*migrate refuses: TARGET_CONFLICT/);
+
+      const migrate = runCli(['migrate', ...args(b, 'b')]);
+      expect(migrate.code, migrate.stderr + migrate.stdout).toBe(5);
+      expect(migrate.stderr).toContain('TARGET_CONFLICT');
+      expect(migrate.stderr).toMatch(/x\.db t2: .*the first: 2\); nothing was loaded/);
+      await withPg(db.url, async (c) => {
+        expect((await c.query('SELECT id FROM t1 ORDER BY id')).rows.map((r) => Number(r.id))).toEqual([1, 2]);
+        const runs = await c.query('SELECT instance FROM aragora_migrate.runs');
+        expect(runs.rows.map((r) => r.instance)).toEqual(['a']);
+      });
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
 describe('--auto fits integers to the types that hold them', () => {
   it('a BOOLEAN column holding 2 loads as bigint, one holding only 0 and 1 as boolean, every value as it is; rolled back after the table was dropped by hand', async () => {
     const dataDir = tempDir('auto-ints');
