@@ -328,3 +328,9 @@ export async function existingKeys(
   );
   return res.rows.map((r) => r.i);
 }
+
+/** Whether the table holds no row (a fresh table is loaded straight in; a filled one through a stage). */
+export async function targetIsEmpty(client: pg.Client, schema: string, table: string): Promise<boolean> {
+  const r = await client.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${qualified(schema, table)}) AS any`);
+  return r.rows[0]?.any !== true;
+}

@@ -1,16 +1,11 @@
 import type pg from 'pg';
-import { DEFAULTS } from '../../defaults.js';
 import { TargetError } from '../../errors.js';
-import { FindingCollector } from '../../findings/collector.js';
 import type { Reporter } from '../../report/events.js';
-import { rawTextReader } from '../../source/read.js';
-import { compileTable } from '../../tables/row-converter.js';
 import { timeZoneOffsetFn } from '../../tables/timestamp.js';
-import { qualified } from '../../util/quote.js';
-import { profileTable } from '../plan/profile.js';
+import { targetIsEmpty } from '../../target/target-state.js';
 import { targetKeyHits } from '../shared/target-key-hits.js';
-import { fitSpec, widened } from '../shared/target-fit.js';
-import { sourceColumnsOf, type Task } from '../shared/tasks.js';
+import type { Task } from '../shared/tasks.js';
+import { compileForTarget, profileTask } from './profile-task.js';
 import type { JudgedTarget } from './target-tables.js';
 
 export interface FailConflictsInput {
@@ -39,29 +34,16 @@ export async function refuseFailConflicts(input: FailConflictsInput): Promise<vo
   for (const task of input.tasks) {
     const j = input.judged.get(task.spec.target);
     if (task.spec.conflict.policy !== 'fail' || j === undefined || !j.state.exists) continue;
-    if (await holdsRows(input.client, input.schema, task.spec.target)) checked.push(task);
+    if (!(await targetIsEmpty(input.client, input.schema, task.spec.target))) checked.push(task);
   }
   if (checked.length === 0) return;
   input.reporter.emit('phase', { phase: 'profiling', rows: checked.reduce((n, t) => n + t.rows, 0) });
   for (const task of checked) {
     if (input.signal.aborted) return;
-    const j = input.judged.get(task.spec.target) as JudgedTarget;
-    const state = widened(j.state, j.widen);
-    const spec = fitSpec(task.spec, state);
-    const compiled = compileTable(spec, sourceColumnsOf(task), {
-      offsetOf,
-      fetchRaw: rawTextReader(task.snapshot.db, task.spec.source),
-    });
-    const hits = targetKeyHits(input.client, input.schema, spec, state, compiled.targetColumns);
+    const { compiled, state } = compileForTarget(task, input.judged.get(task.spec.target), offsetOf);
+    const hits = targetKeyHits(input.client, input.schema, compiled.spec, state, compiled.targetColumns);
     if (hits === undefined) continue;
-    const at = { file: task.file.path, table: task.spec.source };
-    input.reporter.emit('table:start', { ...at, rows: task.rows });
-    const profile = await profileTable(task.snapshot.db, compiled, {
-      file: task.file.path,
-      pageRows: 5000,
-      pageBytes: DEFAULTS.batchBytes,
-      reporter: input.reporter,
-      findings: new FindingCollector(),
+    await profileTask(task, compiled, input.reporter, {
       everyRow: true,
       onPage: async (page) => {
         const met = await hits(page);
@@ -76,11 +58,5 @@ export async function refuseFailConflicts(input: FailConflictsInput): Promise<vo
         );
       },
     });
-    input.reporter.emit('table:done', { ...at, rows: profile.rowsRead, ms: profile.ms });
   }
-}
-
-async function holdsRows(client: pg.Client, schema: string, table: string): Promise<boolean> {
-  const r = await client.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${qualified(schema, table)}) AS any`);
-  return r.rows[0]?.any === true;
 }

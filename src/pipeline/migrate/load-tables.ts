@@ -22,7 +22,7 @@ import { addKeysSql, appForeignKeys, hasPrimaryKey } from '../../target/target-d
 import { indexBuildSql } from '../../target/index-build.js';
 import { isUniqueViolation, withTransaction } from '../../target/transaction.js';
 import { unionSpecs } from '../shared/effective-spec.js';
-import { MISSING_TABLE, type TargetTableState } from '../../target/target-state.js';
+import { MISSING_TABLE, targetIsEmpty, type TargetTableState } from '../../target/target-state.js';
 import { qualified } from '../../util/quote.js';
 import { missingParents, sourceParent } from '../shared/fk-orphans.js';
 import { oversizedKeys } from '../shared/oversized-keys.js';
@@ -326,11 +326,6 @@ async function loadDigestPlan(
     canons,
     binary,
   });
-}
-
-async function targetIsEmpty(client: pg.Client, schema: string, target: string): Promise<boolean> {
-  const r = await client.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${qualified(schema, target)}) AS any`);
-  return r.rows[0]?.any !== true;
 }
 
 /** The referenced tables are loaded: rows pointing at none of their rows are rejected. */

@@ -1,14 +1,8 @@
-import { DEFAULTS } from '../../defaults.js';
 import { MigrateError } from '../../errors.js';
-import { FindingCollector } from '../../findings/collector.js';
 import type { Reporter } from '../../report/events.js';
-import { rawTextReader } from '../../source/read.js';
-import { compileTable } from '../../tables/row-converter.js';
 import { timeZoneOffsetFn } from '../../tables/timestamp.js';
-import { MISSING_TABLE } from '../../target/target-state.js';
-import { profileTable } from '../plan/profile.js';
-import { fitSpec, widened } from '../shared/target-fit.js';
-import { sourceColumnsOf, type Task } from '../shared/tasks.js';
+import type { Task } from '../shared/tasks.js';
+import { compileForTarget, profileTask } from './profile-task.js';
 import type { JudgedTarget } from './target-tables.js';
 
 /** The rows plan's converters reject in one source table. */
@@ -50,25 +44,9 @@ async function countRejects(input: RejectBudgetInput): Promise<TableRejects[] | 
   const counts: TableRejects[] = [];
   for (const task of input.tasks) {
     if (input.signal.aborted) return null;
-    const j = input.judged.get(task.spec.target);
-    const spec = fitSpec(task.spec, j === undefined ? MISSING_TABLE : widened(j.state, j.widen));
-    const sourceColumns = sourceColumnsOf(task);
-    const compiled = compileTable(spec, sourceColumns, {
-      offsetOf,
-      fetchRaw: rawTextReader(task.snapshot.db, task.spec.source),
-    });
-    const at = { file: task.file.path, table: task.spec.source };
-    input.reporter.emit('table:start', { ...at, rows: task.rows });
-    const profile = await profileTable(task.snapshot.db, compiled, {
-      file: task.file.path,
-      pageRows: 5000,
-      pageBytes: DEFAULTS.batchBytes,
-      reporter: input.reporter,
-      // Only the counts matter here: the findings are plan's to report.
-      findings: new FindingCollector(),
-    });
-    input.reporter.emit('table:done', { ...at, rows: profile.rowsRead, ms: profile.ms });
-    counts.push({ ...at, rejected: profile.rowsRejected });
+    const { compiled } = compileForTarget(task, input.judged.get(task.spec.target), offsetOf);
+    const profile = await profileTask(task, compiled, input.reporter);
+    counts.push({ file: task.file.path, table: task.spec.source, rejected: profile.rowsRejected });
   }
   return counts;
 }
