@@ -14,6 +14,7 @@ export { DEFAULTS } from './defaults.js';
 export { VERSION } from './version.js';
 export { formatBytes } from './util/bytes.js';
 export { shellWord } from './util/shell-word.js';
+export { commandOptions } from './config/command-options.js';
 export { loadConfig, dataDirOrigin, type CommonFlags, type ResolvedConfig } from './config/load-config.js';
 export { parseDsn, maskDsn, SSL_MODES, type SslMode, type TargetDsn } from './config/dsn.js';
 

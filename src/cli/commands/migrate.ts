@@ -4,6 +4,7 @@ import {
   assertDataDir,
   ConfigError,
   dataDirOrigin,
+  commandOptions,
   DEFAULTS,
   runMigration,
   shellWord,
@@ -111,10 +112,9 @@ async function migrate(flags: MigrateFlags): Promise<MigrateReport> {
       maxRejects: flags.maxRejects,
     });
     progress.stop();
-    // verify maps the run's tables as this run did only when given the same mappings.
-    const verifyOptions = `${config.mappingsDir === null ? '' : ` --mappings ${shellWord(config.mappingsDir)}`}${
-      flags.auto === true ? ` --auto --data-dir ${shellWord(config.dataDir)}` : ''
-    }`;
+    // verify reads the run's tables as this run did only with the same options; --auto derives from the data dir.
+    const auto = flags.auto === true;
+    const verifyOptions = `${commandOptions(config, { auto })}${auto ? ` --data-dir ${shellWord(config.dataDir)}` : ''}`;
     writeReports(flags, report, {
       markdown: () => renderMigrateMarkdown(report, { verifyOptions }),
       text: () => renderMigrateText(report, { width: terminalWidth(process.stdout), verifyOptions }),

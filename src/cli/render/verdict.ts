@@ -4,8 +4,8 @@ import { EXIT, loadUnfinished, runErrorText, type MigrateReport, type VerifyRepo
  * The last lines a run prints: one verdict that says what the exit code says,
  * with the run id, then the commands to type next. Printed last, so the line an
  * operator reads at the bottom of the screen is never contradicted above it.
- * `verifyOptions`: what verify needs besides the run id to map the run's
- * tables as migrate did (` --mappings DIR`, ` --auto --data-dir DIR`).
+ * `verifyOptions`: what verify needs besides the run id to read the run's
+ * tables as migrate did (src/config/command-options.ts, and for --auto the data dir).
  */
 export function migrateVerdict(report: MigrateReport, verifyOptions = ''): string[] {
   const run = `run ${report.runId}`;

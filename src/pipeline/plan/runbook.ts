@@ -1,14 +1,13 @@
 import type { ResolvedConfig } from '../../config/load-config.js';
 import { DEFAULTS } from '../../defaults.js';
 import { shellWord } from '../../util/shell-word.js';
+import { commandOptions } from '../../config/command-options.js';
 
 /**
  * The operator's steps for this instance (README.md, "The operator's
  * runbook"), with this run's values filled in. Each command carries the
- * options plan ran with that change what it does (`auto`: plan ran with
- * --auto and it mapped tables the set does not name): without them migrate
- * would leave those tables out, write into another schema or read naive
- * times in another zone, and verify would not find the run's tables mapped.
+ * options plan ran with that change what it does (src/config/command-options.ts;
+ * `auto`: plan ran with --auto and it mapped tables the set does not name).
  */
 export function buildRunbook(config: ResolvedConfig, exitCode: number, opts: { readonly auto: boolean }): string[] {
   const dir = shellWord(config.dataDir);
@@ -17,9 +16,7 @@ export function buildRunbook(config: ResolvedConfig, exitCode: number, opts: { r
   const dsn = '"$ARAGORA_POSTGRES_DSN"';
   const schema = config.schema === DEFAULTS.schema ? '' : ` --schema ${shellWord(config.schema)}`;
   const mappings = config.mappingsDir === null ? '' : ` --mappings ${shellWord(config.mappingsDir)}`;
-  const source = `${opts.auto ? ' --auto' : ''}${mappings}${schema}${
-    config.sourceTimezone === DEFAULTS.sourceTimezone ? '' : ` --source-timezone ${shellWord(config.sourceTimezone)}`
-  }`;
+  const source = commandOptions(config, opts);
   const steps: string[] = [];
   if (exitCode === 5)
     steps.push('Resolve every finding with action "block" above, then run plan again; migrate refuses until then.');

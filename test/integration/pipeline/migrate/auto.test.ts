@@ -104,10 +104,22 @@ describe.skipIf(PEER_CORPUS_MISSING !== null)(peerCorpusTitle('migrate --auto --
     cpSync(join(PEER_CORPUS, 'my db.sqlite'), join(dataDir, 'my db.sqlite'));
     const db = await createTestDatabase('auto');
     try {
-      const migrate = runCli(['migrate', '--auto', '--no-verify', '--data-dir', dataDir, '--database-url', db.url]);
+      const migrate = runCli([
+        'migrate',
+        '--auto',
+        '--no-verify',
+        '--source-timezone',
+        'Europe/Berlin',
+        '--data-dir',
+        dataDir,
+        '--database-url',
+        db.url,
+      ]);
       expect(migrate.code, migrate.stderr).toBe(0);
       const next = /^next: (aragora-migrate verify .*)$/m.exec(migrate.stdout)?.[1];
       expect(next, migrate.stdout).toBeDefined();
+      // verify converts naive times in the zone migrate did.
+      expect(next).toContain('--source-timezone Europe/Berlin');
       const [, ...args] = shellWords(next ?? '');
       const verify = runCli([...args, '--database-url', db.url]);
       expect(verify.code, verify.stderr + verify.stdout).toBe(0);
