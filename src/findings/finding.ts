@@ -40,6 +40,7 @@ export const FINDING_KINDS = [
   'target_encoding',
   'too_many_columns',
   'target_name_taken',
+  'check_violation',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 

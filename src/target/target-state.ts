@@ -16,6 +16,15 @@ export interface TargetForeignKey {
   readonly validated: boolean;
 }
 
+/** A CHECK constraint of an existing target table: every row a run writes must pass it, one added NOT VALID too. */
+export interface TargetCheck {
+  readonly name: string;
+  /** The expression over the table's own column names, as the server prints it (pg_get_expr). */
+  readonly expression: string;
+  /** The columns it reads: each one's type as the server formats it, and its collation when not its type's, quoted. */
+  readonly columns: readonly { readonly name: string; readonly type: string; readonly collation: string | null }[];
+}
+
 export interface TargetTableState {
   readonly exists: boolean;
   /** Column name → type as PostgreSQL formats it (`double precision`, `real`, `jsonb`, …). */
@@ -27,6 +36,7 @@ export interface TargetTableState {
   readonly foreignKeys: readonly TargetForeignKey[];
   /** Names of the table's own triggers. */
   readonly triggers: ReadonlySet<string>;
+  readonly checks: readonly TargetCheck[];
   readonly rows: number;
   /** The table with its indexes and TOAST, as ALTER … TYPE would rewrite it. */
   readonly bytes: number;
@@ -40,6 +50,7 @@ export const MISSING_TABLE: TargetTableState = {
   selfFilled: new Set(),
   foreignKeys: [],
   triggers: new Set(),
+  checks: [],
   rows: 0,
   bytes: 0,
 };
@@ -79,7 +90,7 @@ export async function takenNames(
   return new Map(r.rows.map((x) => [x.name, RELATION_KINDS[x.kind] ?? 'a type'] as const));
 }
 
-/** Reads which target tables exist, their columns, keys, triggers and sizes. Reads only. */
+/** Reads which target tables exist, their columns, keys, CHECK constraints, triggers and sizes. Reads only. */
 export async function inspectTarget(
   client: pg.Client,
   schema: string,
@@ -138,6 +149,22 @@ export async function inspectTarget(
       'SELECT tgname AS name FROM pg_trigger WHERE tgrelid = $1::regclass AND NOT tgisinternal',
       [table],
     );
+    const checks = await client.query<TargetCheck>(
+      `SELECT k.conname AS name, pg_get_expr(k.conbin, k.conrelid) AS expression,
+              COALESCE((SELECT json_agg(json_build_object(
+                         'name', a.attname,
+                         'type', format_type(a.atttypid, a.atttypmod),
+                         'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> ty.typcollation
+                                           THEN quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END) ORDER BY x.o)
+                          FROM unnest(k.conkey) WITH ORDINALITY AS x(n, o)
+                          JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = x.n
+                          JOIN pg_type ty ON ty.oid = a.atttypid
+                          LEFT JOIN pg_collation co ON co.oid = a.attcollation
+                          LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace), '[]'::json) AS columns
+         FROM pg_constraint k
+        WHERE k.conrelid = $1::regclass AND k.contype = 'c' ORDER BY k.conname`,
+      [table],
+    );
     out.set(t, {
       exists: true,
       columns: cols.types,
@@ -152,6 +179,7 @@ export async function inspectTarget(
         validated: k.validated,
       })),
       triggers: new Set(triggers.rows.map((x) => x.name)),
+      checks: checks.rows,
       rows: Number(count.rows[0]?.n ?? 0),
       bytes: Number(count.rows[0]?.bytes ?? 0),
     });

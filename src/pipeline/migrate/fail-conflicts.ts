@@ -1,23 +1,9 @@
-import type pg from 'pg';
 import { TargetError } from '../../errors.js';
-import type { Reporter } from '../../report/events.js';
 import { timeZoneOffsetFn } from '../../tables/timestamp.js';
 import { targetIsEmpty } from '../../target/target-state.js';
 import { targetKeyHits } from '../shared/target-key-hits.js';
 import type { Task } from '../shared/tasks.js';
-import { compileForTarget, profileTask } from './profile-task.js';
-import type { JudgedTarget } from './target-tables.js';
-
-export interface FailConflictsInput {
-  readonly client: pg.Client;
-  readonly schema: string;
-  readonly tasks: readonly Task[];
-  /** The target tables as judged before the run (src/pipeline/migrate/target-tables.ts). */
-  readonly judged: ReadonlyMap<string, JudgedTarget>;
-  readonly sourceTimezone: string;
-  readonly reporter: Reporter;
-  readonly signal: AbortSignal;
-}
+import { compileForTarget, profileTask, type PreRunReadInput } from './profile-task.js';
 
 /**
  * A new run refuses, before it is created, a table whose conflict policy is
@@ -28,7 +14,7 @@ export interface FailConflictsInput {
  * table holds rows are read, through plan's converters (src/pipeline/plan/profile.ts),
  * up to the first page that meets a key.
  */
-export async function refuseFailConflicts(input: FailConflictsInput): Promise<void> {
+export async function refuseFailConflicts(input: PreRunReadInput): Promise<void> {
   const offsetOf = timeZoneOffsetFn(input.sourceTimezone);
   const checked: Task[] = [];
   for (const task of input.tasks) {

@@ -50,6 +50,8 @@ import { loadTables, type LoadOutcome } from './load-tables.js';
 import { PhaseClock } from '../shared/phase-clock.js';
 import { checkRejectBudget } from './reject-budget.js';
 import { refuseFailConflicts } from './fail-conflicts.js';
+import { refuseCheckBreaks } from './check-refusal.js';
+import type { PreRunReadInput } from './profile-task.js';
 import { missingPrivileges } from '../shared/privileges.js';
 
 export interface MigrateOptions {
@@ -171,8 +173,8 @@ async function migrateChecked(m: Migration): Promise<MigrateReport> {
       signal: opts.signal,
     });
   // A resumed run's own rows are in its targets: the load settles what is left, batch by batch.
-  if (decision.kind === 'new')
-    await refuseFailConflicts({
+  if (decision.kind === 'new') {
+    const read: PreRunReadInput = {
       client: control,
       schema: config.schema,
       tasks,
@@ -180,7 +182,10 @@ async function migrateChecked(m: Migration): Promise<MigrateReport> {
       sourceTimezone: config.sourceTimezone,
       reporter: opts.reporter,
       signal: opts.signal,
-    });
+    };
+    await refuseFailConflicts(read);
+    await refuseCheckBreaks(read);
+  }
   if (decision.kind === 'resume') await refuseLostTargets(control, decision.run.run_id, judged);
   const runId = decision.kind === 'resume' ? decision.run.run_id : await startRun(m, hashes, tasks);
   return await failRunOnError(m, runId, async () => {

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { DEFAULTS } from '../../defaults.js';
 import { FindingCollector } from '../../findings/collector.js';
 import type { Reporter } from '../../report/events.js';
@@ -9,6 +10,18 @@ import { profileTable, type ProfileOptions, type TableProfile } from '../plan/pr
 import { fitSpec, widened } from '../shared/target-fit.js';
 import { sourceColumnsOf, type Task } from '../shared/tasks.js';
 import type { JudgedTarget } from './target-tables.js';
+
+/** What migrate's checks that read the source before a new run is created take. */
+export interface PreRunReadInput {
+  readonly client: pg.Client;
+  readonly schema: string;
+  readonly tasks: readonly Task[];
+  /** The target tables as judged before the run (src/pipeline/migrate/target-tables.ts). */
+  readonly judged: ReadonlyMap<string, JudgedTarget>;
+  readonly sourceTimezone: string;
+  readonly reporter: Reporter;
+  readonly signal: AbortSignal;
+}
 
 /**
  * A source table's converters for its target as judged before the run

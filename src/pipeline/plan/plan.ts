@@ -32,6 +32,8 @@ import { findOrphans } from '../../source/orphans.js';
 import { rowidName } from '../../source/rowid.js';
 import { profileTable, type ConvertedPage } from './profile.js';
 import { targetKeyHits } from '../shared/target-key-hits.js';
+import { checkBreaks, writtenRows } from '../shared/check-breaks.js';
+import { CheckTally } from './check-tally.js';
 import { missingPrivileges } from '../shared/privileges.js';
 import { quoteIdent } from '../../util/quote.js';
 import { SameKeys } from './same-keys.js';
@@ -228,8 +230,14 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
             : undefined;
         const sameKeys = SameKeys.of(snapshot.db, obj, compiled);
         const conflict = conflictRecorder(spec, file.path, findings, conflicts, config.instance);
+        // The target's CHECK constraints, judged on the rows the load would write, as a new run refuses them.
+        const checks =
+          client !== null && state !== null && state.exists
+            ? checkBreaks(client, spec.target, state, compiled.targetColumns)
+            : undefined;
+        const broken = new CheckTally();
         const onPage =
-          inTarget === undefined && sameKeys === null
+          inTarget === undefined && sameKeys === null && checks === undefined
             ? undefined
             : async (page: ConvertedPage): Promise<void> => {
                 const hits = inTarget === undefined ? [] : await inTarget(page);
@@ -241,6 +249,8 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
                   page.repeats.filter((i) => !met.has(i)),
                   true,
                 );
+                if (checks !== undefined)
+                  await broken.count(page, () => checks(page, writtenRows(page, spec.conflict.policy, hits)));
               };
 
         reporter.emit('table:start', { file: file.path, table: obj.name, rows: obj.rows ?? 0 });
@@ -252,7 +262,9 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
             pageBytes: opts.pageBytes ?? DEFAULTS.batchBytes,
             reporter,
             findings,
-            ...(onPage !== undefined ? { onPage, everyRow: inTarget !== undefined, sameKeys } : {}),
+            ...(onPage !== undefined
+              ? { onPage, everyRow: inTarget !== undefined || checks !== undefined, sameKeys }
+              : {}),
           });
         } catch (err: unknown) {
           // A page SQLite cannot read: the file is damaged, as migrate would find.
@@ -301,11 +313,13 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
           rejectedRowids,
         );
 
+        for (const f of broken.findings(file.path, obj.name, spec.target, state)) findings.add(f);
         const merged = spec.conflict.policy === 'keep-both' ? 0 : conflicts.count;
         const blocked =
           blockedByTarget
           || (unread && !config.allowLive)
           || compiled.unsatisfiedColumns.length > 0
+          || broken.any
           || (merged > 0 && spec.conflict.policy === 'fail');
         tables.push({
           source: { file: file.path, table: obj.name },

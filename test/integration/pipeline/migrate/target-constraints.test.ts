@@ -9,8 +9,9 @@ import { createTestDatabase } from '../../../helpers/pg.js';
  * an integer column to a table the run does not load: its orphans were never
  * looked up (only text keys were), so plan said GO and the table's COPY
  * failed on the first one (exit 1); now plan counts them and migrate rejects
- * them losslessly. A CHECK the rows break stops the load with a code (exit 5)
- * instead of "a bug" (exit 1), and the same command resumes once it is lifted.
+ * them losslessly. A trigger that raises on the rows stops the load with a
+ * code (exit 5) instead of "a bug" (exit 1), and the same command resumes
+ * once it is lifted.
  */
 const ROWS = 3000;
 
@@ -56,18 +57,23 @@ describe('constraints of a target table that exists', () => {
     }
   });
 
-  it('a CHECK the rows break: migrate stops with TARGET_CONSTRAINT, and resumes once it is lifted', async () => {
+  it('a trigger that raises on the rows: migrate stops with TARGET_CONSTRAINT, and resumes once it is lifted', async () => {
+    // A CHECK is refused before the run is created (test/integration/target/check-constraints.test.ts);
+    // a trigger's RAISE cannot be judged before the load, and stops it at its batch.
     const source = makeSource();
     const db = await createTestDatabase('target_constraints');
     try {
-      await withPg(db.url, (c) =>
-        c.query(
-          'CREATE TABLE items (id bigint PRIMARY KEY, owner bigint, qty bigint CONSTRAINT qty_positive CHECK (qty > 0))',
-        ),
-      );
+      await withPg(db.url, async (c) => {
+        await c.query('CREATE TABLE items (id bigint PRIMARY KEY, owner bigint, qty bigint)');
+        await c.query(`CREATE FUNCTION qty_positive() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN IF NEW.qty <= 0 THEN RAISE EXCEPTION 'qty must be positive, row %', NEW.id; END IF; RETURN NEW; END $$`);
+        await c.query(
+          'CREATE TRIGGER qty_positive BEFORE INSERT ON items FOR EACH ROW EXECUTE FUNCTION qty_positive()',
+        );
+      });
       await expectStopThenResume(sourceArgs(source, db.url), db.url, {
-        said: 'the target refused a row by a constraint or a trigger it declares: new row for relation "items" violates check constraint "qty_positive"',
-        lift: 'ALTER TABLE items DROP CONSTRAINT qty_positive',
+        said: 'the target refused a row by a constraint or a trigger it declares: qty must be positive, row 100',
+        lift: 'DROP TRIGGER qty_positive ON items',
         table: 'items',
         rows: ROWS,
       });

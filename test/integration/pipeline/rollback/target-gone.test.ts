@@ -20,13 +20,19 @@ describe('a table the run loaded rows into, dropped before the run finished', ()
       db.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, qty INTEGER); CREATE TABLE tags (name TEXT PRIMARY KEY)');
       const item = db.prepare('INSERT INTO items VALUES (?, ?)');
       const tag = db.prepare('INSERT INTO tags VALUES (?)');
-      // Row 700 breaks the target's CHECK: the run stops there, its first batches committed.
+      // Row 700 meets the target's trigger: the run stops there, its first batches committed.
       for (let i = 1; i <= ROWS; i++) {
         item.run(i, i === 700 ? 0 : i);
         tag.run(`t${i}`);
       }
     });
-    await withPg(pg.url, (c) => c.query('CREATE TABLE items (id bigint PRIMARY KEY, qty bigint CHECK (qty > 0))'));
+    // A trigger, not a CHECK: a CHECK the rows break refuses the run before it is created.
+    await withPg(pg.url, async (c) => {
+      await c.query('CREATE TABLE items (id bigint PRIMARY KEY, qty bigint)');
+      await c.query(`CREATE FUNCTION qty_positive() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.qty <= 0 THEN RAISE EXCEPTION 'qty must be positive'; END IF; RETURN NEW; END $$`);
+      await c.query('CREATE TRIGGER qty_positive BEFORE INSERT ON items FOR EACH ROW EXECUTE FUNCTION qty_positive()');
+    });
     const args = [...sourceArgs(source, pg.url), '--batch-rows', '100'];
 
     const first = runCli(['migrate', ...args]);

@@ -33,6 +33,7 @@ const app: TargetTableState = {
   selfFilled: new Set(['severity']),
   foreignKeys: [],
   triggers: new Set(),
+  checks: [],
   rows: 3,
   bytes: 8192,
 };
