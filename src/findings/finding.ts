@@ -41,6 +41,7 @@ export const FINDING_KINDS = [
   'too_many_columns',
   'target_name_taken',
   'check_violation',
+  'unique_violation',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 

@@ -25,6 +25,12 @@ export interface TargetCheck {
   readonly columns: readonly { readonly name: string; readonly type: string; readonly collation: string | null }[];
 }
 
+/** A unique index of an existing target table over plain columns (no expression, no WHERE): its name and columns, in order. */
+export interface TargetUnique {
+  readonly name: string;
+  readonly columns: readonly string[];
+}
+
 export interface TargetTableState {
   readonly exists: boolean;
   /** Column name → type as PostgreSQL formats it (`double precision`, `real`, `jsonb`, …). */
@@ -37,6 +43,8 @@ export interface TargetTableState {
   /** Names of the table's own triggers. */
   readonly triggers: ReadonlySet<string>;
   readonly checks: readonly TargetCheck[];
+  /** Its unique indexes, the primary key's and each UNIQUE constraint's included. */
+  readonly uniques: readonly TargetUnique[];
   readonly rows: number;
   /** The table with its indexes and TOAST, as ALTER … TYPE would rewrite it. */
   readonly bytes: number;
@@ -51,6 +59,7 @@ export const MISSING_TABLE: TargetTableState = {
   foreignKeys: [],
   triggers: new Set(),
   checks: [],
+  uniques: [],
   rows: 0,
   bytes: 0,
 };
@@ -90,7 +99,7 @@ export async function takenNames(
   return new Map(r.rows.map((x) => [x.name, RELATION_KINDS[x.kind] ?? 'a type'] as const));
 }
 
-/** Reads which target tables exist, their columns, keys, CHECK constraints, triggers and sizes. Reads only. */
+/** Reads which target tables exist, their columns, keys, CHECK constraints, unique indexes, triggers and sizes. Reads only. */
 export async function inspectTarget(
   client: pg.Client,
   schema: string,
@@ -165,6 +174,15 @@ export async function inspectTarget(
         WHERE k.conrelid = $1::regclass AND k.contype = 'c' ORDER BY k.conname`,
       [table],
     );
+    const uniques = await client.query<TargetUnique>(
+      `SELECT c.relname AS name,
+              ARRAY(SELECT a.attname FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS x(n, o)
+                      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = x.n ORDER BY x.o)::text[] AS columns
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE i.indrelid = $1::regclass AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
+        ORDER BY c.relname`,
+      [table],
+    );
     out.set(t, {
       exists: true,
       columns: cols.types,
@@ -180,6 +198,7 @@ export async function inspectTarget(
       })),
       triggers: new Set(triggers.rows.map((x) => x.name)),
       checks: checks.rows,
+      uniques: uniques.rows,
       rows: Number(count.rows[0]?.n ?? 0),
       bytes: Number(count.rows[0]?.bytes ?? 0),
     });

@@ -50,7 +50,7 @@ import { loadTables, type LoadOutcome } from './load-tables.js';
 import { PhaseClock } from '../shared/phase-clock.js';
 import { checkRejectBudget } from './reject-budget.js';
 import { refuseFailConflicts } from './fail-conflicts.js';
-import { refuseCheckBreaks } from './check-refusal.js';
+import { refuseConstraintBreaks } from './constraint-refusal.js';
 import type { PreRunReadInput } from './profile-task.js';
 import { missingPrivileges } from '../shared/privileges.js';
 
@@ -184,7 +184,7 @@ async function migrateChecked(m: Migration): Promise<MigrateReport> {
       signal: opts.signal,
     };
     await refuseFailConflicts(read);
-    await refuseCheckBreaks(read);
+    await refuseConstraintBreaks(read);
   }
   if (decision.kind === 'resume') await refuseLostTargets(control, decision.run.run_id, judged);
   const runId = decision.kind === 'resume' ? decision.run.run_id : await startRun(m, hashes, tasks);

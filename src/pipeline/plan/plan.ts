@@ -33,7 +33,8 @@ import { rowidName } from '../../source/rowid.js';
 import { profileTable, type ConvertedPage } from './profile.js';
 import { targetKeyHits } from '../shared/target-key-hits.js';
 import { checkBreaks, writtenRows } from '../shared/check-breaks.js';
-import { CheckTally } from './check-tally.js';
+import { ConstraintTally } from './constraint-tally.js';
+import { uniqueHits } from '../shared/unique-hits.js';
 import { missingPrivileges } from '../shared/privileges.js';
 import { quoteIdent } from '../../util/quote.js';
 import { SameKeys } from './same-keys.js';
@@ -230,14 +231,25 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
             : undefined;
         const sameKeys = SameKeys.of(snapshot.db, obj, compiled);
         const conflict = conflictRecorder(spec, file.path, findings, conflicts, config.instance);
-        // The target's CHECK constraints, judged on the rows the load would write, as a new run refuses them.
+        // The target's CHECK constraints and unique indexes, judged on the rows the load would write, as a new run refuses them.
         const checks =
           client !== null && state !== null && state.exists
             ? checkBreaks(client, spec.target, state, compiled.targetColumns)
             : undefined;
-        const broken = new CheckTally();
+        const meets =
+          client !== null && state !== null && state.exists
+            ? uniqueHits(client, config.schema, spec, state, compiled.targetColumns)
+            : undefined;
+        const broken = new ConstraintTally('check_violation', (name) => {
+          const check = state?.checks.find((c) => c.name === name);
+          return `${name} CHECK (${check?.expression ?? '?'})`;
+        });
+        const collided = new ConstraintTally('unique_violation', (name) => {
+          const unique = state?.uniques.find((u) => u.name === name);
+          return `${name} (${unique?.columns.join(', ') ?? '?'})`;
+        });
         const onPage =
-          inTarget === undefined && sameKeys === null && checks === undefined
+          inTarget === undefined && sameKeys === null && checks === undefined && meets === undefined
             ? undefined
             : async (page: ConvertedPage): Promise<void> => {
                 const hits = inTarget === undefined ? [] : await inTarget(page);
@@ -249,8 +261,9 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
                   page.repeats.filter((i) => !met.has(i)),
                   true,
                 );
-                if (checks !== undefined)
-                  await broken.count(page, () => checks(page, writtenRows(page, spec.conflict.policy, hits)));
+                const written = writtenRows(page, spec.conflict.policy, hits);
+                if (checks !== undefined) await broken.count(page, () => checks(page, written));
+                if (meets !== undefined) await collided.count(page, () => meets(page, written));
               };
 
         reporter.emit('table:start', { file: file.path, table: obj.name, rows: obj.rows ?? 0 });
@@ -263,7 +276,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
             reporter,
             findings,
             ...(onPage !== undefined
-              ? { onPage, everyRow: inTarget !== undefined || checks !== undefined, sameKeys }
+              ? { onPage, everyRow: inTarget !== undefined || checks !== undefined || meets !== undefined, sameKeys }
               : {}),
           });
         } catch (err: unknown) {
@@ -313,13 +326,22 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
           rejectedRowids,
         );
 
-        for (const f of broken.findings(file.path, obj.name, spec.target, state)) findings.add(f);
+        for (const f of [
+          ...broken.findings(file.path, obj.name, `break a CHECK constraint of ${spec.target}`),
+          ...collided.findings(
+            file.path,
+            obj.name,
+            `hold values that a row of ${spec.target} with another key holds under a unique index`,
+          ),
+        ])
+          findings.add(f);
         const merged = spec.conflict.policy === 'keep-both' ? 0 : conflicts.count;
         const blocked =
           blockedByTarget
           || (unread && !config.allowLive)
           || compiled.unsatisfiedColumns.length > 0
           || broken.any
+          || collided.any
           || (merged > 0 && spec.conflict.policy === 'fail');
         tables.push({
           source: { file: file.path, table: obj.name },

@@ -18,7 +18,7 @@ export type CheckBreaks = (page: ConvertedPage, rows: readonly number[]) => Prom
  * collation, which orders some pairs unlike SQLite) is judged as the load
  * would meet it. A row passes when the expression is true or null, as in
  * PostgreSQL. plan counts the rows that would break one; a new run refuses
- * them before it is created (src/pipeline/migrate/check-refusal.ts).
+ * them before it is created (src/pipeline/migrate/constraint-refusal.ts).
  * Undefined when the table has no check the run's columns decide: one that
  * reads a column the run leaves to the table's default cannot be judged from
  * the source alone and is left to the load.
@@ -38,27 +38,42 @@ export function checkBreaks(
     const broken = new Map<string, number[]>();
     if (rows.length === 0) return broken;
     const params: unknown[] = [rows];
-    at.forEach((j) => params.push(rows.map((i) => checkedText(page.outcomes[i]?.values[j]))));
-    let res: pg.QueryResult<{ i: number; broken: number[] }>;
-    try {
-      res = await client.query<{ i: number; broken: number[] }>(sql, params);
-    } catch (err: unknown) {
-      const e = err as { code?: unknown; message?: unknown };
-      // A check that raises on a row (a division by zero, a failed cast) stops that row's COPY just as well.
-      if (typeof e.code !== 'string' || !/^(22|23|42)/.test(e.code)) throw err;
-      throw new TargetError(
-        'TARGET_CONSTRAINT',
-        `${table}: its CHECK constraints cannot be evaluated on the converted rows: ${String(e.message)} (SQLSTATE ${e.code})`,
-        { table, cause: err },
-      );
-    }
+    at.forEach((j) => params.push(rows.map((i) => constraintText(page.outcomes[i]?.values[j]))));
+    const res = await constraintQuery<{ i: number; broken: number[] }>(client, table, sql, params);
     for (const r of res.rows)
       for (const k of r.broken) {
         const name = (checks[k] as TargetCheck).name;
-        broken.set(name, [...(broken.get(name) ?? []), r.i]);
+        const rowsOf = broken.get(name);
+        if (rowsOf === undefined) broken.set(name, [r.i]);
+        else rowsOf.push(r.i);
       }
     return broken;
   };
+}
+
+/**
+ * A query that asks a target's constraints about converted rows. An error of
+ * the rows' values (a check that divides by zero, a value its column does not
+ * take) would stop their COPY just as well: TARGET_CONSTRAINT, with the
+ * server's words, rather than a crash of plan.
+ */
+export async function constraintQuery<R extends pg.QueryResultRow>(
+  client: pg.Client,
+  table: string,
+  sql: string,
+  params: unknown[],
+): Promise<pg.QueryResult<R>> {
+  try {
+    return await client.query<R>(sql, params);
+  } catch (err: unknown) {
+    const e = err as { code?: unknown; message?: unknown };
+    if (typeof e.code !== 'string' || !/^(22|23|42)/.test(e.code)) throw err;
+    throw new TargetError(
+      'TARGET_CONSTRAINT',
+      `${table}: its constraints cannot be evaluated on the converted rows: ${String(e.message)} (SQLSTATE ${e.code})`,
+      { table, cause: err },
+    );
+  }
 }
 
 /**
@@ -100,9 +115,10 @@ function breaksSql(checks: readonly TargetCheck[], columns: TargetCheck['columns
 /**
  * A value as the text its column's input function reads, as targetKeyPart
  * gives it; a huge value still in the file (read in slices, 16 MB and more)
- * goes as null, so a check on it passes here and is left to the load.
+ * goes as null, so a check on it passes here, and it meets no unique index
+ * (src/pipeline/shared/unique-hits.ts), and is left to the load.
  */
-function checkedText(v: TargetValue | undefined): string | null {
+export function constraintText(v: TargetValue | undefined): string | null {
   if (typeof v === 'object' && v !== null && !Buffer.isBuffer(v)) return null;
   return targetKeyPart(v);
 }

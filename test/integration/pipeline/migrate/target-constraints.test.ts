@@ -58,7 +58,7 @@ describe('constraints of a target table that exists', () => {
   });
 
   it('a trigger that raises on the rows: migrate stops with TARGET_CONSTRAINT, and resumes once it is lifted', async () => {
-    // A CHECK is refused before the run is created (test/integration/target/check-constraints.test.ts);
+    // A CHECK is refused before the run is created (test/integration/target/constraints-before-run.test.ts);
     // a trigger's RAISE cannot be judged before the load, and stops it at its batch.
     const source = makeSource();
     const db = await createTestDatabase('target_constraints');

@@ -34,6 +34,7 @@ const app: TargetTableState = {
   foreignKeys: [],
   triggers: new Set(),
   checks: [],
+  uniques: [],
   rows: 3,
   bytes: 8192,
 };

@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { autoMappedSource, sourceArgs } from '../../helpers/auto-mapping.js';
 import { runCli } from '../../helpers/cli.js';
@@ -5,20 +7,21 @@ import { withPg } from '../../helpers/migrate.js';
 import { useTestDatabase } from '../../helpers/pg.js';
 
 /**
- * A target table created beforehand with CHECK constraints the source rows
- * break. plan said GO, and migrate stopped at the first batch holding such a
- * row (TARGET_CONSTRAINT) with the tables before it loaded. Now plan counts
- * the rows, judged by the server in the column's own collation, and a new
- * run refuses them before it is created.
+ * A target table created beforehand with a CHECK constraint the source rows
+ * break, or a unique index (not the key's) whose values another row holds.
+ * plan said GO, and migrate stopped at the first batch holding such a row
+ * (TARGET_CONSTRAINT) with the tables before it loaded. Now plan counts the
+ * rows, judged by the server (a check in the column's own collation), and a
+ * new run refuses them before it is created.
  */
-const pg = useTestDatabase('check_constraints');
+const pg = useTestDatabase('constraints_before_run');
 
 interface PlanJson {
   findings: { kind: string; table: string; code?: string; count: number; message: string; exampleKeys: string[] }[];
   tables: { source: { table: string }; status: string }[];
 }
 
-describe('CHECK constraints of an existing target table', () => {
+describe('constraints of an existing target table that source rows break', () => {
   it('plan counts the rows that break them, migrate refuses before writing anything, and loads once they are relaxed', async () => {
     const source = autoMappedSource('check-constraints', 'p.db', (db) =>
       db.exec(`
@@ -89,5 +92,49 @@ describe('CHECK constraints of an existing target table', () => {
       async (c) => (await c.query('SELECT count(*)::int AS n FROM public.pairs')).rows[0].n as number,
     );
     expect(after).toBe(5);
+  });
+
+  it('a unique index other than the key: rows whose values another key holds are counted by plan and refused by migrate', async () => {
+    const source = autoMappedSource('unique-constraints', 'u.db', (db) =>
+      db.exec(`
+        CREATE TABLE handles (id INTEGER PRIMARY KEY, handle TEXT, n INTEGER);
+        -- 1: its handle is held by target row 100; 2: by target row 2, its own key (the same row);
+        -- 3: a free handle; 4: NULL, which meets nothing.
+        INSERT INTO handles VALUES (1, 'ada', 1), (2, 'bob', 2), (3, 'cy', 3), (4, NULL, 4);
+      `),
+    );
+    await withPg(pg.url, async (c) => {
+      await c.query(`CREATE TABLE public.handles (id bigint PRIMARY KEY, handle text, n bigint,
+        CONSTRAINT handles_handle_key UNIQUE (handle))`);
+      // A partial unique index is not judged from the source: left to the load.
+      await c.query('CREATE UNIQUE INDEX handles_big_n ON public.handles (n) WHERE n > 1000');
+      await c.query(`INSERT INTO public.handles VALUES (100, 'ada', 0), (2, 'bob', 2)`);
+    });
+    // overwrite, not the auto-mapping's fail: row 2 meets its own key's row, which the policy settles.
+    const mapping = join(source.maps, 'u.json');
+    const set = JSON.parse(readFileSync(mapping, 'utf8')) as { tables: { conflict: unknown }[] };
+    for (const t of set.tables) t.conflict = { policy: 'overwrite' };
+    writeFileSync(mapping, JSON.stringify(set));
+    const args = sourceArgs(source, pg.url);
+
+    const plan = runCli(['plan', '--json', '-', ...args]);
+    expect(plan.code, plan.stderr).toBe(5);
+    const report = JSON.parse(plan.stdout) as PlanJson;
+    const found = report.findings.filter((f) => f.kind === 'unique_violation');
+    expect(found.map((f) => [f.table, f.code, f.count, f.exampleKeys])).toEqual([
+      ['handles', 'TARGET_CONSTRAINT', 1, ['1']],
+    ]);
+    expect(found[0]?.message).toContain('handles_handle_key (handle): 1 row(s)');
+
+    const refused = runCli(['migrate', ...args]);
+    expect(refused.code, refused.stderr + refused.stdout).toBe(5);
+    expect(refused.stderr).toContain('TARGET_CONSTRAINT');
+    expect(refused.stderr).toContain(
+      'under the unique index handles_handle_key a row of handles with another key holds (the first: 1)',
+    );
+    const held = await withPg(pg.url, async (c) =>
+      (await c.query('SELECT id::int FROM public.handles ORDER BY id')).rows.map((r) => r.id as number),
+    );
+    expect(held).toEqual([2, 100]);
   });
 });
