@@ -60,7 +60,10 @@ export async function refuseConstraintBreaks(input: PreRunReadInput): Promise<vo
             .slice(0, 5)
             .map((i) => page.keys[i] ?? '')
             .join(', ')}); nothing was loaded`,
-          { table: task.spec.target },
+          {
+            table: task.spec.target,
+            hint: `Nothing was loaded and no run was created. Relax or drop the constraint on ${target} for the migration, or fix those rows in a copy of the file, then run the same command again; plan lists every such row.`,
+          },
         );
       },
     });

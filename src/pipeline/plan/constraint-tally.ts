@@ -61,7 +61,7 @@ export class ConstraintTally {
         ...base,
         count: this.#rows,
         keys: this.#keys,
-        message: `${this.#rows} row(s) ${refused} (${which.join('; ')}): migrate refuses them before it loads anything`,
+        message: `${this.#rows} row(s) ${refused} (${which.join('; ')}); a new run is refused before it loads anything`,
       },
     ];
   }

@@ -70,6 +70,8 @@ describe('constraints of an existing target table that source rows break', () =>
     expect(refused.stderr).toContain('TARGET_CONSTRAINT');
     expect(refused.stderr).toContain(`the CHECK constraint pair_order of pairs refuses`);
     expect(refused.stderr).toContain('nothing was loaded');
+    // Not the mid-run hint ("the batches committed before are kept ... to resume"): there is no run.
+    expect(refused.stderr).toContain('no run was created');
     const before = await withPg(pg.url, async (c) => ({
       pairs: (await c.query('SELECT count(*)::int AS n FROM public.pairs')).rows[0].n,
       other: (await c.query(`SELECT to_regclass('public.other') AS t`)).rows[0].t,
