@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { TargetType } from '../mapping/schema.js';
 import { qualified, quoteIdent } from '../util/quote.js';
 import { TargetError, type ErrorCode } from '../errors.js';
+import { unnestRows } from './unnest-rows.js';
 
 /** A foreign key declared on an existing target table (the application's, or one an earlier run added). */
 export interface TargetForeignKey {
@@ -359,15 +360,8 @@ export async function existingKeys(
   rows: readonly (readonly (string | null)[])[],
 ): Promise<number[]> {
   if (rows.length === 0) return [];
-  const params: unknown[] = [rows.map((_, i) => i)];
-  const cols = ['i'];
-  const types = ['int[]'];
-  keyColumns.forEach((_k, j) => {
-    params.push(rows.map((r) => r[j] ?? null));
-    cols.push(`k${j}`);
-    types.push('text[]');
-  });
-  const unnest = `unnest(${types.map((t, i) => `$${i + 1}::${t}`).join(', ')}) AS u(${cols.join(', ')})`;
+  const params: unknown[] = [rows.map((_, i) => i), ...keyColumns.map((_k, j) => rows.map((r) => r[j] ?? null))];
+  const unnest = unnestRows(keyColumns.length, 'k');
   const on = keyColumns.map((k, j) => `t.${quoteIdent(k.name)} = u.k${j}::${k.type}`).join(' AND ');
   const res = await client.query<{ i: number }>(
     `SELECT u.i FROM ${unnest} JOIN ${qualified(schema, table)} t ON ${on}`,

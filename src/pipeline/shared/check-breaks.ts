@@ -4,6 +4,7 @@ import type { Conflict } from '../../mapping/schema.js';
 import { targetKeyPart } from '../../tables/target-key.js';
 import type { TargetValue } from '../../tables/value.js';
 import type { TargetCheck, TargetTableState } from '../../target/target-state.js';
+import { unnestRows } from '../../target/unnest-rows.js';
 import { quoteIdent } from '../../util/quote.js';
 import type { ConvertedPage } from '../plan/profile.js';
 
@@ -97,15 +98,13 @@ export function writtenRows(page: ConvertedPage, policy: Conflict['policy'], tar
  * column names the expressions use, so no name of the unnest can shadow one.
  */
 function breaksSql(checks: readonly TargetCheck[], columns: TargetCheck['columns']): string {
-  const params = ['$1::int[]', ...columns.map((_, j) => `$${j + 2}::text[]`)];
-  const names = ['i', ...columns.map((_, j) => `c${j}`)];
   const cast = columns.map(
     (col, j) =>
       `u.c${j}::${col.type}${col.collation === null ? '' : ` COLLATE ${col.collation}`} AS ${quoteIdent(col.name)}`,
   );
   const tests = checks.map((c, k) => `CASE WHEN (${c.expression}) IS FALSE THEN ${k} END`);
   return `SELECT u.i, b.broken
-            FROM unnest(${params.join(', ')}) AS u(${names.join(', ')})
+            FROM ${unnestRows(columns.length)}
             CROSS JOIN LATERAL (SELECT array_remove(ARRAY[${tests.join(', ')}]::int[], NULL) AS broken
                                   FROM (SELECT ${cast.join(', ')}) AS r) AS b
            WHERE cardinality(b.broken) > 0

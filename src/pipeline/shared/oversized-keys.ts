@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
+import { unnestRows } from '../../target/unnest-rows.js';
 import type { ColumnSpec, TableSpec, TargetType } from '../../mapping/schema.js';
 import { quoteSqliteIdent } from '../../source/quote.js';
 import { rowidOf } from '../../source/rowid.js';
@@ -211,7 +212,7 @@ async function refusedByServer(
       const params = [chunk.map((_, i) => i), ...names.map((_, j) => chunk.map((c) => c.texts[j] ?? null))];
       await client.query(
         `INSERT INTO pg_temp.am_keyfit_in SELECT u.i, ${names.map((n, j) => `u.${n}::${types[j] as string}`).join(', ')}
-           FROM unnest($1::int[], ${names.map((_, j) => `$${j + 2}::text[]`).join(', ')}) AS u(i, ${names.join(', ')})`,
+           FROM ${unnestRows(names.length, 'k')}`,
         params,
       );
       await client.query(`DO $keyfit$

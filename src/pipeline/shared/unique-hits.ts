@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { TableSpec } from '../../mapping/schema.js';
 import type { TargetTableState, TargetUnique } from '../../target/target-state.js';
+import { unnestRows } from '../../target/unnest-rows.js';
 import { qualified, quoteIdent } from '../../util/quote.js';
 import type { ConvertedPage } from '../plan/profile.js';
 import { constraintQuery, constraintText } from './check-breaks.js';
@@ -67,12 +68,10 @@ export function uniqueHits(
 /** The rows whose `unique` values a row of `table` holds, under another `key` when one is given. */
 function hitsSql(table: string, unique: TargetUnique, key: readonly string[], state: TargetTableState): string {
   const cols = [...unique.columns, ...key];
-  const names = ['i', ...cols.map((_, j) => `c${j}`)];
-  const params = ['$1::int[]', ...cols.map((_, j) => `$${j + 2}::text[]`)];
   const cast = (j: number): string => `u.c${j}::${state.columns.get(cols[j] as string) ?? 'text'}`;
   const meets = unique.columns.map((c, j) => `t.${quoteIdent(c)} = ${cast(j)}`);
   const same = key.map((c, j) => `t.${quoteIdent(c)} IS NOT DISTINCT FROM ${cast(unique.columns.length + j)}`);
-  return `SELECT u.i FROM unnest(${params.join(', ')}) AS u(${names.join(', ')})
+  return `SELECT u.i FROM ${unnestRows(cols.length)}
            WHERE EXISTS (SELECT 1 FROM ${table} t WHERE ${meets.join(' AND ')}${same.length === 0 ? '' : ` AND NOT (${same.join(' AND ')})`})
            ORDER BY u.i`;
 }
