@@ -1,5 +1,6 @@
 import type { Conflict, MergeRule, TableSpec } from '../mapping/schema.js';
 import { quoteIdent } from '../util/quote.js';
+import { targetName } from '../mapping/target-name.js';
 
 /**
  * SQL for rows whose key already exists in the target, one statement per step,
@@ -130,8 +131,7 @@ export function conflictSql(
     case 'merge': {
       const sets = Object.entries(conflict.columns)
         .map(([source, rule]) => {
-          const c = spec.columns.find((x) => x.name === source);
-          const name = c?.target ?? source;
+          const name = targetName(spec, source);
           return columns.includes(name) ? `${quoteIdent(name)} = ${mergeExpression(name, rule)}` : null;
         })
         .filter((x): x is string => x !== null);

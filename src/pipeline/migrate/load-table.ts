@@ -25,6 +25,7 @@ import { copyInOneTrip } from '../../target/one-trip-copy.js';
 import { recordConflicts, recordKeptBoth } from '../../ledger/conflicts.js';
 import { renumberClashingIds } from '../../ledger/id-map.js';
 import type { RunTableKey } from '../../ledger/run-tables.js';
+import { targetName } from '../../mapping/target-name.js';
 
 /** The source table a load reads. */
 export interface LoadSource {
@@ -146,14 +147,13 @@ export async function loadTable(input: LoadTableInput): Promise<LoadTableResult>
 
 function describeTarget(input: LoadTableInput): LoadTarget {
   const { spec } = input;
-  const targetName = (column: string): string => spec.columns.find((c) => c.name === column)?.target ?? column;
   const table = qualified(input.schema, spec.target);
   const columns = input.compiled.targetColumns;
   const stageId = createHash('sha1').update(`${input.at.file}:${spec.source}`).digest('hex').slice(0, 12);
   const stageName = quoteIdent(`am_stage_${stageId}`);
   const heldName = quoteIdent(`am_held_${stageId}`);
-  const keyColumns = spec.key.map(targetName);
-  const surrogate = spec.surrogateKey === undefined ? null : targetName(spec.surrogateKey);
+  const keyColumns = spec.key.map((k) => targetName(spec, k));
+  const surrogate = spec.surrogateKey === undefined ? null : targetName(spec, spec.surrogateKey);
   return {
     table,
     sequenceOwner: `${quoteIdent(input.schema)}.${quoteIdent(spec.target)}`,

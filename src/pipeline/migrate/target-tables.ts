@@ -16,6 +16,7 @@ import { qualified, quoteIdent } from '../../util/quote.js';
 import { MAX_TABLE_COLUMNS, tooLongNames, tooManyColumns, unionSpecs } from '../shared/effective-spec.js';
 import { judgeGroup, widened } from '../shared/target-fit.js';
 import { parentTables, type Task } from '../shared/tasks.js';
+import { targetName } from '../../mapping/target-name.js';
 
 /** A target table, judged fit for the rows its source tables bring: as it is, and the widenings it gets. */
 export interface JudgedTarget {
@@ -170,7 +171,7 @@ export async function finishTarget(
   if (group.length === 0) return;
   const spec = unionSpecs(group.map((g) => g.spec));
   if (spec.surrogateKey !== undefined) {
-    const col = spec.columns.find((c) => c.name === spec.surrogateKey)?.target ?? spec.surrogateKey;
+    const col = targetName(spec, spec.surrogateKey);
     await client.query(
       `SELECT setval(pg_get_serial_sequence($1, $2), GREATEST((SELECT COALESCE(max(${quoteIdent(col)}), 0) FROM ${qualified(schema, target)}), 1))`,
       [`${quoteIdent(schema)}.${quoteIdent(target)}`, col],

@@ -52,6 +52,7 @@ import {
 import { fitSpec, judgeColumns, narrowColumnValues, widened } from '../shared/target-fit.js';
 import { missingParents, sourceParent, type SourceParent } from '../shared/fk-orphans.js';
 import { oversizedKeys } from '../shared/oversized-keys.js';
+import { targetName } from '../../mapping/target-name.js';
 
 export interface PlanOptions {
   readonly config: ResolvedConfig;
@@ -319,10 +320,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
           findings,
           (fk) =>
             state !== null
-            && state.foreignKeys.some(
-              (k) =>
-                k.columns.join() === fk.columns.map((c) => spec.columns.find((x) => x.name === c)?.target ?? c).join(),
-            ),
+            && state.foreignKeys.some((k) => k.columns.join() === fk.columns.map((c) => targetName(spec, c)).join()),
           rejectedRowids,
         );
 

@@ -13,6 +13,7 @@ import { primaryKeyColumns } from '../../target/target-ddl.js';
 import { withTransaction } from '../../target/transaction.js';
 import { dependenciesFirst } from '../../util/order.js';
 import { qualified, quoteIdent } from '../../util/quote.js';
+import { targetName } from '../../mapping/target-name.js';
 
 /**
  * What rolling back a run would do, table by table, found with SELECTs only.
@@ -171,9 +172,7 @@ async function tablesOf(client: pg.Client, runId: string, schema: string, mappin
   for (const x of tables) {
     const spec = mappings.bySource.get(x.sourceTable)?.table;
     // A table the set does not map (loaded under --auto, or by another set): the key is the target's primary key.
-    const names =
-      spec?.key.map((k) => spec.columns.find((c) => c.name === k)?.target ?? k)
-      ?? (await primaryKeyColumns(client, schema, x.target));
+    const names = spec?.key.map((k) => targetName(spec, k)) ?? (await primaryKeyColumns(client, schema, x.target));
     // Dropped since: nothing of it is left to undo (rollbackTable records it as gone), and no key is needed.
     if (names === null && !(await tableGone(client, qualified(schema, x.target)))) {
       throw new ConfigError(

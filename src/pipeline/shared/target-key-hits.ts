@@ -3,6 +3,7 @@ import type { TableSpec } from '../../mapping/schema.js';
 import { targetKeyPart } from '../../tables/target-key.js';
 import { existingKeys, type TargetTableState } from '../../target/target-state.js';
 import type { ConvertedPage } from '../plan/profile.js';
+import { targetName } from '../../mapping/target-name.js';
 
 /**
  * The rows of a converted page whose key the target table already holds, by
@@ -18,8 +19,7 @@ export function targetKeyHits(
   targetColumns: readonly string[],
 ): ((page: ConvertedPage) => Promise<number[]>) | undefined {
   const keyCols = spec.key.map((k) => {
-    const col = spec.columns.find((c) => c.name === k);
-    const name = col?.target ?? k;
+    const name = targetName(spec, k);
     return { name, index: targetColumns.indexOf(name), type: state.columns.get(name) };
   });
   if (keyCols.some((k) => k.index < 0 || k.type === undefined)) return undefined;

@@ -5,6 +5,7 @@ import { unnestRows } from '../../target/unnest-rows.js';
 import { qualified, quoteIdent } from '../../util/quote.js';
 import type { ConvertedPage } from '../plan/profile.js';
 import { constraintQuery, constraintText } from './check-breaks.js';
+import { targetName } from '../../mapping/target-name.js';
 
 /** For each unique index of the target a page meets, by name: the rows (indexes into the page) that meet it. */
 export type UniqueHits = (page: ConvertedPage, rows: readonly number[]) => Promise<Map<string, number[]>>;
@@ -31,9 +32,8 @@ export function uniqueHits(
   targetColumns: readonly string[],
 ): UniqueHits | undefined {
   if (state.rows === 0) return undefined;
-  const targetName = (source: string): string => spec.columns.find((c) => c.name === source)?.target ?? source;
-  const key = spec.key.map(targetName);
-  const settled = [key, ...(spec.surrogateKey === undefined ? [] : [[targetName(spec.surrogateKey)]])];
+  const key = spec.key.map((k) => targetName(spec, k));
+  const settled = [key, ...(spec.surrogateKey === undefined ? [] : [[targetName(spec, spec.surrogateKey)]])];
   const sameSet = (a: readonly string[], b: readonly string[]): boolean =>
     a.length === b.length && a.every((x) => b.includes(x));
   const judged = state.uniques.filter(

@@ -34,6 +34,7 @@ import { binaryRowHashExpr } from '../../target/binary-copy.js';
 import { comparedColumns, type BinaryHash } from '../shared/digest-plan.js';
 import type { ExpectedInput, ExpectedResult, ExpectedSource } from './verify-source.js';
 import { IdMap } from './id-map.js';
+import { targetName } from '../../mapping/target-name.js';
 
 export interface VerifyTableInput {
   readonly client: pg.Client;
@@ -113,7 +114,7 @@ export async function prepareComparison(input: VerifyTableInput): Promise<Compar
   const { compiledBy, columns } = compileSources(input);
   const { sources, idMaps } = await accountedSources(input);
   const types = await targetColumnTypes(client, input.schema, target);
-  const keyCols = spec0.key.map((k) => spec0.columns.find((c) => c.name === k)?.target ?? k);
+  const keyCols = spec0.key.map((k) => targetName(spec0, k));
   const keyForms = keyCols.map((c) => columnCanon(c, types.get(c) ?? 'text').form);
   // The ledger's keys, in the form the target's keys are read in.
   const resolvedKeys = (await policyResolvedKeys(client, target)).map((k) => canonicalKey(k, keyForms));

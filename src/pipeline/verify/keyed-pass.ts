@@ -19,6 +19,7 @@ import { targetRowKey } from './digest-pass.js';
 import { runExpected } from './expected-workers.js';
 import { readTargetRows } from './target-read.js';
 import { rowidOf } from '../../source/rowid.js';
+import { targetName } from '../../mapping/target-name.js';
 
 /** A target row whose hash differs from the one its source row expects. */
 interface ChangedRow {
@@ -166,9 +167,7 @@ async function differingColumns(c: Comparison, row: ChangedRow): Promise<string[
   const values = target.rows[0] ?? [];
   const mapped = c.idMaps.get(task);
   if (c.surrogate !== null && out.reject === null) {
-    const si = compiled.targetColumns.indexOf(
-      task.spec.columns.find((x) => x.name === c.surrogate)?.target ?? c.surrogate,
-    );
+    const si = compiled.targetColumns.indexOf(targetName(task.spec, c.surrogate));
     const m = si >= 0 ? mapped?.get(String(out.values[si])) : undefined;
     if (m !== undefined) out.values[si] = m;
   }

@@ -9,6 +9,7 @@ import { rowHasher } from '../shared/digest-plan.js';
 import { rawTextReader, readPages, type RowidSlice } from '../../source/read.js';
 import { openSource } from '../../source/connection.js';
 import { IdMap, type IdMapData } from './id-map.js';
+import { targetName } from '../../mapping/target-name.js';
 
 /** One source table feeding the verified target, with what the ledger says about its rows. */
 export interface ExpectedSource {
@@ -100,11 +101,7 @@ export function computeExpected(
         const needKey = addExp !== null || resolvedKeys.size > 0;
         const hasher = rowHasher(idx, input.comparedForms, input.binaryFields);
         const surrogateIdx =
-          input.surrogate === null
-            ? -1
-            : compiled.targetColumns.indexOf(
-                src.spec.columns.find((c) => c.name === input.surrogate)?.target ?? input.surrogate,
-              );
+          input.surrogate === null ? -1 : compiled.targetColumns.indexOf(targetName(src.spec, input.surrogate));
         for (const page of readPages(db, src.spec.source, compiled.selectColumns, {
           maxRows: 1000,
           maxBytes: 16 * 1024 * 1024,
