@@ -289,6 +289,26 @@ export function isMigrateError(err: unknown): err is MigrateError {
   return err instanceof MigrateError;
 }
 
+/** The run each error stopped, for the errors that escape a run the ledger already holds. */
+const STOPPED_RUNS = new WeakMap<object, string>();
+
+/**
+ * Marks `err` as the one that stopped run `runId`, and returns it. An error
+ * that escapes a run (a lost connection ends it before its report can be
+ * read from the ledger) still names the run on stderr and in the error report
+ * (src/cli/error-report.ts): the operator resumes, inspects or rolls back
+ * that run.
+ */
+export function stoppedRun<T>(err: T, runId: string): T {
+  if (typeof err === 'object' && err !== null) STOPPED_RUNS.set(err, runId);
+  return err;
+}
+
+/** The run `err` stopped (stoppedRun); null when it stopped none. */
+export function runStoppedBy(err: unknown): string | null {
+  return typeof err === 'object' && err !== null ? (STOPPED_RUNS.get(err) ?? null) : null;
+}
+
 const ERROR_CLASSES: Readonly<Record<string, typeof MigrateError>> = {
   CONFIG: ConfigError,
   MAPPING: MappingError,

@@ -81,6 +81,8 @@ export {
   SourceError,
   TargetError,
   isMigrateError,
+  stoppedRun,
+  runStoppedBy,
   EXIT,
   ERROR_CODES,
   type ErrorCode,

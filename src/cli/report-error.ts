@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { ConfigError, EXIT, isMigrateError, serverFault } from '../index.js';
+import { ConfigError, EXIT, isMigrateError, runStoppedBy, serverFault } from '../index.js';
 import { terminalWidth, wrapHanging } from './render/format.js';
 
 /**
@@ -16,17 +16,29 @@ export function reportError(
   width: number | undefined = terminalWidth(stderr as { isTTY?: boolean; columns?: number }),
 ): number {
   if (caught instanceof CommanderError && caught.exitCode === 0) return EXIT.OK;
-  const err = usageError(caught) ?? serverFault(caught) ?? caught;
+  const err = reportedError(caught);
+  const run = runStoppedBy(caught) ?? runStoppedBy(err);
   if (isMigrateError(err)) {
     stderr.write(`${wrapped(`error ${err.code}: `, err.message, width)}\n`);
     stderr.write(`${wrapped('hint: ', err.hint, width)}\n`);
+    if (run !== null)
+      stderr.write(`${wrapped('run: ', `${run} (aragora-migrate status shows what it loaded)`, width)}\n`);
     if (verbose && err.stack !== undefined) stderr.write(`${err.stack}\n`);
     return err.exitCode;
   }
   const stack = err instanceof Error ? (err.stack ?? err.message) : String(err);
   stderr.write(`internal error: ${stack}\n`);
   stderr.write('This is a bug in aragora-migrate; please report it with the output above.\n');
+  if (run !== null) stderr.write(`run: ${run} (aragora-migrate status shows what it loaded)\n`);
   return EXIT.INTERNAL;
+}
+
+/**
+ * What an error is reported as: commander's usage errors and the server's
+ * faults as their coded errors, anything else as it is.
+ */
+export function reportedError(caught: unknown): unknown {
+  return usageError(caught) ?? serverFault(caught) ?? caught;
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
+  readFileSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -544,7 +545,10 @@ describe('faults while running', () => {
       tempDir('rej'),
     ];
     expect(cli([...args.slice(0, 4), clean.url, ...args.slice(5)]).code).toBe(3);
-    const child = startCli([...args, '--quiet']);
+    // A stale report where the new one goes: what stopped must replace it.
+    const jsonFile = join(tempDir('report'), 'migrate.json');
+    writeFileSync(jsonFile, '{"verdict":"ok","exitCode":0}');
+    const child = startCli([...args, '--quiet', '--json', jsonFile]);
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
     try {
@@ -576,6 +580,19 @@ describe('faults while running', () => {
           (await c.query<{ state: string; error: string }>('SELECT state, error FROM aragora_migrate.runs')).rows[0],
       ),
     ).toMatchObject({ state: 'failed', error: expect.stringMatching(/connection/) as unknown });
+    // The error names the run it stopped, on stderr and in the report automation reads.
+    const runId = await withPg(
+      url,
+      async (c) => (await c.query<{ run_id: string }>('SELECT run_id FROM aragora_migrate.runs')).rows[0]?.run_id,
+    );
+    expect(stopped.stderr).toContain(`run: ${runId ?? '?'}`);
+    expect(JSON.parse(readFileSync(jsonFile, 'utf8'))).toMatchObject({
+      command: 'migrate',
+      verdict: 'refused',
+      exitCode: 5,
+      runId,
+      error: { code: 'TARGET_CONNECTION_LOST', hint: expect.stringMatching(/resumes/) as unknown },
+    });
     const rerun = cli(args);
     expect(rerun.code).toBe(3);
     for (const t of ['elo_ratings', 'continuum_memory', 'positions', 'consensus']) {

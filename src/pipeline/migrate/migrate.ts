@@ -11,6 +11,7 @@ import {
   ERROR_CODES,
   EXIT,
   MigrateError,
+  stoppedRun,
   SourceError,
   TargetError,
   type ErrorCode,
@@ -419,7 +420,7 @@ async function failRunOnError<T>(m: Migration, runId: string, work: () => Promis
         await setRunState(fresh, runId, 'failed', code, error).finally(() => fresh.end());
       })
       .catch(() => undefined);
-    throw err;
+    throw stoppedRun(err, runId);
   }
 }
 

@@ -71,6 +71,38 @@ describe('the aragora-migrate command line', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it("a command that stops on an error still writes the reports asked for: the error, its code and hint, in the exit code's verdict", () => {
+    const dir = tempDir('error-report');
+    const json = join(dir, 'plan.json');
+    const md = join(dir, 'plan.md');
+    // A report left by an earlier run must not pass for this one's.
+    writeFileSync(json, '{"verdict":"ok","exitCode":0}');
+    const r = runCli(['plan', '--data-dir', '/nonexistent/aragora', '--json', json, '--markdown', md]);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(readFileSync(json, 'utf8'))).toMatchObject({
+      schemaVersion: 1,
+      verdict: 'usage',
+      command: 'plan',
+      exitCode: 2,
+      runId: null,
+      error: { code: 'CONFIG_DATA_DIR_MISSING', message: expect.stringContaining('/nonexistent/aragora') as unknown },
+    });
+    expect(readFileSync(md, 'utf8')).toMatch(
+      /^# aragora-migrate plan: stopped on an error\n[^]*CONFIG_DATA_DIR_MISSING[^]*- Hint: Pass --data-dir/,
+    );
+    // On stdout (--json -), the report is all there is; stderr keeps the error for the operator.
+    const unknown = runCli(['verify', '--json', '-', '--no-such-flag']);
+    expect(unknown.code).toBe(2);
+    expect(JSON.parse(unknown.stdout)).toMatchObject({
+      verdict: 'usage',
+      command: 'verify',
+      error: { code: 'CONFIG_INVALID', message: "unknown option '--no-such-flag'" },
+    });
+    expect(unknown.stderr).toMatch(/^error CONFIG_INVALID: unknown option/m);
+    // Without --json, stdout stays empty.
+    expect(runCli(['plan', '--data-dir', '/nonexistent/aragora']).stdout).toBe('');
+  });
+
   it('reports every problem of a broken mapping folder at once, exit 2', () => {
     const dir = tempDir('badmap');
     mkdirSync(join(dir, 'maps'));
