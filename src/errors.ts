@@ -153,6 +153,10 @@ export const ERROR_CODES = {
     exit: EXIT.REFUSED,
     hint: 'Roll the run back (aragora-migrate rollback --run ID), then run migrate again to load every row anew.',
   },
+  RUN_INTERRUPTED: {
+    exit: EXIT.INTERRUPTED,
+    hint: 'Every committed batch is kept and the batch in flight was rolled back: run the same command again to resume.',
+  },
   RUN_SOURCE_CHANGED: {
     exit: EXIT.REFUSED,
     hint: 'The source files changed since the unfinished run started, so it cannot resume exactly. Stop whatever writes them and restore the files it read, or roll that run back before starting a new one.',

@@ -9,6 +9,8 @@ export interface PipelineEventMap {
    * and an ETA for the phase.
    */
   phase: { readonly phase: string; readonly rows: number };
+  /** migrate holds its run in the ledger (new, or resumed): what stops now stops this run. */
+  run: { readonly runId: string; readonly resumed: boolean };
   /** A table starts being read; `rows` is the source row count. */
   'table:start': { readonly file: string; readonly table: string; readonly rows: number };
   /** Progress within a table: rows done so far. */

@@ -6,11 +6,16 @@ import {
   dataDirOrigin,
   commandOptions,
   DEFAULTS,
+  MigrateError,
   runMigration,
+  stoppedRun,
   shellWord,
   type MigrateReport,
+  type PipelineEventMap,
+  type Reporter,
 } from '../../index.js';
-import { EXIT_CODE_HELP, type Done } from '../exit-codes.js';
+import { errorReport, writeErrorReports } from '../error-report.js';
+import { EXIT, EXIT_CODE_HELP, type Done } from '../exit-codes.js';
 import { terminalWidth } from '../render/format.js';
 import { checkOutputs, reportOnStdout, writeReports } from '../output.js';
 import { renderMigrateMarkdown } from '../render/migrate-markdown.js';
@@ -79,6 +84,8 @@ async function migrate(flags: MigrateFlags): Promise<MigrateReport> {
   if (config.target === null) throw new ConfigError('CONFIG_DSN_MISSING', 'migrate needs the target PostgreSQL');
   checkOutputs(flags);
   const controller = new AbortController();
+  // The run this command holds, once it holds one: a second signal names it in the error report.
+  let runId: string | null = null;
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
     signals++;
@@ -90,17 +97,31 @@ async function migrate(flags: MigrateFlags): Promise<MigrateReport> {
     } else {
       // The open transaction is rolled back by the server when the connection drops.
       process.stderr.write('stopping now; run the same command again to resume\n');
-      process.exit(130);
+      const stopped = new MigrateError(
+        'RUN_INTERRUPTED',
+        `${sig} twice: stopped at once, the batch in flight not waited for`,
+      );
+      writeErrorReports(
+        flags,
+        errorReport('migrate', runId === null ? stopped : stoppedRun(stopped, runId), EXIT.INTERRUPTED),
+      );
+      process.exit(EXIT.INTERRUPTED);
     }
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const progress = progressReporter({ quiet: flags.quiet === true || reportOnStdout(flags), verb: 'loading' });
+  const reporter: Reporter = {
+    emit(event, payload) {
+      if (event === 'run') runId = (payload as PipelineEventMap['run']).runId;
+      progress.emit(event, payload);
+    },
+  };
   try {
     const report = await runMigration({
       config,
       mappings,
-      reporter: progress,
+      reporter,
       signal: controller.signal,
       jobs: flags.jobs,
       batchRows: flags.batchRows,

@@ -189,6 +189,7 @@ async function migrateChecked(m: Migration): Promise<MigrateReport> {
   }
   if (decision.kind === 'resume') await refuseLostTargets(control, decision.run.run_id, judged);
   const runId = decision.kind === 'resume' ? decision.run.run_id : await startRun(m, hashes, tasks);
+  opts.reporter.emit('run', { runId, resumed: decision.kind === 'resume' });
   return await failRunOnError(m, runId, async () => {
     await setRunState(control, runId, 'running', null);
     const keysLater = keysAfterLoad(judged, byTarget, opts.mappings);

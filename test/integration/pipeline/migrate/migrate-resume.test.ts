@@ -1,3 +1,6 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { startCli, type RunningCli } from '../../../helpers/cli.js';
 import { makeInstance } from '../../../helpers/fixtures.js';
@@ -87,6 +90,53 @@ describe('a killed migrate resumes without loss or duplicates', () => {
       expect(again.code).toBe(3);
       expect(again.stdout).toMatch(/\(resumed\)/);
     } finally {
+      await db.drop();
+    }
+  });
+
+  it('a second Ctrl-C stops at once: exit 130, and the --json report says so and names the run, in place of an earlier report', async () => {
+    const db = await createTestDatabase('resume_sigint_twice');
+    const json = join(tempDir('report'), 'migrate.json');
+    writeFileSync(json, '{"verdict":"ok","exitCode":0}');
+    // A session that holds the ledger's batch table keeps the run inside its first batch:
+    // the first Ctrl-C waits for that batch, the second must not.
+    const blocker = new pg.Client({ connectionString: db.url });
+    await blocker.connect();
+    try {
+      const child = startMigrate(m.dir, db.url, ['--batch-rows', '200', '--json', json]);
+      let runId: string | undefined;
+      for (let i = 0; i < 1200 && runId === undefined; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        runId = await withPg(db.url, async (c) => {
+          if ((await c.query("SELECT to_regclass('aragora_migrate.runs') AS t")).rows[0]?.t === null) return undefined;
+          return (await c.query<{ run_id: string }>('SELECT run_id FROM aragora_migrate.runs')).rows[0]?.run_id;
+        });
+      }
+      expect(runId).toBeDefined();
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE aragora_migrate.batches IN EXCLUSIVE MODE');
+      child.kill('SIGINT');
+      await new Promise((r) => setTimeout(r, 500));
+      child.kill('SIGINT');
+      const res = await child.done;
+      expect(res.code, res.stderr).toBe(130);
+      expect(res.stderr).toMatch(/stopping now; run the same command again to resume/);
+      expect(JSON.parse(readFileSync(json, 'utf8'))).toMatchObject({
+        command: 'migrate',
+        verdict: 'interrupted',
+        exitCode: 130,
+        runId,
+        error: {
+          code: 'RUN_INTERRUPTED',
+          hint: expect.stringMatching(/run the same command again to resume/) as unknown,
+        },
+      });
+      await blocker.query('ROLLBACK');
+      const again = await startMigrate(m.dir, db.url, ['--lock-timeout', '120']).done;
+      expect(again.code, again.stderr).toBe(3);
+      expect(again.stdout).toMatch(/\(resumed\)/);
+    } finally {
+      await blocker.end();
       await db.drop();
     }
   });
