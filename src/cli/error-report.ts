@@ -6,9 +6,9 @@ import { reportedError } from './report-error.js';
 
 /**
  * What `--json` (and `--markdown`) get when a command stops on an error
- * instead of ending with its report (docs/json-report.md, "When a command
- * stops on an error"): without it, automation that reads the report file
- * found none, or the previous run's, beside a non-zero exit code.
+ * instead of ending with its report (docs/json-report.md, at its top):
+ * without it, automation that reads the report file found none, or the
+ * previous run's, beside a non-zero exit code.
  */
 export interface ErrorReport {
   readonly command: string;
