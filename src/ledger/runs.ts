@@ -143,6 +143,7 @@ export async function createRun(
 export async function runWithFileHashes(
   client: pg.Client,
   sha256s: readonly string[],
+  schema: string,
 ): Promise<{
   readonly run_id: string;
   readonly instance: string;
@@ -151,8 +152,8 @@ export async function runWithFileHashes(
 } | null> {
   const r = await client.query<{ run_id: string; instance: string; data_dir: string; path: string }>(
     `SELECT r.run_id, r.instance, r.data_dir, f.path FROM aragora_migrate.run_files f JOIN aragora_migrate.runs r USING (run_id)
-      WHERE f.sha256 = ANY($1::text[]) AND r.state <> 'rolled-back' ORDER BY r.started_at LIMIT 1`,
-    [sha256s],
+      WHERE f.sha256 = ANY($1::text[]) AND r.target_schema = $2 AND r.state <> 'rolled-back' ORDER BY r.started_at LIMIT 1`,
+    [sha256s, schema],
   );
   return r.rows[0] ?? null;
 }

@@ -24,6 +24,7 @@ export async function migrate(
     verify?: boolean;
     mappings?: MappingSet;
     widenColumns?: boolean;
+    schema?: string;
   } = {},
 ): Promise<MigrateReport> {
   return runMigration({
@@ -32,6 +33,7 @@ export async function migrate(
         dataDir,
         databaseUrl: url,
         instance: extra.instance ?? 'test-a',
+        ...(extra.schema !== undefined ? { schema: extra.schema } : {}),
         widenColumns: extra.widenColumns ?? false,
         ...(extra.sourceTimezone !== undefined ? { sourceTimezone: extra.sourceTimezone } : {}),
       },

@@ -158,7 +158,7 @@ async function migrateChecked(m: Migration): Promise<MigrateReport> {
   if (decision.kind === 'refuse' || decision.kind === 'noop') m.stopChecks.abort();
   if (decision.kind === 'refuse') throw decision.error;
   if (decision.kind === 'noop') return await reportNoop(m, decision.run, decision.verify, hashes);
-  if (decision.kind === 'new') await refuseFilesLoadedElsewhere(control, hashes, tasks);
+  if (decision.kind === 'new') await refuseFilesLoadedElsewhere(control, hashes, tasks, config.schema);
   const checks = await clock.time('snapshot and hashing', () => checkSmallFiles(tasks, checking));
   const byTarget = groupByTarget(tasks);
   const judged = await clock.time('target tables', () =>
@@ -277,22 +277,24 @@ async function decideRun(m: Migration, hashes: readonly FileHash[]): Promise<Run
 
 /**
  * The same bytes loaded under another instance name (or from a copy of the data
- * dir) would merge every row twice. Files without rows are exempt: two
- * instances can hold byte-identical empty stores.
+ * dir) into the same schema would merge every row twice. Files without rows are
+ * exempt: two instances can hold byte-identical empty stores. Another schema
+ * holds other tables: a trial run into a scratch schema does not stop the real one.
  */
 async function refuseFilesLoadedElsewhere(
   client: pg.Client,
   hashes: readonly FileHash[],
   tasks: readonly Task[],
+  schema: string,
 ): Promise<void> {
   const withRows = new Set(tasks.filter((t) => t.rows > 0).map((t) => t.file.path));
   const shas = hashes.filter((h) => withRows.has(h.path)).map((h) => h.sha256);
   if (shas.length === 0) return;
-  const hit = await runWithFileHashes(client, shas);
+  const hit = await runWithFileHashes(client, shas, schema);
   if (hit !== null) {
     throw new MigrateError(
       'RUN_ALREADY_LOADED',
-      `${hit.path} is byte-identical to a file run ${hit.run_id} of instance ${hit.instance} (${hit.data_dir}) already migrated`,
+      `${hit.path} is byte-identical to a file run ${hit.run_id} of instance ${hit.instance} (${hit.data_dir}) already migrated into schema ${schema}`,
     );
   }
 }

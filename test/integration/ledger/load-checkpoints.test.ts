@@ -273,19 +273,21 @@ describe('ledger: a load and its checkpoints', () => {
     });
   });
 
-  it('runWithFileHashes finds the earliest run that read the same bytes, unless it was rolled back', async () => {
+  it('runWithFileHashes finds the earliest run that read the same bytes into the schema, unless it was rolled back', async () => {
     await withPg(db.url, async (c) => {
       await newRun(c, 'r1', 'same');
       await newRun(c, 'r2', 'same');
-      expect(await runWithFileHashes(c, ['other'])).toBeNull();
-      expect(await runWithFileHashes(c, ['same', 'other'])).toEqual({
+      expect(await runWithFileHashes(c, ['other'], 'public')).toBeNull();
+      expect(await runWithFileHashes(c, ['same', 'other'], 'public')).toEqual({
         run_id: 'r1',
         instance: 'i',
         data_dir: '/data',
         path: 'a.db',
       });
+      // Into another schema, the same bytes meet other tables.
+      expect(await runWithFileHashes(c, ['same'], 'trial')).toBeNull();
       await setRunState(c, 'r1', 'rolled-back', 'unchanged');
-      expect((await runWithFileHashes(c, ['same']))?.run_id).toBe('r2');
+      expect((await runWithFileHashes(c, ['same'], 'public'))?.run_id).toBe('r2');
     });
   });
 });

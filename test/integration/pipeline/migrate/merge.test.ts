@@ -452,13 +452,20 @@ describe('a second instance merges into tables the first one filled', () => {
     expect(rb.verification?.tables.every((t) => t.sourceDigest === t.targetDigest)).toBe(true);
   });
 
-  it('rerunning b is a no-op; b under another instance name is refused', async () => {
+  it('rerunning b is a no-op; b under another instance name is refused; into another schema, b loads', async () => {
     const again = await migrate(b.m.dir, db.url, { instance: b.name });
     expect(again.state).toBe('noop');
     await expect(migrate(b.m.dir, db.url, { instance: 'inst-b-renamed' })).rejects.toMatchObject({
       code: 'RUN_ALREADY_LOADED',
       exitCode: 5,
+      message: expect.stringContaining('into schema public') as unknown,
     });
+    // A trial run into a scratch schema holds other tables: the same files load there, whole.
+    await withPg(db.url, (c) => c.query('CREATE SCHEMA trial'));
+    const trial = await migrate(b.m.dir, db.url, { instance: 'inst-b-renamed', schema: 'trial' });
+    expect(trial.state).toBe('loaded');
+    expect(trial.verification?.ok).toBe(true);
+    expect(trial.tables.reduce((n, t) => n + t.rowsLoaded, 0)).toBeGreaterThan(0);
   });
 });
 
