@@ -42,6 +42,9 @@ export const FINDING_KINDS = [
   'target_name_taken',
   'check_violation',
   'unique_violation',
+  'run_refused',
+  'run_unfinished',
+  'already_migrated',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 

@@ -46,7 +46,7 @@ export async function latestVerificationOk(client: pg.Client, runId: string): Pr
  * (SQLite checkpointed the -wal into the .db, moving pages but no row), they
  * stand for the run as well as its own: archive moves them and migrate takes
  * them as migrated (src/pipeline/archive/archive-plan.ts,
- * src/pipeline/migrate/resolve-run.ts).
+ * src/pipeline/shared/resolve-run.ts).
  */
 export async function cleanlyVerifiedFiles(client: pg.Client, runId: string): Promise<FileBytes[] | null> {
   const r = await client.query<{ ok: boolean; files: unknown }>(

@@ -20,8 +20,11 @@ export interface TextOptions {
 
 const ACTION_ORDER: readonly FindingAction[] = ['block', 'reject', 'merge', 'repair', 'keep', 'skip'];
 
-export function verdict(exitCode: number): string {
+export function verdict(exitCode: number, findings: readonly Finding[] = []): string {
   if (exitCode === 5) return 'NO-GO: the migration cannot proceed (exit 5)';
+  // The ledger says these files were migrated already (src/pipeline/plan/run-findings.ts): migrate would load nothing.
+  if (findings.some((f) => f.kind === 'already_migrated'))
+    return `GO: nothing to load, a run of this instance already migrated these files (exit ${exitCode})`;
   if (exitCode === 3)
     return 'GO WITH REJECTS: every other row would load; the rejected ones go to the reject file (exit 3)';
   return 'GO: every row would load (exit 0)';
@@ -187,14 +190,14 @@ export function renderPlanText(report: PlanReport, opts: TextOptions = {}): stri
     out.push('', 'Runbook');
     report.runbook.forEach((s, i) => out.push(`  ${i + 1}. ${s}`));
   }
-  if (report.command === 'plan') out.push('', `Verdict: ${verdict(report.exitCode)}`);
+  if (report.command === 'plan') out.push('', `Verdict: ${verdict(report.exitCode, report.findings)}`);
   return `${out.join('\n')}\n`;
 }
 
 export function renderPlanMarkdown(report: PlanReport): string {
   const out: string[] = [];
   out.push(`# aragora-migrate plan: instance ${report.instance}`, '');
-  out.push(`**Verdict:** ${verdict(report.exitCode)}`, '');
+  out.push(`**Verdict:** ${verdict(report.exitCode, report.findings)}`, '');
   out.push(`- Data dir: \`${report.dataDir}\``);
   out.push(
     `- Target: ${report.target === null ? 'not checked (no DSN given)' : `\`${report.target.dsn}\` (PostgreSQL ${report.target.serverVersion}), schema \`${report.target.schema}\``}`,

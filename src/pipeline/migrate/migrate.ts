@@ -17,19 +17,9 @@ import {
   type ErrorCode,
   type ExitCode,
 } from '../../errors.js';
-import {
-  createRun,
-  latestRun,
-  rejectedRows,
-  runFiles,
-  runWithFileHashes,
-  setRunExitCode,
-  setRunState,
-  type RunRow,
-} from '../../ledger/runs.js';
+import { createRun, rejectedRows, setRunExitCode, setRunState, type RunRow } from '../../ledger/runs.js';
 import { ensureLedger } from '../../ledger/schema.js';
 import { tableProgress } from '../../ledger/run-tables.js';
-import { cleanlyVerifiedFiles } from '../../ledger/verifications.js';
 import type { MappingSet } from '../../mapping/load.js';
 import { runErrorText, type MigrateReport, type RunError } from '../../report/migrate-report.js';
 import type { Finding } from '../../findings/finding.js';
@@ -45,7 +35,7 @@ import { runVerify } from '../verify/verify.js';
 import { hashSourceFile, type FileHash } from '../../source/source-hash.js';
 import { assertIntact, CHECK_BEFORE_LOAD_BYTES, quickCheck } from '../shared/integrity.js';
 import type { VerifyReport } from '../../report/verify-report.js';
-import { resolveRun, type RunDecision } from './resolve-run.js';
+import { decideRun, filesLoadedElsewhere } from '../shared/run-history.js';
 import { finishTargets, judgeTargets, keysAfterLoad, prepareTargets } from './target-tables.js';
 import { loadTables, type LoadOutcome } from './load-tables.js';
 import { PhaseClock } from '../shared/phase-clock.js';
@@ -154,11 +144,15 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
 async function migrateChecked(m: Migration): Promise<MigrateReport> {
   const { opts, config, tasks, control, clock, checking } = m;
   const hashes = await clock.time('snapshot and hashing', () => m.hashing);
-  const decision = await decideRun(m, hashes);
+  const decision = await decideRun(control, config, hashes, m.opts.verify);
   if (decision.kind === 'refuse' || decision.kind === 'noop') m.stopChecks.abort();
   if (decision.kind === 'refuse') throw decision.error;
   if (decision.kind === 'noop') return await reportNoop(m, decision.run, decision.verify, hashes);
-  if (decision.kind === 'new') await refuseFilesLoadedElsewhere(control, hashes, tasks, config.schema);
+  if (decision.kind === 'new') {
+    const withRows = new Set(tasks.filter((t) => t.rows > 0).map((t) => t.file.path));
+    const loaded = await filesLoadedElsewhere(control, hashes, withRows, config.schema);
+    if (loaded !== null) throw loaded;
+  }
   const checks = await clock.time('snapshot and hashing', () => checkSmallFiles(tasks, checking));
   const byTarget = groupByTarget(tasks);
   const judged = await clock.time('target tables', () =>
@@ -264,39 +258,6 @@ async function hashFiles(scan: DiscoverResult, stop: AbortSignal): Promise<FileH
   for (const f of scan.files.filter((x) => scan.snapshots.has(x.path)))
     hashes.push(await hashSourceFile(f.absPath, f.path, undefined, stop));
   return hashes;
-}
-
-/** New, resume, no-op or refuse, from the newest run of this instance on this data dir (src/pipeline/migrate/resolve-run.ts). */
-async function decideRun(m: Migration, hashes: readonly FileHash[]): Promise<RunDecision> {
-  const { config, control } = m;
-  const latest = await latestRun(control, config.instance, config.dataDir, config.schema);
-  const recordedFiles = latest === null ? [] : await runFiles(control, latest.run_id);
-  const verifiedFiles = latest === null ? null : await cleanlyVerifiedFiles(control, latest.run_id);
-  return resolveRun({ instance: config.instance, latest, recordedFiles, hashes, verifiedFiles, verify: m.opts.verify });
-}
-
-/**
- * The same bytes loaded under another instance name (or from a copy of the data
- * dir) into the same schema would merge every row twice. Files without rows are
- * exempt: two instances can hold byte-identical empty stores. Another schema
- * holds other tables: a trial run into a scratch schema does not stop the real one.
- */
-async function refuseFilesLoadedElsewhere(
-  client: pg.Client,
-  hashes: readonly FileHash[],
-  tasks: readonly Task[],
-  schema: string,
-): Promise<void> {
-  const withRows = new Set(tasks.filter((t) => t.rows > 0).map((t) => t.file.path));
-  const shas = hashes.filter((h) => withRows.has(h.path)).map((h) => h.sha256);
-  if (shas.length === 0) return;
-  const hit = await runWithFileHashes(client, shas, schema);
-  if (hit !== null) {
-    throw new MigrateError(
-      'RUN_ALREADY_LOADED',
-      `${hit.path} is byte-identical to a file run ${hit.run_id} of instance ${hit.instance} (${hit.data_dir}) already migrated into schema ${schema}`,
-    );
-  }
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   type PlanReport,
   type TableReport,
 } from '../../report/plan-report.js';
+import { runFindings } from './run-findings.js';
 import { buildRunbook } from './runbook.js';
 import { hasAutoTables } from '../shared/auto-mappings.js';
 import type { FindingAction } from '../../findings/finding.js';
@@ -400,6 +401,9 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
           code: 'TARGET_NAME_TAKEN',
           message: `${quoteIdent(config.schema)}.${quoteIdent(name)} is ${holder}, not a table: the rows have nowhere to go`,
         });
+      // The files whose rows would load, as migrate counts them for RUN_ALREADY_LOADED.
+      const withRows = new Set(tables.filter((t) => t.target !== null && t.rowsRead > 0).map((t) => t.source.file));
+      for (const f of await runFindings(client, config, result.files, withRows)) findings.add(f);
       // One finding, as migrate gives one error: findings of one kind and place are counted together.
       const lacking = await missingPrivileges(client, config.schema, loadedInto);
       if (lacking.length > 0)

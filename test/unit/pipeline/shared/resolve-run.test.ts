@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MigrateError } from '../../../../src/errors.js';
 import type { RunRow, RunState } from '../../../../src/ledger/runs.js';
-import { resolveRun, sameFiles, type RunHistory } from '../../../../src/pipeline/migrate/resolve-run.js';
+import { resolveRun, sameFiles, type RunHistory } from '../../../../src/pipeline/shared/resolve-run.js';
 import type { FileHash } from '../../../../src/source/source-hash.js';
 
 const file = (path: string, sha256: string, walSha256: string | null = null): FileHash => ({

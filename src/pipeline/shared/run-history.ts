@@ -1,0 +1,54 @@
+import type pg from 'pg';
+import { MigrateError } from '../../errors.js';
+import { latestRun, runFiles, runWithFileHashes } from '../../ledger/runs.js';
+import { cleanlyVerifiedFiles } from '../../ledger/verifications.js';
+import { resolveRun, type RunDecision } from './resolve-run.js';
+import type { FileHash } from '../../source/source-hash.js';
+
+/** Whose runs a decision is taken among: migrate's and plan's config. */
+export interface RunScope {
+  readonly instance: string;
+  readonly dataDir: string;
+  readonly schema: string;
+}
+
+/**
+ * New, resume, no-op or refuse, from the newest run of this instance on this
+ * data dir and schema (src/pipeline/shared/resolve-run.ts): what migrate does
+ * before it writes anything, and what plan reports it would do.
+ */
+export async function decideRun(
+  client: pg.Client,
+  scope: RunScope,
+  hashes: readonly FileHash[],
+  verify: boolean,
+): Promise<RunDecision> {
+  const latest = await latestRun(client, scope.instance, scope.dataDir, scope.schema);
+  const recordedFiles = latest === null ? [] : await runFiles(client, latest.run_id);
+  const verifiedFiles = latest === null ? null : await cleanlyVerifiedFiles(client, latest.run_id);
+  return resolveRun({ instance: scope.instance, latest, recordedFiles, hashes, verifiedFiles, verify });
+}
+
+/**
+ * The refusal of a new run whose files another run already loaded into the
+ * same schema: the same bytes under another instance name (or from a copy of
+ * the data dir) would merge every row twice. `withRows`: the files that hold
+ * rows of a mapped table; files without are exempt, as two instances can hold
+ * byte-identical empty stores. Another schema holds other tables: a trial run
+ * into a scratch schema does not stop the real one. Null: nothing stands in the way.
+ */
+export async function filesLoadedElsewhere(
+  client: pg.Client,
+  hashes: readonly FileHash[],
+  withRows: ReadonlySet<string>,
+  schema: string,
+): Promise<MigrateError | null> {
+  const shas = hashes.filter((h) => withRows.has(h.path)).map((h) => h.sha256);
+  if (shas.length === 0) return null;
+  const hit = await runWithFileHashes(client, shas, schema);
+  if (hit === null) return null;
+  return new MigrateError(
+    'RUN_ALREADY_LOADED',
+    `${hit.path} is byte-identical to a file run ${hit.run_id} of instance ${hit.instance} (${hit.data_dir}) already migrated into schema ${schema}`,
+  );
+}
