@@ -19,7 +19,6 @@ import {
 } from '../../errors.js';
 import { createRun, rejectedRows, setRunExitCode, setRunState, type RunRow } from '../../ledger/runs.js';
 import { ensureLedger } from '../../ledger/schema.js';
-import { tableProgress } from '../../ledger/run-tables.js';
 import type { MappingSet } from '../../mapping/load.js';
 import { runErrorText, type MigrateReport, type RunError } from '../../report/migrate-report.js';
 import type { Finding } from '../../findings/finding.js';
@@ -35,7 +34,7 @@ import { runVerify } from '../verify/verify.js';
 import { hashSourceFile, type FileHash } from '../../source/source-hash.js';
 import { assertIntact, CHECK_BEFORE_LOAD_BYTES, quickCheck } from '../shared/integrity.js';
 import type { VerifyReport } from '../../report/verify-report.js';
-import { decideRun, filesLoadedElsewhere } from '../shared/run-history.js';
+import { decideRun, filesLoadedElsewhere, lostTargets } from '../shared/run-history.js';
 import { finishTargets, judgeTargets, keysAfterLoad, prepareTargets } from './target-tables.js';
 import { loadTables, type LoadOutcome } from './load-tables.js';
 import { PhaseClock } from '../shared/phase-clock.js';
@@ -181,7 +180,10 @@ async function migrateChecked(m: Migration): Promise<MigrateReport> {
     await refuseFailConflicts(read);
     await refuseConstraintBreaks(read);
   }
-  if (decision.kind === 'resume') await refuseLostTargets(control, decision.run.run_id, judged);
+  if (decision.kind === 'resume') {
+    const lost = await lostTargets(control, decision.run.run_id, (t) => judged.get(t)?.state.exists);
+    if (lost !== null) throw lost;
+  }
   const runId = decision.kind === 'resume' ? decision.run.run_id : await startRun(m, hashes, tasks);
   opts.reporter.emit('run', { runId, resumed: decision.kind === 'resume' });
   return await failRunOnError(m, runId, async () => {
@@ -304,31 +306,6 @@ async function checkSmallFiles(
       assertIntact(t.file.path, await (checks.get(t.file.path) ?? 'ok'));
   }
   return checks;
-}
-
-/**
- * A resumed run continues after the last rowid it committed: where a table
- * it loaded rows into is gone (dropped by hand since), loading the rest into
- * a new one would leave the first rows missing, which only verify would
- * tell. Refused instead, before anything is written.
- */
-async function refuseLostTargets(
-  control: pg.Client,
-  runId: string,
-  judged: ReadonlyMap<string, { readonly state: { readonly exists: boolean } }>,
-): Promise<void> {
-  const gone = (await tableProgress(control, runId)).filter(
-    (p) => BigInt(p.rows_loaded) > 0n && judged.get(p.target_table)?.state.exists === false,
-  );
-  if (gone.length === 0) return;
-  const lines = gone.map((p) => `${p.target_table}: ${p.rows_loaded} row(s) of ${p.source_file} ${p.source_table}`);
-  throw new MigrateError(
-    'RUN_TARGET_GONE',
-    `run ${runId} loaded rows into tables that no longer exist:\n  ${lines.join('\n  ')}`,
-    {
-      hint: `Roll the run back (aragora-migrate rollback --run ${runId}), then run migrate again to load every row anew.`,
-    },
-  );
 }
 
 /** A new run in the ledger, with its files and its tables (pending). */

@@ -403,7 +403,8 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
         });
       // The files whose rows would load, as migrate counts them for RUN_ALREADY_LOADED.
       const withRows = new Set(tables.filter((t) => t.target !== null && t.rowsRead > 0).map((t) => t.source.file));
-      for (const f of await runFindings(client, config, result.files, withRows)) findings.add(f);
+      const exists = (t: string): boolean | undefined => targetStates.get(t)?.exists;
+      for (const f of await runFindings(client, config, result.files, withRows, exists)) findings.add(f);
       // One finding, as migrate gives one error: findings of one kind and place are counted together.
       const lacking = await missingPrivileges(client, config.schema, loadedInto);
       if (lacking.length > 0)

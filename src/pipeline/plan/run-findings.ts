@@ -4,7 +4,7 @@ import { latestRun, runFiles } from '../../ledger/runs.js';
 import { ledgerExists } from '../../ledger/schema.js';
 import type { SourceFile } from '../../source/discover.js';
 import { hashSourceFile, type FileHash } from '../../source/source-hash.js';
-import { decideRun, filesLoadedElsewhere, type RunScope } from '../shared/run-history.js';
+import { decideRun, filesLoadedElsewhere, lostTargets, type RunScope } from '../shared/run-history.js';
 
 /**
  * What migrate would decide from the ledger's runs before it writes anything
@@ -12,7 +12,8 @@ import { decideRun, filesLoadedElsewhere, type RunScope } from '../shared/run-hi
  * not say GO where migrate refuses, nor "every row would load" where it does
  * nothing: a refusal blocks with migrate's code and words, an unfinished run
  * of this instance is resumed, files this instance migrated already make
- * migrate a no-op. None without a ledger (nothing was migrated there).
+ * migrate a no-op (a resume whose run loaded into a table dropped since is
+ * refused). None without a ledger (nothing was migrated there).
  *
  * The files are hashed as migrate hashes them; one whose device, inode, size
  * and change time are those the instance's last run recorded is not read
@@ -23,6 +24,7 @@ export async function runFindings(
   scope: RunScope,
   files: readonly SourceFile[],
   withRows: ReadonlySet<string>,
+  targetExists: (target: string) => boolean | undefined,
 ): Promise<Finding[]> {
   if (!(await ledgerExists(client))) return [];
   const latest = await latestRun(client, scope.instance, scope.dataDir, scope.schema);
@@ -46,7 +48,9 @@ export async function runFindings(
   switch (decision.kind) {
     case 'refuse':
       return [finding('run_refused', 'block', decision.error.message, decision.error.code)];
-    case 'resume':
+    case 'resume': {
+      const lost = await lostTargets(client, decision.run.run_id, targetExists);
+      if (lost !== null) return [finding('run_refused', 'block', lost.message, lost.code)];
       return [
         finding(
           'run_unfinished',
@@ -54,6 +58,7 @@ export async function runFindings(
           `run ${decision.run.run_id} of instance ${scope.instance} did not finish (${decision.run.state}) on these same files: migrate resumes it where it stopped, its committed batches kept`,
         ),
       ];
+    }
     case 'noop':
       return [
         finding(

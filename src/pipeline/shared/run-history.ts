@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { MigrateError } from '../../errors.js';
 import { latestRun, runFiles, runWithFileHashes } from '../../ledger/runs.js';
+import { tableProgress } from '../../ledger/run-tables.js';
 import { cleanlyVerifiedFiles } from '../../ledger/verifications.js';
 import { resolveRun, type RunDecision } from './resolve-run.js';
 import type { FileHash } from '../../source/source-hash.js';
@@ -50,5 +51,31 @@ export async function filesLoadedElsewhere(
   return new MigrateError(
     'RUN_ALREADY_LOADED',
     `${hit.path} is byte-identical to a file run ${hit.run_id} of instance ${hit.instance} (${hit.data_dir}) already migrated into schema ${schema}`,
+  );
+}
+
+/**
+ * The refusal of a resume whose run loaded rows into a table that is gone
+ * (dropped by hand since): it continues after the last rowid it committed, so
+ * loading the rest into a new table would leave the first rows missing, which
+ * only verify would tell. `exists`: whether the target table exists now
+ * (undefined for a table not read, taken as present). Null: nothing is lost.
+ */
+export async function lostTargets(
+  client: pg.Client,
+  runId: string,
+  exists: (target: string) => boolean | undefined,
+): Promise<MigrateError | null> {
+  const gone = (await tableProgress(client, runId)).filter(
+    (p) => BigInt(p.rows_loaded) > 0n && exists(p.target_table) === false,
+  );
+  if (gone.length === 0) return null;
+  const lines = gone.map((p) => `${p.target_table}: ${p.rows_loaded} row(s) of ${p.source_file} ${p.source_table}`);
+  return new MigrateError(
+    'RUN_TARGET_GONE',
+    `run ${runId} loaded rows into tables that no longer exist:\n  ${lines.join('\n  ')}`,
+    {
+      hint: `Roll the run back (aragora-migrate rollback --run ${runId}), then run migrate again to load every row anew.`,
+    },
   );
 }

@@ -43,8 +43,19 @@ describe('a table the run loaded rows into, dropped before the run finished', ()
     );
     const loaded = await withPg(pg.url, async (c) => (await c.query('SELECT count(*)::int AS n FROM items')).rows[0].n);
     expect(loaded).toBe(600);
+    // plan says what the same migrate would do with the run: resume it.
+    const runKinds = (out: string): { kind: string; code?: string }[] =>
+      (JSON.parse(out) as { findings: { kind: string; code?: string }[] }).findings.filter((f) =>
+        f.kind.startsWith('run_'),
+      );
+    const unfinished = runCli(['plan', '--json', '-', ...sourceArgs(source, pg.url)]);
+    expect(runKinds(unfinished.stdout)).toEqual([expect.objectContaining({ kind: 'run_unfinished' })]);
     await withPg(pg.url, (c) => c.query('DROP TABLE items'));
 
+    // Once the table is gone, plan refuses as the resume does.
+    const gone = runCli(['plan', '--json', '-', ...sourceArgs(source, pg.url)]);
+    expect(gone.code).toBe(5);
+    expect(runKinds(gone.stdout)).toEqual([expect.objectContaining({ kind: 'run_refused', code: 'RUN_TARGET_GONE' })]);
     const resumed = runCli(['migrate', ...args]);
     expect(resumed.code, resumed.stderr + resumed.stdout.slice(-1000)).toBe(5);
     expect(resumed.stderr).toContain(
