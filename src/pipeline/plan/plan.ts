@@ -19,6 +19,7 @@ import {
   type TableReport,
 } from '../../report/plan-report.js';
 import { runFindings } from './run-findings.js';
+import { resumePositions } from '../shared/run-history.js';
 import { buildRunbook } from './runbook.js';
 import { hasAutoTables } from '../shared/auto-mappings.js';
 import type { FindingAction } from '../../findings/finding.js';
@@ -98,6 +99,8 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
   assertDataDir(config.dataDir);
   let client: pg.Client | null = null;
   let targetStates = new Map<string, TargetTableState>();
+  // Where an unfinished run of this instance resumes each table: rows before it meet nothing (profile.ts, loadedUpTo).
+  let resumeAt = new Map<string, bigint>();
   let serverVersion = '';
   try {
     if (config.target !== null && opts.inventoryOnly !== true) {
@@ -106,6 +109,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
         (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '';
       const targets = [...new Set(mappings.stores.flatMap((s) => s.tables.map((t) => t.target)))];
       targetStates = await inspectTarget(client, config.schema, targets);
+      resumeAt = await resumePositions(client, config);
       const missing = await schemaMissing(client, config.schema);
       if (missing !== null) findings.add(missing);
       for (const unfit of [await targetReadOnly(client), await targetEncodingUnfit(client)])
@@ -279,6 +283,9 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
             findings,
             ...(onPage !== undefined
               ? { onPage, everyRow: inTarget !== undefined || checks !== undefined || meets !== undefined, sameKeys }
+              : {}),
+            ...(resumeAt.has(`${file.path}\0${obj.name}`)
+              ? { loadedUpTo: resumeAt.get(`${file.path}\0${obj.name}`) as bigint }
               : {}),
           });
         } catch (err: unknown) {

@@ -38,6 +38,13 @@ export interface ProfileOptions {
   /** Every loaded row goes to onPage, not only the repeats. */
   readonly everyRow?: boolean;
   readonly sameKeys?: SameKeys | null;
+  /**
+   * Rows up to this rowid an unfinished run committed already: its resume
+   * reads on after them, so they meet nothing in the target (onPage never
+   * sees them). Their repairs and rejects still count, as the resumed run's
+   * report counts them.
+   */
+  readonly loadedUpTo?: bigint;
 }
 
 /**
@@ -98,7 +105,8 @@ export async function profileTable(
         }
       }
       const repeat = opts.sameKeys?.repeated(raw, out) === true;
-      if (opts.onPage !== undefined && (repeat || opts.everyRow === true)) {
+      const loaded = opts.loadedUpTo !== undefined && (raw[0] as bigint) <= opts.loadedUpTo;
+      if (opts.onPage !== undefined && !loaded && (repeat || opts.everyRow === true)) {
         if (repeat) repeats.push(keys.length);
         keys.push(compiled.keyOf(raw, out.values));
         outcomes.push(out);

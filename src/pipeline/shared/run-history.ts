@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { MigrateError } from '../../errors.js';
-import { latestRun, runFiles, runWithFileHashes } from '../../ledger/runs.js';
+import { latestRun, loadUnfinished, runFiles, runWithFileHashes } from '../../ledger/runs.js';
+import { ledgerExists } from '../../ledger/schema.js';
 import { tableProgress } from '../../ledger/run-tables.js';
 import { cleanlyVerifiedFiles } from '../../ledger/verifications.js';
 import { resolveRun, type RunDecision } from './resolve-run.js';
@@ -77,5 +78,23 @@ export async function lostTargets(
     {
       hint: `Roll the run back (aragora-migrate rollback --run ${runId}), then run migrate again to load every row anew.`,
     },
+  );
+}
+
+/**
+ * Where an unfinished run of this instance on this data dir and schema would
+ * resume each source table (`file\0table`): the last rowid it committed.
+ * Empty where the latest run finished, or there is none. plan leaves the rows
+ * up to there out of what it asks the target, as the resume never reads them
+ * again (src/pipeline/plan/profile.ts, loadedUpTo).
+ */
+export async function resumePositions(client: pg.Client, scope: RunScope): Promise<Map<string, bigint>> {
+  if (!(await ledgerExists(client))) return new Map();
+  const latest = await latestRun(client, scope.instance, scope.dataDir, scope.schema);
+  if (latest === null || !loadUnfinished(latest.state)) return new Map();
+  return new Map(
+    (await tableProgress(client, latest.run_id)).flatMap((p) =>
+      p.last_rowid === null ? [] : [[`${p.source_file}\0${p.source_table}`, BigInt(p.last_rowid)] as const],
+    ),
   );
 }

@@ -5,6 +5,8 @@ import { loadConfig } from '../../../../src/config/load-config.js';
 import type { Finding } from '../../../../src/findings/finding.js';
 import { runPlan } from '../../../../src/pipeline/plan/plan.js';
 import type { PlanReport } from '../../../../src/report/plan-report.js';
+import { autoMappedSource, sourceArgs } from '../../../helpers/auto-mapping.js';
+import { runCli } from '../../../helpers/cli.js';
 import { makeInstance } from '../../../helpers/fixtures.js';
 import { mappings, migrate, withPg } from '../../../helpers/migrate.js';
 import { useTestDatabase } from '../../../helpers/pg.js';
@@ -62,5 +64,45 @@ describe('plan reads the ledger as migrate does: it says GO only where migrate l
       expect.objectContaining({ kind: 'run_refused', action: 'block', code: 'RUN_ALREADY_MIGRATED' }),
     ]);
     await expect(migrate(m.dir, db.url, { instance: 'one' })).rejects.toMatchObject({ code: 'RUN_ALREADY_MIGRATED' });
+  });
+
+  it('an unfinished run under the fail policy: its own rows are no conflict for plan, as the resume never reads them again', async () => {
+    await withPg(db.url, (c) => c.query('CREATE SCHEMA resumed'));
+    const source = autoMappedSource('plan-resume', 'r.db', (sdb) => {
+      sdb.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, qty INTEGER)');
+      const item = sdb.prepare('INSERT INTO items VALUES (?, ?)');
+      // Row 700 meets the target's trigger: the run stops there, its first batches committed.
+      for (let i = 1; i <= 1000; i++) item.run(i, i === 700 ? 0 : i);
+    });
+    await withPg(db.url, async (c) => {
+      await c.query('CREATE TABLE resumed.items (id bigint PRIMARY KEY, qty bigint)');
+      await c.query(`CREATE FUNCTION resumed.qty_positive() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.qty <= 0 THEN RAISE EXCEPTION 'qty must be positive'; END IF; RETURN NEW; END $$`);
+      await c.query(
+        'CREATE TRIGGER qty_positive BEFORE INSERT ON resumed.items FOR EACH ROW EXECUTE FUNCTION resumed.qty_positive()',
+      );
+    });
+    const args = [...sourceArgs(source, db.url), '--schema', 'resumed', '--instance', 'r'];
+    expect(runCli(['migrate', ...args, '--batch-rows', '100']).code).toBe(5);
+    await withPg(db.url, (c) => c.query('DROP TRIGGER qty_positive ON resumed.items'));
+    type Out = { exitCode: number; findings: Finding[] };
+    const planned = (): Out => JSON.parse(runCli(['plan', '--json', '-', ...args]).stdout) as Out;
+
+    // 600 rows of the run are in the target; the resume goes on after them.
+    const clean = planned();
+    expect(clean.findings.filter((f) => f.kind === 'key_conflict')).toEqual([]);
+    expect(clean.findings.map((f) => f.kind)).toContain('run_unfinished');
+    expect(clean.exitCode).toBe(0);
+
+    // A key the application wrote past the run's position is one the resume meets: plan and migrate refuse alike.
+    await withPg(db.url, (c) => c.query('INSERT INTO resumed.items VALUES (900, 1)'));
+    const conflict = planned();
+    expect(conflict.exitCode).toBe(5);
+    expect(conflict.findings.filter((f) => f.kind === 'key_conflict')).toEqual([
+      expect.objectContaining({ action: 'block', code: 'TARGET_CONFLICT', count: 1, exampleKeys: ['900'] }),
+    ]);
+    const resumed = runCli(['migrate', ...args]);
+    expect(resumed.code).toBe(5);
+    expect(resumed.stdout + resumed.stderr).toMatch(/TARGET_CONFLICT/);
   });
 });
