@@ -34,7 +34,7 @@ import { runVerify } from '../verify/verify.js';
 import { hashSourceFile, type FileHash } from '../../source/source-hash.js';
 import { assertIntact, CHECK_BEFORE_LOAD_BYTES, quickCheck } from '../shared/integrity.js';
 import type { VerifyReport } from '../../report/verify-report.js';
-import { decideRun, filesLoadedElsewhere, lostTargets } from '../shared/run-history.js';
+import { decideRun, filesLoadedElsewhere, lostTargets, pastRuns } from '../shared/run-history.js';
 import { finishTargets, judgeTargets, keysAfterLoad, prepareTargets } from './target-tables.js';
 import { loadTables, type LoadOutcome } from './load-tables.js';
 import { PhaseClock } from '../shared/phase-clock.js';
@@ -143,7 +143,7 @@ export async function runMigration(opts: MigrateOptions): Promise<MigrateReport>
 async function migrateChecked(m: Migration): Promise<MigrateReport> {
   const { opts, config, tasks, control, clock, checking } = m;
   const hashes = await clock.time('snapshot and hashing', () => m.hashing);
-  const decision = await decideRun(control, config, hashes, m.opts.verify);
+  const decision = decideRun(await pastRuns(control, config), config.instance, hashes, m.opts.verify);
   if (decision.kind === 'refuse' || decision.kind === 'noop') m.stopChecks.abort();
   if (decision.kind === 'refuse') throw decision.error;
   if (decision.kind === 'noop') return await reportNoop(m, decision.run, decision.verify, hashes);

@@ -19,7 +19,8 @@ import {
   type TableReport,
 } from '../../report/plan-report.js';
 import { runFindings } from './run-findings.js';
-import { resumePositions } from '../shared/run-history.js';
+import { pastRuns, resumePositions, type PastRuns } from '../shared/run-history.js';
+import { ledgerExists } from '../../ledger/schema.js';
 import { buildRunbook } from './runbook.js';
 import { hasAutoTables } from '../shared/auto-mappings.js';
 import type { FindingAction } from '../../findings/finding.js';
@@ -101,6 +102,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
   let targetStates = new Map<string, TargetTableState>();
   // Where an unfinished run of this instance resumes each table: rows before it meet nothing (profile.ts, loadedUpTo).
   let resumeAt = new Map<string, bigint>();
+  let past: PastRuns | null = null;
   let serverVersion = '';
   try {
     if (config.target !== null && opts.inventoryOnly !== true) {
@@ -109,7 +111,9 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
         (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '';
       const targets = [...new Set(mappings.stores.flatMap((s) => s.tables.map((t) => t.target)))];
       targetStates = await inspectTarget(client, config.schema, targets);
-      resumeAt = await resumePositions(client, config);
+      // The ledger's runs, read once: what migrate would decide (run-findings.ts) and where it resumes.
+      past = (await ledgerExists(client)) ? await pastRuns(client, config) : null;
+      resumeAt = past === null ? new Map() : await resumePositions(client, past);
       const missing = await schemaMissing(client, config.schema);
       if (missing !== null) findings.add(missing);
       for (const unfit of [await targetReadOnly(client), await targetEncodingUnfit(client)])
@@ -411,7 +415,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
       // The files whose rows would load, as migrate counts them for RUN_ALREADY_LOADED.
       const withRows = new Set(tables.filter((t) => t.target !== null && t.rowsRead > 0).map((t) => t.source.file));
       const exists = (t: string): boolean | undefined => targetStates.get(t)?.exists;
-      for (const f of await runFindings(client, config, result.files, withRows, exists)) findings.add(f);
+      for (const f of await runFindings(client, config, past, result.files, withRows, exists)) findings.add(f);
       // One finding, as migrate gives one error: findings of one kind and place are counted together.
       const lacking = await missingPrivileges(client, config.schema, loadedInto);
       if (lacking.length > 0)

@@ -1,10 +1,8 @@
 import type pg from 'pg';
 import type { Finding } from '../../findings/finding.js';
-import { latestRun, runFiles } from '../../ledger/runs.js';
-import { ledgerExists } from '../../ledger/schema.js';
 import type { SourceFile } from '../../source/discover.js';
 import { hashSourceFile, type FileHash } from '../../source/source-hash.js';
-import { decideRun, filesLoadedElsewhere, lostTargets, type RunScope } from '../shared/run-history.js';
+import { decideRun, filesLoadedElsewhere, lostTargets, type PastRuns, type RunScope } from '../shared/run-history.js';
 
 /**
  * What migrate would decide from the ledger's runs before it writes anything
@@ -13,7 +11,7 @@ import { decideRun, filesLoadedElsewhere, lostTargets, type RunScope } from '../
  * nothing: a refusal blocks with migrate's code and words, an unfinished run
  * of this instance is resumed, files this instance migrated already make
  * migrate a no-op (a resume whose run loaded into a table dropped since is
- * refused). None without a ledger (nothing was migrated there).
+ * refused). None without a ledger (`past` null: nothing was migrated there).
  *
  * The files are hashed as migrate hashes them; one whose device, inode, size
  * and change time are those the instance's last run recorded is not read
@@ -22,18 +20,18 @@ import { decideRun, filesLoadedElsewhere, lostTargets, type RunScope } from '../
 export async function runFindings(
   client: pg.Client,
   scope: RunScope,
+  past: PastRuns | null,
   files: readonly SourceFile[],
   withRows: ReadonlySet<string>,
   targetExists: (target: string) => boolean | undefined,
 ): Promise<Finding[]> {
-  if (!(await ledgerExists(client))) return [];
-  const latest = await latestRun(client, scope.instance, scope.dataDir, scope.schema);
-  const known = new Map((latest === null ? [] : await runFiles(client, latest.run_id)).map((f) => [f.path, f]));
+  if (past === null) return [];
+  const known = new Map(past.recordedFiles.map((f) => [f.path, f]));
   const hashes: FileHash[] = [];
   // The files migrate loads: those it snapshots (src/source/discover.ts keeps no snapshot of a damaged one).
   for (const f of files.filter((x) => x.status === 'ok' || x.status === 'busy'))
     hashes.push(await hashSourceFile(f.absPath, f.path, known.get(f.path)));
-  const decision = await decideRun(client, scope, hashes, true);
+  const decision = decideRun(past, scope.instance, hashes, true);
   const finding = (kind: Finding['kind'], action: Finding['action'], message: string, code?: string): Finding => ({
     file: null,
     table: null,

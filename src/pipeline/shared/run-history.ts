@@ -1,11 +1,10 @@
 import type pg from 'pg';
 import { MigrateError } from '../../errors.js';
-import { latestRun, loadUnfinished, runFiles, runWithFileHashes } from '../../ledger/runs.js';
-import { ledgerExists } from '../../ledger/schema.js';
+import { latestRun, loadUnfinished, runFiles, runWithFileHashes, type RunRow } from '../../ledger/runs.js';
 import { tableProgress } from '../../ledger/run-tables.js';
 import { cleanlyVerifiedFiles } from '../../ledger/verifications.js';
 import { resolveRun, type RunDecision } from './resolve-run.js';
-import type { FileHash } from '../../source/source-hash.js';
+import type { FileBytes, FileHash } from '../../source/source-hash.js';
 
 /** Whose runs a decision is taken among: migrate's and plan's config. */
 export interface RunScope {
@@ -14,21 +13,33 @@ export interface RunScope {
   readonly schema: string;
 }
 
+/** What the ledger holds of this instance's runs on this data dir and schema: read once, decided on purely (decideRun). */
+export interface PastRuns {
+  /** The newest run, or null. */
+  readonly latest: RunRow | null;
+  /** The files `latest` recorded (empty without one). */
+  readonly recordedFiles: readonly FileHash[];
+  /** The files `latest`'s latest clean verification read; null: none. */
+  readonly verifiedFiles: readonly FileBytes[] | null;
+}
+
+/** The ledger's record of this instance's runs (the ledger must exist). */
+export async function pastRuns(client: pg.Client, scope: RunScope): Promise<PastRuns> {
+  const latest = await latestRun(client, scope.instance, scope.dataDir, scope.schema);
+  return {
+    latest,
+    recordedFiles: latest === null ? [] : await runFiles(client, latest.run_id),
+    verifiedFiles: latest === null ? null : await cleanlyVerifiedFiles(client, latest.run_id),
+  };
+}
+
 /**
  * New, resume, no-op or refuse, from the newest run of this instance on this
  * data dir and schema (src/pipeline/shared/resolve-run.ts): what migrate does
  * before it writes anything, and what plan reports it would do.
  */
-export async function decideRun(
-  client: pg.Client,
-  scope: RunScope,
-  hashes: readonly FileHash[],
-  verify: boolean,
-): Promise<RunDecision> {
-  const latest = await latestRun(client, scope.instance, scope.dataDir, scope.schema);
-  const recordedFiles = latest === null ? [] : await runFiles(client, latest.run_id);
-  const verifiedFiles = latest === null ? null : await cleanlyVerifiedFiles(client, latest.run_id);
-  return resolveRun({ instance: scope.instance, latest, recordedFiles, hashes, verifiedFiles, verify });
+export function decideRun(past: PastRuns, instance: string, hashes: readonly FileHash[], verify: boolean): RunDecision {
+  return resolveRun({ instance, ...past, hashes, verify });
 }
 
 /**
@@ -82,15 +93,14 @@ export async function lostTargets(
 }
 
 /**
- * Where an unfinished run of this instance on this data dir and schema would
- * resume each source table (`file\0table`): the last rowid it committed.
- * Empty where the latest run finished, or there is none. plan leaves the rows
- * up to there out of what it asks the target, as the resume never reads them
- * again (src/pipeline/plan/profile.ts, loadedUpTo).
+ * Where the unfinished run of `past` (if its latest run is one) would resume
+ * each source table (`file\0table`): the last rowid it committed. Empty where
+ * the latest run finished, or there is none. plan leaves the rows up to there
+ * out of what it asks the target, as the resume never reads them again
+ * (src/pipeline/plan/profile.ts, loadedUpTo).
  */
-export async function resumePositions(client: pg.Client, scope: RunScope): Promise<Map<string, bigint>> {
-  if (!(await ledgerExists(client))) return new Map();
-  const latest = await latestRun(client, scope.instance, scope.dataDir, scope.schema);
+export async function resumePositions(client: pg.Client, past: PastRuns): Promise<Map<string, bigint>> {
+  const { latest } = past;
   if (latest === null || !loadUnfinished(latest.state)) return new Map();
   return new Map(
     (await tableProgress(client, latest.run_id)).flatMap((p) =>
