@@ -1,3 +1,4 @@
+import { jsonbParam } from './jsonb-param.js';
 import type pg from 'pg';
 import { SetDigest } from '../tables/canonical.js';
 import type { RunTableKey } from './run-tables.js';
@@ -101,8 +102,8 @@ function recordBatchParams(at: RunTableKey, batch: BatchRecord): Param[] {
     batch.rejects.length,
     batch.rowsMerged,
     batch.digest,
-    JSON.stringify(batch.rejects),
-    JSON.stringify(batch.repairs),
+    jsonbParam(batch.rejects),
+    jsonbParam(batch.repairs),
     batch.repairedRows,
     batch.bytes,
     batch.seconds,

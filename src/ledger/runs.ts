@@ -1,3 +1,4 @@
+import { jsonbParam } from './jsonb-param.js';
 import type pg from 'pg';
 import type { FileHash } from '../source/source-hash.js';
 import { withTransaction } from '../target/transaction.js';
@@ -105,7 +106,7 @@ export async function createRun(
     await tx.query(
       `INSERT INTO aragora_migrate.runs (run_id, instance, host, data_dir, target_schema, state, tool_version, options)
        VALUES ($1, $2, $3, $4, $5, 'running', $6, $7)`,
-      [run.runId, run.instance, run.host, run.dataDir, run.schema, run.toolVersion, JSON.stringify(run.options)],
+      [run.runId, run.instance, run.host, run.dataDir, run.schema, run.toolVersion, jsonbParam(run.options)],
     );
     await tx.query(
       `INSERT INTO aragora_migrate.run_files (run_id, path, size_bytes, sha256, wal_bytes, wal_sha256, identity)
@@ -113,7 +114,7 @@ export async function createRun(
          FROM jsonb_to_recordset($2::jsonb) AS f(path text, size_bytes bigint, sha256 text, wal_bytes bigint, wal_sha256 text, identity text)`,
       [
         run.runId,
-        JSON.stringify(
+        jsonbParam(
           files.map((f) => ({
             path: f.path,
             size_bytes: f.sizeBytes,
@@ -129,7 +130,7 @@ export async function createRun(
       `INSERT INTO aragora_migrate.run_tables (run_id, source_file, source_table, target_table, state, rows_source)
        SELECT $1, t.file, t.tbl, t.target, 'pending', t.rows
          FROM jsonb_to_recordset($2::jsonb) AS t(file text, tbl text, target text, rows bigint)`,
-      [run.runId, JSON.stringify(tables.map((t) => ({ file: t.file, tbl: t.table, target: t.target, rows: t.rows })))],
+      [run.runId, jsonbParam(tables.map((t) => ({ file: t.file, tbl: t.table, target: t.target, rows: t.rows })))],
     );
   });
 }

@@ -1,3 +1,4 @@
+import { jsonbParam } from './jsonb-param.js';
 import type pg from 'pg';
 
 /**
@@ -30,7 +31,7 @@ export async function recordSchemaChange(
   await client.query(
     `INSERT INTO aragora_migrate.schema_changes (run_id, target_table, kind, object, detail) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (run_id, target_table, kind, object) DO UPDATE SET detail = EXCLUDED.detail, changed_at = now()`,
-    [runId, target, kind, object, JSON.stringify(detail)],
+    [runId, target, kind, object, jsonbParam(detail)],
   );
 }
 

@@ -1,3 +1,4 @@
+import { jsonbParam } from './jsonb-param.js';
 import type pg from 'pg';
 import { ledgerTableExists } from './schema.js';
 import type { FileBytes } from '../source/source-hash.js';
@@ -25,7 +26,7 @@ export async function recordVerification(
   await client.query('INSERT INTO aragora_migrate.verifications (run_id, ok, report) VALUES ($1, $2, $3)', [
     runId,
     ok,
-    JSON.stringify(report),
+    jsonbParam(report),
   ]);
 }
 
