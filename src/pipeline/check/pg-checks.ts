@@ -4,12 +4,14 @@ import type { CheckItem } from '../../report/check-report.js';
 import { connectTarget } from '../../target/connect.js';
 import { quoteIdent } from '../../util/quote.js';
 import { before } from './items.js';
+import { OWNER_TITLE, ownerItem } from './pg-owner.js';
 import { poolItem, type PoolDemand, type ServerConnections } from './pool-math.js';
 
 /**
  * The shared PostgreSQL itself, over one connection made as the instances'
  * DSN makes it: reachable, encrypted (pg_stat_ssl of this very backend),
- * the role able to create the application's tables, and the pools' sum
+ * the role able to create the application's tables and owning those that
+ * exist (src/pipeline/check/pg-owner.ts), and the pools' sum
  * against the connections left. Nothing is written: the table that proves
  * CREATE is made inside a transaction that is rolled back.
  */
@@ -26,6 +28,7 @@ const T = {
   reachable: 'PostgreSQL is reachable',
   tls: 'The PostgreSQL connection negotiates TLS',
   create: 'The role can create the tables',
+  owner: OWNER_TITLE,
   pool: "Every instance's pool fits the server's connections",
 } as const;
 
@@ -34,6 +37,7 @@ function skipAll(why: string, fix: string, subject: string | null): CheckItem[] 
     before('pg.reachable', T.reachable, 'skip', why, fix, subject),
     before('pg.tls', T.tls, 'skip', why, fix, subject),
     before('pg.create', T.create, 'skip', why, fix, subject),
+    before('pg.owner', T.owner, 'skip', why, fix, subject),
     before('pg.pool', T.pool, 'skip', why, fix, subject),
   ];
 }
@@ -95,6 +99,7 @@ export async function postgresItems(probe: PgProbe, pool: PoolInput): Promise<Ch
       }),
       await guard('pg.tls', T.tls, () => tlsItem(client, dsn, subject)),
       await guard('pg.create', T.create, () => createItem(client, subject)),
+      await guard('pg.owner', T.owner, () => ownerItem(client, subject)),
       await guard('pg.pool', T.pool, async () =>
         'demand' in pool
           ? { ...poolItem(pool.demand, await serverConnections(client)), subject }

@@ -93,6 +93,7 @@ describe.skipIf(redisMissing() !== null)(redisTitle('check before the switch'), 
       'env.timeouts',
       'pg.reachable',
       'pg.create',
+      'pg.owner',
       'pg.pool',
       'env.redis-tls',
       'redis.reachable',
@@ -195,7 +196,7 @@ describe.skipIf(redisMissing() !== null)(redisTitle('check before the switch'), 
     const a = envFile(['ARAGORA_USE_SECRETS_MANAGER=true'], { pg: null, redis: null });
     const b = envFile(['ARAGORA_USE_SECRETS_MANAGER=true'], { pg: null, redis: null });
     const r = await runCheck({ envFiles: [[a], [b]] });
-    for (const id of ['env.same-postgres', 'env.sslmode', 'pg.reachable', 'pg.tls', 'pg.create', 'pg.pool'])
+    for (const id of ['env.same-postgres', 'env.sslmode', 'pg.reachable', 'pg.tls', 'pg.create', 'pg.owner', 'pg.pool'])
       expect(`${id}: ${item(r, id).status} ${item(r, id).fix ?? ''}`).toMatch(
         new RegExp(`^${id}: skip .*--database-url`),
       );
