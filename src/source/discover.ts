@@ -202,7 +202,10 @@ export async function discover(opts: DiscoverOptions, visit?: SnapshotVisitor): 
       let objects: SourceObject[];
       let integrity: string | null = null;
       try {
-        objects = inventory(snapshot.db);
+        // A table the copy gave rowids to is still WITHOUT ROWID in the source: its key is no rowid.
+        objects = inventory(snapshot.db).map((o) =>
+          snapshot.rowidsGiven.includes(o.name) ? { ...o, withoutRowid: true } : o,
+        );
         if (opts.integrity !== false) {
           const rows = snapshot.db.prepare('PRAGMA quick_check').pluck().all() as string[];
           integrity = rows.join('; ');

@@ -149,9 +149,20 @@ function giveRowids(db: Database.Database, table: string): void {
   const names = cols.map((c) => q(c.name)).join(', ');
   let tmp = `${table}__rowid`;
   while (db.prepare('SELECT 1 FROM sqlite_master WHERE name = ?').get(tmp) !== undefined) tmp += '_';
-  const defs = cols.map((c) => `${q(c.name)} ${c.type}${Number(c.notnull) === 1 ? ' NOT NULL' : ''}`);
+  // A one-column key declared INTEGER would be the rowid itself in an
+  // ordinary table: it would refuse the texts and reals a WITHOUT ROWID table
+  // holds there ("datatype mismatch", and the file was called corrupt), and
+  // give the key's values as rowids instead of positions. Declared on the
+  // column with DESC, it is not (SQLite's documented exception); the order
+  // the rows get their rowids in is the INSERT's.
+  const columnKey = pk.length === 1 ? pk[0]?.name : undefined;
+  const defs = cols.map(
+    (c) =>
+      `${q(c.name)} ${c.type}${Number(c.notnull) === 1 ? ' NOT NULL' : ''}${c.name === columnKey ? ' PRIMARY KEY DESC' : ''}`,
+  );
+  const tableKey = columnKey === undefined ? `, PRIMARY KEY (${pk.map((c) => q(c.name)).join(', ')})` : '';
   db.transaction(() => {
-    db.exec(`CREATE TABLE ${q(tmp)} (${defs.join(', ')}, PRIMARY KEY (${pk.map((c) => q(c.name)).join(', ')}))`);
+    db.exec(`CREATE TABLE ${q(tmp)} (${defs.join(', ')}${tableKey})`);
     db.exec(
       `INSERT INTO ${q(tmp)} (${names}) SELECT ${names} FROM ${q(table)} ORDER BY ${pk.map((c) => q(c.name)).join(', ')}`,
     );

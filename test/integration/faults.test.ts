@@ -438,6 +438,29 @@ describe('shapes SQLite allows', () => {
       ]);
     });
   });
+  it('a WITHOUT ROWID table whose one-column INTEGER key holds texts and reals: not called damaged, every row loads and verifies', async () => {
+    // The private copy that gives such a table rowids made that key the rowid
+    // itself, which refused the text ("datatype mismatch"): plan and migrate
+    // called the file corrupt (SOURCE_CORRUPT, exit 5).
+    const url = (await createTestDatabase('faults_without_rowid_int')).url;
+    const { dataDir } = genericSource(
+      'keys.db',
+      `CREATE TABLE tags (id INTEGER NOT NULL, label TEXT, PRIMARY KEY (id)) WITHOUT ROWID;
+       INSERT INTO tags VALUES (7, 'seven'), ('x7', 'text'), (2.5, 'real'), (-1, 'minus one');`,
+    );
+    // --auto fits the column to what it holds: text.
+    const { plan, migrate } = planThenMigrate(dataDir, url, ['--auto']);
+    expect(plan.code, plan.stdout).toBe(0);
+    expect(migrate.stdout).toMatch(/verified/);
+    await withPg(url, async (c) => {
+      expect((await c.query('SELECT id, label FROM tags ORDER BY label')).rows).toEqual([
+        { id: '-1', label: 'minus one' },
+        { id: '2.5', label: 'real' },
+        { id: '7', label: 'seven' },
+        { id: 'x7', label: 'text' },
+      ]);
+    });
+  });
 });
 
 describe('faults while running', () => {
