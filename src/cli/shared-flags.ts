@@ -105,7 +105,11 @@ export async function resolve(
   assertDataDir(config.dataDir, dataDirOrigin(config));
   return {
     config,
-    mappings: await withAutoMappings(mappings, { dataDir: config.dataDir, allowLive: config.allowLive }),
+    mappings: await withAutoMappings(mappings, {
+      dataDir: config.dataDir,
+      allowLive: config.allowLive,
+      target: config.target === null ? null : { dsn: config.target, schema: config.schema },
+    }),
   };
 }
 

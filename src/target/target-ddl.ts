@@ -76,6 +76,22 @@ export async function primaryKeyColumns(client: pg.Client, schema: string, table
   return r.rows.length === 0 ? null : r.rows.map((x) => x.name);
 }
 
+/** Every table of `schema` that has a primary key, with its columns in key order. */
+export async function existingPrimaryKeys(client: pg.Client, schema: string): Promise<Map<string, string[]>> {
+  const r = await client.query<{ tbl: string; cols: string[] }>(
+    `SELECT c.relname AS tbl, array_agg(a.attname::text ORDER BY k.n) AS cols
+       FROM pg_index i
+       JOIN pg_class c ON c.oid = i.indrelid
+       JOIN pg_namespace s ON s.oid = c.relnamespace
+       CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
+       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+      WHERE i.indisprimary AND s.nspname = $1
+      GROUP BY c.relname`,
+    [schema],
+  );
+  return new Map(r.rows.map((x) => [x.tbl, x.cols] as const));
+}
+
 /** An index entry of a mapping (`column [ASC|DESC]`): the column it names, and its order as written. */
 export function indexEntry(entry: string): { readonly column: string; readonly order: string } {
   const m = /^(.*?)(\s+(?:ASC|DESC))?$/i.exec(entry.trim());

@@ -1,4 +1,6 @@
 import type Database from 'better-sqlite3';
+import type pg from 'pg';
+import type { TargetDsn } from '../../config/dsn.js';
 import { mappingSetOrThrow, type DerivedStore, type MappingSet } from '../../mapping/load.js';
 import { checkTable } from '../../mapping/rules.js';
 import { TableSpecSchema, type ColumnSpec, type TableSpec, type TargetType } from '../../mapping/schema.js';
@@ -6,6 +8,8 @@ import { autoTable } from '../../source/auto-mapping.js';
 import { discover } from '../../source/discover.js';
 import type { SourceObject } from '../../source/inventory.js';
 import { quoteSqliteIdent } from '../../source/quote.js';
+import { connectTarget } from '../../target/connect.js';
+import { existingPrimaryKeys } from '../../target/target-ddl.js';
 import { sourceDamage } from './integrity.js';
 
 /**
@@ -21,8 +25,18 @@ import { sourceDamage } from './integrity.js';
  */
 export async function withAutoMappings(
   base: MappingSet,
-  opts: { readonly dataDir: string; readonly allowLive: boolean },
+  opts: {
+    readonly dataDir: string;
+    readonly allowLive: boolean;
+    /**
+     * The target and schema the command runs on, when it has one: a table
+     * the schema holds already (another instance's run created it) is keyed
+     * as it is there (byValues).
+     */
+    readonly target?: { readonly dsn: TargetDsn; readonly schema: string } | null;
+  },
 ): Promise<MappingSet> {
+  const targetKeys = opts.target == null ? undefined : await keysInTarget(opts.target.dsn, opts.target.schema);
   const mapped = new Set(base.bySource.keys());
   const derived: DerivedStore[] = [];
   await discover(
@@ -31,7 +45,7 @@ export async function withAutoMappings(
       const tables: TableSpec[] = [];
       for (const obj of file.objects) {
         if (obj.type !== 'table' || obj.skipReason !== null || mapped.has(obj.name)) continue;
-        const spec = mappable(byValues(snapshot.db, obj, file.path));
+        const spec = mappable(byValues(snapshot.db, obj, file.path, targetKeys));
         if (spec === null) continue;
         mapped.add(obj.name);
         tables.push(spec);
@@ -49,6 +63,25 @@ export async function withAutoMappings(
     },
   );
   return derived.length === 0 ? base : mappingSetOrThrow(base.dir, derived);
+}
+
+/**
+ * The primary keys of the schema's tables. A target that cannot be reached
+ * gives none: the command meets it next and says so in its own words (plan
+ * as a finding, migrate as TARGET_UNREACHABLE).
+ */
+async function keysInTarget(dsn: TargetDsn, schema: string): Promise<Map<string, string[]> | undefined> {
+  let client: pg.Client;
+  try {
+    client = await connectTarget(dsn, 'aragora-migrate --auto');
+  } catch {
+    return undefined;
+  }
+  try {
+    return await existingPrimaryKeys(client, schema);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 /** How the name of a store --auto derived begins (the file's path follows). */
@@ -112,16 +145,44 @@ const CLASS_COLUMNS = 500;
  * a NULL in it (SQLite allows that unless the key is the rowid) cannot be a
  * PostgreSQL key: the table is keyed by its rowid instead, as a table without
  * one is, and its declared key columns load as columns.
+ *
+ * Unless the target holds the table already, keyed one of those two ways: a
+ * second instance's file is keyed as the table the first one's run created.
+ * Keyed by its own values instead, a file with a NULL in its key loaded by
+ * rowid into a table keyed by that column: its conflicts went unseen (plan
+ * said GO, migrate stopped on the primary key, TARGET_CONSTRAINT), and
+ * rollback, which tells an unmapped table's rows by the target's key, found
+ * the run's rows "deleted since". Under the column's key, its NULL-keyed rows
+ * are rejected (null_key); under the rowid, its key columns load as columns.
  */
-function byValues(db: Database.Database, obj: SourceObject, file: string): TableSpec {
+function byValues(
+  db: Database.Database,
+  obj: SourceObject,
+  file: string,
+  targetKeys?: ReadonlyMap<string, readonly string[]>,
+): TableSpec {
   const classes = readableClasses(db, obj, file);
   // A damaged file is mapped by its schema alone, so that it is reported (and
   // refused by migrate, SOURCE_CORRUPT) as any damaged file is, by the
   // integrity check, rather than crash here or be left out unmapped.
   if (classes === null) return autoTable(obj);
+  const declared = autoTable(obj);
+  const byRowid = autoTable({ ...obj, columns: obj.columns.map((c) => ({ ...c, pk: 0 })) });
+  const existing = targetKeys?.get(declared.target);
   const nullInKey = obj.columns.some((c) => c.pk > 0 && classes.get(c.name)?.has('null') === true);
-  const spec = autoTable(nullInKey ? { ...obj, columns: obj.columns.map((c) => ({ ...c, pk: 0 })) } : obj);
+  const spec =
+    [declared, byRowid].find((s) => existing !== undefined && sameNames(keyTargets(s), existing))
+    ?? (nullInKey ? byRowid : declared);
   return { ...spec, columns: spec.columns.map((c) => fitted(c, classes.get(c.name))) };
+}
+
+/** The target columns a spec's key loads into, in key order. */
+function keyTargets(spec: TableSpec): string[] {
+  return spec.key.map((k) => spec.columns.find((c) => c.name === k)?.target ?? k);
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** The table's storage classes; null when SQLite finds the file damaged reading them. */

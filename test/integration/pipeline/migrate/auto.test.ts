@@ -217,6 +217,78 @@ describe('a second --auto instance whose keys the target holds (the fail policy)
   });
 });
 
+describe('two --auto instances whose files key the same table differently (a NULL in one of them)', () => {
+  // --auto keyed each file by its own values: a TEXT PRIMARY KEY holding a
+  // NULL by the rowid, one without by the column. The second instance then
+  // loaded into the first one's table under another key than the table's:
+  // plan said GO where migrate stopped on the primary key (TARGET_CONSTRAINT),
+  // and rollback, telling the rows by the table's key, found them "deleted
+  // since" (exit 5), or crashed on a name read as a rowid (exit 1). Now a
+  // table the target holds keeps its key (src/pipeline/shared/auto-mappings.ts).
+  const file = (rows: string): string => {
+    const dir = tempDir('auto-keys');
+    const db = new Database(join(dir, 'tags.db'));
+    db.exec(`CREATE TABLE tags (name TEXT, n INTEGER, PRIMARY KEY (name)); INSERT INTO tags VALUES ${rows};`);
+    db.close();
+    return dir;
+  };
+  const noNull = file("('x', 1), ('y', 2)");
+  const withNull = file("('w', 11), (NULL, 20), ('z', 30)");
+
+  for (const [first, second, keyedBy] of [
+    [noNull, withNull, 'name'],
+    [withNull, noNull, 'sqlite_rowid'],
+  ] as const)
+    it(`the second loads under the first one's key (${keyedBy}), as plan says; verify passes, and rollback, second then first, leaves nothing`, async () => {
+      const db = await createTestDatabase('auto');
+      try {
+        const args = (dir: string, instance: string): string[] => [
+          '--auto',
+          '--data-dir',
+          dir,
+          '--instance',
+          instance,
+          '--database-url',
+          db.url,
+        ];
+        const runs: string[] = [];
+        for (const [dir, instance] of [
+          [first, 'one'],
+          [second, 'two'],
+        ] as const) {
+          const plan = runCli(['plan', ...args(dir, instance)]);
+          const migrate = runCli(['migrate', '--json', '-', ...args(dir, instance)]);
+          expect(migrate.code, migrate.stderr).toBe(plan.code);
+          expect([0, 3]).toContain(migrate.code);
+          runs.push((JSON.parse(migrate.stdout) as { runId: string }).runId);
+          const verify = runCli(['verify', ...args(dir, instance)]);
+          expect(verify.code, verify.stdout).toBe(0);
+        }
+        await withPg(db.url, async (c) => {
+          const key = await c.query<{ name: string }>(
+            `SELECT a.attname AS name FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+              WHERE i.indrelid = 'tags'::regclass AND i.indisprimary`,
+          );
+          expect(key.rows.map((r) => r.name)).toEqual([keyedBy]);
+          // Under the name, the NULL-named row is rejected; under the rowid, every row loads.
+          const names = (await c.query<{ name: string | null }>('SELECT name FROM tags ORDER BY name')).rows;
+          expect(names.map((r) => r.name)).toEqual(
+            keyedBy === 'name' ? ['w', 'x', 'y', 'z'] : ['w', 'x', 'y', 'z', null],
+          );
+        });
+        for (const runId of runs.reverse()) {
+          const rollback = runCli(['rollback', '--run', runId, '--yes', '--database-url', db.url]);
+          expect(rollback.code, rollback.stderr + rollback.stdout).toBe(0);
+        }
+        await withPg(db.url, async (c) => {
+          expect((await c.query("SELECT to_regclass('tags') AS t")).rows[0]?.t).toBeNull();
+        });
+      } finally {
+        await db.drop();
+      }
+    });
+});
+
 describe('--auto fits integers to the types that hold them', () => {
   it('a BOOLEAN column holding 2 loads as bigint, one holding only 0 and 1 as boolean, every value as it is; rolled back after the table was dropped by hand', async () => {
     const dataDir = tempDir('auto-ints');
