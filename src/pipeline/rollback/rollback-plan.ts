@@ -119,7 +119,10 @@ export async function planTable(
   // Dropped by hand since the run: there is nothing to read, delete or drop.
   if (await tableGone(tx, table)) return GONE;
   const refs = (await referencingKeys(tx, schema, w.target)).filter((k) => !gone.has(k.child));
-  const changed = [...(await queryChanged(q, table, w.keyColumns)), ...(await dependentRows(q, schema, w, refs))];
+  const changed = [
+    ...(await keysReadable(runId, w, () => queryChanged(q, table, w.keyColumns))),
+    ...(await dependentRows(q, schema, w, refs)),
+  ];
   const counts = await q<{ deleted: string; restored: string; rows_remain: boolean }>(
     `SELECT (SELECT count(*) FROM ${table} AS t WHERE EXISTS (SELECT 1 FROM rb_ins AS x WHERE ${keyMatch(w.keyColumns, 'x.k')})) AS deleted,
             (SELECT count(*) FROM ${table} AS t WHERE EXISTS (SELECT 1 FROM rb_res AS r WHERE ${keyMatch(w.keyColumns, 'r.row_key')})) AS restored,
@@ -329,6 +332,28 @@ async function queryChanged(
       ORDER BY x.k`,
   );
   return r.rows;
+}
+
+/**
+ * The first statement that reads the run's recorded keys as the table's key
+ * columns. Keys another key recorded (the run was migrated with a mapping set
+ * that keyed the table otherwise, and rollback was given another one, or none
+ * for a table the shipped set does not map) do not read as those columns'
+ * types: a name is no bigint. That stopped the rollback with an internal
+ * error (exit 1); it is the usage error it is.
+ */
+async function keysReadable<T>(runId: string, w: TableWork, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err: unknown) {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code !== 'string' || !code.startsWith('22')) throw err;
+    const key = w.keyColumns.map((k) => `${k.name} ${k.type}`).join(', ');
+    throw new ConfigError(
+      'ROLLBACK_NO_MAPPING',
+      `the keys run ${runId} recorded for ${w.target} are not values of the key rollback tells its rows by (${key}): ${(err as Error).message}; the run was migrated with another mapping set, or keyed that table otherwise`,
+    );
+  }
 }
 
 /**
