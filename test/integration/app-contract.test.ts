@@ -282,6 +282,38 @@ async function expectOnlyDocumentedDifferences(url: string): Promise<void> {
   }
 }
 
+/** What asyncpg hands the app for a result column of each type OID (int2, int4, int8, float4, float8, numeric, bool). */
+const PYTHON_TYPE: Readonly<Record<number, string>> = {
+  21: 'int',
+  23: 'int',
+  20: 'int',
+  700: 'float',
+  701: 'float',
+  1700: 'Decimal',
+  16: 'bool',
+};
+
+/** Each reading statement's result columns, as the Python types asyncpg returns (others by type OID); nothing is kept. */
+async function resultTypes(url: string): Promise<Map<string, string>> {
+  return withPg(url, async (c) => {
+    const out = new Map<string, string>();
+    for (const s of ALL_APP_STATEMENTS.filter((x) => x.call === 'fetch' || x.call === 'fetchrow')) {
+      await c.query('BEGIN');
+      try {
+        const r = await c.query(s.sql, s.params);
+        for (const f of r.fields)
+          out.set(
+            `${s.store}.${s.method} (line ${s.line}) ${f.name}`,
+            PYTHON_TYPE[f.dataTypeID] ?? `oid ${f.dataTypeID}`,
+          );
+      } finally {
+        await c.query('ROLLBACK');
+      }
+    }
+    return out;
+  });
+}
+
 describe('the tool first, then the app', () => {
   const db = useTestDatabase('contract_tool_first');
 
@@ -294,6 +326,22 @@ describe('the tool first, then the app', () => {
     // Nothing is recorded in _schema_versions: each store runs its whole schema, IF NOT EXISTS, on the tool's tables.
     expect(await appStarts(db.url)).toEqual(APP_STORES.map((s) => `${s.module}: created`));
     await appWorksOnMigratedRows(db.url, 'a');
+  });
+
+  it("every reading statement of the app returns the Python types it returns on the app's own tables (a bigint's SUM is a Decimal)", async () => {
+    const pristine = await createTestDatabase('contract_app_types');
+    try {
+      await appStarts(pristine.url);
+      const app = await resultTypes(pristine.url);
+      const tool = await resultTypes(db.url);
+      expect(app.size).toBeGreaterThan(20);
+      // Columns only SQLite has (docs/aragora-schema.md) come with SELECT *: extra keys in the app's dicts.
+      expect(
+        [...tool].filter(([k, t]) => app.has(k) && app.get(k) !== t).map(([k, t]) => `${k}: ${t}, app ${app.get(k)}`),
+      ).toEqual([]);
+    } finally {
+      await pristine.drop();
+    }
   });
 
   it('instance b merges on top: plan predicts, verify passes, the app starts again and works', async () => {
