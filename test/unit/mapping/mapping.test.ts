@@ -120,11 +120,16 @@ describe('the shipped aragora mapping set', () => {
     expect(others.filter(({ table }) => table.target !== table.source)).toEqual([]);
   });
 
-  it('keeps REAL lossless and INTEGER 64-bit', () => {
+  it('keeps REAL lossless and INTEGER 64-bit, but for the counters the app sums (SUM of a bigint is numeric)', () => {
     expect(columnOf('ratings', 'elo').type).toBe('double precision');
     expect(columnOf('ratings', 'wins').type).toBe('bigint');
-    const all = [...loadBuiltinMappingSet().bySource.values()].flatMap(({ table }) => table.columns);
-    expect(all.filter((c) => c.type === 'integer')).toEqual([]);
+    const all = [...loadBuiltinMappingSet().bySource.values()].flatMap(({ table }) =>
+      table.columns.map((c) => ({ ...c, table: table.target })),
+    );
+    expect(all.filter((c) => c.type === 'integer').map((c) => `${c.table}.${c.name}`)).toEqual([
+      'agent_performance_history.proposals_made',
+      'agent_performance_history.critiques_given',
+    ]);
   });
 
   it('copies the genesis ledger hash and its inputs verbatim as text', () => {
