@@ -173,6 +173,11 @@ describe.skipIf(PEER_CORPUS_MISSING !== null)(peerCorpusTitle('--auto on a damag
   });
 });
 
+/** The flags of an --auto command on one instance's data dir. */
+function autoArgs(dir: string, instance: string, url: string): string[] {
+  return ['--auto', '--data-dir', dir, '--instance', instance, '--database-url', url];
+}
+
 describe('a second --auto instance whose keys the target holds (the fail policy)', () => {
   it('is refused before its run is created, as plan says, with nothing of it loaded', async () => {
     const file = (rows: { t1: string; t2: string }): string => {
@@ -188,15 +193,7 @@ describe('a second --auto instance whose keys the target holds (the fail policy)
     const b = file({ t1: "(3, 'c'), (4, 'd')", t2: "(2, 'B'), (5, 'e')" });
     const db = await createTestDatabase('auto');
     try {
-      const args = (dir: string, instance: string): string[] => [
-        '--auto',
-        '--data-dir',
-        dir,
-        '--instance',
-        instance,
-        '--database-url',
-        db.url,
-      ];
+      const args = (dir: string, instance: string): string[] => autoArgs(dir, instance, db.url);
       expect(runCli(['migrate', ...args(a, 'a')]).code).toBe(0);
       const plan = runCli(['plan', ...args(b, 'b')]);
       expect(plan.code).toBe(5);
@@ -242,15 +239,7 @@ describe('two --auto instances whose files key the same table differently (a NUL
     it(`the second loads under the first one's key (${keyedBy}), as plan says; verify passes, and rollback, second then first, leaves nothing`, async () => {
       const db = await createTestDatabase('auto');
       try {
-        const args = (dir: string, instance: string): string[] => [
-          '--auto',
-          '--data-dir',
-          dir,
-          '--instance',
-          instance,
-          '--database-url',
-          db.url,
-        ];
+        const args = (dir: string, instance: string): string[] => autoArgs(dir, instance, db.url);
         const runs: string[] = [];
         for (const [dir, instance] of [
           [first, 'one'],
