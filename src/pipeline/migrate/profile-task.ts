@@ -52,7 +52,7 @@ export async function profileTask(
   task: Task,
   compiled: CompiledTable,
   reporter: Reporter,
-  pages: Pick<ProfileOptions, 'everyRow' | 'onPage'> = {},
+  pages: Pick<ProfileOptions, 'everyRow' | 'onPage' | 'sameKeys'> = {},
 ): Promise<TableProfile> {
   const at = { file: task.file.path, table: task.spec.source };
   reporter.emit('table:start', { ...at, rows: task.rows });

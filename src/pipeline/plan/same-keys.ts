@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SourceObject } from '../../source/inventory.js';
 import { quoteSqliteIdent } from '../../source/quote.js';
-import type { CompiledTable, RowOutcome } from '../../tables/row-converter.js';
+import { ROWID_ALIASES, type CompiledTable, type RowOutcome } from '../../tables/row-converter.js';
 import type { SourceValue } from '../../tables/value.js';
 import { rowidOf } from '../../source/rowid.js';
 
@@ -37,10 +37,14 @@ export class SameKeys {
     this.#lookup = lookup;
   }
 
-  /** null where no two rows can share a key: the table's INTEGER PRIMARY KEY, which holds only integers. */
+  /**
+   * null where no two rows can share a key: the table's INTEGER PRIMARY KEY,
+   * which holds only integers, or its rowid itself (a table without a key).
+   */
   static of(db: Database.Database, obj: SourceObject, compiled: CompiledTable): SameKeys | null {
     const key = compiled.spec.key;
-    if (key.length === 0 || (key.length === 1 && key[0] === rowidAlias(obj))) return null;
+    if (key.length === 0 || (key.length === 1 && (key[0] === rowidAlias(obj) || isRowid(obj, key[0] as string))))
+      return null;
     if (key.some((k) => !compiled.selectColumns.includes(k))) return new SameKeys(compiled, null);
     if (!uniqueInSqlite(db, obj, key)) return new SameKeys(compiled, null);
     const q = quoteSqliteIdent;
@@ -94,6 +98,11 @@ export class SameKeys {
     this.#add = scratch.prepare('INSERT OR IGNORE INTO k (key) VALUES (?)');
     return this.#add;
   }
+}
+
+/** Whether `name` is SQLite's own rowid (a name no column of the table has). */
+function isRowid(obj: SourceObject, name: string): boolean {
+  return ROWID_ALIASES.includes(name) && !obj.columns.some((c) => c.name === name);
 }
 
 /** The table's INTEGER PRIMARY KEY column (the rowid under another name), if it has one. */

@@ -130,7 +130,7 @@ describe('rows of one batch that share a key once converted', () => {
     }
   }
 
-  it('fail: refuses with the key the rows share', async () => {
+  it('fail: refuses before the run, with the keys the rows share, as plan says; nothing is loaded', async () => {
     const db = await createTestDatabase('same_key');
     try {
       const mappings = withConflict(mappingDir, 'notes', { policy: 'fail' });
@@ -145,9 +145,18 @@ describe('rows of one batch that share a key once converted', () => {
         count: 3,
         exampleKeys: ['pair\uFFFD', 'three\uFFFD'],
       });
-      const report = await migrate(source, db.url, { mappings, instance: INSTANCE });
-      expect(report.exitCode).toBe(5);
-      expect(report.message).toMatch(/keys already in notes, and its conflict policy is fail: pair\uFFFD/);
+      // The load stopped at the batch that held the second row, with the batches before it kept.
+      await expect(migrate(source, db.url, { mappings, instance: INSTANCE })).rejects.toMatchObject({
+        code: 'TARGET_CONFLICT',
+        message: expect.stringMatching(
+          /notes: rows whose key an earlier row of the table has once converted, and its conflict policy is fail \(the first: pair\uFFFD, three\uFFFD, three\uFFFD\); nothing was loaded/,
+        ) as unknown,
+      });
+      await withPg(db.url, async (c) => {
+        expect((await c.query("SELECT to_regclass('notes') AS t")).rows[0]?.t).toBeNull();
+        expect((await c.query("SELECT to_regclass('aragora_migrate.runs') AS t")).rows[0]?.t).not.toBeNull();
+        expect((await c.query('SELECT count(*)::int AS n FROM aragora_migrate.runs')).rows[0]?.n).toBe(0);
+      });
     } finally {
       await db.drop();
     }
