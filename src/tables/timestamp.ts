@@ -48,6 +48,17 @@ export function timeZoneOffsetFn(timeZone: string): OffsetFn {
   };
 }
 
+const DAY_MS = 86_400_000;
+
+/** The offset, in minutes, of a local wall time (its fields read as if UTC, in ms): see parseTimestamp. */
+function wallOffset(wallMillis: number, offsetOf: OffsetFn): number {
+  const before = offsetOf(wallMillis - DAY_MS);
+  const after = offsetOf(wallMillis + DAY_MS);
+  if (before === after) return before;
+  const held = [before, after].filter((o) => offsetOf(wallMillis - o * 60000) === o);
+  return held.length === 0 ? before : Math.max(...held);
+}
+
 /** Throws RangeError for a time zone name Intl does not know. */
 export function assertTimeZone(timeZone: string): void {
   new Intl.DateTimeFormat('en-US', { timeZone });
@@ -74,14 +85,16 @@ export function parseTimestamp(text: string, offsetOf: OffsetFn): TimestampResul
   if ('ok' in f) return f;
   let offsetMinutes: number;
   if (f.zone === undefined) {
-    // Naive: local time of the writing host. Two passes settle DST edges:
-    // the offset at the guessed instant, then at the corrected one.
-    if (offsetOf === UTC_OFFSET) offsetMinutes = 0;
-    else {
-      const wallMillis = utcMillis(f);
-      const first = offsetOf(wallMillis);
-      offsetMinutes = offsetOf(wallMillis - first * 60000);
-    }
+    // Naive: local time of the writing host, read as Python's zoneinfo reads
+    // it (fold=0; the app wrote it with datetime.now()). Away from a clock
+    // change, the offset a day before and a day after agree. Near one, an
+    // offset holds where the instant it gives shows that offset again: a
+    // wall time both hold (clocks set back) is its first occurrence, the
+    // larger offset; a wall time neither holds (skipped) takes the offset
+    // before the change, as PostgreSQL's AT TIME ZONE also does. Two passes
+    // from the wall time, as before, read a skipped 02:30 in New York an hour
+    // early, and a repeated one east of UTC as its second occurrence.
+    offsetMinutes = offsetOf === UTC_OFFSET ? 0 : wallOffset(utcMillis(f), offsetOf);
   } else {
     offsetMinutes = parseZone(f.zone);
   }

@@ -32,6 +32,24 @@ describe('parseTimestamp', () => {
     expect(parseTimestamp('2026-03-31 23:30:00', ny)).toEqual({ ok: true, value: '2026-04-01 03:30:00.000000+00' });
   });
 
+  it('reads a skipped wall time with the offset before the skip and a repeated one as its first occurrence, as Python and PostgreSQL do', () => {
+    const ny = timeZoneOffsetFn('America/New_York');
+    const berlin = timeZoneOffsetFn('Europe/Berlin');
+    const value = (text: string, zone: typeof ny): string | null => {
+      const r = parseTimestamp(text, zone);
+      return r.ok ? r.value : null;
+    };
+    // Skipped: zoneinfo (fold=0) and '2024-03-10 02:30'::timestamp AT TIME ZONE 'America/New_York' give 07:30 UTC.
+    expect(value('2024-03-10 02:30:00', ny)).toBe('2024-03-10 07:30:00.000000+00');
+    expect(value('2024-03-31 02:30:00', berlin)).toBe('2024-03-31 01:30:00.000000+00');
+    // Either side of the skip, as before.
+    expect(value('2024-03-10 01:59:59', ny)).toBe('2024-03-10 06:59:59.000000+00');
+    expect(value('2024-03-10 03:00:00', ny)).toBe('2024-03-10 07:00:00.000000+00');
+    // Repeated: zoneinfo's fold=0, the first 01:30 (EDT).
+    expect(value('2024-11-03 01:30:00', ny)).toBe('2024-11-03 05:30:00.000000+00');
+    expect(value('2024-10-27 02:30:00', berlin)).toBe('2024-10-27 00:30:00.000000+00');
+  });
+
   it('honours an explicit offset whatever the source time zone', () => {
     const berlin = timeZoneOffsetFn('Europe/Berlin');
     expect(parseTimestamp('2026-01-15T10:00:00+05:30', berlin)).toEqual({
