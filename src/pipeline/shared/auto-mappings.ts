@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { TargetDsn } from '../../config/dsn.js';
 import { mappingSetOrThrow, type DerivedStore, type MappingSet } from '../../mapping/load.js';
 import { checkTable } from '../../mapping/rules.js';
+import { targetName } from '../../mapping/target-name.js';
 import { TableSpecSchema, type ColumnSpec, type TableSpec, type TargetType } from '../../mapping/schema.js';
 import { autoTable } from '../../source/auto-mapping.js';
 import { discover } from '../../source/discover.js';
@@ -171,14 +172,15 @@ function byValues(
   const existing = targetKeys?.get(declared.target);
   const nullInKey = obj.columns.some((c) => c.pk > 0 && classes.get(c.name)?.has('null') === true);
   const spec =
-    [declared, byRowid].find((s) => existing !== undefined && sameNames(keyTargets(s), existing))
-    ?? (nullInKey ? byRowid : declared);
+    [declared, byRowid].find(
+      (s) =>
+        existing !== undefined
+        && sameNames(
+          s.key.map((k) => targetName(s, k)),
+          existing,
+        ),
+    ) ?? (nullInKey ? byRowid : declared);
   return { ...spec, columns: spec.columns.map((c) => fitted(c, classes.get(c.name))) };
-}
-
-/** The target columns a spec's key loads into, in key order. */
-function keyTargets(spec: TableSpec): string[] {
-  return spec.key.map((k) => spec.columns.find((c) => c.name === k)?.target ?? k);
 }
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {
