@@ -51,7 +51,21 @@ function explain(err: unknown, dsn: TargetDsn, ms: number): string {
  * after connecting rather than in the startup packet, which poolers such as
  * PgBouncer refuse.
  */
-const SESSION_SETTINGS = 'SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0';
+async function withoutServerTimeouts(client: pg.Client): Promise<void> {
+  // Alone, and again when cancelled: a default shorter than the SET itself
+  // (tests set 2 ms) cancels it on a loaded machine, and in one message with
+  // the second SET the timer armed before it fired all the same ("canceling
+  // statement due to user request"), and the connection failed.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.query('SET statement_timeout = 0');
+      break;
+    } catch (err: unknown) {
+      if ((err as { code?: unknown }).code !== '57014' || attempt >= 5) throw err;
+    }
+  }
+  await client.query('SET idle_in_transaction_session_timeout = 0');
+}
 
 export async function connectTarget(dsn: TargetDsn, applicationName = 'aragora-migrate'): Promise<pg.Client> {
   const started = Date.now();
@@ -77,7 +91,7 @@ export async function connectTarget(dsn: TargetDsn, applicationName = 'aragora-m
     // A stray error on an idle client would otherwise crash the process.
     client.on('error', () => undefined);
     try {
-      await client.query(SESSION_SETTINGS);
+      await withoutServerTimeouts(client);
     } catch (err: unknown) {
       await client.end().catch(() => undefined);
       throw err;
