@@ -32,7 +32,8 @@ import { buildMigrateReport, type SummaryInput } from './migrate-summary.js';
 import { prepareRejectDir, writeRejectFiles } from './rejects-file.js';
 import { runVerify } from '../verify/verify.js';
 import { hashSourceFile, type FileHash } from '../../source/source-hash.js';
-import { assertIntact, CHECK_BEFORE_LOAD_BYTES, quickCheck } from '../shared/integrity.js';
+import { assertIntact, CHECK_BEFORE_LOAD_BYTES, CHECKS_AT_ONCE, quickCheck } from '../shared/integrity.js';
+import { limiter } from '../../util/limit.js';
 import type { VerifyReport } from '../../report/verify-report.js';
 import { decideRun, filesLoadedElsewhere, lostTargets, pastRuns } from '../shared/run-history.js';
 import { finishTargets, judgeTargets, keysAfterLoad, prepareTargets } from './target-tables.js';
@@ -275,6 +276,9 @@ function startSourceChecks(
   hashing: Promise<unknown>,
 ): Map<string, Promise<string>> {
   const checks = new Map<string, Promise<string>>();
+  // A worker thread per file at once: a data dir of a hundred files started a hundred.
+  const slot = limiter(CHECKS_AT_ONCE);
+  const check = (readPath: string): Promise<string> => slot(() => quickCheck(readPath, stop));
   for (const task of tasks) {
     const path = task.file.path;
     const snapshot = scan.snapshots.get(path);
@@ -283,15 +287,15 @@ function startSourceChecks(
     // at once, it took a core from the hashing every run waits on before its
     // first row (two cores, 0.3M rows: the hashes were ready 0.09 s later).
     const big = task.file.sizeBytes + task.file.walBytes > CHECK_BEFORE_LOAD_BYTES;
-    const check = big
+    const checked = big
       ? hashing.then(
-          () => quickCheck(snapshot.readPath, stop),
-          () => quickCheck(snapshot.readPath, stop),
+          () => check(snapshot.readPath),
+          () => check(snapshot.readPath),
         )
-      : quickCheck(snapshot.readPath, stop);
+      : check(snapshot.readPath);
     // Settled by the load; a run that stops before it leaves it unawaited.
-    check.catch(() => undefined);
-    checks.set(path, check);
+    checked.catch(() => undefined);
+    checks.set(path, checked);
   }
   return checks;
 }

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { SourceError } from '../../errors.js';
 import { workerScript } from '../workers/worker-script.js';
@@ -14,30 +15,39 @@ export function quickCheck(readPath: string, signal?: AbortSignal): Promise<stri
   if (signal?.aborted === true) return Promise.resolve(NOT_CHECKED);
   const { script, eval: isEval } = workerScript('integrity-worker');
   const worker = new Worker(script, { eval: isEval, workerData: { readPath } });
-  return new Promise<string>((resolve, reject) => {
+  const settled = new Promise<string>((resolve, reject) => {
     // A run that stops before its load needs no check: the worker would hold the process open until done.
-    signal?.addEventListener(
-      'abort',
-      () => {
-        resolve(NOT_CHECKED);
-        void worker.terminate();
-      },
-      { once: true },
-    );
+    const stop = (): void => {
+      resolve(NOT_CHECKED);
+      void worker.terminate();
+    };
+    signal?.addEventListener('abort', stop, { once: true });
+    // A run checks every file with the one signal: a listener left behind per
+    // file made Node warn of a leak (MaxListenersExceededWarning) past ten files.
+    const done = (): void => signal?.removeEventListener('abort', stop);
     worker.once('message', (m: { ok: true; result: string } | { ok: false; message: string }) => {
+      done();
       if (m.ok) resolve(m.result);
       else resolve(`cannot be checked: ${m.message}`);
       void worker.terminate();
     });
-    worker.once('error', reject);
+    worker.once('error', (err) => {
+      done();
+      reject(err);
+    });
     worker.once('exit', (code) => {
+      done();
       if (code !== 0) reject(new Error(`the integrity check worker exited with code ${code}`));
     });
   });
+  return settled;
 }
 
 /** What a check stopped by its run resolves with: never judged, as nothing is loaded after it. */
 const NOT_CHECKED = 'not checked: the run stopped first';
+
+/** Files checked at once, each on its own worker thread. */
+export const CHECKS_AT_ONCE = Math.max(2, Math.min(4, availableParallelism()));
 
 /** Files up to this size are checked before a row moves; bigger ones while the load runs. */
 export const CHECK_BEFORE_LOAD_BYTES = 64 * 1024 * 1024;
