@@ -22,6 +22,12 @@ const FAULTS: readonly { readonly sqlstate: RegExp; readonly code: ErrorCode; re
     what: 'a row or a statement passed a limit of PostgreSQL',
   },
   {
+    // nextval past the sequence's maximum: a re-assigned id with none left (src/pipeline/migrate/load-table.ts).
+    sqlstate: /^2200H$/,
+    code: 'TARGET_IDS_EXHAUSTED',
+    what: 'the sequence that gives rows new ids has none left',
+  },
+  {
     sqlstate: /^53\w{3}$/,
     code: 'TARGET_OUT_OF_RESOURCES',
     what: 'the server ran out of a resource (disk, memory or a configured limit)',

@@ -155,7 +155,10 @@ export async function prepareTargetTable(
     for (const t of spec.triggers) for (const sql of triggerSql(schema, spec.target, t)) await client.query(sql);
     return { created: true, addedColumns: [], widened: [], addedTriggers: spec.triggers.map((t) => t.name) };
   }
-  for (const w of widen) await client.query(`ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(w.column)} TYPE ${w.to}`);
+  for (const w of widen) {
+    await client.query(`ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(w.column)} TYPE ${w.to}`);
+    if (w.to === 'bigint') await widenOwnedSequence(client, table, w.column);
+  }
   const add = spec.columns.filter((c) => !state.columns.has(targetName(c)));
   for (const c of add) {
     const def = c.default !== undefined ? ` DEFAULT ${c.default}` : '';
@@ -266,6 +269,24 @@ export async function ensureForeignKey(
   if (orphans === 0) await client.query(`ALTER TABLE ${table} VALIDATE CONSTRAINT ${quoteIdent(name)}`);
   else if (found !== undefined) return null;
   return { name, table: fk.table, parent: fk.parent, orphans, validated: orphans === 0 };
+}
+
+/**
+ * A serial column widened to bigint keeps an integer sequence (an identity
+ * column's follows its type): moving it past the migrated ids above 2^31 - 1
+ * failed (`setval: value … is out of bounds for sequence`, exit 1), and the
+ * application's next insert would have taken an id a migrated row holds. The
+ * sequence's maximum follows its type when it was that type's own
+ * (ALTER SEQUENCE … AS).
+ */
+async function widenOwnedSequence(client: pg.Client, table: string, column: string): Promise<void> {
+  const seq = (
+    await client.query<{ seq: string | null }>(
+      `SELECT s.seqrelid::regclass::text AS seq FROM pg_sequence s WHERE s.seqrelid = pg_get_serial_sequence($1, $2)::regclass AND s.seqtypid <> 'bigint'::regtype`,
+      [table, column],
+    )
+  ).rows[0]?.seq;
+  if (seq !== undefined && seq !== null) await client.query(`ALTER SEQUENCE ${seq} AS bigint`);
 }
 
 /** An ALTER … TYPE the run makes (with --widen-columns). */

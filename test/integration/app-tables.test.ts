@@ -117,6 +117,70 @@ describe('an existing integer column the values do not fit', () => {
     }
   });
 
+  it('--widen-columns on an id the app declared SERIAL widens its sequence too: the load moves it past ids above 2^31, and the app inserts after them', async () => {
+    // Before: the sequence stayed integer, moving it past id 3,000,000,000
+    // failed (setval: value out of bounds for sequence, exit 1 "internal error").
+    const db = await createTestDatabase('app_tables_serial');
+    try {
+      const dir = join(tempDir('serial-ids'), 'data');
+      mkdirSync(dir);
+      const src = new Database(join(dir, 'agent_elo.db'));
+      src.exec(`CREATE TABLE elo_history (id INTEGER PRIMARY KEY AUTOINCREMENT, agent_name TEXT NOT NULL, elo REAL NOT NULL, debate_id TEXT, created_at TEXT DEFAULT CURRENT_TIMESTAMP);
+                INSERT INTO elo_history (id, agent_name, elo, debate_id, created_at) VALUES
+                  (1, 'claude', 1510.5, 'd-1', '2026-01-15 10:23:45'),
+                  (3000000000, 'gpt4', 1490.25, 'd-2', '2026-01-15 10:24:45');`);
+      src.close();
+      await withPg(db.url, (c) => initializeLikeApp(c, ELO_APP));
+      const plan = await runPlan({
+        config: loadConfig({ dataDir: dir, databaseUrl: db.url, instance: 'serial', widenColumns: true }, {}),
+        mappings,
+      });
+      expect(plan.findings.filter((f) => f.kind === 'column_widened').map((f) => f.column)).toContain('id');
+      const run = await migrate(dir, db.url, { instance: 'serial', widenColumns: true });
+      expect(run.exitCode, run.message).toBe(plan.exitCode);
+      expect(run.exitCode).toBe(0);
+      expect(run.verification?.ok).toBe(true);
+      await withPg(db.url, async (c) => {
+        const inserted = await c.query<{ id: string }>(
+          "INSERT INTO elo_history (agent_name, elo, debate_id) VALUES ('gemini', 1500, 'd-3') RETURNING id::text AS id",
+        );
+        expect(BigInt(inserted.rows[0]?.id ?? '0')).toBeGreaterThan(3000000000n);
+      });
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('ids to re-assign with none left in the sequence stop the run with TARGET_IDS_EXHAUSTED (exit 5), not an internal error', async () => {
+    const db = await createTestDatabase('app_tables_seq_max');
+    try {
+      const dir = join(tempDir('seq-max'), 'data');
+      mkdirSync(dir);
+      const src = new Database(join(dir, 'agent_elo.db'));
+      src.exec(`CREATE TABLE elo_history (id INTEGER PRIMARY KEY AUTOINCREMENT, agent_name TEXT NOT NULL, elo REAL NOT NULL, debate_id TEXT, created_at TEXT DEFAULT CURRENT_TIMESTAMP);
+                INSERT INTO elo_history (id, agent_name, elo) VALUES (1, 'claude', 1510.5), (2, 'gpt4', 1490.25);`);
+      src.close();
+      // The app's rows hold id 1 (which the source's id 1 meets) and the last id of its SERIAL.
+      await withPg(db.url, async (c) => {
+        await initializeLikeApp(c, ELO_APP);
+        await c.query(
+          "INSERT INTO elo_history (id, agent_name, elo) VALUES (1, 'grok', 1400), (2147483647, 'mistral', 1450)",
+        );
+      });
+      const failed = await migrate(dir, db.url, { instance: 'seqmax' });
+      expect([failed.exitCode, failed.error?.code]).toEqual([5, 'TARGET_IDS_EXHAUSTED']);
+      expect(failed.message).toMatch(/reached maximum value of sequence "elo_history_id_seq"/);
+      await withPg(db.url, async (c) =>
+        expect((await c.query('SELECT id FROM elo_history ORDER BY id')).rows.map((r) => String(r.id))).toEqual([
+          '1',
+          '2147483647',
+        ]),
+      );
+    } finally {
+      await db.drop();
+    }
+  });
+
   it('without --widen-columns a real column takes float4-rounded values, each repair with its original in the ledger', async () => {
     const db = await createTestDatabase('app_tables_float4');
     try {
