@@ -101,6 +101,10 @@ export const ERROR_CODES = {
     exit: EXIT.REFUSED,
     hint: 'A row passed a limit of PostgreSQL that the mapping does not foresee: most often a value larger than an index entry holds (2,704 bytes once compressed) under an index of the target table that the mapping does not declare (rows under the indexes it declares are rejected as key_too_large). The batches committed before are kept. Drop that index for the migration and create it again after, or declare it in the mapping, then run the same command again to resume.',
   },
+  TARGET_MERGE_OUT_OF_RANGE: {
+    exit: EXIT.REFUSED,
+    hint: "The table's merge policy sums a counter of the incoming row into the row with its key the target holds, and the sum passes the column's integer type. Nothing was loaded and no run was created. Widen the column (ALTER TABLE name ALTER COLUMN column TYPE bigint, or numeric), or fix those rows in a copy of the file, then run the same command again; plan lists every such row.",
+  },
   TARGET_IDS_EXHAUSTED: {
     exit: EXIT.REFUSED,
     hint: "Rows whose id the target already holds get new ids from the table's sequence (the keep-both policy), and it has none left: a source file or the target holds an id at the top of the sequence's range. Give that row a smaller id in a copy of the file (or in the target), or widen an integer sequence (ALTER SEQUENCE name AS bigint); every committed batch is kept: run the same command again to resume.",

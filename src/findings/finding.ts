@@ -42,6 +42,8 @@ export const FINDING_KINDS = [
   'target_name_taken',
   'check_violation',
   'unique_violation',
+  'merge_overflow',
+  'ids_exhausted',
   'run_refused',
   'run_unfinished',
   'already_migrated',

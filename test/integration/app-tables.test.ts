@@ -151,7 +151,7 @@ describe('an existing integer column the values do not fit', () => {
     }
   });
 
-  it('ids to re-assign with none left in the sequence stop the run with TARGET_IDS_EXHAUSTED (exit 5), not an internal error', async () => {
+  it('ids to re-assign with none left in the sequence: plan blocks them and migrate refuses them before the run (TARGET_IDS_EXHAUSTED, exit 5)', async () => {
     const db = await createTestDatabase('app_tables_seq_max');
     try {
       const dir = join(tempDir('seq-max'), 'data');
@@ -167,15 +167,55 @@ describe('an existing integer column the values do not fit', () => {
           "INSERT INTO elo_history (id, agent_name, elo) VALUES (1, 'grok', 1400), (2147483647, 'mistral', 1450)",
         );
       });
-      const failed = await migrate(dir, db.url, { instance: 'seqmax' });
-      expect([failed.exitCode, failed.error?.code]).toEqual([5, 'TARGET_IDS_EXHAUSTED']);
-      expect(failed.message).toMatch(/reached maximum value of sequence "elo_history_id_seq"/);
-      await withPg(db.url, async (c) =>
+      const plan = await runPlan({
+        config: loadConfig({ dataDir: dir, databaseUrl: db.url, instance: 'seqmax' }, {}),
+        mappings,
+      });
+      expect(plan.exitCode).toBe(5);
+      expect(
+        plan.findings.filter((f) => f.action === 'block').map((f) => [f.kind, f.code, f.count, f.exampleKeys]),
+      ).toEqual([['ids_exhausted', 'TARGET_IDS_EXHAUSTED', 1, ['1']]]);
+      const refused = (await migrate(dir, db.url, { instance: 'seqmax' }).catch((e: unknown) => e)) as {
+        code?: string;
+        exitCode?: number;
+        message: string;
+      };
+      expect(refused).toMatchObject({ code: 'TARGET_IDS_EXHAUSTED', exitCode: 5 });
+      expect(refused.message).toMatch(/1 row\(s\) whose id elo_history holds would take a new id .*nothing was loaded/);
+      await withPg(db.url, async (c) => {
         expect((await c.query('SELECT id FROM elo_history ORDER BY id')).rows.map((r) => String(r.id))).toEqual([
           '1',
           '2147483647',
-        ]),
-      );
+        ]);
+        expect((await c.query('SELECT 1 FROM aragora_migrate.runs')).rowCount).toBe(0);
+      });
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('two files of one run whose ids meet, one at the top of the range, stop the load with TARGET_IDS_EXHAUSTED (exit 5), not an internal error', async () => {
+    const db = await createTestDatabase('app_tables_seq_files');
+    try {
+      const dir = join(tempDir('seq-files'), 'data');
+      mkdirSync(dir);
+      for (const [file, ids] of [
+        ['agent_elo.db', ['1', '9223372036854775807']],
+        ['analytics.db', ['1', '2']],
+      ] as const) {
+        const src = new Database(join(dir, file));
+        src.exec(
+          'CREATE TABLE elo_history (id INTEGER PRIMARY KEY AUTOINCREMENT, agent_name TEXT NOT NULL, elo REAL NOT NULL, debate_id TEXT, created_at TEXT DEFAULT CURRENT_TIMESTAMP)',
+        );
+        for (const id of ids)
+          src
+            .prepare("INSERT INTO elo_history (id, agent_name, elo) VALUES (CAST(? AS INTEGER), 'claude', 1500)")
+            .run(id);
+        src.close();
+      }
+      const failed = await migrate(dir, db.url, { instance: 'seqfiles' });
+      expect([failed.exitCode, failed.error?.code]).toEqual([5, 'TARGET_IDS_EXHAUSTED']);
+      expect(failed.message).toMatch(/reached maximum value of sequence "elo_history_id_seq"/);
     } finally {
       await db.drop();
     }

@@ -3,6 +3,8 @@ import { timeZoneOffsetFn } from '../../tables/timestamp.js';
 import { checkBreaks, writtenRows } from '../shared/check-breaks.js';
 import { targetKeyHits } from '../shared/target-key-hits.js';
 import { uniqueHits } from '../shared/unique-hits.js';
+import { mergeOverflows } from '../shared/merge-overflows.js';
+import { IdRoom } from '../shared/id-room.js';
 import { compileForTarget, profileTask, type PreRunReadInput } from './profile-task.js';
 
 /**
@@ -14,35 +16,63 @@ import { compileForTarget, profileTask, type PreRunReadInput } from './profile-t
  * stopped the run at its batch, the tables and batches before it kept: a run
  * half done where plan had said GO. Only the tables whose target declares
  * such a constraint on the columns the run writes are read, through plan's
- * converters, up to the first page that meets one.
+ * converters, up to the first page that meets one. So are merged sums that
+ * would pass their column's type (TARGET_MERGE_OUT_OF_RANGE,
+ * src/pipeline/shared/merge-overflows.ts), and rows that would take a new id
+ * from a sequence with none left (TARGET_IDS_EXHAUSTED, src/pipeline/shared/id-room.ts).
  */
 export async function refuseConstraintBreaks(input: PreRunReadInput): Promise<void> {
   const offsetOf = timeZoneOffsetFn(input.sourceTimezone);
-  const checked = input.tasks
-    .map((task) => {
-      const judged = input.judged.get(task.spec.target);
-      if (judged === undefined || !judged.state.exists) return null;
-      const { compiled, state } = compileForTarget(task, judged, offsetOf);
-      const breaks = checkBreaks(input.client, task.spec.target, state, compiled.targetColumns);
-      const meets = uniqueHits(input.client, input.schema, compiled.spec, state, compiled.targetColumns);
-      return breaks === undefined && meets === undefined ? null : { task, compiled, state, breaks, meets };
-    })
-    .filter((c) => c !== null);
+  const checked = [];
+  for (const task of input.tasks) {
+    const judged = input.judged.get(task.spec.target);
+    if (judged === undefined || !judged.state.exists) continue;
+    const { compiled, state } = compileForTarget(task, judged, offsetOf);
+    const { client, schema } = input;
+    const breaks = checkBreaks(client, task.spec.target, state, compiled.targetColumns);
+    const meets = uniqueHits(client, schema, compiled.spec, state, compiled.targetColumns);
+    const sums = mergeOverflows(client, schema, compiled.spec, state, compiled.targetColumns);
+    const ids = await IdRoom.of(
+      client,
+      schema,
+      compiled.spec,
+      state,
+      compiled.targetColumns,
+      task.snapshot.db,
+      task.rows,
+    );
+    if (breaks !== undefined || meets !== undefined || sums !== undefined || ids !== undefined)
+      checked.push({ task, compiled, state, breaks, meets, sums, ids });
+  }
   if (checked.length === 0) return;
   input.reporter.emit('phase', { phase: 'profiling', rows: checked.reduce((n, c) => n + c.task.rows, 0) });
-  for (const { task, compiled, state, breaks, meets } of checked) {
+  for (const { task, compiled, state, breaks, meets, sums, ids } of checked) {
     if (input.signal.aborted) return;
     const policy = compiled.spec.conflict.policy;
     // Under keep-existing a row whose key the target holds is dropped, not written: it meets no constraint.
     const hits =
-      policy === 'keep-existing' && state.rows > 0
+      (policy === 'keep-existing' || sums !== undefined || ids !== undefined) && state.rows > 0
         ? targetKeyHits(input.client, input.schema, compiled.spec, state, compiled.targetColumns)
         : undefined;
     await profileTask(task, compiled, input.reporter, {
       everyRow: true,
       onPage: async (page) => {
-        const written = writtenRows(page, policy, hits === undefined ? [] : await hits(page));
+        const met = hits === undefined ? [] : await hits(page);
+        const written = writtenRows(page, policy, met);
         const target = task.spec.target;
+        await ids?.count(page, met);
+        const over = [...((await sums?.(page, met)) ?? [])][0];
+        if (over !== undefined) {
+          const [column, rows] = over;
+          throw new TargetError(
+            'TARGET_MERGE_OUT_OF_RANGE',
+            `${task.file.path} ${task.spec.source}: rows whose ${column} the merge policy would add to the value of the row with their key in ${target}, past the column's type ${state.columns.get(column) ?? ''} (the first: ${rows
+              .slice(0, 5)
+              .map((i) => page.keys[i] ?? '')
+              .join(', ')}); nothing was loaded`,
+            { table: target },
+          );
+        }
         const refused = [
           ...[...((await breaks?.(page, written)) ?? [])].map(([name, rows]) => ({
             what: `rows that the CHECK constraint ${name} of ${target} refuses`,
@@ -67,5 +97,15 @@ export async function refuseConstraintBreaks(input: PreRunReadInput): Promise<vo
         );
       },
     });
+    const shortfall = ids?.shortfall() ?? null;
+    if (shortfall !== null)
+      throw new TargetError(
+        'TARGET_IDS_EXHAUSTED',
+        `${task.file.path} ${task.spec.source}: ${shortfall.needed} row(s) whose id ${task.spec.target} holds would take a new id from its sequence, which has ${shortfall.room} left (its maximum is ${shortfall.sequenceMax}; the first: ${shortfall.keys.join(', ')}); nothing was loaded`,
+        {
+          table: task.spec.target,
+          hint: `Nothing was loaded and no run was created. Give the row holding the highest id a smaller one in a copy of the file (or in ${task.spec.target}), or widen an integer sequence (ALTER SEQUENCE … AS bigint), then run the same command again; plan lists these rows.`,
+        },
+      );
   }
 }

@@ -1,3 +1,4 @@
+import { sourceMaxId } from '../shared/id-room.js';
 import type Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -181,13 +182,11 @@ async function createStage(input: LoadTableInput, t: LoadTarget): Promise<void> 
     `CREATE TEMP TABLE IF NOT EXISTS ${t.stageName} ON COMMIT DELETE ROWS AS SELECT ${t.columns}, 0::bigint AS __rowid, ''::text AS __key FROM ${t.table} WITH NO DATA`,
   );
   if (t.surrogate === null) return;
-  const maxSource = input.source.db
-    .prepare(`SELECT max(${quoteIdent(spec.surrogateKey ?? '')}) FROM ${quoteIdent(spec.source)}`)
-    .pluck()
-    .get() as bigint | null;
+  // An id that is not an integer (a text the converter rejects) would stop the cast to bigint.
+  const maxSource = sourceMaxId(input.source.db, spec.source, spec.surrogateKey ?? '');
   await client.query(
     `SELECT setval(pg_get_serial_sequence($1, $2), GREATEST((SELECT COALESCE(max(${quoteIdent(t.surrogate)}), 0) FROM ${t.table}), $3::bigint, 1))`,
-    [t.sequenceOwner, t.surrogate, (maxSource ?? 0n).toString()],
+    [t.sequenceOwner, t.surrogate, maxSource.toString()],
   );
 }
 
@@ -495,7 +494,22 @@ async function resolveKeyConflicts(tx: pg.Client, input: LoadTableInput, t: Load
       { table: spec.target },
     );
   }
-  if (t.conflict.update !== null) await tx.query(t.conflict.update);
+  if (t.conflict.update !== null)
+    await tx.query(t.conflict.update).catch((err: unknown) => {
+      // A merged sum past its column's type, of rows a new run could not judge
+      // before it (two files of one run, rows of one batch with one key):
+      // src/pipeline/shared/merge-overflows.ts judges those against the target.
+      if ((err as { code?: unknown }).code !== '22003') throw err;
+      throw new TargetError(
+        'TARGET_MERGE_OUT_OF_RANGE',
+        `${at.file} ${spec.source}: the ${spec.conflict.policy} policy's new value for a key ${spec.target} holds passes its column's type: ${(err as Error).message}`,
+        {
+          table: spec.target,
+          cause: err,
+          hint: `Every committed batch is kept. Widen the column of ${spec.target} (ALTER TABLE … ALTER COLUMN … TYPE bigint, or numeric), or fix the row in a copy of the file, then run the same command again to resume.`,
+        },
+      );
+    });
   return (await tx.query(t.conflict.discard)).rowCount ?? 0;
 }
 

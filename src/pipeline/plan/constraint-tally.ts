@@ -1,8 +1,9 @@
-import { TargetError } from '../../errors.js';
+import { TargetError, type ErrorCode } from '../../errors.js';
 import type { FindingCollector } from '../../findings/collector.js';
 import type { ConvertedPage } from './profile.js';
 
 type FindingInput = Parameters<FindingCollector['add']>[0];
+type TallyKind = 'check_violation' | 'unique_violation' | 'merge_overflow';
 
 /**
  * The rows of one source table that a kind of constraint of its existing
@@ -10,9 +11,12 @@ type FindingInput = Parameters<FindingCollector['add']>[0];
  * a unique index, src/pipeline/shared/unique-hits.ts), as one `block`
  * finding: a new run refuses them before it is created (TARGET_CONSTRAINT,
  * src/pipeline/migrate/constraint-refusal.ts), so plan says NO-GO for them.
+ * Merged sums that pass their column's type (src/pipeline/shared/merge-overflows.ts)
+ * are tallied the same way, under their own code.
  */
 export class ConstraintTally {
-  readonly #kind: 'check_violation' | 'unique_violation';
+  readonly #kind: TallyKind;
+  readonly #code: ErrorCode;
   /** How a constraint is named in the finding, from its name. */
   readonly #describe: (name: string) => string;
   #rows = 0;
@@ -20,8 +24,9 @@ export class ConstraintTally {
   readonly #byConstraint = new Map<string, number>();
   #error: string | null = null;
 
-  constructor(kind: 'check_violation' | 'unique_violation', describe: (name: string) => string) {
+  constructor(kind: TallyKind, describe: (name: string) => string, code: ErrorCode = 'TARGET_CONSTRAINT') {
     this.#kind = kind;
+    this.#code = code;
     this.#describe = describe;
   }
 
@@ -52,7 +57,7 @@ export class ConstraintTally {
 
   /** The finding, when a row met a constraint; `refused` says what the constraints do to them. */
   findings(file: string, table: string, refused: string): FindingInput[] {
-    const base = { file, table, column: null, kind: this.#kind, action: 'block', code: 'TARGET_CONSTRAINT' } as const;
+    const base = { file, table, column: null, kind: this.#kind, action: 'block', code: this.#code } as const;
     if (this.#error !== null) return [{ ...base, count: 1, message: this.#error }];
     if (this.#rows === 0) return [];
     const which = [...this.#byConstraint].map(([name, n]) => `${this.#describe(name)}: ${n} row(s)`);

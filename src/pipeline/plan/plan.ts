@@ -37,6 +37,8 @@ import { profileTable, type ConvertedPage } from './profile.js';
 import { targetKeyHits } from '../shared/target-key-hits.js';
 import { checkBreaks, writtenRows } from '../shared/check-breaks.js';
 import { ConstraintTally } from './constraint-tally.js';
+import { mergeOverflows } from '../shared/merge-overflows.js';
+import { IdRoom } from '../shared/id-room.js';
 import { uniqueHits } from '../shared/unique-hits.js';
 import { missingPrivileges } from '../shared/privileges.js';
 import { quoteIdent } from '../../util/quote.js';
@@ -250,6 +252,19 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
           client !== null && state !== null && state.exists
             ? uniqueHits(client, config.schema, spec, state, compiled.targetColumns)
             : undefined;
+        const sums =
+          client !== null && state !== null && state.exists
+            ? mergeOverflows(client, config.schema, spec, state, compiled.targetColumns)
+            : undefined;
+        const ids =
+          client !== null && state !== null
+            ? await IdRoom.of(client, config.schema, spec, state, compiled.targetColumns, snapshot.db, obj.rows ?? 0)
+            : undefined;
+        const overflowed = new ConstraintTally(
+          'merge_overflow',
+          (column) => `${column} ${state?.columns.get(column) ?? ''}`,
+          'TARGET_MERGE_OUT_OF_RANGE',
+        );
         const broken = new ConstraintTally('check_violation', (name) => {
           const check = state?.checks.find((c) => c.name === name);
           return `${name} CHECK (${check?.expression ?? '?'})`;
@@ -259,7 +274,12 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
           return `${name} (${unique?.columns.join(', ') ?? '?'})`;
         });
         const onPage =
-          inTarget === undefined && sameKeys === null && checks === undefined && meets === undefined
+          inTarget === undefined
+          && sameKeys === null
+          && checks === undefined
+          && meets === undefined
+          && sums === undefined
+          && ids === undefined
             ? undefined
             : async (page: ConvertedPage): Promise<void> => {
                 const hits = inTarget === undefined ? [] : await inTarget(page);
@@ -274,6 +294,9 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
                 const written = writtenRows(page, spec.conflict.policy, hits);
                 if (checks !== undefined) await broken.count(page, () => checks(page, written));
                 if (meets !== undefined) await collided.count(page, () => meets(page, written));
+                // Only rows whose key the target holds are merged: the others meet no row to sum into.
+                if (sums !== undefined) await overflowed.count(page, () => sums(page, hits));
+                await ids?.count(page, hits);
               };
 
         reporter.emit('table:start', { file: file.path, table: obj.name, rows: obj.rows ?? 0 });
@@ -286,7 +309,16 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
             reporter,
             findings,
             ...(onPage !== undefined
-              ? { onPage, everyRow: inTarget !== undefined || checks !== undefined || meets !== undefined, sameKeys }
+              ? {
+                  onPage,
+                  everyRow:
+                    inTarget !== undefined
+                    || checks !== undefined
+                    || meets !== undefined
+                    || sums !== undefined
+                    || ids !== undefined,
+                  sameKeys,
+                }
               : {}),
             ...(resumeAt.has(`${file.path}\0${obj.name}`)
               ? { loadedUpTo: resumeAt.get(`${file.path}\0${obj.name}`) as bigint }
@@ -343,8 +375,26 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
             obj.name,
             `hold values that a row of ${spec.target} with another key holds under a unique index`,
           ),
+          ...overflowed.findings(
+            file.path,
+            obj.name,
+            `would merge into a row of ${spec.target} whose sum passes the column's type`,
+          ),
         ])
           findings.add(f);
+        const shortfall = ids?.shortfall() ?? null;
+        if (shortfall !== null)
+          findings.add({
+            file: file.path,
+            table: obj.name,
+            column: spec.surrogateKey ?? null,
+            kind: 'ids_exhausted',
+            action: 'block',
+            code: 'TARGET_IDS_EXHAUSTED',
+            count: shortfall.needed,
+            keys: shortfall.keys,
+            message: `${shortfall.needed} row(s) whose id ${spec.target} holds would take a new id from its sequence, which has ${shortfall.room} left (its maximum is ${shortfall.sequenceMax}, past the highest id of the target and of the source)`,
+          });
         const merged = spec.conflict.policy === 'keep-both' ? 0 : conflicts.count;
         const blocked =
           blockedByTarget
@@ -352,6 +402,8 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
           || compiled.unsatisfiedColumns.length > 0
           || broken.any
           || collided.any
+          || overflowed.any
+          || shortfall !== null
           || (merged > 0 && spec.conflict.policy === 'fail');
         tables.push({
           source: { file: file.path, table: obj.name },

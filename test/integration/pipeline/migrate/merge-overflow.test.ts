@@ -1,0 +1,100 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../../src/config/load-config.js';
+import { runPlan } from '../../../../src/pipeline/plan/plan.js';
+import type { MigrateReport } from '../../../../src/report/migrate-report.js';
+import { ELO_APP, initializeLikeApp } from '../../../helpers/aragora-app/schemas.js';
+import { tempDir } from '../../../helpers/files.js';
+import { mappings, migrate, withPg } from '../../../helpers/migrate.js';
+import { createTestDatabase } from '../../../helpers/pg.js';
+
+/**
+ * The ELO ratings merge: a second instance's counters are added to the first
+ * one's (`wins: sum`, mappings/aragora/elo.json). Two counters that each fit
+ * their column can pass it together. Before, plan said GO and migrate stopped
+ * at that batch with "bigint out of range" or "integer out of range" (exit 1,
+ * "internal error"), the tables before it loaded.
+ */
+
+/** A data dir with `files`, each holding a ratings table with these wins. */
+function ratings(name: string, files: readonly string[], wins: Readonly<Record<string, string>>): string {
+  const dir = join(tempDir(name), 'data');
+  mkdirSync(dir);
+  for (const file of files) {
+    const db = new Database(join(dir, file));
+    db.exec(`CREATE TABLE ratings (agent_name TEXT PRIMARY KEY, elo REAL DEFAULT 1500, domain_elos TEXT, wins INTEGER DEFAULT 0, losses INTEGER DEFAULT 0,
+               draws INTEGER DEFAULT 0, debates_count INTEGER DEFAULT 0, critiques_accepted INTEGER DEFAULT 0, critiques_total INTEGER DEFAULT 0,
+               updated_at TEXT DEFAULT CURRENT_TIMESTAMP)`);
+    const insert = db.prepare(
+      "INSERT INTO ratings (agent_name, elo, domain_elos, wins, updated_at) VALUES (?, 1500, '{}', CAST(? AS INTEGER), '2026-01-15 10:23:45')",
+    );
+    for (const [agent, w] of Object.entries(wins)) insert.run(agent, w);
+    db.close();
+  }
+  return dir;
+}
+
+async function winsIn(url: string): Promise<Record<string, string>> {
+  return withPg(url, async (c) =>
+    Object.fromEntries(
+      (await c.query<{ a: string; w: string }>('SELECT agent_name AS a, wins::text AS w FROM elo_ratings')).rows.map(
+        (r) => [r.a, r.w],
+      ),
+    ),
+  );
+}
+
+const refusal = async (p: Promise<MigrateReport>): Promise<{ code?: string; exitCode?: number; message: string }> =>
+  (await p.then(
+    (r) => ({ exitCode: r.exitCode, message: r.message, code: r.error?.code ?? undefined }),
+    (e: unknown) => e as { code?: string; exitCode?: number; message: string },
+  )) as { code?: string; exitCode?: number; message: string };
+
+describe('merged counters past their column', () => {
+  for (const c of [
+    { label: "the tool's bigint column", app: false, first: '9223372036854775000', second: '1000' },
+    { label: "the app's integer column", app: true, first: '2000000000', second: '2000000000' },
+  ])
+    it(`${c.label}: plan blocks the second instance and migrate refuses it before anything is loaded`, async () => {
+      const db = await createTestDatabase('merge_overflow');
+      try {
+        if (c.app) await withPg(db.url, (client) => initializeLikeApp(client, ELO_APP));
+        const a = ratings('overflow-a', ['agent_elo.db'], { claude: c.first, gpt4: '5' });
+        expect((await migrate(a, db.url, { instance: 'a' })).exitCode).toBe(0);
+        const b = ratings('overflow-b', ['agent_elo.db'], { gpt4: '7', claude: c.second, gemini: '1' });
+        const plan = await runPlan({
+          config: loadConfig({ dataDir: b, databaseUrl: db.url, instance: 'b' }, {}),
+          mappings,
+        });
+        expect(plan.exitCode).toBe(5);
+        expect(
+          plan.findings.filter((f) => f.action === 'block').map((f) => [f.kind, f.code, f.count, f.exampleKeys]),
+        ).toEqual([['merge_overflow', 'TARGET_MERGE_OUT_OF_RANGE', 1, ['claude']]]);
+
+        const refused = await refusal(migrate(b, db.url, { instance: 'b' }));
+        expect(refused).toMatchObject({ code: 'TARGET_MERGE_OUT_OF_RANGE', exitCode: 5 });
+        expect(refused.message).toMatch(/wins .*\(the first: claude\); nothing was loaded/);
+        expect(await winsIn(db.url)).toEqual({ claude: c.first, gpt4: '5' });
+        await withPg(db.url, async (client) =>
+          expect((await client.query("SELECT 1 FROM aragora_migrate.runs WHERE instance = 'b'")).rowCount).toBe(0),
+        );
+      } finally {
+        await db.drop();
+      }
+    });
+
+  it('two files of one run whose counters pass bigint together stop with TARGET_MERGE_OUT_OF_RANGE (exit 5), not an internal error', async () => {
+    const db = await createTestDatabase('merge_overflow_files');
+    try {
+      const dir = ratings('overflow-files', ['agent_elo.db', 'analytics.db'], { claude: '9223372036854775000' });
+      const run = await refusal(migrate(dir, db.url, { instance: 'a' }));
+      expect(run).toMatchObject({ code: 'TARGET_MERGE_OUT_OF_RANGE', exitCode: 5 });
+      expect(run.message).toMatch(/bigint out of range/);
+      expect(await winsIn(db.url)).toEqual({ claude: '9223372036854775000' });
+    } finally {
+      await db.drop();
+    }
+  });
+});
