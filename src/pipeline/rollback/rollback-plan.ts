@@ -123,10 +123,12 @@ export async function planTable(
     ...(await keysReadable(runId, w, () => queryChanged(q, table, w.keyColumns))),
     ...(await dependentRows(q, schema, w, refs)),
   ];
+  const handles = await hasHandles(q, table, w.keyColumns);
+  const ownNullKey = handles ? runNullKeyRow(w.keyColumns) : 'false';
   const counts = await q<{ deleted: string; restored: string; rows_remain: boolean }>(
-    `SELECT (SELECT count(*) FROM ${table} AS t WHERE EXISTS (SELECT 1 FROM rb_ins AS x WHERE ${keyMatch(w.keyColumns, 'x.k')})) AS deleted,
+    `SELECT (SELECT count(*) FROM ${table} AS t WHERE EXISTS (SELECT 1 FROM rb_ins AS x WHERE ${keyMatch(w.keyColumns, 'x.k')}) OR (${ownNullKey})) AS deleted,
             (SELECT count(*) FROM ${table} AS t WHERE EXISTS (SELECT 1 FROM rb_res AS r WHERE ${keyMatch(w.keyColumns, 'r.row_key')})) AS restored,
-            EXISTS (SELECT 1 FROM ${table} AS t WHERE NOT EXISTS (SELECT 1 FROM rb_ins AS x WHERE ${keyMatch(w.keyColumns, 'x.k')})) AS rows_remain`,
+            EXISTS (SELECT 1 FROM ${table} AS t WHERE NOT EXISTS (SELECT 1 FROM rb_ins AS x WHERE ${keyMatch(w.keyColumns, 'x.k')}) AND NOT (${ownNullKey})) AS rows_remain`,
   );
   const c = counts.rows[0];
   // A table of key columns only has nothing to set back (restoreChangedRows in rollback.ts).
@@ -139,6 +141,15 @@ export async function planTable(
     ...drop,
     gone: false,
   };
+}
+
+/** Whether the run recorded rows of the table under `rowid:` handles that name no row (runNullKeyRow). */
+export async function hasHandles(
+  q: RunChangesQuery,
+  table: string,
+  keyColumns: readonly KeyColumn[],
+): Promise<boolean> {
+  return (await q(`SELECT 1 FROM ${unmatchedHandles(table, keyColumns)} LIMIT 1`)).rowCount === 1;
 }
 
 /** The columns the restore sets from the row before the run: every column but the key. */
@@ -328,10 +339,45 @@ async function queryChanged(
     `SELECT x.k, t.xmin IS NULL AS deleted
        FROM (SELECT k FROM rb_ins UNION ALL SELECT row_key FROM rb_res) AS x
        LEFT JOIN ${table} AS t ON ${keyMatch(keyColumns, 'x.k')}
-      WHERE t.xmin IS NULL OR t.xmin::text NOT IN (SELECT x FROM rb_xid)
+      WHERE (t.xmin IS NULL AND x.k NOT LIKE 'rowid:%') OR t.xmin::text NOT IN (SELECT x FROM rb_xid)
       ORDER BY x.k`,
   );
-  return r.rows;
+  // Handles name no row: as many of the run's rows with a NULL in the key must still be there.
+  const h = (
+    await q<{ handles: string; found: string }>(
+      `SELECT (SELECT count(*) FROM ${unmatchedHandles(table, keyColumns)}) AS handles,
+              (SELECT count(*) FROM ${table} AS t WHERE ${runNullKeyRow(keyColumns)}) AS found`,
+    )
+  ).rows[0];
+  const missing = Number(h?.handles ?? 0) - Number(h?.found ?? 0);
+  if (missing <= 0) return r.rows;
+  const gone = await q<{ k: string }>(
+    `SELECT x.k FROM ${unmatchedHandles(table, keyColumns)} ORDER BY x.k LIMIT ${missing}`,
+  );
+  return [
+    ...r.rows,
+    ...gone.rows.map((x) => ({ k: `${x.k} (a row with a NULL key: changed or deleted since)`, deleted: true })),
+  ];
+}
+
+/**
+ * A row whose key has a NULL part (a nullable column of the mapping's key,
+ * such as `elo_matches.debate_id`) is recorded under its `rowid:` handle
+ * (src/util/keys.ts), which names no row of the target: rollback refused such
+ * a run as "deleted since" and, forced, left the rows. The run's own such rows
+ * are those with a NULL in the key that its batches wrote and no one changed
+ * since (xmin among rb_xid): a NULL key meets no other row, so no policy, no
+ * other run and no rollback writes them. SQL over target row `t`.
+ */
+export function runNullKeyRow(keyColumns: readonly KeyColumn[]): string {
+  const nullPart = keyColumns.map((k) => `t.${quoteIdent(k.name)} IS NULL`).join(' OR ');
+  return `(${nullPart}) AND t.xmin::text IN (SELECT x FROM rb_xid)`;
+}
+
+/** The FROM item `x`: the run's handles (`rowid:` keys it inserted) that name no row, as a literal text key could. */
+export function unmatchedHandles(table: string, keyColumns: readonly KeyColumn[]): string {
+  return `(SELECT k FROM rb_ins AS x WHERE x.k LIKE 'rowid:%'
+             AND NOT EXISTS (SELECT 1 FROM ${table} AS t WHERE ${keyMatch(keyColumns, 'x.k')})) AS x`;
 }
 
 /**

@@ -13,6 +13,8 @@ import { withRunLock, withTransaction } from '../../target/transaction.js';
 import type { RollbackReport, RollbackTable } from '../../report/rollback-report.js';
 import {
   keyMatch,
+  hasHandles,
+  runNullKeyRow,
   planRollback,
   planTable,
   tableGone,
@@ -277,8 +279,13 @@ async function rollbackTable(
           .join(', ')}`,
       );
     }
+    // The run's rows with a NULL in the key first: once the others are gone, their handles would all read as unmatched anyway.
+    const nullKeyed = (await hasHandles(q, table, w.keyColumns))
+      ? ((await q(`DELETE FROM ${table} AS t WHERE ${runNullKeyRow(w.keyColumns)}`)).rowCount ?? 0)
+      : 0;
     const deleted =
-      (await q(`DELETE FROM ${table} AS t USING rb_ins AS x WHERE ${keyMatch(w.keyColumns, 'x.k')}`)).rowCount ?? 0;
+      nullKeyed
+      + ((await q(`DELETE FROM ${table} AS t USING rb_ins AS x WHERE ${keyMatch(w.keyColumns, 'x.k')}`)).rowCount ?? 0);
     const restored = await restoreChangedRows(tx, table, w);
     if (plan.dropped) await tx.query(`DROP TABLE ${table}`);
     await recordRollbackOfTable(tx, {
