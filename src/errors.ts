@@ -107,7 +107,7 @@ export const ERROR_CODES = {
   },
   TARGET_IDS_EXHAUSTED: {
     exit: EXIT.REFUSED,
-    hint: "Rows whose id the target already holds get new ids from the table's sequence (the keep-both policy), and it has none left: a source file or the target holds an id at the top of the sequence's range. Give that row a smaller id in a copy of the file (or in the target), or widen an integer sequence (ALTER SEQUENCE name AS bigint); every committed batch is kept: run the same command again to resume.",
+    hint: "Rows whose autoincrement id the target already holds get new ids from the table's sequence, and it has none left: a source file or the target holds an id at the top of the sequence's range. Give that row a smaller id in a copy of the file (or in the target), or widen an integer sequence (ALTER SEQUENCE name AS bigint); every committed batch is kept: run the same command again to resume.",
   },
   TARGET_OUT_OF_RESOURCES: {
     exit: EXIT.REFUSED,

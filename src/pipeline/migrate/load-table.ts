@@ -1,4 +1,3 @@
-import { sourceMaxId } from '../shared/id-room.js';
 import type Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -15,6 +14,7 @@ import { conflictSql, rekeyedTextKey, type ConflictSql } from '../../target/merg
 import { isTransactionConflict, isUniqueViolation, withTransaction } from '../../target/transaction.js';
 import type { PreparedBatch, StreamBody } from '../shared/prepare-batch.js';
 import type { DigestPlan } from '../shared/digest-plan.js';
+import { sourceMaxId } from '../shared/id-room.js';
 import {
   keysCompression,
   recordBatch,

@@ -343,13 +343,15 @@ async function queryChanged(
       ORDER BY x.k`,
   );
   // Handles name no row: as many of the run's rows with a NULL in the key must still be there.
-  const h = (
-    await q<{ handles: string; found: string }>(
-      `SELECT (SELECT count(*) FROM ${unmatchedHandles(table, keyColumns)}) AS handles,
-              (SELECT count(*) FROM ${table} AS t WHERE ${runNullKeyRow(keyColumns)}) AS found`,
-    )
-  ).rows[0];
-  const missing = Number(h?.handles ?? 0) - Number(h?.found ?? 0);
+  const handles = Number(
+    (await q<{ n: string }>(`SELECT count(*) AS n FROM ${unmatchedHandles(table, keyColumns)}`)).rows[0]?.n ?? 0,
+  );
+  if (handles === 0) return r.rows;
+  const found = Number(
+    (await q<{ n: string }>(`SELECT count(*) AS n FROM ${table} AS t WHERE ${runNullKeyRow(keyColumns)}`)).rows[0]?.n
+      ?? 0,
+  );
+  const missing = handles - found;
   if (missing <= 0) return r.rows;
   const gone = await q<{ k: string }>(
     `SELECT x.k FROM ${unmatchedHandles(table, keyColumns)} ORDER BY x.k LIMIT ${missing}`,

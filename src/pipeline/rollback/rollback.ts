@@ -279,7 +279,7 @@ async function rollbackTable(
           .join(', ')}`,
       );
     }
-    // The run's rows with a NULL in the key first: once the others are gone, their handles would all read as unmatched anyway.
+    // Its `rowid:` handles name no row: the run's own rows with a NULL in the key go by runNullKeyRow.
     const nullKeyed = (await hasHandles(q, table, w.keyColumns))
       ? ((await q(`DELETE FROM ${table} AS t WHERE ${runNullKeyRow(w.keyColumns)}`)).rowCount ?? 0)
       : 0;
