@@ -21,7 +21,7 @@ export interface RunTargetTable {
 }
 
 /** xmin is the low 32 bits of txid_current(). */
-const XID_MASK = '4294967295';
+export const XID_MASK = '4294967295';
 
 /** The target tables a run wrote, by name. */
 export async function runTargetTables(client: pg.Client, runId: string): Promise<RunTargetTable[]> {

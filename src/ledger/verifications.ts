@@ -1,6 +1,7 @@
 import { jsonbParam } from './jsonb-param.js';
 import type pg from 'pg';
 import { ledgerTableExists } from './schema.js';
+import { XID_MASK } from './rollbacks.js';
 import type { FileBytes } from '../source/source-hash.js';
 
 /**
@@ -100,6 +101,14 @@ export async function policyResolvedKeys(client: pg.Client, target: string): Pro
  * re-keying: batches record the target key): columns `k` and `run_id`.
  */
 export const OTHER_RUN_KEYS = `SELECT DISTINCT k.k, b.run_id ${otherRunBatches('CROSS JOIN LATERAL unnest(b.loaded_keys) AS k(k)')}`;
+
+/**
+ * The transactions of other runs' batches into the target table `$1`, `$2`
+ * being this run, as xmin text: a row whose key has a NULL part is recorded
+ * under its `rowid:` handle, which no target row's key reads as, so such a row
+ * tells its run by the transaction that wrote it (column `x`).
+ */
+export const OTHER_RUN_XIDS = `SELECT DISTINCT (b.xid & ${XID_MASK})::text AS x ${otherRunBatches()} AND b.xid IS NOT NULL`;
 
 /** FROM and WHERE over the batches other runs (not rolled back) loaded into the target table `$1`, `$2` being this run. */
 function otherRunBatches(join = ''): string {

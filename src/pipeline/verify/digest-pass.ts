@@ -9,6 +9,8 @@ import { digestPlan } from '../shared/digest-plan.js';
 import { sourceColumnsOf } from '../shared/tasks.js';
 import { loadedRowDigest } from '../../ledger/batches.js';
 import { IdMap } from './id-map.js';
+import { OTHER_RUN_XIDS } from '../../ledger/verifications.js';
+import { qualified, quoteIdent } from '../../util/quote.js';
 
 /**
  * The first pass, digests only: the source converted on workers, the target
@@ -110,6 +112,7 @@ async function targetDigest(c: Comparison): Promise<{ digest: SetDigest; otherRu
   const otherSet = sortedHashes((await c.otherRunKeys()).map((r) => r.key));
   const rowKey = targetRowKey(c.keyCols.length);
   const nKey = c.keyCols.length;
+  const otherNullKeyed = await otherRunsNullKeyRows(c);
   const digest = new SetDigest();
   let otherRuns = 0;
   await readTargetRows(client, schema, target, c.select, (rows) => {
@@ -117,10 +120,41 @@ async function targetDigest(c: Comparison): Promise<{ digest: SetDigest; otherRu
       const kh = keyHash(rowKey(r));
       if (hasHash(resolvedSet, kh)) continue;
       if (hasHash(otherSet, kh)) otherRuns++;
+      else if (takeNullKeyed(otherNullKeyed, r, nKey)) otherRuns++;
       else digest.add(r[nKey] as string);
     }
   });
   return { digest, otherRuns };
+}
+
+/**
+ * The row hashes of other runs' rows with a NULL in the key, each with how
+ * many rows have it: such a row is recorded under its `rowid:` handle, which
+ * no target row's key reads as, so it tells its run by the transaction that
+ * wrote it (OTHER_RUN_XIDS). Empty when no other run loaded the table.
+ */
+async function otherRunsNullKeyRows(c: Comparison): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (!c.hasOtherRuns) return out;
+  const nullPart = c.keyCols.map((k) => `${quoteIdent(k)} IS NULL`).join(' OR ');
+  const r = await c.input.client.query<{ h: string }>(
+    `SELECT ${c.hashExpr} AS h FROM ${qualified(c.input.schema, c.input.target)} AS t
+      WHERE (${nullPart}) AND t.xmin::text IN (${OTHER_RUN_XIDS})`,
+    [c.input.target, c.input.runId],
+  );
+  for (const { h } of r.rows) out.set(h, (out.get(h) ?? 0) + 1);
+  return out;
+}
+
+/** Whether target row `r` (key, then hash) has a NULL in its key and is one of `rows` (otherRunsNullKeyRows), taken from them. */
+function takeNullKeyed(rows: Map<string, number>, r: TargetRow, nKey: number): boolean {
+  if (rows.size === 0 || !r.slice(0, nKey).includes(null)) return false;
+  const h = r[nKey] as string;
+  const n = rows.get(h) ?? 0;
+  if (n === 0) return false;
+  if (n === 1) rows.delete(h);
+  else rows.set(h, n - 1);
+  return true;
 }
 
 /** The ledger key text (src/tables/target-key.ts) of a target row read with the comparison's `select`: its first `nKey` values. */

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { digestSql, hashAsBigint, SetDigest } from '../../tables/canonical.js';
 import { qualified, quoteIdent } from '../../util/quote.js';
 import { withTransaction } from '../../target/transaction.js';
-import { OTHER_RUN_KEYS } from '../../ledger/verifications.js';
+import { OTHER_RUN_KEYS, OTHER_RUN_XIDS } from '../../ledger/verifications.js';
 
 /** A target row as verify reads it back: its key columns as text, then its row hash. */
 export type TargetRow = (string | null)[];
@@ -38,10 +38,13 @@ export async function summedTargetDigestApart(
   resolvedKeys: readonly string[],
 ): Promise<{ digest: SetDigest; otherRuns: number }> {
   const key = `(${q.keyExpr})`;
-  const sql = `SELECT count(*) FILTER (WHERE am_other.am_verify_key IS NULL)::text AS n,
-       coalesce(sum(${hashAsBigint(q.hashExpr)}) FILTER (WHERE am_other.am_verify_key IS NULL), 0)::text AS sum,
-       count(am_other.am_verify_key)::text AS other_runs
-  FROM ${qualified(q.schema, q.target)}
+  // A row with a NULL key is another run's when one of its batches wrote it (OTHER_RUN_XIDS).
+  const other = `(am_other.am_verify_key IS NOT NULL OR (${key} IS NULL AND am_t.xmin::text IN (SELECT x FROM am_other_xids)))`;
+  const sql = `WITH am_other_xids AS MATERIALIZED (${OTHER_RUN_XIDS})
+SELECT count(*) FILTER (WHERE NOT ${other})::text AS n,
+       coalesce(sum(${hashAsBigint(q.hashExpr)}) FILTER (WHERE NOT ${other}), 0)::text AS sum,
+       count(*) FILTER (WHERE ${other})::text AS other_runs
+  FROM ${qualified(q.schema, q.target)} AS am_t
   LEFT JOIN (SELECT DISTINCT o.k AS am_verify_key FROM (${OTHER_RUN_KEYS}) AS o) AS am_other ON am_other.am_verify_key = ${key}
   LEFT JOIN (SELECT DISTINCT unnest($3::text[]) AS am_verify_key) AS am_resolved ON am_resolved.am_verify_key = ${key}
  WHERE am_resolved.am_verify_key IS NULL`;
