@@ -1,8 +1,8 @@
-import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../../helpers/cli.js';
+import { writeMatches } from '../../../helpers/elo-matches.js';
 import { tempDir } from '../../../helpers/files.js';
 import { withPg } from '../../../helpers/migrate.js';
 import { createTestDatabase } from '../../../helpers/pg.js';
@@ -17,15 +17,13 @@ import { createTestDatabase } from '../../../helpers/pg.js';
 function matchesWithNullKeys(): string {
   const dir = join(tempDir('null-key'), 'data');
   mkdirSync(dir);
-  const db = new Database(join(dir, 'agent_elo.db'));
-  db.exec(`CREATE TABLE matches (id INTEGER PRIMARY KEY AUTOINCREMENT, debate_id TEXT UNIQUE, winner TEXT, participants TEXT,
-             domain TEXT, scores TEXT, elo_changes TEXT, created_at TEXT DEFAULT CURRENT_TIMESTAMP);
-           INSERT INTO matches (debate_id, winner, participants, created_at) VALUES
-             ('d-1', 'claude', '["claude", "gpt4"]', '2026-01-15 10:00:00'),
-             (NULL, 'gpt4', '["claude", "gpt4"]', '2026-01-15 11:00:00'),
-             ('d-2', NULL, '["gemini", "grok"]', '2026-01-15 12:00:00'),
-             (NULL, 'grok', '["gemini", "grok"]', '2026-01-15 13:00:00');`);
-  db.close();
+  const pair = '["claude", "gpt4"]';
+  writeMatches(dir, [
+    { debateId: 'd-1', winner: 'claude', participants: pair, createdAt: '2026-01-15 10:00:00' },
+    { debateId: null, winner: 'gpt4', participants: pair, createdAt: '2026-01-15 11:00:00' },
+    { debateId: 'd-2', winner: null, participants: '["gemini", "grok"]', createdAt: '2026-01-15 12:00:00' },
+    { debateId: null, winner: 'grok', participants: '["gemini", "grok"]', createdAt: '2026-01-15 13:00:00' },
+  ]);
   return dir;
 }
 

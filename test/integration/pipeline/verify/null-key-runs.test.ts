@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../../helpers/cli.js';
+import { writeMatches } from '../../../helpers/elo-matches.js';
 import { tempDir } from '../../../helpers/files.js';
 import { withPg } from '../../../helpers/migrate.js';
 import { createTestDatabase } from '../../../helpers/pg.js';
@@ -19,14 +20,11 @@ import { createTestDatabase } from '../../../helpers/pg.js';
 function instance(name: string, tag: string): string {
   const dir = join(tempDir(`null-key-${name}`), 'data');
   mkdirSync(dir);
-  const elo = new Database(join(dir, 'agent_elo.db'));
-  elo.exec(`CREATE TABLE matches (id INTEGER PRIMARY KEY AUTOINCREMENT, debate_id TEXT UNIQUE, winner TEXT, participants TEXT,
-              domain TEXT, scores TEXT, elo_changes TEXT, created_at TEXT DEFAULT CURRENT_TIMESTAMP);
-            INSERT INTO matches (debate_id, winner, participants, created_at) VALUES
-              ('${tag}-1', 'claude', '["claude", "gpt4"]', '2026-01-15 10:00:00'),
-              (NULL, '${tag} winner', '["claude", "gpt4"]', '2026-01-15 11:00:00'),
-              (NULL, NULL, '["gemini"]', '2026-01-15 12:00:00');`);
-  elo.close();
+  writeMatches(dir, [
+    { debateId: `${tag}-1`, winner: 'claude', participants: '["claude", "gpt4"]', createdAt: '2026-01-15 10:00:00' },
+    { debateId: null, winner: `${tag} winner`, participants: '["claude", "gpt4"]', createdAt: '2026-01-15 11:00:00' },
+    { debateId: null, winner: null, participants: '["gemini"]', createdAt: '2026-01-15 12:00:00' },
+  ]);
   const insights = new Database(join(dir, 'aragora_insights.db'));
   insights.exec(`CREATE TABLE position_history (id INTEGER PRIMARY KEY AUTOINCREMENT, debate_id TEXT NOT NULL, agent_name TEXT NOT NULL,
                    position_type TEXT NOT NULL, position_text TEXT NOT NULL, round_num INTEGER DEFAULT 0, confidence REAL DEFAULT 0.5,
