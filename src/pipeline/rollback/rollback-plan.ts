@@ -56,10 +56,20 @@ export interface TablePlan {
   readonly keptBecause: string | null;
   /** The table no longer exists: dropped by hand since the run, with its rows. */
   readonly gone: boolean;
+  /** Keys the run recorded under `rowid:` handles that name no row: its rows go by runNullKeyRow. */
+  readonly handles: number;
 }
 
 /** The plan of a table that no longer exists: the run's rows went with it, and nothing is left to delete or drop. */
-const GONE: TablePlan = { rowsDeleted: 0, rowsRestored: 0, changed: [], dropped: false, keptBecause: null, gone: true };
+const GONE: TablePlan = {
+  rowsDeleted: 0,
+  rowsRestored: 0,
+  changed: [],
+  dropped: false,
+  keptBecause: null,
+  gone: true,
+  handles: 0,
+};
 
 /** Whether `table` (schema-qualified, quoted) no longer exists. */
 export async function tableGone(tx: pg.Client, table: string): Promise<boolean> {
@@ -119,12 +129,12 @@ export async function planTable(
   // Dropped by hand since the run: there is nothing to read, delete or drop.
   if (await tableGone(tx, table)) return GONE;
   const refs = (await referencingKeys(tx, schema, w.target)).filter((k) => !gone.has(k.child));
+  const handles = await keysReadable(runId, w, () => unmatchedHandleCount(q, table, w.keyColumns));
   const changed = [
-    ...(await keysReadable(runId, w, () => queryChanged(q, table, w.keyColumns))),
+    ...(await keysReadable(runId, w, () => queryChanged(q, table, w.keyColumns, handles))),
     ...(await dependentRows(q, schema, w, refs)),
   ];
-  const handles = await hasHandles(q, table, w.keyColumns);
-  const ownNullKey = handles ? runNullKeyRow(w.keyColumns) : 'false';
+  const ownNullKey = handles > 0 ? runNullKeyRow(w.keyColumns) : 'false';
   const counts = await q<{ deleted: string; restored: string; rows_remain: boolean }>(
     `SELECT (SELECT count(*) FROM ${table} AS t WHERE EXISTS (SELECT 1 FROM rb_ins AS x WHERE ${keyMatch(w.keyColumns, 'x.k')}) OR (${ownNullKey})) AS deleted,
             (SELECT count(*) FROM ${table} AS t WHERE EXISTS (SELECT 1 FROM rb_res AS r WHERE ${keyMatch(w.keyColumns, 'r.row_key')})) AS restored,
@@ -140,16 +150,19 @@ export async function planTable(
     changed,
     ...drop,
     gone: false,
+    handles,
   };
 }
 
-/** Whether the run recorded rows of the table under `rowid:` handles that name no row (runNullKeyRow). */
-export async function hasHandles(
+/** How many rows of the table the run recorded under `rowid:` handles that name no row (runNullKeyRow). */
+async function unmatchedHandleCount(
   q: RunChangesQuery,
   table: string,
   keyColumns: readonly KeyColumn[],
-): Promise<boolean> {
-  return (await q(`SELECT 1 FROM ${unmatchedHandles(table, keyColumns)} LIMIT 1`)).rowCount === 1;
+): Promise<number> {
+  return Number(
+    (await q<{ n: string }>(`SELECT count(*) AS n FROM ${unmatchedHandles(table, keyColumns)}`)).rows[0]?.n ?? 0,
+  );
 }
 
 /** The columns the restore sets from the row before the run: every column but the key. */
@@ -334,6 +347,7 @@ async function queryChanged(
   q: RunChangesQuery,
   table: string,
   keyColumns: readonly KeyColumn[],
+  handles: number,
 ): Promise<ChangedRow[]> {
   const r = await q<{ k: string; deleted: boolean }>(
     `SELECT x.k, t.xmin IS NULL AS deleted
@@ -343,9 +357,6 @@ async function queryChanged(
       ORDER BY x.k`,
   );
   // Handles name no row: as many of the run's rows with a NULL in the key must still be there.
-  const handles = Number(
-    (await q<{ n: string }>(`SELECT count(*) AS n FROM ${unmatchedHandles(table, keyColumns)}`)).rows[0]?.n ?? 0,
-  );
   if (handles === 0) return r.rows;
   const found = Number(
     (await q<{ n: string }>(`SELECT count(*) AS n FROM ${table} AS t WHERE ${runNullKeyRow(keyColumns)}`)).rows[0]?.n
@@ -358,7 +369,7 @@ async function queryChanged(
   );
   return [
     ...r.rows,
-    ...gone.rows.map((x) => ({ k: `${x.k} (a row with a NULL key: changed or deleted since)`, deleted: true })),
+    ...gone.rows.map((x) => ({ k: `${x.k} (a row with a NULL key: changed or deleted since)`, deleted: false })),
   ];
 }
 
@@ -377,7 +388,7 @@ export function runNullKeyRow(keyColumns: readonly KeyColumn[]): string {
 }
 
 /** The FROM item `x`: the run's handles (`rowid:` keys it inserted) that name no row, as a literal text key could. */
-export function unmatchedHandles(table: string, keyColumns: readonly KeyColumn[]): string {
+function unmatchedHandles(table: string, keyColumns: readonly KeyColumn[]): string {
   return `(SELECT k FROM rb_ins AS x WHERE x.k LIKE 'rowid:%'
              AND NOT EXISTS (SELECT 1 FROM ${table} AS t WHERE ${keyMatch(keyColumns, 'x.k')})) AS x`;
 }

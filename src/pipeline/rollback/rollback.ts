@@ -13,7 +13,6 @@ import { withRunLock, withTransaction } from '../../target/transaction.js';
 import type { RollbackReport, RollbackTable } from '../../report/rollback-report.js';
 import {
   keyMatch,
-  hasHandles,
   runNullKeyRow,
   planRollback,
   planTable,
@@ -280,9 +279,10 @@ async function rollbackTable(
       );
     }
     // Its `rowid:` handles name no row: the run's own rows with a NULL in the key go by runNullKeyRow.
-    const nullKeyed = (await hasHandles(q, table, w.keyColumns))
-      ? ((await q(`DELETE FROM ${table} AS t WHERE ${runNullKeyRow(w.keyColumns)}`)).rowCount ?? 0)
-      : 0;
+    const nullKeyed =
+      plan.handles > 0
+        ? ((await q(`DELETE FROM ${table} AS t WHERE ${runNullKeyRow(w.keyColumns)}`)).rowCount ?? 0)
+        : 0;
     const deleted =
       nullKeyed
       + ((await q(`DELETE FROM ${table} AS t USING rb_ins AS x WHERE ${keyMatch(w.keyColumns, 'x.k')}`)).rowCount ?? 0);
