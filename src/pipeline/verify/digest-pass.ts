@@ -136,9 +136,18 @@ async function targetDigest(c: Comparison): Promise<{ digest: SetDigest; otherRu
 async function otherRunsNullKeyRows(c: Comparison): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   if (!c.hasOtherRuns) return out;
-  const nullPart = c.keyCols.map((k) => `${quoteIdent(k)} IS NULL`).join(' OR ');
+  const table = qualified(c.input.schema, c.input.target);
+  // A key of NOT NULL columns (a primary key's) holds no NULL: no second scan of the table for it.
+  const nullable = (
+    await c.input.client.query<{ a: string }>(
+      'SELECT attname AS a FROM pg_attribute WHERE attrelid = $1::regclass AND attname = ANY($2) AND NOT attnotnull',
+      [table, c.keyCols],
+    )
+  ).rows.map((x) => x.a);
+  if (nullable.length === 0) return out;
+  const nullPart = nullable.map((k) => `${quoteIdent(k)} IS NULL`).join(' OR ');
   const r = await c.input.client.query<{ h: string }>(
-    `SELECT ${c.hashExpr} AS h FROM ${qualified(c.input.schema, c.input.target)} AS t
+    `SELECT ${c.hashExpr} AS h FROM ${table} AS t
       WHERE (${nullPart}) AND t.xmin::text IN (${OTHER_RUN_XIDS})`,
     [c.input.target, c.input.runId],
   );
