@@ -194,14 +194,14 @@ describe('an existing integer column the values do not fit', () => {
     }
   });
 
-  it('two files of one run whose ids meet, one at the top of the range, stop the load with TARGET_IDS_EXHAUSTED (exit 5), not an internal error', async () => {
-    const db = await createTestDatabase('app_tables_seq_files');
-    try {
-      const dir = join(tempDir('seq-files'), 'data');
+  it('two files of one run whose ids meet, one at the top of the range: plan blocks them and migrate refuses them before the run (TARGET_IDS_EXHAUSTED, exit 5); ids that do not meet load', async () => {
+    /** A data dir whose two ELO files both hold elo_history rows with these ids. */
+    const twoFiles = (label: string, first: readonly string[], second: readonly string[]): string => {
+      const dir = join(tempDir(label), 'data');
       mkdirSync(dir);
       for (const [file, ids] of [
-        ['agent_elo.db', ['1', '9223372036854775807']],
-        ['analytics.db', ['1', '2']],
+        ['agent_elo.db', first],
+        ['analytics.db', second],
       ] as const) {
         const src = new Database(join(dir, file));
         src.exec(
@@ -213,11 +213,43 @@ describe('an existing integer column the values do not fit', () => {
             .run(id);
         src.close();
       }
-      const failed = await migrate(dir, db.url, { instance: 'seqfiles' });
-      expect([failed.exitCode, failed.error?.code]).toEqual([5, 'TARGET_IDS_EXHAUSTED']);
-      expect(failed.message).toMatch(/reached maximum value of sequence "elo_history_id_seq"/);
+      return dir;
+    };
+    const planOf = (dir: string, url: string) =>
+      runPlan({ config: loadConfig({ dataDir: dir, databaseUrl: url, instance: 'seqfiles' }, {}), mappings });
+    const db = await createTestDatabase('app_tables_seq_files');
+    try {
+      // agent_elo.db loads first and leaves the top id in the table the run creates; analytics.db's id 1 meets its id 1.
+      const meet = twoFiles('seq-files', ['1', '9223372036854775807'], ['1', '2']);
+      const plan = await planOf(meet, db.url);
+      expect(plan.exitCode).toBe(5);
+      expect(
+        plan.findings.filter((f) => f.action === 'block').map((f) => [f.file, f.kind, f.code, f.count, f.exampleKeys]),
+      ).toEqual([['analytics.db', 'ids_exhausted', 'TARGET_IDS_EXHAUSTED', 1, ['1']]]);
+      // Before, the load stopped at the second file, the first one loaded; now nothing is loaded.
+      const refused = (await migrate(meet, db.url, { instance: 'seqfiles' }).catch((e: unknown) => e)) as {
+        code?: string;
+        exitCode?: number;
+        message: string;
+      };
+      expect(refused).toMatchObject({ code: 'TARGET_IDS_EXHAUSTED', exitCode: 5 });
+      expect(refused.message).toMatch(/^analytics\.db elo_history: 1 row\(s\) .* new id .*nothing was loaded/);
+      await withPg(db.url, async (c) => {
+        expect((await c.query("SELECT to_regclass('elo_history') IS NULL AS gone")).rows[0]).toEqual({ gone: true });
+        expect((await c.query('SELECT 1 FROM aragora_migrate.runs')).rowCount).toBe(0);
+      });
     } finally {
       await db.drop();
+    }
+    const fresh = await createTestDatabase('app_tables_seq_apart');
+    try {
+      // No id of the second file is in the first: none needs a new one, and both files load.
+      const apart = twoFiles('seq-apart', ['1', '9223372036854775807'], ['2', '3']);
+      expect((await planOf(apart, fresh.url)).exitCode).toBe(0);
+      const run = await migrate(apart, fresh.url, { instance: 'seqfiles' });
+      expect([run.exitCode, run.verification?.ok]).toEqual([0, true]);
+    } finally {
+      await fresh.drop();
     }
   });
 

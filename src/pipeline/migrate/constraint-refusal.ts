@@ -4,7 +4,9 @@ import { checkBreaks, writtenRows } from '../shared/check-breaks.js';
 import { targetKeyHits } from '../shared/target-key-hits.js';
 import { uniqueHits } from '../shared/unique-hits.js';
 import { mergeOverflows } from '../shared/merge-overflows.js';
-import { IdRoom } from '../shared/id-room.js';
+import { IdRoom, sourceMaxId } from '../shared/id-room.js';
+import { RunPrior } from '../plan/run-prior.js';
+import { sourceColumnsOf } from '../shared/tasks.js';
 import { compileForTarget, profileTask, type PreRunReadInput } from './profile-task.js';
 
 /**
@@ -19,19 +21,37 @@ import { compileForTarget, profileTask, type PreRunReadInput } from './profile-t
  * converters, up to the first page that meets one. So are merged sums that
  * would pass their column's type (TARGET_MERGE_OUT_OF_RANGE,
  * src/pipeline/shared/merge-overflows.ts), and rows that would take a new id
- * from a sequence with none left (TARGET_IDS_EXHAUSTED, src/pipeline/shared/id-room.ts).
+ * from a sequence with none left (TARGET_IDS_EXHAUSTED, src/pipeline/shared/id-room.ts),
+ * counting, for a target two files of the run feed (the `both` layout), the
+ * rows the earlier file loads there first (src/pipeline/plan/run-prior.ts).
  */
 export async function refuseConstraintBreaks(input: PreRunReadInput): Promise<void> {
   const offsetOf = timeZoneOffsetFn(input.sourceTimezone);
   const checked = [];
+  // The tasks of one target load one after another (src/pipeline/migrate/load-tables.ts): a later one meets the earlier ones' rows.
+  const runPrior = new RunPrior(offsetOf);
   for (const task of input.tasks) {
-    const judged = input.judged.get(task.spec.target);
-    if (judged === undefined || !judged.state.exists) continue;
+    const target = task.spec.target;
+    const judged = input.judged.get(target);
+    const prior = runPrior.before(target);
     const { compiled, state } = compileForTarget(task, judged, offsetOf);
     const { client, schema } = input;
-    const breaks = checkBreaks(client, task.spec.target, state, compiled.targetColumns);
-    const meets = uniqueHits(client, schema, compiled.spec, state, compiled.targetColumns);
-    const sums = mergeOverflows(client, schema, compiled.spec, state, compiled.targetColumns);
+    const { surrogateKey } = compiled.spec;
+    runPrior.add(
+      target,
+      {
+        path: task.snapshot.readPath,
+        file: task.file.path,
+        table: task.spec.source,
+        spec: compiled.spec,
+        sourceColumns: sourceColumnsOf(task),
+      },
+      () => (surrogateKey === undefined ? 0n : sourceMaxId(task.snapshot.db, task.spec.source, surrogateKey)),
+    );
+    if (judged === undefined || (!state.exists && prior === undefined)) continue;
+    const breaks = state.exists ? checkBreaks(client, target, state, compiled.targetColumns) : undefined;
+    const meets = state.exists ? uniqueHits(client, schema, compiled.spec, state, compiled.targetColumns) : undefined;
+    const sums = await mergeOverflows(client, schema, compiled.spec, state, compiled.targetColumns, prior?.rows);
     const ids = await IdRoom.of(
       client,
       schema,
@@ -40,6 +60,7 @@ export async function refuseConstraintBreaks(input: PreRunReadInput): Promise<vo
       compiled.targetColumns,
       task.snapshot.db,
       task.rows,
+      prior,
     );
     if (breaks !== undefined || meets !== undefined || sums !== undefined || ids !== undefined)
       checked.push({ task, compiled, state, breaks, meets, sums, ids });
@@ -66,7 +87,7 @@ export async function refuseConstraintBreaks(input: PreRunReadInput): Promise<vo
           const [column, rows] = over;
           throw new TargetError(
             'TARGET_MERGE_OUT_OF_RANGE',
-            `${task.file.path} ${task.spec.source}: rows whose ${column} the merge policy would add to the value of the row with their key in ${target}, past the column's type ${state.columns.get(column) ?? ''} (the first: ${rows
+            `${task.file.path} ${task.spec.source}: rows whose ${column} the merge policy would add to the value of the row with their key in ${target}, past the column's type${state.columns.has(column) ? ` ${state.columns.get(column) ?? ''}` : ''} (the first: ${rows
               .slice(0, 5)
               .map((i) => page.keys[i] ?? '')
               .join(', ')}); nothing was loaded`,

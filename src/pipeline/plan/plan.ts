@@ -38,7 +38,8 @@ import { targetKeyHits } from '../shared/target-key-hits.js';
 import { checkBreaks, writtenRows } from '../shared/check-breaks.js';
 import { ConstraintTally } from './constraint-tally.js';
 import { mergeOverflows } from '../shared/merge-overflows.js';
-import { IdRoom } from '../shared/id-room.js';
+import { IdRoom, sourceMaxId } from '../shared/id-room.js';
+import { RunPrior } from './run-prior.js';
 import { uniqueHits } from '../shared/unique-hits.js';
 import { missingPrivileges } from '../shared/privileges.js';
 import { quoteIdent } from '../../util/quote.js';
@@ -47,6 +48,7 @@ import { rawTextReader } from '../../source/read.js';
 import { sourceDamage } from '../shared/integrity.js';
 import {
   inspectTarget,
+  pgTypeName,
   schemaMissing,
   takenNames,
   targetEncodingUnfit,
@@ -122,6 +124,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
         if (unfit !== null) findings.add(unfit);
     }
 
+    const runPrior = new RunPrior(offsetOf);
     const visit = async (file: SourceFile, snapshot: Snapshot): Promise<void> => {
       const first = tables.length;
       // Referenced tables are profiled before the tables referencing them, as
@@ -252,17 +255,30 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
           client !== null && state !== null && state.exists
             ? uniqueHits(client, config.schema, spec, state, compiled.targetColumns)
             : undefined;
+        // In the `both` layout an earlier file of the run fills this target first: its rows are met too (run-prior.ts).
+        const prior = runPrior.before(spec.target);
         const sums =
-          client !== null && state !== null && state.exists
-            ? mergeOverflows(client, config.schema, spec, state, compiled.targetColumns)
+          client !== null && state !== null
+            ? await mergeOverflows(client, config.schema, spec, state, compiled.targetColumns, prior?.rows)
             : undefined;
         const ids =
           client !== null && state !== null
-            ? await IdRoom.of(client, config.schema, spec, state, compiled.targetColumns, snapshot.db, obj.rows ?? 0)
+            ? await IdRoom.of(
+                client,
+                config.schema,
+                spec,
+                state,
+                compiled.targetColumns,
+                snapshot.db,
+                obj.rows ?? 0,
+                prior,
+              )
             : undefined;
         const overflowed = new ConstraintTally(
           'merge_overflow',
-          (column) => `${column} ${state?.columns.get(column) ?? ''}`,
+          // The table the run creates takes the mapping's type.
+          (column) =>
+            `${column} ${state?.columns.get(column) ?? pgTypeName(spec.columns.find((c) => (c.target ?? c.name) === column)?.type ?? 'bigint')}`,
           'TARGET_MERGE_OUT_OF_RANGE',
         );
         const broken = new ConstraintTally('check_violation', (name) => {
@@ -343,6 +359,14 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
           sameKeys?.close();
         }
         reporter.emit('table:done', { file: file.path, table: obj.name, rows: profile.rowsRead, ms: profile.ms });
+        // What this table leaves in its target, for a later file of the run that loads into it too.
+        const { surrogateKey } = spec;
+        const top = ids?.top() ?? (surrogateKey === undefined ? 0n : sourceMaxId(snapshot.db, obj.name, surrogateKey));
+        runPrior.add(
+          spec.target,
+          { path: file.absPath, file: file.path, table: obj.name, spec, sourceColumns },
+          () => top,
+        );
         // As migrate holds its load to SQLite's count (allRowsRead, src/pipeline/migrate/load-tables.ts).
         const unread = profile.rowsRead !== (obj.rows ?? 0);
         if (unread)

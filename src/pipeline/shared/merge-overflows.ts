@@ -1,11 +1,14 @@
 import type pg from 'pg';
-import type { TableSpec } from '../../mapping/schema.js';
+import type { MergeRule, TableSpec } from '../../mapping/schema.js';
 import { targetName } from '../../mapping/target-name.js';
 import type { TargetTableState } from '../../target/target-state.js';
 import { unnestRows } from '../../target/unnest-rows.js';
 import { qualified, quoteIdent } from '../../util/quote.js';
 import type { ConvertedPage } from '../plan/profile.js';
 import { constraintQuery, constraintText } from './check-breaks.js';
+import type { EarlierColumns, EarlierRows } from './earlier-rows.js';
+import type { TargetValue } from '../../tables/value.js';
+import { pgTypeName } from '../../target/target-state.js';
 
 /** For each column whose merged value would pass its type, by name: the rows (indexes into the page) that would. */
 export type MergeOverflows = (page: ConvertedPage, rows: readonly number[]) => Promise<Map<string, number[]>>;
@@ -17,6 +20,19 @@ const INTEGER_RANGE: Readonly<Record<string, readonly [string, string]>> = {
   bigint: ['-9223372036854775808', '9223372036854775807'],
 };
 
+/** The largest finite value of a float column: past it the server's arithmetic stops with "value out of range: overflow". */
+const FLOAT_MAX: Readonly<Record<string, string>> = {
+  real: '3.4028234663852886e38',
+  'double precision': '1.7976931348623157e308',
+};
+
+/** A float merge rule that can overflow: a `sum`, or a `weighted-mean`'s products by the weights. */
+interface FloatRule {
+  readonly column: string;
+  /** The weight's target column for a weighted mean; null for a sum. */
+  readonly weight: string | null;
+}
+
 /**
  * Under the `merge` policy a `sum` column of a row whose key the target holds
  * takes the target's value plus the incoming one (mergeExpression,
@@ -26,53 +42,169 @@ const INTEGER_RANGE: Readonly<Record<string, readonly [string, string]>> = {
  * batch with "integer out of range" (exit 1), after the tables before it. Here
  * the sums are taken in `numeric` over the target's rows before any is
  * written; plan blocks them and a new run refuses them
- * (src/pipeline/migrate/constraint-refusal.ts). Undefined when the table is
- * not merged, holds no row, or sums no integer column the run writes.
+ * (src/pipeline/migrate/constraint-refusal.ts). With `earlier` (plan, the
+ * `both` layout), the rows the run's earlier files load into the target are
+ * added too: a key they hold sums theirs with the target's and this one's
+ * (src/pipeline/plan/run-prior.ts). Undefined when the table is not merged,
+ * meets no row, or sums no integer column the run writes.
  */
-export function mergeOverflows(
+export async function mergeOverflows(
   client: pg.Client,
   schema: string,
   spec: TableSpec,
   state: TargetTableState,
   targetColumns: readonly string[],
-): MergeOverflows | undefined {
-  if (spec.conflict.policy !== 'merge' || state.rows === 0) return undefined;
+  earlier?: (columns: EarlierColumns) => Promise<EarlierRows>,
+): Promise<MergeOverflows | undefined> {
+  if (spec.conflict.policy !== 'merge') return undefined;
+  const held = state.exists && state.rows > 0;
+  if (!held && earlier === undefined) return undefined;
+  // The table the run creates takes the mapping's types (src/target/target-ddl.ts).
+  const typeOf = (c: string): string | undefined =>
+    state.exists
+      ? state.columns.get(c)
+      : (() => {
+          const col = spec.columns.find((x) => targetName(spec, x.name) === c);
+          return col === undefined ? undefined : pgTypeName(col.type);
+        })();
   const key = spec.key.map((k) => targetName(spec, k));
-  if (!key.every((c) => state.columns.has(c) && targetColumns.includes(c))) return undefined;
+  if (!key.every((c) => typeOf(c) !== undefined && targetColumns.includes(c))) return undefined;
   const sums = Object.entries(spec.conflict.columns)
     .filter(([, rule]) => (typeof rule === 'string' ? rule : rule.rule) === 'sum')
     .map(([source]) => targetName(spec, source))
-    .filter(
-      (c) => !key.includes(c) && targetColumns.includes(c) && INTEGER_RANGE[state.columns.get(c) ?? ''] !== undefined,
-    );
-  if (sums.length === 0) return undefined;
-  const cols = [...key, ...sums];
-  const on = key.map((c, j) => `t.${quoteIdent(c)} = u.c${j}::${state.columns.get(c) as string}`);
+    .filter((c) => !key.includes(c) && targetColumns.includes(c) && INTEGER_RANGE[typeOf(c) ?? ''] !== undefined);
+  const floats = floatRules(spec, targetColumns, key, typeOf);
+  if (sums.length === 0 && floats.length === 0) return undefined;
+  const ranges = sums.map((c) => (INTEGER_RANGE[typeOf(c) as string] as readonly [string, string]).map(BigInt));
+  // The earlier files' rows are added to integer sums only (floats: the target's rows).
+  if (!held && sums.length === 0) return undefined;
+  const before =
+    earlier === undefined || sums.length === 0
+      ? new Map<string, readonly (bigint | null)[]>()
+      : (await earlier({ sums })).sums;
+  const weights = [...new Set(floats.flatMap((f) => (f.weight === null ? [] : [f.weight])))];
+  const cols = [...key, ...sums, ...floats.map((f) => f.column), ...weights];
+  const on = key.map((c, j) => `t.${quoteIdent(c)} = u.c${j}::${typeOf(c) as string}`);
   const tests = sums.map((c, k) => {
-    const [lo, hi] = INTEGER_RANGE[state.columns.get(c) as string] as readonly [string, string];
+    const [lo, hi] = INTEGER_RANGE[typeOf(c) as string] as readonly [string, string];
     // NULL and NULL stays NULL; otherwise a NULL counts as 0, as the merge takes it.
     const sum = `COALESCE(t.${quoteIdent(c)}::numeric, 0) + COALESCE(u.c${key.length + k}::numeric, 0)`;
     return `CASE WHEN ${sum} NOT BETWEEN ${lo} AND ${hi} THEN ${k} END`;
   });
+  const incomingOf = (c: string): string => `u.c${cols.indexOf(c)}::${typeOf(c) as string}`;
+  floats.forEach((f, j) => tests.push(floatTest(f, typeOf, incomingOf, sums.length + j)));
   const sql = `SELECT u.i, o.over
                  FROM ${unnestRows(cols.length)}
                  JOIN ${qualified(schema, spec.target)} AS t ON ${on.join(' AND ')}
                  CROSS JOIN LATERAL (SELECT array_remove(ARRAY[${tests.join(', ')}]::int[], NULL) AS over) AS o
                 WHERE cardinality(o.over) > 0
                 ORDER BY u.i`;
-  const at = cols.map((c) => targetColumns.indexOf(c));
+  const keyAt = key.map((c) => targetColumns.indexOf(c));
+  const sumAt = sums.map((c) => targetColumns.indexOf(c));
+  const asIsAt = [...floats.map((f) => f.column), ...weights].map((c) => targetColumns.indexOf(c));
+  const named = [...sums, ...floats.map((f) => f.column)];
   return async (page, rows) => {
     const over = new Map<string, number[]>();
-    if (rows.length === 0) return over;
-    const params: unknown[] = [rows, ...at.map((j) => rows.map((i) => constraintText(page.outcomes[i]?.values[j])))];
-    const res = await constraintQuery<{ i: number; over: number[] }>(client, spec.target, sql, params);
-    for (const r of res.rows)
-      for (const k of r.over) {
-        const column = sums[k] as string;
-        const rowsOf = over.get(column);
-        if (rowsOf === undefined) over.set(column, [r.i]);
-        else rowsOf.push(r.i);
-      }
+    const note = (i: number, k: number): void => {
+      const column = named[k] as string;
+      const rowsOf = over.get(column);
+      if (rowsOf === undefined) over.set(column, [i]);
+      else rowsOf.push(i);
+    };
+    // What each row brings to the merge: its own counters, plus the earlier files' of its key.
+    const incoming = (i: number): (bigint | null)[] => {
+      const outcome = page.outcomes[i];
+      const own = sumAt.map((j) => integerOf(outcome?.values[j]));
+      const prior = before.get(page.keys[i] ?? '');
+      return prior === undefined ? own : own.map((v, k) => addCounts(prior[k] ?? null, v));
+    };
+    const inTarget = new Set(held ? rows : []);
+    // A key the target does not hold meets only the earlier files' rows: their sum is checked here.
+    page.keys.forEach((k, i) => {
+      if (inTarget.has(i) || !before.has(k)) return;
+      incoming(i).forEach((v, c) => {
+        const [lo, hi] = ranges[c] as bigint[];
+        if (v !== null && (v < (lo as bigint) || v > (hi as bigint))) note(i, c);
+      });
+    });
+    if (inTarget.size > 0) {
+      const asked = [...inTarget];
+      const values = asked.map(incoming);
+      const params: unknown[] = [
+        asked,
+        ...keyAt.map((j) => asked.map((i) => constraintText(page.outcomes[i]?.values[j]))),
+        ...sums.map((_, k) => values.map((v) => v[k]?.toString() ?? null)),
+        ...asIsAt.map((j) => asked.map((i) => constraintText(page.outcomes[i]?.values[j]))),
+      ];
+      const res = await constraintQuery<{ i: number; over: number[] }>(client, spec.target, sql, params);
+      for (const r of res.rows) for (const k of r.over) note(r.i, k);
+    }
+    for (const list of over.values()) list.sort((a, b) => a - b);
     return over;
   };
+}
+
+/** An integer value as the merge adds it; null for NULL (or what is not an integer). */
+export function integerOf(v: TargetValue | undefined): bigint | null {
+  const text = constraintText(v);
+  return text !== null && /^-?\d+$/.test(text) ? BigInt(text) : null;
+}
+
+/** Two counters as the merge adds them: NULL and NULL stays NULL, otherwise a NULL counts as 0. */
+export function addCounts(a: bigint | null, b: bigint | null): bigint | null {
+  return a === null && b === null ? null : (a ?? 0n) + (b ?? 0n);
+}
+
+/** The float columns the table's merge sums or averages by a weight, as the target types them. */
+function floatRules(
+  spec: TableSpec,
+  targetColumns: readonly string[],
+  key: readonly string[],
+  typeOf: (c: string) => string | undefined,
+): FloatRule[] {
+  if (spec.conflict.policy !== 'merge') return [];
+  const rules: [string, MergeRule][] = Object.entries(spec.conflict.columns);
+  return rules.flatMap(([source, rule]): FloatRule[] => {
+    const column = targetName(spec, source);
+    if (key.includes(column) || !targetColumns.includes(column) || FLOAT_MAX[typeOf(column) ?? ''] === undefined)
+      return [];
+    if ((typeof rule === 'string' ? rule : rule.rule) === 'sum') return [{ column, weight: null }];
+    if (typeof rule === 'string' || rule.rule !== 'weighted-mean') return [];
+    const weight = targetName(spec, rule.weight);
+    return targetColumns.includes(weight) && typeOf(weight) !== undefined ? [{ column, weight }] : [];
+  });
+}
+
+/**
+ * Whether the merge of float column `f` overflows, as a CASE giving `k`:
+ * the server adds (and, for a weighted mean, multiplies by the weights) in
+ * float arithmetic, which stops on a finite result past the type's largest
+ * value (mergeExpression, src/target/merge-sql.ts). Taken here in `numeric`
+ * over the finite values, so the test itself never overflows; a NULL or an
+ * infinite value (which float arithmetic carries without an error) passes.
+ */
+function floatTest(
+  f: FloatRule,
+  typeOf: (c: string) => string | undefined,
+  incomingOf: (c: string) => string,
+  k: number,
+): string {
+  const t = `t.${quoteIdent(f.column)}`;
+  const s = incomingOf(f.column);
+  const finite = (x: string): string => `(${x} IS NOT NULL AND ${x} NOT IN ('Infinity', '-Infinity', 'NaN'))`;
+  const n = (x: string): string => `${x}::numeric`;
+  if (f.weight === null) {
+    const max = FLOAT_MAX[typeOf(f.column) as string] as string;
+    // NULL and NULL stays NULL; otherwise a NULL counts as 0, as the merge takes it.
+    const a = `COALESCE(${n(t)}, 0)`;
+    const b = `COALESCE(${n(s)}, 0)`;
+    return `CASE WHEN (${t} IS NULL OR ${finite(t)}) AND (${s} IS NULL OR ${finite(s)}) AND abs(${a} + ${b}) > ${max} THEN ${k} END`;
+  }
+  // The products and their sum are taken in double precision whatever the column's type.
+  const max = FLOAT_MAX['double precision'] as string;
+  const tw = `COALESCE(t.${quoteIdent(f.weight)}::numeric, 0)`;
+  const sw = `COALESCE(${incomingOf(f.weight)}::numeric, 0)`;
+  const tp = `CASE WHEN ${finite(t)} THEN ${n(t)} * ${tw} ELSE 0 END`;
+  const sp = `CASE WHEN ${finite(s)} THEN ${n(s)} * ${sw} ELSE 0 END`;
+  return `CASE WHEN abs(${tp}) > ${max} OR abs(${sp}) > ${max} OR abs((${tp}) + (${sp})) > ${max} THEN ${k} END`;
 }

@@ -15,7 +15,8 @@ import { createTestDatabase } from '../../../helpers/pg.js';
  * one's (`wins: sum`, mappings/aragora/elo.json). Two counters that each fit
  * their column can pass it together. Before, plan said GO and migrate stopped
  * at that batch with "bigint out of range" or "integer out of range" (exit 1,
- * "internal error"), the tables before it loaded.
+ * "internal error"), the tables before it loaded. Two files of one run (the
+ * `both` layout) merge the same way, the second into the first's rows.
  */
 
 /** A data dir with `files`, each holding a ratings table with these wins. */
@@ -85,16 +86,97 @@ describe('merged counters past their column', () => {
       }
     });
 
-  it('two files of one run whose counters pass bigint together stop with TARGET_MERGE_OUT_OF_RANGE (exit 5), not an internal error', async () => {
-    const db = await createTestDatabase('merge_overflow_files');
+  it('a weighted mean whose products pass double precision: plan blocks the second instance and migrate refuses it before anything is loaded; a mean that fits merges', async () => {
+    const db = await createTestDatabase('merge_overflow_float');
     try {
-      const dir = ratings('overflow-files', ['agent_elo.db', 'analytics.db'], { claude: '9223372036854775000' });
-      const run = await refusal(migrate(dir, db.url, { instance: 'a' }));
-      expect(run).toMatchObject({ code: 'TARGET_MERGE_OUT_OF_RANGE', exitCode: 5 });
-      expect(run.message).toMatch(/bigint out of range/);
-      expect(await winsIn(db.url)).toEqual({ claude: '9223372036854775000' });
+      // elo merges as a mean weighted by debates_count: 1e308 x 2 passes double precision's largest value.
+      const instance = (name: string, elo: string, debates: number): string => {
+        const dir = ratings(name, ['agent_elo.db'], { claude: '1' });
+        const file = new Database(join(dir, 'agent_elo.db'));
+        file.prepare('UPDATE ratings SET elo = CAST(? AS REAL), debates_count = ?').run(elo, debates);
+        file.close();
+        return dir;
+      };
+      expect((await migrate(instance('float-a', '1e308', 2), db.url, { instance: 'a' })).exitCode).toBe(0);
+      const b = instance('float-b', '1500', 1);
+      const plan = await runPlan({
+        config: loadConfig({ dataDir: b, databaseUrl: db.url, instance: 'b' }, {}),
+        mappings,
+      });
+      expect(plan.exitCode).toBe(5);
+      expect(
+        plan.findings
+          .filter((f) => f.action === 'block')
+          .map((f) => [f.kind, f.code, f.count, f.exampleKeys, /\belo double precision\b/.test(f.message)]),
+      ).toEqual([['merge_overflow', 'TARGET_MERGE_OUT_OF_RANGE', 1, ['claude'], true]]);
+      const refused = await refusal(migrate(b, db.url, { instance: 'b' }));
+      expect(refused).toMatchObject({ code: 'TARGET_MERGE_OUT_OF_RANGE', exitCode: 5 });
+      expect(refused.message).toMatch(/rows whose elo .*\(the first: claude\); nothing was loaded/);
     } finally {
       await db.drop();
+    }
+    const fits = await createTestDatabase('merge_float_fits');
+    try {
+      const a = ratings('fit-float-a', ['agent_elo.db'], { claude: '1' });
+      const file = new Database(join(a, 'agent_elo.db'));
+      file.prepare('UPDATE ratings SET elo = 1e307, debates_count = 2').run();
+      file.close();
+      expect((await migrate(a, fits.url, { instance: 'a' })).exitCode).toBe(0);
+      const b = ratings('fit-float-b', ['agent_elo.db'], { claude: '1' });
+      const plan = await runPlan({
+        config: loadConfig({ dataDir: b, databaseUrl: fits.url, instance: 'b' }, {}),
+        mappings,
+      });
+      expect(plan.exitCode).toBe(0);
+      expect((await migrate(b, fits.url, { instance: 'b' })).exitCode).toBe(0);
+    } finally {
+      await fits.drop();
+    }
+  });
+
+  it('two files of one run whose counters pass bigint together: plan blocks them and migrate refuses them before the run (TARGET_MERGE_OUT_OF_RANGE, exit 5); counters that fit merge', async () => {
+    const db = await createTestDatabase('merge_overflow_files');
+    try {
+      const dir = ratings('overflow-files', ['agent_elo.db', 'analytics.db'], {
+        claude: '9223372036854775000',
+        gpt4: '5',
+      });
+      const plan = await runPlan({
+        config: loadConfig({ dataDir: dir, databaseUrl: db.url, instance: 'a' }, {}),
+        mappings,
+      });
+      expect(plan.exitCode).toBe(5);
+      expect(
+        plan.findings.filter((f) => f.action === 'block').map((f) => [f.file, f.kind, f.code, f.count, f.exampleKeys]),
+      ).toEqual([['analytics.db', 'merge_overflow', 'TARGET_MERGE_OUT_OF_RANGE', 1, ['claude']]]);
+      // Before, the load stopped at the second file, the first one loaded; now nothing is loaded.
+      const run = await refusal(migrate(dir, db.url, { instance: 'a' }));
+      expect(run).toMatchObject({ code: 'TARGET_MERGE_OUT_OF_RANGE', exitCode: 5 });
+      expect(run.message).toMatch(
+        /^analytics\.db ratings: rows whose wins .*\(the first: claude\); nothing was loaded/,
+      );
+      await withPg(db.url, async (client) => {
+        expect((await client.query("SELECT to_regclass('elo_ratings') IS NULL AS gone")).rows[0]).toEqual({
+          gone: true,
+        });
+        expect((await client.query('SELECT 1 FROM aragora_migrate.runs')).rowCount).toBe(0);
+      });
+    } finally {
+      await db.drop();
+    }
+    const fits = await createTestDatabase('merge_files_fit');
+    try {
+      // The same two files with counters whose sum fits: plan says GO and migrate adds them up.
+      const dir = ratings('fit-files', ['agent_elo.db', 'analytics.db'], { claude: '4611686018427387000', gpt4: '5' });
+      const plan = await runPlan({
+        config: loadConfig({ dataDir: dir, databaseUrl: fits.url, instance: 'a' }, {}),
+        mappings,
+      });
+      expect(plan.exitCode).toBe(0);
+      expect((await migrate(dir, fits.url, { instance: 'a' })).exitCode).toBe(0);
+      expect(await winsIn(fits.url)).toEqual({ claude: '9223372036854774000', gpt4: '10' });
+    } finally {
+      await fits.drop();
     }
   });
 });

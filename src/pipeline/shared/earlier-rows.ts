@@ -1,0 +1,26 @@
+// What plan and a new run's pre-run read learn of the rows an earlier file of
+// the run loads into a target (src/pipeline/plan/run-prior.ts), as the checks
+// that count them take it (src/pipeline/shared/id-room.ts,
+// src/pipeline/shared/merge-overflows.ts).
+
+/** The ids and keys the earlier tables of a target load, converted as the load converts them. */
+export interface EarlierRows {
+  readonly ids: ReadonlySet<string>;
+  readonly keys: ReadonlySet<string>;
+  /** Per key, what the earlier rows of that key add to each `sum` column asked for (null: only NULLs). */
+  readonly sums: ReadonlyMap<string, readonly (bigint | null)[]>;
+}
+
+/** What the earlier tables of a target leave in it. */
+export interface Prior {
+  /** The highest id they put there or move the sequence to. */
+  readonly top: () => bigint;
+  /** Their rows' ids, keys and sums, read when asked. */
+  readonly rows: (columns: EarlierColumns) => Promise<EarlierRows>;
+}
+
+/** The target columns a later table asks of the earlier ones: its id, and the integer columns its merge sums. */
+export interface EarlierColumns {
+  readonly surrogate?: string;
+  readonly sums?: readonly string[];
+}
