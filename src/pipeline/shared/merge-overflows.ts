@@ -26,10 +26,15 @@ const FLOAT_MAX: Readonly<Record<string, string>> = {
   'double precision': '1.7976931348623157e308',
 };
 
-/** A float merge rule that can overflow: a `sum`, or a `weighted-mean`'s products by the weights. */
+/**
+ * A merge rule whose float arithmetic can overflow: a float `sum`, a
+ * `weighted-mean`'s products by the weights, or those of a `merge-keys` by a
+ * weight over the numbers a JSON object's keys share.
+ */
 interface FloatRule {
   readonly column: string;
-  /** The weight's target column for a weighted mean; null for a sum. */
+  readonly rule: 'sum' | 'weighted-mean' | 'merge-keys';
+  /** The weight's target column; null for a sum. */
   readonly weight: string | null;
 }
 
@@ -82,7 +87,9 @@ export async function mergeOverflows(
     earlier === undefined || sums.length === 0
       ? new Map<string, readonly (bigint | null)[]>()
       : (await earlier({ sums })).sums;
-  const weights = [...new Set(floats.flatMap((f) => (f.weight === null ? [] : [f.weight])))];
+  const weights = [...new Set(floats.flatMap((f) => (f.weight === null ? [] : [f.weight])))].filter(
+    (w) => !floats.some((f) => f.column === w),
+  );
   const cols = [...key, ...sums, ...floats.map((f) => f.column), ...weights];
   const on = key.map((c, j) => `t.${quoteIdent(c)} = u.c${j}::${typeOf(c) as string}`);
   const tests = sums.map((c, k) => {
@@ -166,12 +173,14 @@ function floatRules(
   const rules: [string, MergeRule][] = Object.entries(spec.conflict.columns);
   return rules.flatMap(([source, rule]): FloatRule[] => {
     const column = targetName(spec, source);
-    if (key.includes(column) || !targetColumns.includes(column) || FLOAT_MAX[typeOf(column) ?? ''] === undefined)
-      return [];
-    if ((typeof rule === 'string' ? rule : rule.rule) === 'sum') return [{ column, weight: null }];
-    if (typeof rule === 'string' || rule.rule !== 'weighted-mean') return [];
+    if (key.includes(column) || !targetColumns.includes(column)) return [];
+    const type = typeOf(column) ?? '';
+    if ((typeof rule === 'string' ? rule : rule.rule) === 'sum')
+      return FLOAT_MAX[type] === undefined ? [] : [{ column, rule: 'sum', weight: null }];
+    if (typeof rule === 'string' || rule.weight === undefined) return [];
+    if (rule.rule === 'weighted-mean' ? FLOAT_MAX[type] === undefined : type !== 'jsonb') return [];
     const weight = targetName(spec, rule.weight);
-    return targetColumns.includes(weight) && typeOf(weight) !== undefined ? [{ column, weight }] : [];
+    return targetColumns.includes(weight) && typeOf(weight) !== undefined ? [{ column, rule: rule.rule, weight }] : [];
   });
 }
 
@@ -193,6 +202,7 @@ function floatTest(
   const s = incomingOf(f.column);
   const finite = (x: string): string => `(${x} IS NOT NULL AND ${x} NOT IN ('Infinity', '-Infinity', 'NaN'))`;
   const n = (x: string): string => `${x}::numeric`;
+  if (f.rule === 'merge-keys') return mergeKeysTest(f, incomingOf, k);
   if (f.weight === null) {
     const max = FLOAT_MAX[typeOf(f.column) as string] as string;
     // NULL and NULL stays NULL; otherwise a NULL counts as 0, as the merge takes it.
@@ -207,4 +217,25 @@ function floatTest(
   const tp = `CASE WHEN ${finite(t)} THEN ${n(t)} * ${tw} ELSE 0 END`;
   const sp = `CASE WHEN ${finite(s)} THEN ${n(s)} * ${sw} ELSE 0 END`;
   return `CASE WHEN abs(${tp}) > ${max} OR abs(${sp}) > ${max} OR abs((${tp}) + (${sp})) > ${max} THEN ${k} END`;
+}
+
+/**
+ * A `merge-keys` by a weight (mergeExpression): for each key both JSON
+ * objects hold a number under, the two numbers are read as double precision
+ * (which refuses one past its range) and averaged by the weights. Taken here
+ * in `numeric`, which holds any JSON number.
+ */
+function mergeKeysTest(f: FloatRule, incomingOf: (c: string) => string, k: number): string {
+  const t = `t.${quoteIdent(f.column)}`;
+  const s = incomingOf(f.column);
+  const max = FLOAT_MAX['double precision'] as string;
+  const tw = `COALESCE(t.${quoteIdent(f.weight ?? '')}::numeric, 0)`;
+  const sw = `COALESCE(${incomingOf(f.weight ?? '')}::numeric, 0)`;
+  const a = `(${t} ->> k)::numeric`;
+  const b = `(${s} ->> k)::numeric`;
+  return `CASE WHEN jsonb_typeof(${t}) = 'object' AND jsonb_typeof(${s}) = 'object' AND ${tw} + ${sw} > 0
+    AND EXISTS (SELECT 1 FROM jsonb_object_keys(${t}) AS ks(k)
+                 WHERE ${s} ? k AND jsonb_typeof(${t} -> k) = 'number' AND jsonb_typeof(${s} -> k) = 'number'
+                   AND greatest(abs(${a}), abs(${b}), abs(${a} * ${tw}), abs(${b} * ${sw}), abs(${a} * ${tw} + ${b} * ${sw})) > ${max})
+    THEN ${k} END`;
 }

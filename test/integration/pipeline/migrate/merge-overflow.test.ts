@@ -86,53 +86,65 @@ describe('merged counters past their column', () => {
       }
     });
 
-  it('a weighted mean whose products pass double precision: plan blocks the second instance and migrate refuses it before anything is loaded; a mean that fits merges', async () => {
-    const db = await createTestDatabase('merge_overflow_float');
-    try {
-      // elo merges as a mean weighted by debates_count: 1e308 x 2 passes double precision's largest value.
-      const instance = (name: string, elo: string, debates: number): string => {
+  for (const c of [
+    {
+      label: 'a weighted mean (elo, by debates_count)',
+      column: 'elo',
+      type: 'double precision',
+      set: 'elo = CAST(? AS REAL)',
+      big: '1e308',
+      fits: '1e307',
+    },
+    {
+      label: "a merge of JSON objects' numbers (domain_elos, by debates_count)",
+      column: 'domain_elos',
+      type: 'jsonb',
+      set: `domain_elos = '{"math": ' || ? || '}'`,
+      big: '1e308',
+      fits: '1e307',
+    },
+  ])
+    it(`${c.label} whose products pass double precision: plan blocks the second instance and migrate refuses it before anything is loaded; one that fits merges`, async () => {
+      /** Instance data whose one agent holds `value` in the column, with two debates. */
+      const instance = (name: string, value: string, debates: number): string => {
         const dir = ratings(name, ['agent_elo.db'], { claude: '1' });
         const file = new Database(join(dir, 'agent_elo.db'));
-        file.prepare('UPDATE ratings SET elo = CAST(? AS REAL), debates_count = ?').run(elo, debates);
+        file.prepare(`UPDATE ratings SET ${c.set}, debates_count = ?`).run(value, debates);
         file.close();
         return dir;
       };
-      expect((await migrate(instance('float-a', '1e308', 2), db.url, { instance: 'a' })).exitCode).toBe(0);
-      const b = instance('float-b', '1500', 1);
-      const plan = await runPlan({
-        config: loadConfig({ dataDir: b, databaseUrl: db.url, instance: 'b' }, {}),
-        mappings,
-      });
-      expect(plan.exitCode).toBe(5);
-      expect(
-        plan.findings
-          .filter((f) => f.action === 'block')
-          .map((f) => [f.kind, f.code, f.count, f.exampleKeys, /\belo double precision\b/.test(f.message)]),
-      ).toEqual([['merge_overflow', 'TARGET_MERGE_OUT_OF_RANGE', 1, ['claude'], true]]);
-      const refused = await refusal(migrate(b, db.url, { instance: 'b' }));
-      expect(refused).toMatchObject({ code: 'TARGET_MERGE_OUT_OF_RANGE', exitCode: 5 });
-      expect(refused.message).toMatch(/rows whose elo .*\(the first: claude\); nothing was loaded/);
-    } finally {
-      await db.drop();
-    }
-    const fits = await createTestDatabase('merge_float_fits');
-    try {
-      const a = ratings('fit-float-a', ['agent_elo.db'], { claude: '1' });
-      const file = new Database(join(a, 'agent_elo.db'));
-      file.prepare('UPDATE ratings SET elo = 1e307, debates_count = 2').run();
-      file.close();
-      expect((await migrate(a, fits.url, { instance: 'a' })).exitCode).toBe(0);
-      const b = ratings('fit-float-b', ['agent_elo.db'], { claude: '1' });
-      const plan = await runPlan({
-        config: loadConfig({ dataDir: b, databaseUrl: fits.url, instance: 'b' }, {}),
-        mappings,
-      });
-      expect(plan.exitCode).toBe(0);
-      expect((await migrate(b, fits.url, { instance: 'b' })).exitCode).toBe(0);
-    } finally {
-      await fits.drop();
-    }
-  });
+      const planB = (dir: string, url: string) =>
+        runPlan({ config: loadConfig({ dataDir: dir, databaseUrl: url, instance: 'b' }, {}), mappings });
+      const db = await createTestDatabase('merge_overflow_float');
+      try {
+        // 1e308 x 2 passes double precision's largest value.
+        expect((await migrate(instance('float-a', c.big, 2), db.url, { instance: 'a' })).exitCode).toBe(0);
+        const b = instance('float-b', '1500', 1);
+        const plan = await planB(b, db.url);
+        expect(plan.exitCode).toBe(5);
+        expect(
+          plan.findings
+            .filter((f) => f.action === 'block')
+            .map((f) => [f.kind, f.code, f.count, f.exampleKeys, f.message.includes(`${c.column} ${c.type}`)]),
+        ).toEqual([['merge_overflow', 'TARGET_MERGE_OUT_OF_RANGE', 1, ['claude'], true]]);
+        const refused = await refusal(migrate(b, db.url, { instance: 'b' }));
+        expect(refused).toMatchObject({ code: 'TARGET_MERGE_OUT_OF_RANGE', exitCode: 5 });
+        expect(refused.message).toMatch(
+          new RegExp(`rows whose ${c.column} .*\\(the first: claude\\); nothing was loaded`),
+        );
+      } finally {
+        await db.drop();
+      }
+      const fits = await createTestDatabase('merge_float_fits');
+      try {
+        expect((await migrate(instance('fit-a', c.fits, 2), fits.url, { instance: 'a' })).exitCode).toBe(0);
+        const b = instance('fit-b', '1500', 1);
+        expect((await planB(b, fits.url)).exitCode).toBe(0);
+        expect((await migrate(b, fits.url, { instance: 'b' })).exitCode).toBe(0);
+      } finally {
+        await fits.drop();
+      }
+    });
 
   it('two files of one run whose counters pass bigint together: plan blocks them and migrate refuses them before the run (TARGET_MERGE_OUT_OF_RANGE, exit 5); counters that fit merge', async () => {
     const db = await createTestDatabase('merge_overflow_files');
