@@ -5,7 +5,7 @@ import { targetKeyHits } from '../shared/target-key-hits.js';
 import { uniqueHits } from '../shared/unique-hits.js';
 import { mergeOverflows } from '../shared/merge-overflows.js';
 import { IdRoom, sourceMaxId } from '../shared/id-room.js';
-import { RunPrior } from '../plan/run-prior.js';
+import { RunPrior } from '../shared/run-prior.js';
 import { sourceColumnsOf } from '../shared/tasks.js';
 import { compileForTarget, profileTask, type PreRunReadInput } from './profile-task.js';
 
@@ -23,7 +23,7 @@ import { compileForTarget, profileTask, type PreRunReadInput } from './profile-t
  * src/pipeline/shared/merge-overflows.ts), and rows that would take a new id
  * from a sequence with none left (TARGET_IDS_EXHAUSTED, src/pipeline/shared/id-room.ts),
  * counting, for a target two files of the run feed (the `both` layout), the
- * rows the earlier file loads there first (src/pipeline/plan/run-prior.ts).
+ * rows the earlier file loads there first (src/pipeline/shared/run-prior.ts).
  */
 export async function refuseConstraintBreaks(input: PreRunReadInput): Promise<void> {
   const offsetOf = timeZoneOffsetFn(input.sourceTimezone);

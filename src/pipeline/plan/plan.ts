@@ -39,7 +39,7 @@ import { checkBreaks, writtenRows } from '../shared/check-breaks.js';
 import { ConstraintTally } from './constraint-tally.js';
 import { mergeOverflows } from '../shared/merge-overflows.js';
 import { IdRoom, sourceMaxId } from '../shared/id-room.js';
-import { RunPrior } from './run-prior.js';
+import { RunPrior } from '../shared/run-prior.js';
 import { uniqueHits } from '../shared/unique-hits.js';
 import { missingPrivileges } from '../shared/privileges.js';
 import { quoteIdent } from '../../util/quote.js';
@@ -255,7 +255,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
           client !== null && state !== null && state.exists
             ? uniqueHits(client, config.schema, spec, state, compiled.targetColumns)
             : undefined;
-        // In the `both` layout an earlier file of the run fills this target first: its rows are met too (run-prior.ts).
+        // In the `both` layout an earlier file of the run fills this target first: its rows are met too (src/pipeline/shared/run-prior.ts).
         const prior = runPrior.before(spec.target);
         const sums =
           client !== null && state !== null

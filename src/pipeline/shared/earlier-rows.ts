@@ -1,9 +1,9 @@
 // What plan and a new run's pre-run read learn of the rows an earlier file of
-// the run loads into a target (src/pipeline/plan/run-prior.ts), as the checks
+// the run loads into a target (src/pipeline/shared/run-prior.ts), as the checks
 // that count them take it (src/pipeline/shared/id-room.ts,
 // src/pipeline/shared/merge-overflows.ts).
 
-/** The ids and keys the earlier tables of a target load, converted as the load converts them. */
+/** The ids, keys and integer sums of the rows the earlier tables of a target load, converted as the load converts them. */
 export interface EarlierRows {
   readonly ids: ReadonlySet<string>;
   readonly keys: ReadonlySet<string>;

@@ -71,7 +71,7 @@ export class IdRoom {
    * target nor from an earlier file of the run (`prior`), no sequence, or
    * more ids left than the source table has rows (the usual case, judged
    * without reading a row). `prior`: what the run's earlier tables of this
-   * target leave in it (src/pipeline/plan/run-prior.ts).
+   * target leave in it (src/pipeline/shared/run-prior.ts).
    */
   static async of(
     client: pg.Client,

@@ -50,7 +50,7 @@ interface FloatRule {
  * (src/pipeline/migrate/constraint-refusal.ts). With `earlier` (plan, the
  * `both` layout), the rows the run's earlier files load into the target are
  * added too: a key they hold sums theirs with the target's and this one's
- * (src/pipeline/plan/run-prior.ts). Undefined when the table is not merged,
+ * (src/pipeline/shared/run-prior.ts). Undefined when the table is not merged,
  * meets no row, or sums no integer column the run writes.
  */
 export async function mergeOverflows(

@@ -5,13 +5,13 @@ import { compileTable } from '../../tables/row-converter.js';
 import type { OffsetFn } from '../../tables/timestamp.js';
 import { FindingCollector } from '../../findings/collector.js';
 import { silentReporter } from '../../report/events.js';
-import { constraintText } from '../shared/check-breaks.js';
-import { addCounts, integerOf } from '../shared/merge-overflows.js';
-import { profileTable } from './profile.js';
-import type { EarlierColumns, EarlierRows, Prior } from '../shared/earlier-rows.js';
+import { constraintText } from './check-breaks.js';
+import { addCounts, integerOf } from './merge-overflows.js';
+import { profileTable } from '../plan/profile.js';
+import type { EarlierColumns, EarlierRows, Prior } from './earlier-rows.js';
 import { DEFAULTS } from '../../defaults.js';
 
-/** A source table plan has profiled for a target, read again only when a later one of the run needs its rows. */
+/** A source table of the run that loads into a target, read again only when a later one of the target needs its rows. */
 interface EarlierTable {
   readonly path: string;
   readonly file: string;
@@ -22,12 +22,13 @@ interface EarlierTable {
 }
 
 /**
- * The tables of this run that load into a target before the one plan is at:
- * in the `both` layout two files feed one target, and migrate loads them one
- * after another, the second meeting the first's rows in the target
- * (src/pipeline/migrate/load-tables.ts). plan judges each table against the
- * target as it is before the run; this adds what the earlier files of the
- * run will have put there, so that plan sees what the second one meets: ids
+ * The tables of this run that load into a target before the one being
+ * judged: in the `both` layout two files feed one target, and migrate loads
+ * them one after another, the second meeting the first's rows in the target
+ * (src/pipeline/migrate/load-tables.ts). plan, and a new run before it is
+ * created (src/pipeline/migrate/constraint-refusal.ts), judge each table
+ * against the target as it is before the run; this adds what the earlier
+ * files of the run will have put there, so that they see what the second one meets: ids
  * that take a new id from the sequence (src/pipeline/shared/id-room.ts), and
  * counters a merge adds up past their column (src/pipeline/shared/merge-overflows.ts).
  * Only positions and names are kept; an earlier table's rows are read again
@@ -89,7 +90,8 @@ export class RunPrior {
       try {
         await this.#readTable(t, columns, { ids, keys, sums });
       } catch {
-        // Read once already: a file that cannot be read again adds nothing plan can count.
+        // Read once already (plan reads it again by its path, after its snapshot is gone): a file
+        // that cannot be read again adds nothing to count, and its load meets the same error.
       }
     }
     return { ids, keys, sums };
