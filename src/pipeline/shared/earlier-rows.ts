@@ -3,12 +3,14 @@
 // that count them take it (src/pipeline/shared/id-room.ts,
 // src/pipeline/shared/merge-overflows.ts).
 
-/** The ids, keys and integer sums of the rows the earlier tables of a target load, converted as the load converts them. */
+/** The ids, keys and sums of the rows the earlier tables of a target load, converted as the load converts them. */
 export interface EarlierRows {
   readonly ids: ReadonlySet<string>;
   readonly keys: ReadonlySet<string>;
   /** Per key, what the earlier rows of that key add to each `sum` column asked for (null: only NULLs). */
   readonly sums: ReadonlyMap<string, readonly (bigint | null)[]>;
+  /** The same for the float `sum` columns asked for, added as the server adds them. */
+  readonly floatSums: ReadonlyMap<string, readonly (number | null)[]>;
 }
 
 /** What the earlier tables of a target leave in it. */
@@ -19,8 +21,9 @@ export interface Prior {
   readonly rows: (columns: EarlierColumns) => Promise<EarlierRows>;
 }
 
-/** The target columns a later table asks of the earlier ones: its id, and the integer columns its merge sums. */
+/** The target columns a later table asks of the earlier ones: its id, and the integer and float columns its merge sums. */
 export interface EarlierColumns {
   readonly surrogate?: string;
   readonly sums?: readonly string[];
+  readonly floatSums?: readonly string[];
 }

@@ -81,12 +81,15 @@ export async function mergeOverflows(
   const floats = floatRules(spec, targetColumns, key, typeOf);
   if (sums.length === 0 && floats.length === 0) return undefined;
   const ranges = sums.map((c) => (INTEGER_RANGE[typeOf(c) as string] as readonly [string, string]).map(BigInt));
-  // The earlier files' rows are added to integer sums only (floats: the target's rows).
-  if (!held && sums.length === 0) return undefined;
-  const before =
-    earlier === undefined || sums.length === 0
-      ? new Map<string, readonly (bigint | null)[]>()
-      : (await earlier({ sums })).sums;
+  // The earlier files' rows are added to sums (a weighted mean is taken against the target's rows only).
+  const floatSums = floats.filter((f) => f.rule === 'sum').map((f) => f.column);
+  if (!held && sums.length === 0 && floatSums.length === 0) return undefined;
+  const prior =
+    earlier === undefined || (sums.length === 0 && floatSums.length === 0)
+      ? undefined
+      : await earlier({ sums, floatSums });
+  const before = prior?.sums ?? new Map<string, readonly (bigint | null)[]>();
+  const beforeFloat = prior?.floatSums ?? new Map<string, readonly (number | null)[]>();
   const weights = [...new Set(floats.flatMap((f) => (f.weight === null ? [] : [f.weight])))].filter(
     (w) => !floats.some((f) => f.column === w),
   );
@@ -108,7 +111,8 @@ export async function mergeOverflows(
                 ORDER BY u.i`;
   const keyAt = key.map((c) => targetColumns.indexOf(c));
   const sumAt = sums.map((c) => targetColumns.indexOf(c));
-  const asIsAt = [...floats.map((f) => f.column), ...weights].map((c) => targetColumns.indexOf(c));
+  const asIsColumns = [...floats.map((f) => f.column), ...weights];
+  const asIsAt = asIsColumns.map((c) => targetColumns.indexOf(c));
   const named = [...sums, ...floats.map((f) => f.column)];
   return async (page, rows) => {
     const over = new Map<string, number[]>();
@@ -125,14 +129,31 @@ export async function mergeOverflows(
       const prior = before.get(page.keys[i] ?? '');
       return prior === undefined ? own : own.map((v, k) => addCounts(prior[k] ?? null, v));
     };
+    // A float sum's own value plus the earlier files' of its key; `overflowed`: the addition passed the type.
+    const floatIncoming = (i: number, c: string): { value: number | null; overflowed: boolean } => {
+      const own = floatOf(page.outcomes[i]?.values[targetColumns.indexOf(c)]);
+      const e = beforeFloat.get(page.keys[i] ?? '')?.[floatSums.indexOf(c)] ?? null;
+      const value = addFloats(e, own);
+      const limit = Number(FLOAT_MAX[typeOf(c) as string]);
+      const overflowed =
+        value !== null
+        && e !== null
+        && own !== null
+        && Number.isFinite(e)
+        && Number.isFinite(own)
+        && !(Math.abs(value) <= limit);
+      return { value, overflowed };
+    };
     const inTarget = new Set(held ? rows : []);
-    // A key the target does not hold meets only the earlier files' rows: their sum is checked here.
+    // A key the target does not hold meets only the earlier files' rows: their sums are checked here.
     page.keys.forEach((k, i) => {
-      if (inTarget.has(i) || !before.has(k)) return;
-      incoming(i).forEach((v, c) => {
-        const [lo, hi] = ranges[c] as bigint[];
-        if (v !== null && (v < (lo as bigint) || v > (hi as bigint))) note(i, c);
-      });
+      if (inTarget.has(i)) return;
+      if (before.has(k))
+        incoming(i).forEach((v, c) => {
+          const [lo, hi] = ranges[c] as bigint[];
+          if (v !== null && (v < (lo as bigint) || v > (hi as bigint))) note(i, c);
+        });
+      if (beforeFloat.has(k)) floatSums.forEach((c) => floatIncoming(i, c).overflowed && note(i, named.indexOf(c)));
     });
     if (inTarget.size > 0) {
       const asked = [...inTarget];
@@ -141,7 +162,17 @@ export async function mergeOverflows(
         asked,
         ...keyAt.map((j) => asked.map((i) => constraintText(page.outcomes[i]?.values[j]))),
         ...sums.map((_, k) => values.map((v) => v[k]?.toString() ?? null)),
-        ...asIsAt.map((j) => asked.map((i) => constraintText(page.outcomes[i]?.values[j]))),
+        ...asIsColumns.map((c, n) =>
+          asked.map((i) => {
+            // A float sum brings the earlier files' of its key too.
+            if (floatSums.includes(c) && beforeFloat.has(page.keys[i] ?? '')) {
+              const { value, overflowed } = floatIncoming(i, c);
+              if (overflowed) note(i, named.indexOf(c));
+              return value === null ? null : String(value);
+            }
+            return constraintText(page.outcomes[i]?.values[asIsAt[n] ?? -1]);
+          }),
+        ),
       ];
       const res = await constraintQuery<{ i: number; over: number[] }>(client, spec.target, sql, params);
       for (const r of res.rows) for (const k of r.over) note(r.i, k);
@@ -155,6 +186,18 @@ export async function mergeOverflows(
 export function integerOf(v: TargetValue | undefined): bigint | null {
   const text = constraintText(v);
   return text !== null && /^-?\d+$/.test(text) ? BigInt(text) : null;
+}
+
+/** A float value as the merge adds it; null for NULL (or what is not a number). */
+export function floatOf(v: TargetValue | undefined): number | null {
+  const text = constraintText(v);
+  const n = text === null ? NaN : Number(text);
+  return Number.isNaN(n) && text !== 'NaN' ? null : n;
+}
+
+/** Two floats as the merge adds them: NULL and NULL stays NULL, otherwise a NULL counts as 0. */
+export function addFloats(a: number | null, b: number | null): number | null {
+  return a === null && b === null ? null : (a ?? 0) + (b ?? 0);
 }
 
 /** Two counters as the merge adds them: NULL and NULL stays NULL, otherwise a NULL counts as 0. */

@@ -6,7 +6,7 @@ import type { OffsetFn } from '../../tables/timestamp.js';
 import { FindingCollector } from '../../findings/collector.js';
 import { silentReporter } from '../../report/events.js';
 import { constraintText } from './check-breaks.js';
-import { addCounts, integerOf } from './merge-overflows.js';
+import { addCounts, addFloats, floatOf, integerOf } from './merge-overflows.js';
 import { profileTable } from '../plan/profile.js';
 import type { EarlierColumns, EarlierRows, Prior } from './earlier-rows.js';
 import { DEFAULTS } from '../../defaults.js';
@@ -30,10 +30,10 @@ interface EarlierTable {
  * against the target as it is before the run; this adds what the earlier
  * files of the run will have put there, so that they see what the second one meets: ids
  * that take a new id from the sequence (src/pipeline/shared/id-room.ts), and
- * counters a merge adds up past their column (src/pipeline/shared/merge-overflows.ts).
+ * counters and float sums a merge adds up past their column (src/pipeline/shared/merge-overflows.ts).
  * Only positions and names are kept; an earlier table's rows are read again
- * when a later one needs them: a merged table with integer sums, or a
- * sequence near its end.
+ * when a later one needs them: a merged table with sums, or a sequence near
+ * its end.
  */
 export class RunPrior {
   readonly #earlier = new Map<string, EarlierTable[]>();
@@ -86,25 +86,32 @@ export class RunPrior {
     const ids = new Set<string>();
     const keys = new Set<string>();
     const sums = new Map<string, (bigint | null)[]>();
+    const floatSums = new Map<string, (number | null)[]>();
     for (const t of tables) {
       try {
-        await this.#readTable(t, columns, { ids, keys, sums });
+        await this.#readTable(t, columns, { ids, keys, sums, floatSums });
       } catch {
         // Read once already (plan reads it again by its path, after its snapshot is gone): a file
         // that cannot be read again adds nothing to count, and its load meets the same error.
       }
     }
-    return { ids, keys, sums };
+    return { ids, keys, sums, floatSums };
   }
 
   /** One earlier table's rows into `into` (#rows). */
   async #readTable(
     t: EarlierTable,
     columns: EarlierColumns,
-    into: { ids: Set<string>; keys: Set<string>; sums: Map<string, (bigint | null)[]> },
+    into: {
+      ids: Set<string>;
+      keys: Set<string>;
+      sums: Map<string, (bigint | null)[]>;
+      floatSums: Map<string, (number | null)[]>;
+    },
   ): Promise<void> {
-    const { ids, keys, sums } = into;
+    const { ids, keys, sums, floatSums } = into;
     const summed = columns.sums ?? [];
+    const floatSummed = columns.floatSums ?? [];
     const db = openSource(t.path);
     try {
       const compiled = compileTable(t.spec, t.sourceColumns, {
@@ -113,6 +120,7 @@ export class RunPrior {
       });
       const at = columns.surrogate === undefined ? -1 : compiled.targetColumns.indexOf(columns.surrogate);
       const sumAt = summed.map((c) => compiled.targetColumns.indexOf(c));
+      const floatAt = floatSummed.map((c) => compiled.targetColumns.indexOf(c));
       await profileTable(db, compiled, {
         file: t.file,
         pageRows: 5000,
@@ -130,6 +138,11 @@ export class RunPrior {
               sums.set(
                 key,
                 sumAt.map((j, k) => addCounts(sums.get(key)?.[k] ?? null, j < 0 ? null : integerOf(o.values[j]))),
+              );
+            if (floatAt.length > 0)
+              floatSums.set(
+                key,
+                floatAt.map((j, k) => addFloats(floatSums.get(key)?.[k] ?? null, j < 0 ? null : floatOf(o.values[j]))),
               );
           });
           return Promise.resolve();

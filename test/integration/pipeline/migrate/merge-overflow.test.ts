@@ -146,6 +146,36 @@ describe('merged counters past their column', () => {
       }
     });
 
+  it('two files of one run whose float sums pass double precision together (domain_calibration.brier_sum): plan blocks them and migrate refuses them before the run', async () => {
+    const db = await createTestDatabase('merge_float_files');
+    try {
+      const dir = join(tempDir('float-files'), 'data');
+      mkdirSync(dir);
+      for (const file of ['agent_elo.db', 'analytics.db']) {
+        const src = new Database(join(dir, file));
+        src.exec(`CREATE TABLE domain_calibration (agent_name TEXT NOT NULL, domain TEXT NOT NULL, total_predictions INTEGER DEFAULT 0,
+                    total_correct INTEGER DEFAULT 0, brier_sum REAL DEFAULT 0.0, updated_at TEXT DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY (agent_name, domain));
+                  INSERT INTO domain_calibration VALUES ('claude', 'math', 3, 2, 1e308, '2026-01-15 10:23:45'), ('gpt4', 'math', 1, 1, 0.5, '2026-01-15 10:23:45');`);
+        src.close();
+      }
+      const plan = await runPlan({
+        config: loadConfig({ dataDir: dir, databaseUrl: db.url, instance: 'a' }, {}),
+        mappings,
+      });
+      expect(plan.exitCode).toBe(5);
+      expect(
+        plan.findings
+          .filter((f) => f.action === 'block')
+          .map((f) => [f.file, f.kind, f.code, f.count, f.exampleKeys, f.message.includes('brier_sum')]),
+      ).toEqual([['analytics.db', 'merge_overflow', 'TARGET_MERGE_OUT_OF_RANGE', 1, ['["claude","math"]'], true]]);
+      const run = await refusal(migrate(dir, db.url, { instance: 'a' }));
+      expect(run).toMatchObject({ code: 'TARGET_MERGE_OUT_OF_RANGE', exitCode: 5 });
+      expect(run.message).toMatch(/^analytics\.db domain_calibration: rows whose brier_sum .*nothing was loaded/);
+    } finally {
+      await db.drop();
+    }
+  });
+
   it('two files of one run whose counters pass bigint together: plan blocks them and migrate refuses them before the run (TARGET_MERGE_OUT_OF_RANGE, exit 5); counters that fit merge', async () => {
     const db = await createTestDatabase('merge_overflow_files');
     try {
