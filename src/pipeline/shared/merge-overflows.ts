@@ -47,11 +47,13 @@ interface FloatRule {
  * batch with "integer out of range" (exit 1), after the tables before it. Here
  * the sums are taken in `numeric` over the target's rows before any is
  * written; plan blocks them and a new run refuses them
- * (src/pipeline/migrate/constraint-refusal.ts). With `earlier` (plan, the
- * `both` layout), the rows the run's earlier files load into the target are
- * added too: a key they hold sums theirs with the target's and this one's
- * (src/pipeline/shared/run-prior.ts). Undefined when the table is not merged,
- * meets no row, or sums no integer column the run writes.
+ * (src/pipeline/migrate/constraint-refusal.ts). Float sums, weighted means
+ * and weighted JSON merges are taken against the float type's largest value
+ * (floatTest). With `earlier` (the `both` layout), the rows the run's earlier
+ * files load into the target are added to the sums too: a key they hold sums
+ * theirs with the target's and this one's (src/pipeline/shared/run-prior.ts).
+ * Undefined when the table is not merged, meets no row, or has no such column
+ * the run writes.
  */
 export async function mergeOverflows(
   client: pg.Client,
@@ -241,11 +243,11 @@ function floatTest(
   incomingOf: (c: string) => string,
   k: number,
 ): string {
+  if (f.rule === 'merge-keys') return mergeKeysTest(f, incomingOf, k);
   const t = `t.${quoteIdent(f.column)}`;
   const s = incomingOf(f.column);
   const finite = (x: string): string => `(${x} IS NOT NULL AND ${x} NOT IN ('Infinity', '-Infinity', 'NaN'))`;
   const n = (x: string): string => `${x}::numeric`;
-  if (f.rule === 'merge-keys') return mergeKeysTest(f, incomingOf, k);
   if (f.weight === null) {
     const max = FLOAT_MAX[typeOf(f.column) as string] as string;
     // NULL and NULL stays NULL; otherwise a NULL counts as 0, as the merge takes it.
