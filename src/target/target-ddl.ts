@@ -5,6 +5,12 @@ import { pgTypeName, type TargetTableState } from './target-state.js';
 
 const targetName = (c: ColumnSpec): string => c.target ?? c.name;
 
+/** The type a column of `spec` (by its target name) takes in the table the run creates (createTableSql); undefined for no such column. */
+export function createdColumnType(spec: TableSpec, column: string): string | undefined {
+  const c = spec.columns.find((x) => targetName(x) === column);
+  return c === undefined ? undefined : pgTypeName(c.type);
+}
+
 /**
  * The target tables follow the application's PostgreSQL schema
  * (mappings/aragora/*.json say which tables an Aragora store owns): the tool

@@ -31,6 +31,7 @@ import { effectiveSpec, MAX_TABLE_COLUMNS, tooLongNames, tooManyColumns } from '
 import { silentReporter, type Reporter } from '../../report/events.js';
 import type { Snapshot } from '../../source/snapshot.js';
 import { rekeyedTextKey } from '../../target/merge-sql.js';
+import { createdColumnType } from '../../target/target-ddl.js';
 import { findOrphans } from '../../source/orphans.js';
 import { rowidName } from '../../source/rowid.js';
 import { profileTable, type ConvertedPage } from './profile.js';
@@ -48,7 +49,6 @@ import { rawTextReader } from '../../source/read.js';
 import { sourceDamage } from '../shared/integrity.js';
 import {
   inspectTarget,
-  pgTypeName,
   schemaMissing,
   takenNames,
   targetEncodingUnfit,
@@ -277,8 +277,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
         const overflowed = new ConstraintTally(
           'merge_overflow',
           // The table the run creates takes the mapping's type.
-          (column) =>
-            `${column} ${state?.columns.get(column) ?? pgTypeName(spec.columns.find((c) => (c.target ?? c.name) === column)?.type ?? 'bigint')}`,
+          (column) => `${column} ${state?.columns.get(column) ?? createdColumnType(spec, column) ?? ''}`,
           'TARGET_MERGE_OUT_OF_RANGE',
         );
         const broken = new ConstraintTally('check_violation', (name) => {

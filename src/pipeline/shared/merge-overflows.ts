@@ -8,7 +8,7 @@ import type { ConvertedPage } from '../plan/profile.js';
 import { constraintQuery, constraintText } from './check-breaks.js';
 import type { EarlierColumns, EarlierRows } from './earlier-rows.js';
 import type { TargetValue } from '../../tables/value.js';
-import { pgTypeName } from '../../target/target-state.js';
+import { createdColumnType } from '../../target/target-ddl.js';
 
 /** For each column whose merged value would pass its type, by name: the rows (indexes into the page) that would. */
 export type MergeOverflows = (page: ConvertedPage, rows: readonly number[]) => Promise<Map<string, number[]>>;
@@ -67,13 +67,7 @@ export async function mergeOverflows(
   const held = state.exists && state.rows > 0;
   if (!held && earlier === undefined) return undefined;
   // The table the run creates takes the mapping's types (src/target/target-ddl.ts).
-  const typeOf = (c: string): string | undefined =>
-    state.exists
-      ? state.columns.get(c)
-      : (() => {
-          const col = spec.columns.find((x) => targetName(spec, x.name) === c);
-          return col === undefined ? undefined : pgTypeName(col.type);
-        })();
+  const typeOf = (c: string): string | undefined => (state.exists ? state.columns.get(c) : createdColumnType(spec, c));
   const key = spec.key.map((k) => targetName(spec, k));
   if (!key.every((c) => typeOf(c) !== undefined && targetColumns.includes(c))) return undefined;
   const sums = Object.entries(spec.conflict.columns)
