@@ -11,6 +11,20 @@ export interface EarlierRows {
   readonly sums: ReadonlyMap<string, readonly (bigint | null)[]>;
   /** The same for the float `sum` columns asked for, added as the server adds them. */
   readonly floatSums: ReadonlyMap<string, readonly (number | null)[]>;
+  /** Per key, the weighted means' products asked for, summed over the earlier rows of that key. */
+  readonly products: ReadonlyMap<string, readonly Product[]>;
+}
+
+/**
+ * What the earlier rows of a key bring to a weighted mean (mergeExpression,
+ * src/target/merge-sql.ts): their values times their weights, added as the
+ * server adds them. Their merged row, weighted by the summed weights, brings
+ * the same product to the next merge. `overflowed`: a product or the sum of
+ * finite ones passed double precision, which stops the server's merge.
+ */
+export interface Product {
+  readonly sum: number;
+  readonly overflowed: boolean;
 }
 
 /** What the earlier tables of a target leave in it. */
@@ -21,9 +35,11 @@ export interface Prior {
   readonly rows: (columns: EarlierColumns) => Promise<EarlierRows>;
 }
 
-/** The target columns a later table asks of the earlier ones: its id, and the integer and float columns its merge sums. */
+/** The target columns a later table asks of the earlier ones: its id, the integer and float columns its merge sums, and those it averages by a weight. */
 export interface EarlierColumns {
   readonly surrogate?: string;
   readonly sums?: readonly string[];
   readonly floatSums?: readonly string[];
+  /** The weighted means' columns, each with its weight's column. */
+  readonly products?: readonly { readonly column: string; readonly weight: string }[];
 }

@@ -152,7 +152,13 @@ export class IdRoom {
   }
 }
 
-const NO_ROWS: EarlierRows = { ids: new Set(), keys: new Set(), sums: new Map(), floatSums: new Map() };
+const NO_ROWS: EarlierRows = {
+  ids: new Set(),
+  keys: new Set(),
+  sums: new Map(),
+  floatSums: new Map(),
+  products: new Map(),
+};
 const INT4_MAX = 2147483647n;
 const INT8_MAX = 9223372036854775807n;
 

@@ -6,7 +6,7 @@ import { unnestRows } from '../../target/unnest-rows.js';
 import { qualified, quoteIdent } from '../../util/quote.js';
 import type { ConvertedPage } from '../plan/profile.js';
 import { constraintQuery, constraintText } from './check-breaks.js';
-import type { EarlierColumns, EarlierRows } from './earlier-rows.js';
+import type { EarlierColumns, EarlierRows, Product } from './earlier-rows.js';
 import type { TargetValue } from '../../tables/value.js';
 import { createdColumnType } from '../../target/target-ddl.js';
 
@@ -77,19 +77,24 @@ export async function mergeOverflows(
   const floats = floatRules(spec, targetColumns, key, typeOf);
   if (sums.length === 0 && floats.length === 0) return undefined;
   const ranges = sums.map((c) => (INTEGER_RANGE[typeOf(c) as string] as readonly [string, string]).map(BigInt));
-  // The earlier files' rows are added to sums (a weighted mean is taken against the target's rows only).
+  // The earlier files' rows are added to sums and to weighted means' products
+  // (a weighted merge of JSON objects is taken against the target's rows only).
   const floatSums = floats.filter((f) => f.rule === 'sum').map((f) => f.column);
-  if (!held && sums.length === 0 && floatSums.length === 0) return undefined;
-  const prior =
-    earlier === undefined || (sums.length === 0 && floatSums.length === 0)
-      ? undefined
-      : await earlier({ sums, floatSums });
+  const means = floats.flatMap((f) =>
+    f.rule === 'weighted-mean' && f.weight !== null ? [{ column: f.column, weight: f.weight }] : [],
+  );
+  const fromEarlier = sums.length + floatSums.length + means.length > 0;
+  if (!held && !fromEarlier) return undefined;
+  const prior = earlier === undefined || !fromEarlier ? undefined : await earlier({ sums, floatSums, products: means });
   const before = prior?.sums ?? new Map<string, readonly (bigint | null)[]>();
   const beforeFloat = prior?.floatSums ?? new Map<string, readonly (number | null)[]>();
+  const beforeProducts = prior?.products ?? new Map<string, readonly Product[]>();
   const weights = [...new Set(floats.flatMap((f) => (f.weight === null ? [] : [f.weight])))].filter(
     (w) => !floats.some((f) => f.column === w),
   );
+  // Then, per weighted mean, the earlier files' products of the row's key (text; NULL for none).
   const cols = [...key, ...sums, ...floats.map((f) => f.column), ...weights];
+  const productAt = (column: string): string => `u.c${cols.length + means.findIndex((m) => m.column === column)}`;
   const on = key.map((c, j) => `t.${quoteIdent(c)} = u.c${j}::${typeOf(c) as string}`);
   const tests = sums.map((c, k) => {
     const [lo, hi] = INTEGER_RANGE[typeOf(c) as string] as readonly [string, string];
@@ -98,9 +103,13 @@ export async function mergeOverflows(
     return `CASE WHEN ${sum} NOT BETWEEN ${lo} AND ${hi} THEN ${k} END`;
   });
   const incomingOf = (c: string): string => `u.c${cols.indexOf(c)}::${typeOf(c) as string}`;
-  floats.forEach((f, j) => tests.push(floatTest(f, typeOf, incomingOf, sums.length + j)));
+  floats.forEach((f, j) =>
+    tests.push(
+      floatTest(f, typeOf, incomingOf, sums.length + j, f.rule === 'weighted-mean' ? productAt(f.column) : undefined),
+    ),
+  );
   const sql = `SELECT u.i, o.over
-                 FROM ${unnestRows(cols.length)}
+                 FROM ${unnestRows(cols.length + means.length)}
                  JOIN ${qualified(schema, spec.target)} AS t ON ${on.join(' AND ')}
                  CROSS JOIN LATERAL (SELECT array_remove(ARRAY[${tests.join(', ')}]::int[], NULL) AS over) AS o
                 WHERE cardinality(o.over) > 0
@@ -140,6 +149,17 @@ export async function mergeOverflows(
         && !(Math.abs(value) <= limit);
       return { value, overflowed };
     };
+    // A weighted mean's products: the earlier files' of the row's key, plus its own.
+    const meanIncoming = (i: number, m: { column: string; weight: string }): Product | undefined => {
+      const e = beforeProducts.get(page.keys[i] ?? '')?.[means.indexOf(m)];
+      if (e === undefined) return undefined;
+      const values = page.outcomes[i]?.values;
+      return addProduct(
+        e,
+        floatOf(values?.[targetColumns.indexOf(m.column)]),
+        floatOf(values?.[targetColumns.indexOf(m.weight)]),
+      );
+    };
     const inTarget = new Set(held ? rows : []);
     // A key the target does not hold meets only the earlier files' rows: their sums are checked here.
     page.keys.forEach((k, i) => {
@@ -150,6 +170,7 @@ export async function mergeOverflows(
           if (v !== null && (v < (lo as bigint) || v > (hi as bigint))) note(i, c);
         });
       if (beforeFloat.has(k)) floatSums.forEach((c) => floatIncoming(i, c).overflowed && note(i, named.indexOf(c)));
+      means.forEach((m) => meanIncoming(i, m)?.overflowed === true && note(i, named.indexOf(m.column)));
     });
     if (inTarget.size > 0) {
       const asked = [...inTarget];
@@ -167,6 +188,14 @@ export async function mergeOverflows(
               return value === null ? null : String(value);
             }
             return constraintText(page.outcomes[i]?.values[asIsAt[n] ?? -1]);
+          }),
+        ),
+        ...means.map((m, n) =>
+          asked.map((i) => {
+            const e = beforeProducts.get(page.keys[i] ?? '')?.[n];
+            // An earlier file's product past the type stops the merge whatever the target holds.
+            if (e?.overflowed === true) note(i, named.indexOf(m.column));
+            return e === undefined ? null : String(e.sum);
           }),
         ),
       ];
@@ -194,6 +223,24 @@ export function floatOf(v: TargetValue | undefined): number | null {
 /** Two floats as the merge adds them: NULL and NULL stays NULL, otherwise a NULL counts as 0. */
 export function addFloats(a: number | null, b: number | null): number | null {
   return a === null && b === null ? null : (a ?? 0) + (b ?? 0);
+}
+
+/**
+ * `prior` with one more row's value times its weight, as the weighted mean
+ * takes them (mergeExpression, src/target/merge-sql.ts): a NULL value weighs
+ * nothing, a NULL weight counts as 0. A product or sum of finite values past
+ * double precision overflows; an infinite one is carried, as the server
+ * carries it.
+ */
+export function addProduct(prior: Product | undefined, value: number | null, weight: number | null): Product {
+  const p = value === null ? 0 : value * (weight ?? 0);
+  const over = value !== null && Number.isFinite(value) && Number.isFinite(weight ?? 0) && !Number.isFinite(p);
+  if (prior === undefined) return { sum: p, overflowed: over };
+  const sum = prior.sum + p;
+  return {
+    sum,
+    overflowed: prior.overflowed || over || (Number.isFinite(prior.sum) && Number.isFinite(p) && !Number.isFinite(sum)),
+  };
 }
 
 /** Two counters as the merge adds them: NULL and NULL stays NULL, otherwise a NULL counts as 0. */
@@ -236,6 +283,7 @@ function floatTest(
   typeOf: (c: string) => string | undefined,
   incomingOf: (c: string) => string,
   k: number,
+  prior?: string,
 ): string {
   if (f.rule === 'merge-keys') return mergeKeysTest(f, incomingOf, k);
   const t = `t.${quoteIdent(f.column)}`;
@@ -253,9 +301,14 @@ function floatTest(
   const max = FLOAT_MAX['double precision'] as string;
   const tw = `COALESCE(t.${quoteIdent(f.weight)}::numeric, 0)`;
   const sw = `COALESCE(${incomingOf(f.weight)}::numeric, 0)`;
-  const tp = `CASE WHEN ${finite(t)} THEN ${n(t)} * ${tw} ELSE 0 END`;
+  // The earlier files' products of the key (`prior`) join the target's: their
+  // merged row, weighted by the summed weights, brings both to this merge.
+  const p = prior ?? 'NULL::text';
+  const tp = `CASE WHEN ${finite(t)} THEN ${n(t)} * ${tw} ELSE 0 END + CASE WHEN ${finite(p)} THEN ${n(p)} ELSE 0 END`;
   const sp = `CASE WHEN ${finite(s)} THEN ${n(s)} * ${sw} ELSE 0 END`;
-  return `CASE WHEN abs(${tp}) > ${max} OR abs(${sp}) > ${max} OR abs((${tp}) + (${sp})) > ${max} THEN ${k} END`;
+  // An infinite value on the target's side makes the merged value infinite, which float arithmetic carries.
+  const carried = `((${t} IS NOT NULL AND NOT ${finite(t)}) OR (${p} IS NOT NULL AND NOT ${finite(p)}))`;
+  return `CASE WHEN abs(${sp}) > ${max} OR (NOT ${carried} AND (abs(${tp}) > ${max} OR abs((${tp}) + (${sp})) > ${max})) THEN ${k} END`;
 }
 
 /**

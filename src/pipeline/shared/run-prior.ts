@@ -6,9 +6,9 @@ import type { OffsetFn } from '../../tables/timestamp.js';
 import { FindingCollector } from '../../findings/collector.js';
 import { silentReporter } from '../../report/events.js';
 import { constraintText } from './check-breaks.js';
-import { addCounts, addFloats, floatOf, integerOf } from './merge-overflows.js';
+import { addCounts, addFloats, addProduct, floatOf, integerOf } from './merge-overflows.js';
 import { profileTable } from '../plan/profile.js';
-import type { EarlierColumns, EarlierRows, Prior } from './earlier-rows.js';
+import type { EarlierColumns, EarlierRows, Prior, Product } from './earlier-rows.js';
 import { DEFAULTS } from '../../defaults.js';
 
 /** A source table of the run that loads into a target, read again only when a later one of the target needs its rows. */
@@ -30,7 +30,8 @@ interface EarlierTable {
  * against the target as it is before the run; this adds what the earlier
  * files of the run will have put there, so that they see what the second one meets: ids
  * that take a new id from the sequence (src/pipeline/shared/id-room.ts), and
- * counters and float sums a merge adds up past their column (src/pipeline/shared/merge-overflows.ts).
+ * counters, float sums and weighted means' products a merge takes past their column
+ * (src/pipeline/shared/merge-overflows.ts).
  * Only positions and names are kept; an earlier table's rows are read again
  * when a later one needs them: a merged table with sums, or a sequence near
  * its end.
@@ -87,15 +88,16 @@ export class RunPrior {
     const keys = new Set<string>();
     const sums = new Map<string, (bigint | null)[]>();
     const floatSums = new Map<string, (number | null)[]>();
+    const products = new Map<string, Product[]>();
     for (const t of tables) {
       try {
-        await this.#readTable(t, columns, { ids, keys, sums, floatSums });
+        await this.#readTable(t, columns, { ids, keys, sums, floatSums, products });
       } catch {
         // Read once already (plan reads it again by its path, after its snapshot is gone): a file
         // that cannot be read again adds nothing to count, and its load meets the same error.
       }
     }
-    return { ids, keys, sums, floatSums };
+    return { ids, keys, sums, floatSums, products };
   }
 
   /** One earlier table's rows into `into` (#rows). */
@@ -107,9 +109,10 @@ export class RunPrior {
       keys: Set<string>;
       sums: Map<string, (bigint | null)[]>;
       floatSums: Map<string, (number | null)[]>;
+      products: Map<string, Product[]>;
     },
   ): Promise<void> {
-    const { ids, keys, sums, floatSums } = into;
+    const { ids, keys, sums, floatSums, products } = into;
     const summed = columns.sums ?? [];
     const floatSummed = columns.floatSums ?? [];
     const db = openSource(t.path);
@@ -121,6 +124,9 @@ export class RunPrior {
       const at = columns.surrogate === undefined ? -1 : compiled.targetColumns.indexOf(columns.surrogate);
       const sumAt = summed.map((c) => compiled.targetColumns.indexOf(c));
       const floatAt = floatSummed.map((c) => compiled.targetColumns.indexOf(c));
+      const productAt = (columns.products ?? []).map((m) =>
+        [m.column, m.weight].map((c) => compiled.targetColumns.indexOf(c)),
+      );
       await profileTable(db, compiled, {
         file: t.file,
         pageRows: 5000,
@@ -143,6 +149,17 @@ export class RunPrior {
               floatSums.set(
                 key,
                 floatAt.map((j, k) => addFloats(floatSums.get(key)?.[k] ?? null, j < 0 ? null : floatOf(o.values[j]))),
+              );
+            if (productAt.length > 0)
+              products.set(
+                key,
+                productAt.map(([v = -1, w = -1], k) =>
+                  addProduct(
+                    products.get(key)?.[k],
+                    v < 0 ? null : floatOf(o.values[v]),
+                    w < 0 ? null : floatOf(o.values[w]),
+                  ),
+                ),
               );
           });
           return Promise.resolve();

@@ -146,6 +146,86 @@ describe('merged counters past their column', () => {
       }
     });
 
+  it('two files of one run whose weighted means pass double precision (elo by debates_count): plan blocks the second file and migrate refuses the run, fresh or over a first instance; means that fit merge', async () => {
+    /** A data dir whose files each hold claude's elo and debates, in order. */
+    const both = (name: string, rows: readonly (readonly [string, number])[]): string => {
+      const dir = ratings(name, ['agent_elo.db', 'analytics.db'], { claude: '1' });
+      ['agent_elo.db', 'analytics.db'].forEach((file, n) => {
+        const db = new Database(join(dir, file));
+        const [elo, debates] = rows[n] as readonly [string, number];
+        db.prepare('UPDATE ratings SET elo = CAST(? AS REAL), debates_count = ?').run(elo, debates);
+        db.close();
+      });
+      return dir;
+    };
+    const plan = (dir: string, url: string, instance: string) =>
+      runPlan({ config: loadConfig({ dataDir: dir, databaseUrl: url, instance }, {}), mappings });
+    const blocked = (p: Awaited<ReturnType<typeof plan>>) =>
+      p.findings.filter((f) => f.action === 'block').map((f) => [f.file, f.kind, f.code, f.count, f.exampleKeys]);
+    const cases = [
+      // Fresh: the second file's merge takes 1e308 x 2 from the first file's row.
+      {
+        label: 'fresh',
+        first: null,
+        files: [
+          ['1e308', 2],
+          ['1500', 1],
+        ] as const,
+      },
+      // Over instance a's 7e307 (1 debate): each file alone merges within range (1.3e308 and
+      // 1.2e308), but the second meets the first's merge, weighted by 2 debates: 1.3e308 + 5e307.
+      {
+        label: 'over a',
+        first: '7e307',
+        files: [
+          ['6e307', 1],
+          ['5e307', 1],
+        ] as const,
+      },
+    ];
+    for (const c of cases) {
+      const db = await createTestDatabase('merge_weighted_files');
+      try {
+        if (c.first !== null) {
+          const a = ratings('weighted-a', ['agent_elo.db'], { claude: '1' });
+          const file = new Database(join(a, 'agent_elo.db'));
+          file.prepare('UPDATE ratings SET elo = CAST(? AS REAL), debates_count = 1').run(c.first);
+          file.close();
+          expect((await migrate(a, db.url, { instance: 'a' })).exitCode).toBe(0);
+        }
+        const dir = both(`weighted-${c.label}`, c.files);
+        const p = await plan(dir, db.url, 'b');
+        expect([c.label, p.exitCode, blocked(p)]).toEqual([
+          c.label,
+          5,
+          [['analytics.db', 'merge_overflow', 'TARGET_MERGE_OUT_OF_RANGE', 1, ['claude']]],
+        ]);
+        const run = await refusal(migrate(dir, db.url, { instance: 'b' }));
+        expect(run).toMatchObject({ code: 'TARGET_MERGE_OUT_OF_RANGE', exitCode: 5 });
+        expect(run.message).toMatch(/^analytics\.db ratings: rows whose elo .*nothing was loaded/);
+      } finally {
+        await db.drop();
+      }
+    }
+    const fits = await createTestDatabase('merge_weighted_fit');
+    try {
+      // 4e307 in both files: the products add up to 8e307, within range.
+      const dir = both('weighted-fit', [
+        ['4e307', 1],
+        ['4e307', 1],
+      ]);
+      expect((await plan(dir, fits.url, 'a')).exitCode).toBe(0);
+      expect((await migrate(dir, fits.url, { instance: 'a' })).exitCode).toBe(0);
+      await withPg(fits.url, async (c) =>
+        expect((await c.query('SELECT elo, debates_count::int AS d FROM elo_ratings')).rows).toEqual([
+          { elo: 4e307, d: 2 },
+        ]),
+      );
+    } finally {
+      await fits.drop();
+    }
+  });
+
   it('two files of one run whose float sums pass double precision together (domain_calibration.brier_sum): plan blocks them and migrate refuses them before the run', async () => {
     const db = await createTestDatabase('merge_float_files');
     try {
