@@ -147,8 +147,9 @@ const CLASS_COLUMNS = 500;
  * PostgreSQL key: the table is keyed by its rowid instead, as a table without
  * one is, and its declared key columns load as columns.
  *
- * Unless the target holds the table already, keyed one of those two ways: a
- * second instance's file is keyed as the table the first one's run created.
+ * Unless the target holds the table already: a second instance's file is
+ * keyed as the table the first one's run created, by its rowid or by the
+ * columns of the table's key, which it may declare as its key or not (byTargetKey).
  * Keyed by its own values instead, a file with a NULL in its key loaded by
  * rowid into a table keyed by that column: its conflicts went unseen (plan
  * said GO, migrate stopped on the primary key, TARGET_CONSTRAINT), and
@@ -172,15 +173,39 @@ function byValues(
   const existing = targetKeys?.get(declared.target);
   const nullInKey = obj.columns.some((c) => c.pk > 0 && classes.get(c.name)?.has('null') === true);
   const spec =
-    [declared, byRowid].find(
+    [declared, byRowid, byTargetKey(obj, declared, existing)].find(
       (s) =>
-        existing !== undefined
+        s !== undefined
+        && existing !== undefined
         && sameNames(
           s.key.map((k) => targetName(s, k)),
           existing,
         ),
     ) ?? (nullInKey ? byRowid : declared);
   return { ...spec, columns: spec.columns.map((c) => fitted(c, classes.get(c.name))) };
+}
+
+/**
+ * The file keyed by the columns of the target's key, when it has them all
+ * under their target names and neither its declared key nor its rowid is
+ * that key: a first instance's `xmin INTEGER PRIMARY KEY` (loaded as
+ * `sqlite_xmin`) met in a second file that declares another key. Keyed by
+ * its own instead, the second file's rows were judged by a key the table
+ * does not have (a column the run adds): plan said GO where migrate stopped
+ * on the table's primary key (TARGET_CONSTRAINT).
+ */
+function byTargetKey(
+  obj: SourceObject,
+  declared: TableSpec,
+  existing: readonly string[] | undefined,
+): TableSpec | undefined {
+  if (existing === undefined || existing.length === 0) return undefined;
+  const sources = existing.map((k) => declared.columns.find((c) => targetName(declared, c.name) === k)?.name);
+  if (sources.some((c) => c === undefined)) return undefined;
+  return autoTable({
+    ...obj,
+    columns: obj.columns.map((c) => ({ ...c, pk: sources.indexOf(c.name) + 1 })),
+  });
 }
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {

@@ -89,6 +89,9 @@ export class IdRoom {
     const surrogate = targetName(spec, spec.surrogateKey);
     const at = targetColumns.indexOf(surrogate);
     if (at < 0) return undefined;
+    // A column the run adds to an existing table (a table another instance's run created with
+    // another key) holds no id yet and owns no sequence: nothing to count, and no column to ask.
+    if (state.exists && !state.columns.has(surrogate)) return undefined;
     const table = qualified(schema, spec.target);
     const range = state.exists
       ? await sequenceRange(client, schema, spec.target, surrogate)

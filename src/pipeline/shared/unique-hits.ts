@@ -39,12 +39,14 @@ export function uniqueHits(
   const judged = state.uniques.filter(
     (u) => !settled.some((s) => sameSet(s, u.columns)) && u.columns.every((c) => targetColumns.includes(c)),
   );
-  const typed = (c: string): boolean => state.columns.has(c) && targetColumns.includes(c);
-  if (judged.length === 0 || !key.every(typed)) return undefined;
+  if (judged.length === 0 || !key.every((c) => targetColumns.includes(c))) return undefined;
+  // A key column the run adds to the table holds NULL in every target row: no row there is
+  // an incoming row's own, so any match counts, as under `keep-both`.
+  const own = spec.conflict.policy === 'keep-both' || !key.every((c) => state.columns.has(c)) ? [] : key;
   const queries = judged.map((u) => ({
     unique: u,
-    sql: hitsSql(qualified(schema, spec.target), u, spec.conflict.policy === 'keep-both' ? [] : key, state),
-    columns: [...u.columns, ...(spec.conflict.policy === 'keep-both' ? [] : key)].map((c) => targetColumns.indexOf(c)),
+    sql: hitsSql(qualified(schema, spec.target), u, own, state),
+    columns: [...u.columns, ...own].map((c) => targetColumns.indexOf(c)),
   }));
   return async (page, rows) => {
     const hits = new Map<string, number[]>();

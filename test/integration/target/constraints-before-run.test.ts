@@ -17,7 +17,15 @@ import { useTestDatabase } from '../../helpers/pg.js';
 const pg = useTestDatabase('constraints_before_run');
 
 interface PlanJson {
-  findings: { kind: string; table: string; code?: string; count: number; message: string; exampleKeys: string[] }[];
+  findings: {
+    kind: string;
+    action: string;
+    table: string;
+    code?: string;
+    count: number;
+    message: string;
+    exampleKeys: string[];
+  }[];
   tables: { source: { table: string }; status: string }[];
 }
 
@@ -94,6 +102,33 @@ describe('constraints of an existing target table that source rows break', () =>
       async (c) => (await c.query('SELECT count(*)::int AS n FROM public.pairs')).rows[0].n as number,
     );
     expect(after).toBe(5);
+  });
+
+  it("the table's own primary key, when the mapping keys the rows by a column the run adds: every target row is another key's", async () => {
+    // uniqueHits left the table out when a key column was not in it yet: plan said GO,
+    // migrate stopped on tags_pkey at the first batch (TARGET_CONSTRAINT).
+    const source = autoMappedSource('added-key', 'k.db', (db) =>
+      db.exec(`CREATE TABLE tags (code TEXT PRIMARY KEY, id INTEGER, v TEXT);
+               INSERT INTO tags VALUES ('c', 1, 'x'), ('d', 7, 'y');`),
+    );
+    await withPg(pg.url, async (c) => {
+      await c.query('CREATE TABLE public.tags (id bigint PRIMARY KEY, v text)');
+      await c.query(`INSERT INTO public.tags VALUES (1, 'held')`);
+    });
+    const args = sourceArgs(source, pg.url);
+    const plan = runCli(['plan', '--json', '-', ...args]);
+    expect(plan.code, plan.stderr).toBe(5);
+    const found = (JSON.parse(plan.stdout) as PlanJson).findings.filter((f) => f.action === 'block');
+    expect(found.map((f) => [f.kind, f.table, f.code, f.count, f.exampleKeys])).toEqual([
+      ['unique_violation', 'tags', 'TARGET_CONSTRAINT', 1, ['c']],
+    ]);
+    const refused = runCli(['migrate', ...args]);
+    expect(refused.code, refused.stderr + refused.stdout).toBe(5);
+    expect(refused.stderr).toContain(
+      'under the unique index tags_pkey a row of tags with another key holds (the first: c)',
+    );
+    const held = await withPg(pg.url, async (c) => (await c.query('SELECT v FROM public.tags')).rows);
+    expect(held).toEqual([{ v: 'held' }]);
   });
 
   it('a unique index other than the key: rows whose values another key holds are counted by plan and refused by migrate', async () => {

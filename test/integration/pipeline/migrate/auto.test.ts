@@ -324,3 +324,74 @@ describe('--auto fits integers to the types that hold them', () => {
     }
   });
 });
+
+describe('a second --auto file that declares another key than the table the first one created', () => {
+  // The first file's `xmin INTEGER PRIMARY KEY` loads as sqlite_xmin, the table's key.
+  // A second file declaring `v` its key, with a NULL there, was keyed by its rowid: a
+  // column the run added to the table, so its rows met none of the table's keys. plan
+  // said GO where migrate stopped on things_pkey (TARGET_CONSTRAINT), and verify called
+  // the first run's rows "written by no run". A second file without the key's column
+  // at all crashed plan (exit 1, column "sqlite_rowid" does not exist).
+  const file = (name: string, ddl: string, rows: string): string => {
+    const dir = tempDir(name);
+    const db = new Database(join(dir, 'things.db'));
+    db.exec(`${ddl}; INSERT INTO things VALUES ${rows};`);
+    db.close();
+    return dir;
+  };
+  const first = file('auto-first', 'CREATE TABLE things (xmin INTEGER PRIMARY KEY, v TEXT)', "(1, 'a'), (2, 'b')");
+  const byV = 'CREATE TABLE things (v TEXT PRIMARY KEY, xmin INT)';
+
+  for (const c of [
+    { label: 'its ids new', rows: "('c', 3), (NULL, 5), ('d', 4)", code: 0, finding: null },
+    { label: 'an id the table holds', rows: "('c', 1), (NULL, 5), ('d', 4)", code: 5, finding: 'TARGET_CONFLICT' },
+  ])
+    it(`${c.label}: keyed by the table's key, as plan says; nothing added to the table`, async () => {
+      const db = await createTestDatabase('auto');
+      try {
+        const args = (dir: string, instance: string): string[] => autoArgs(dir, instance, db.url);
+        expect(runCli(['migrate', ...args(first, 'a')]).code).toBe(0);
+        const second = file('auto-second', byV, c.rows);
+        const plan = runCli(['plan', ...args(second, 'b')]);
+        const migrate = runCli(['migrate', ...args(second, 'b')]);
+        expect([plan.code, migrate.code], plan.stdout + migrate.stderr).toEqual([c.code, c.code]);
+        if (c.finding !== null) {
+          expect(plan.stdout).toMatch(
+            new RegExp(`things: key_conflict x1: .*migrate refuses: ${c.finding}\\)\\s+e\\.g\\. 1`),
+          );
+          expect(migrate.stderr).toMatch(/TARGET_CONFLICT: things\.db things: .*\(the first: 1\); nothing was loaded/);
+        } else {
+          const verify = runCli(['verify', ...args(second, 'b')]);
+          expect(verify.code, verify.stdout).toBe(0);
+          expect(verify.stdout).not.toMatch(/written by no run/);
+        }
+        await withPg(db.url, async (pg) => {
+          const columns = await pg.query<{ c: string }>(
+            "SELECT column_name AS c FROM information_schema.columns WHERE table_name = 'things' ORDER BY ordinal_position",
+          );
+          expect(columns.rows.map((r) => r.c)).toEqual(['sqlite_xmin', 'v']);
+          const ids = await pg.query<{ id: string }>('SELECT sqlite_xmin::text AS id FROM things ORDER BY 1');
+          expect(ids.rows.map((r) => r.id)).toEqual(c.code === 0 ? ['1', '2', '3', '4', '5'] : ['1', '2']);
+        });
+      } finally {
+        await db.drop();
+      }
+    });
+
+  it('without the column of the table’s key: plan and migrate refuse alike (TARGET_INCOMPATIBLE, exit 5)', async () => {
+    const db = await createTestDatabase('auto');
+    try {
+      const args = (dir: string, instance: string): string[] => autoArgs(dir, instance, db.url);
+      expect(runCli(['migrate', ...args(first, 'a')]).code).toBe(0);
+      const second = file('auto-nokey', 'CREATE TABLE things (v TEXT PRIMARY KEY, w INT)', "('c', 3), (NULL, 5)");
+      const plan = runCli(['plan', ...args(second, 'b')]);
+      expect(plan.code, plan.stderr).toBe(5);
+      expect(plan.stdout).toMatch(/sqlite_xmin .*NOT NULL with no default.*migrate refuses: TARGET_INCOMPATIBLE/);
+      const migrate = runCli(['migrate', ...args(second, 'b')]);
+      expect(migrate.code, migrate.stderr).toBe(5);
+      expect(migrate.stderr).toContain('TARGET_INCOMPATIBLE');
+    } finally {
+      await db.drop();
+    }
+  });
+});
