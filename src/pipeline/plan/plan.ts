@@ -197,12 +197,16 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
         const sourceColumns = [...present];
         const fetchRaw = rawTextReader(snapshot.db, obj.name);
         const plain = compileTable(spec, sourceColumns, { offsetOf, fetchRaw });
+        const blockedByTarget = (judged?.problems.length ?? 0) > 0;
+        // A target table that cannot take the source is refused before any of its rows is judged
+        // (TARGET_INCOMPATIBLE): its rows are not asked of it, whose types they may not fit.
+        const against = blockedByTarget ? null : client;
         // Rows under a foreign key the target declares that will find no parent: rejected, as migrate will.
         const orphans: OrphanFilter[] = [];
-        if (client !== null && state !== null && state.exists) {
+        if (against !== null && state !== null && state.exists) {
           for (const fk of state.foreignKeys) {
             const filter = await missingParents(
-              client,
+              against,
               snapshot.db,
               spec,
               plain,
@@ -238,33 +242,32 @@ export async function runPlan(opts: PlanOptions): Promise<PlanReport> {
             message: `the source table has no column ${c.name} and the mapping gives no whenMissing value`,
           });
         }
-        const blockedByTarget = (judged?.problems.length ?? 0) > 0;
         const conflicts = { count: 0 };
         const inTarget =
-          client !== null && state !== null && state.exists && state.rows > 0
-            ? targetKeyHits(client, config.schema, spec, state, compiled.targetColumns)
+          against !== null && state !== null && state.exists && state.rows > 0
+            ? targetKeyHits(against, config.schema, spec, state, compiled.targetColumns)
             : undefined;
         const sameKeys = SameKeys.of(snapshot.db, obj, compiled);
         const conflict = conflictRecorder(spec, file.path, findings, conflicts, config.instance);
         // The target's CHECK constraints and unique indexes, judged on the rows the load would write, as a new run refuses them.
         const checks =
-          client !== null && state !== null && state.exists
-            ? checkBreaks(client, spec.target, state, compiled.targetColumns)
+          against !== null && state !== null && state.exists
+            ? checkBreaks(against, spec.target, state, compiled.targetColumns)
             : undefined;
         const meets =
-          client !== null && state !== null && state.exists
-            ? uniqueHits(client, config.schema, spec, state, compiled.targetColumns)
+          against !== null && state !== null && state.exists
+            ? uniqueHits(against, config.schema, spec, state, compiled.targetColumns)
             : undefined;
         // In the `both` layout an earlier file of the run fills this target first: its rows are met too (src/pipeline/shared/run-prior.ts).
         const prior = runPrior.before(spec.target);
         const sums =
-          client !== null && state !== null
-            ? await mergeOverflows(client, config.schema, spec, state, compiled.targetColumns, prior?.rows)
+          against !== null && state !== null
+            ? await mergeOverflows(against, config.schema, spec, state, compiled.targetColumns, prior?.rows)
             : undefined;
         const ids =
-          client !== null && state !== null
+          against !== null && state !== null
             ? await IdRoom.of(
-                client,
+                against,
                 config.schema,
                 spec,
                 state,

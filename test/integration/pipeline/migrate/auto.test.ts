@@ -378,20 +378,35 @@ describe('a second --auto file that declares another key than the table the firs
       }
     });
 
-  it('without the column of the table’s key: plan and migrate refuse alike (TARGET_INCOMPATIBLE, exit 5)', async () => {
-    const db = await createTestDatabase('auto');
-    try {
-      const args = (dir: string, instance: string): string[] => autoArgs(dir, instance, db.url);
-      expect(runCli(['migrate', ...args(first, 'a')]).code).toBe(0);
-      const second = file('auto-nokey', 'CREATE TABLE things (v TEXT PRIMARY KEY, w INT)', "('c', 3), (NULL, 5)");
-      const plan = runCli(['plan', ...args(second, 'b')]);
-      expect(plan.code, plan.stderr).toBe(5);
-      expect(plan.stdout).toMatch(/sqlite_xmin .*NOT NULL with no default.*migrate refuses: TARGET_INCOMPATIBLE/);
-      const migrate = runCli(['migrate', ...args(second, 'b')]);
-      expect(migrate.code, migrate.stderr).toBe(5);
-      expect(migrate.stderr).toContain('TARGET_INCOMPATIBLE');
-    } finally {
-      await db.drop();
-    }
-  });
+  for (const c of [
+    {
+      label: 'without the column of the table’s key',
+      ddl: 'CREATE TABLE things (v TEXT PRIMARY KEY, w INT)',
+      rows: "('c', 3), (NULL, 5)",
+      why: /sqlite_xmin .*NOT NULL with no default.*migrate refuses: TARGET_INCOMPATIBLE/,
+    },
+    {
+      // plan asked the table for these keys cast to bigint: exit 1, "invalid input syntax for type bigint".
+      label: 'with reals in the column of the table’s key',
+      ddl: 'CREATE TABLE things (v TEXT PRIMARY KEY, xmin REAL)',
+      rows: "('c', 1.5), ('d', 4)",
+      why: /sqlite_xmin is bigint; the mapping writes double precision \(migrate refuses: TARGET_INCOMPATIBLE\)/,
+    },
+  ])
+    it(`${c.label}: plan and migrate refuse alike (TARGET_INCOMPATIBLE, exit 5)`, async () => {
+      const db = await createTestDatabase('auto');
+      try {
+        const args = (dir: string, instance: string): string[] => autoArgs(dir, instance, db.url);
+        expect(runCli(['migrate', ...args(first, 'a')]).code).toBe(0);
+        const second = file('auto-nokey', c.ddl, c.rows);
+        const plan = runCli(['plan', ...args(second, 'b')]);
+        expect(plan.code, plan.stderr).toBe(5);
+        expect(plan.stdout).toMatch(c.why);
+        const migrate = runCli(['migrate', ...args(second, 'b')]);
+        expect(migrate.code, migrate.stderr).toBe(5);
+        expect(migrate.stderr).toContain('TARGET_INCOMPATIBLE');
+      } finally {
+        await db.drop();
+      }
+    });
 });
