@@ -113,6 +113,8 @@ export function narrowColumnValues(
   return { outOfReach, valued };
 }
 
+const INTEGER_TYPES: ReadonlySet<string> = new Set(['smallint', 'integer', 'bigint']);
+
 /**
  * What loading `spec` into the existing table needs: the columns to widen
  * (only with `widen`), and what refuses the run. A column the table lacks is
@@ -133,6 +135,19 @@ export function judgeColumns(
   for (const c of spec.columns) {
     const name = targetName(c);
     const theirs = state.columns.get(name);
+    // The surrogate takes new ids from the table's sequence (src/pipeline/migrate/load-table.ts):
+    // a column of another type (a file's own column named sqlite_rowid, say) stopped the load
+    // on the SQL that finds the next id (exit 1).
+    if (c.name === spec.surrogateKey && theirs !== undefined && !INTEGER_TYPES.has(theirs)) {
+      problems.push({
+        code: 'TARGET_INCOMPATIBLE',
+        column: c.name,
+        count: 1,
+        keys: [],
+        message: `${spec.target}.${name} is ${theirs}; the mapping gives its rows ids from a sequence, which needs an integer column`,
+      });
+      continue;
+    }
     const loaded =
       !c.targetOnly && (sourceColumns.has(c.name) || c.whenMissing !== undefined || c.fromJson !== undefined);
     if (theirs === undefined || !loaded) continue;

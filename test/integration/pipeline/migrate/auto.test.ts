@@ -409,4 +409,24 @@ describe('a second --auto file that declares another key than the table the firs
         await db.drop();
       }
     });
+
+  it('a first file whose own text column is named sqlite_rowid, a second keyed by its rowid: refused alike, not an internal error', async () => {
+    // The second file's rowid loads as sqlite_rowid, the name of the table's key: its new ids
+    // were sought in a text column (exit 1, "COALESCE types text and integer cannot be matched").
+    const db = await createTestDatabase('auto');
+    try {
+      const args = (dir: string, instance: string): string[] => autoArgs(dir, instance, db.url);
+      const one = file('auto-rowid-a', 'CREATE TABLE things (sqlite_rowid TEXT PRIMARY KEY, v TEXT)', "('k1', 'a')");
+      expect(runCli(['migrate', ...args(one, 'a')]).code).toBe(0);
+      const two = file('auto-rowid-b', 'CREATE TABLE things (v TEXT)', "('b'), ('c')");
+      const plan = runCli(['plan', ...args(two, 'b')]);
+      expect(plan.code, plan.stderr).toBe(5);
+      expect(plan.stdout).toMatch(/things\.sqlite_rowid is text; the mapping gives its rows ids from a sequence/);
+      const migrate = runCli(['migrate', ...args(two, 'b')]);
+      expect(migrate.code, migrate.stderr).toBe(5);
+      expect(migrate.stderr).toContain('TARGET_INCOMPATIBLE');
+    } finally {
+      await db.drop();
+    }
+  });
 });
